@@ -1,0 +1,33 @@
+# The two commands: `make demo` (trace a generated clip) and `make test` (the whole suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= out/demo
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/axis sample $(DEMO_DIR)/sample.mp4 --width 1280 --height 720 --frames 48
+	$(BIN)/axis trace $(DEMO_DIR)/sample.mp4 -o $(DEMO_DIR)/trace
+	@echo "Output: $(abspath $(DEMO_DIR)/trace)/lines.json"
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

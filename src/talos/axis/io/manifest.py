@@ -1,0 +1,61 @@
+"""The run manifest, ``lines.json`` (BRIEF §7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from talos import __version__
+from talos.axis.io.frames import FORMAT_VERSION
+from talos.axis.metrics import summary_to_dict
+from talos.axis.pipeline import RunInfo, RunSummary
+
+MANIFEST_FILE = "lines.json"
+DEFAULT_LAYERS = ("background", "foreground")
+
+
+def default_intrinsics(width: int, height: int, fov_deg: float = 50.0) -> list[list[float]]:
+    """Pinhole K for a horizontal field of view ``fov_deg``, principal point at the centre."""
+    import math
+
+    f = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
+    return [[round(f, 4), 0.0, width / 2.0], [0.0, round(f, 4), height / 2.0], [0.0, 0.0, 1.0]]
+
+
+def build_manifest(run: RunInfo, summary: RunSummary) -> dict[str, Any]:
+    """Everything ``lines.json`` holds, from the run's facts and its summary."""
+    shot: Mapping[str, Any] = run.shot
+    frames = summary.results.get("frame_index", [])
+    camera = dict(shot.get("camera", {}) or {})
+    camera.setdefault("intrinsics", default_intrinsics(run.width, run.height))
+    layers = list(shot.get("layers", ()) or DEFAULT_LAYERS)
+    run_metrics = summary_to_dict(summary)
+    metrics = {
+        "frames": summary.frames,
+        "wall_s": run_metrics["wall_s"],
+        "fps": run_metrics["fps"],
+        "ssim_mean": summary.metrics.get("ssim"),
+        "delta_kappa_mean": summary.metrics.get("delta_kappa"),
+        "slowest_step": run_metrics["slowest_step"],
+        "steps": run_metrics["steps"],
+        "means": run_metrics["metrics"],
+    }
+    manifest: dict[str, Any] = {
+        "format": "talos.axis.lines",
+        "format_version": FORMAT_VERSION,
+        "generator": f"talos-axis {__version__}",
+        "run_id": run.run_id,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "source": dict(run.source),
+        "fps": round(run.fps, 6),
+        "frame_size": {"width": run.width, "height": run.height},
+        "camera": camera,
+        "layers": [{"name": name, "order": i} for i, name in enumerate(layers)],
+        "style_profile": shot.get("style"),
+        "frame_count": len(frames),
+        "frames": frames,
+        "tracks": summary.results.get("tracks", []),
+        "metrics": metrics,
+    }
+    return manifest

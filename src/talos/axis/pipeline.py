@@ -1,0 +1,339 @@
+"""The pipeline: frames in, steps run in order on each, every step of every frame timed.
+
+A :class:`Pipeline` is a list of :class:`ProcessingStep` objects and a list of
+:class:`PipelineObserver` objects. For every frame it builds a :class:`FrameContext`, runs the
+steps, and tells the observers what each step took (:class:`StepEvent`). Decoding is timed as
+the step ``decode``.
+
+Steps that look at one frame alone (``stateful = False``) may run in a pool of worker
+processes, several frames at once; the first stateful step and every step after it run in
+this process, in frame order (tracking needs the previous frame's result). Results reach the
+observers in frame order either way, and the number of frames in flight is bounded, so memory
+does not grow with the length of the clip.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from talos.axis.context import FrameContext, FrameContextBuilder
+from talos.axis.errors import AxisError
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A decoded frame: ``image`` is ``(H, W, 3)`` uint8 BGR at the processing resolution."""
+
+    index: int
+    time: float
+    image: np.ndarray
+    source_index: int = 0
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What every step and observer knows about the run as a whole."""
+
+    run_id: str
+    width: int
+    height: int
+    fps: float
+    source: Mapping[str, Any] = field(default_factory=dict)
+    shot: Mapping[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def new_run_id() -> str:
+        return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One step's work on one frame. ``start`` is Unix time in s; ``duration_ms`` wall time."""
+
+    run_id: str
+    frame_index: int
+    step: str
+    start: float
+    duration_ms: float
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """Per-step summary over a run; ``share`` is this step's part of all step time (0..1)."""
+
+    step: str
+    calls: int
+    p50_ms: float
+    p95_ms: float
+    total_ms: float
+    share: float
+
+
+@dataclass
+class RunSummary:
+    """What a run did: frame count, wall time, per-step statistics and mean frame metrics."""
+
+    run_id: str
+    frames: int
+    wall_s: float
+    steps: list[StepStats]
+    metrics: dict[str, float]
+    counts: dict[str, int]
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def slowest_step(self) -> StepStats | None:
+        return max(self.steps, key=lambda s: s.total_ms, default=None)
+
+
+class ProcessingStep(ABC):
+    """One stage of the pipeline. Subclasses set ``name`` and implement :meth:`process`.
+
+    Set ``stateful = True`` when the step must see frames in order in one process (it keeps
+    state from frame to frame, or writes shared output). :meth:`open` is called before the
+    first frame and :meth:`close` after the last; what ``close`` returns is merged into
+    :attr:`RunSummary.results` (e.g. a track table for the manifest).
+    """
+
+    name: ClassVar[str] = "step"
+    stateful: ClassVar[bool] = False
+
+    def open(self, run: RunInfo) -> None:  # noqa: B027 - optional hook
+        """Prepare for a run."""
+
+    @abstractmethod
+    def process(self, ctx: FrameContext) -> FrameContext:
+        """Return the context with this step's results added."""
+
+    def close(self, run: RunInfo) -> Mapping[str, Any]:
+        """Finish the run; return run-level results for the summary."""
+        return {}
+
+
+class PipelineObserver:
+    """Receives timing and progress notifications. Override what you need."""
+
+    def on_run_started(self, run: RunInfo) -> None:
+        """Called once before the first frame."""
+
+    def on_step_finished(self, event: StepEvent) -> None:
+        """Called for every step of every frame, in frame order."""
+
+    def on_frame_processed(self, ctx: FrameContext, events: Sequence[StepEvent]) -> None:
+        """Called once per frame after its last step."""
+
+    def on_run_finished(self, summary: RunSummary) -> None:
+        """Called once after the last frame."""
+
+
+class PipelineError(AxisError):
+    """A step failed on a frame; the message names both."""
+
+
+def _run_steps(
+    steps: Sequence[ProcessingStep], ctx: FrameContext, run_id: str
+) -> tuple[FrameContext, list[StepEvent]]:
+    events = []
+    for step in steps:
+        start_wall = time.time()
+        start = time.perf_counter()
+        before = ctx.counts
+        try:
+            ctx = step.process(ctx)
+        except AxisError:
+            raise
+        except Exception as exc:
+            raise PipelineError(
+                f"step {step.name!r} failed on frame {ctx.index}: {type(exc).__name__}: {exc}"
+            ) from exc
+        duration_ms = (time.perf_counter() - start) * 1000.0
+        counts = {k: v for k, v in ctx.counts.items() if before.get(k) != v}
+        events.append(StepEvent(run_id, ctx.index, step.name, start_wall, duration_ms, counts))
+    return ctx, events
+
+
+# Worker-process side of the pool: the steps are sent once, at start-up.
+_worker_steps: Sequence[ProcessingStep] = ()
+
+
+def _init_worker(steps: Sequence[ProcessingStep], run: RunInfo) -> None:
+    global _worker_steps
+    _worker_steps = steps
+    for step in steps:
+        step.open(run)
+
+
+def _worker_run(ctx: FrameContext, run_id: str) -> tuple[FrameContext, list[StepEvent]]:
+    return _run_steps(_worker_steps, ctx, run_id)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else 0.0
+
+
+class Pipeline:
+    """Runs ``steps`` over frames, timing each; ``workers > 1`` runs stateless steps in a pool."""
+
+    def __init__(
+        self,
+        steps: Sequence[ProcessingStep],
+        observers: Sequence[PipelineObserver] = (),
+        workers: int = 1,
+    ) -> None:
+        names = [s.name for s in steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"step names must be unique, got {names}")
+        self.steps = list(steps)
+        self.observers = list(observers)
+        self.workers = max(1, workers)
+        split = next((i for i, s in enumerate(self.steps) if s.stateful), len(self.steps))
+        self._parallel_steps = self.steps[:split]
+        self._ordered_steps = self.steps[split:]
+
+    def run(self, frames: Iterable[Frame], run: RunInfo) -> RunSummary:
+        """Process every frame; return the run's summary. Observers see everything in order."""
+        durations: dict[str, list[float]] = {"decode": []}
+        for step in self.steps:
+            durations[step.name] = []
+        metric_sums: dict[str, float] = {}
+        metric_counts: dict[str, int] = {}
+        count_sums: dict[str, int] = {}
+        frame_count = 0
+
+        for observer in self.observers:
+            observer.on_run_started(run)
+        for step in self._ordered_steps:
+            step.open(run)
+        started = time.perf_counter()
+
+        for ctx, events in self._process_all(frames, run):
+            frame_count += 1
+            for event in events:
+                durations[event.step].append(event.duration_ms)
+                for observer in self.observers:
+                    observer.on_step_finished(event)
+            for key, value in ctx.metrics.items():
+                if math.isfinite(value):
+                    metric_sums[key] = metric_sums.get(key, 0.0) + value
+                    metric_counts[key] = metric_counts.get(key, 0) + 1
+            for key, value in ctx.counts.items():
+                count_sums[key] = count_sums.get(key, 0) + value
+            for observer in self.observers:
+                observer.on_frame_processed(ctx, events)
+
+        results: dict[str, Any] = {}
+        for step in self.steps:
+            results.update(step.close(run))
+        wall_s = time.perf_counter() - started
+        total_ms = sum(sum(v) for v in durations.values()) or 1.0
+        stats = [
+            StepStats(
+                step=name,
+                calls=len(values),
+                p50_ms=_percentile(values, 50),
+                p95_ms=_percentile(values, 95),
+                total_ms=float(sum(values)),
+                share=float(sum(values)) / total_ms,
+            )
+            for name, values in durations.items()
+        ]
+        summary = RunSummary(
+            run_id=run.run_id,
+            frames=frame_count,
+            wall_s=wall_s,
+            steps=stats,
+            metrics={k: metric_sums[k] / metric_counts[k] for k in metric_sums},
+            counts=count_sums,
+            results=results,
+        )
+        for observer in self.observers:
+            observer.on_run_finished(summary)
+        return summary
+
+    def _contexts(
+        self, frames: Iterable[Frame], run: RunInfo
+    ) -> Iterator[tuple[FrameContext, StepEvent]]:
+        """Decode frames lazily, timing each ``next()`` as the ``decode`` step."""
+        iterator = iter(frames)
+        while True:
+            start_wall = time.time()
+            start = time.perf_counter()
+            try:
+                frame = next(iterator)
+            except StopIteration:
+                return
+            duration_ms = (time.perf_counter() - start) * 1000.0
+            ctx = FrameContextBuilder(
+                index=frame.index,
+                time=frame.time,
+                image=frame.image,
+                source_index=frame.source_index,
+            ).build()
+            yield ctx, StepEvent(run.run_id, frame.index, "decode", start_wall, duration_ms)
+
+    def _process_all(
+        self, frames: Iterable[Frame], run: RunInfo
+    ) -> Iterator[tuple[FrameContext, list[StepEvent]]]:
+        for ctx, events in self._parallel_results(frames, run):
+            ctx, more = _run_steps(self._ordered_steps, ctx, run.run_id)
+            yield ctx, events + more
+
+    def _parallel_results(
+        self, frames: Iterable[Frame], run: RunInfo
+    ) -> Iterator[tuple[FrameContext, list[StepEvent]]]:
+        if self.workers == 1 or not self._parallel_steps:
+            for step in self._parallel_steps:
+                step.open(run)
+            for ctx, decode_event in self._contexts(frames, run):
+                ctx, events = _run_steps(self._parallel_steps, ctx, run.run_id)
+                yield ctx, [decode_event, *events]
+            return
+
+        window = 2 * self.workers
+        pending: deque[tuple[StepEvent, Future[tuple[FrameContext, list[StepEvent]]]]] = deque()
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(self._parallel_steps, run),
+        ) as pool:
+            try:
+                for ctx, decode_event in self._contexts(frames, run):
+                    pending.append((decode_event, pool.submit(_worker_run, ctx, run.run_id)))
+                    if len(pending) >= window:
+                        decode_event, future = pending.popleft()
+                        done, events = future.result()
+                        yield done, [decode_event, *events]
+                while pending:
+                    decode_event, future = pending.popleft()
+                    done, events = future.result()
+                    yield done, [decode_event, *events]
+            finally:
+                for _, future in pending:
+                    future.cancel()
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,32 @@
+"""Processing steps by name. ``pipeline.steps`` in Settings lists which run, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from talos.axis.io.output import OutputDir
+from talos.axis.pipeline import ProcessingStep
+from talos.axis.registry import Registry
+from talos.config import Settings
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a step factory may use: the settings, the run's output folder, the shot spec."""
+
+    settings: Settings
+    output: OutputDir
+    shot: Mapping[str, Any] = field(default_factory=dict)
+
+
+STEPS: Registry[ProcessingStep] = Registry("step")
+
+
+def build_steps(names: Sequence[str], build: BuildContext) -> list[ProcessingStep]:
+    """Instantiate the named steps in order (unknown names raise ``UnknownNameError``)."""
+    return [STEPS.create(name, build) for name in names]
+
+
+from talos.axis.steps import core as _core  # noqa: E402,F401  (registers built-ins)

@@ -1,0 +1,64 @@
+"""Strategy interfaces: each algorithm behind a step is one of these, chosen by name.
+
+Implementations register themselves in the registry of their interface; Settings name them
+(``edges.strategy: xdog``). Every factory takes the whole :class:`talos.config.Settings`.
+Importing this package registers every built-in strategy.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from talos.axis.model import Circle, Stroke, Triangle
+from talos.axis.registry import Registry
+
+
+class EdgeDetector(ABC):
+    """Image → line map. ``detect`` takes ``(H, W, 3)`` uint8 BGR and returns ``(H, W)`` uint8,
+    255 on lines, 0 elsewhere."""
+
+    @abstractmethod
+    def detect(self, image: np.ndarray) -> np.ndarray: ...
+
+
+class DepthEstimator(ABC):
+    """Image → depth. ``estimate`` returns ``(H, W)`` float32 depth, larger = farther."""
+
+    @abstractmethod
+    def estimate(self, image: np.ndarray, frame_index: int) -> np.ndarray: ...
+
+
+class FlowEstimator(ABC):
+    """Two grayscale frames ``(H, W)`` uint8 → dense flow ``(H, W, 2)`` float32 in px, such that
+    ``next[y + fy, x + fx] ≈ prev[y, x]``."""
+
+    @abstractmethod
+    def estimate(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class VectorResult:
+    """What a vectorizer found in one line map."""
+
+    strokes: tuple[Stroke, ...] = ()
+    circles: tuple[Circle, ...] = ()
+    triangles: tuple[Triangle, ...] = ()
+
+
+class Vectorizer(ABC):
+    """Line map ``(H, W)`` uint8 → strokes (ids are per frame; tracking makes them stable)."""
+
+    @abstractmethod
+    def vectorize(self, line_map: np.ndarray) -> VectorResult: ...
+
+
+EDGE_DETECTORS: Registry[EdgeDetector] = Registry("edge strategy")
+DEPTH_ESTIMATORS: Registry[DepthEstimator] = Registry("depth strategy")
+FLOW_ESTIMATORS: Registry[FlowEstimator] = Registry("flow strategy")
+VECTORIZERS: Registry[Vectorizer] = Registry("vectorize strategy")
+
+from talos.axis.strategies import edges as _edges  # noqa: E402,F401  (registers built-ins)
+from talos.axis.strategies import vectorize as _vectorize  # noqa: E402,F401

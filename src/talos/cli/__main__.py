@@ -1,0 +1,5 @@
+import sys
+
+from talos.cli import main
+
+sys.exit(main())

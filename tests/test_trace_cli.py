@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.conftest import assert_clean_failure, run_axis
+
+from talos.axis.schema import SchemaError, validate, validate_output
+
+
+@pytest.fixture(scope="module")
+def traced(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("trace") / "out"
+    result = run_axis("trace", str(sample_clip), "-o", str(out), "--workers", "2")
+    return out, result
+
+
+def test_trace_writes_the_brief_layout_and_validates(traced):
+    out, result = traced
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("lines.json")
+    assert "slowest step" in result.stderr and "traced 16 frames" in result.stderr
+    assert validate_output(out) == 16
+    manifest = json.loads((out / "lines.json").read_text())
+    assert manifest["frame_size"] == {"width": 320, "height": 240}
+    assert manifest["source"]["frame_count"] == 16
+    assert manifest["frames"][3] == {
+        "index": 3,
+        "time": pytest.approx(3 / 24, abs=1e-5),
+        "path": "frames/000003.json",
+        "svg": "frames/000003.svg",
+        "stroke_count": manifest["frames"][3]["stroke_count"],
+    }
+    assert manifest["metrics"]["fps"] > 0 and manifest["metrics"]["slowest_step"]
+    frame = json.loads((out / "frames/000003.json").read_text())
+    assert frame["strokes"], "the sample clip has lines"
+    svg = (out / "frames/000003.svg").read_text()
+    assert svg.count("data-stroke-id=") == len(frame["strokes"])
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    steps = {r["step"] for r in records if r["type"] == "step"}
+    assert {"decode", "edges", "vectorize", "render", "write"} <= steps
+
+
+def test_schema_rejects_broken_frame(traced):
+    out, _ = traced
+    frame = json.loads((out / "frames/000000.json").read_text())
+    frame["strokes"][0]["pressure"] = [2.0] * len(frame["strokes"][0]["pressure"])
+    with pytest.raises(SchemaError, match="strokes/0/pressure"):
+        validate("frame", frame)
+    del frame["strokes"]
+    with pytest.raises(SchemaError, match="strokes"):
+        validate("frame", frame)
+
+
+def test_max_frames_and_every(sample_clip: Path, tmp_path: Path):
+    result = run_axis(
+        "trace",
+        str(sample_clip),
+        "-o",
+        str(tmp_path / "o"),
+        "--every",
+        "2",
+        "--max-frames",
+        "3",
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "o/lines.json").read_text())
+    assert [f["time"] for f in manifest["frames"]] == pytest.approx([0, 2 / 24, 4 / 24], abs=1e-5)
+
+
+@pytest.mark.parametrize("command", [[], ["trace"], ["sample"], ["validate"]])
+def test_help(command: list[str]):
+    result = run_axis(*command, "--help")
+    assert result.returncode == 0
+    assert "usage: axis" in result.stdout
+
+
+def test_missing_input_is_one_line(tmp_path: Path):
+    result = run_axis("trace", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o"))
+    assert_clean_failure(result, "input not found", "nope.mp4")
+
+
+def test_corrupt_input_is_one_line(tmp_path: Path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 4096)
+    result = run_axis("trace", str(bad), "-o", str(tmp_path / "o"))
+    assert_clean_failure(result, "cannot open video")
+
+
+def test_truncated_input_is_one_line(tmp_path: Path, sample_clip: Path):
+    cut = tmp_path / "cut.mp4"
+    data = sample_clip.read_bytes()
+    cut.write_bytes(data[: len(data) // 3])
+    result = run_axis("trace", str(cut), "-o", str(tmp_path / "o"), "--quiet")
+    assert_clean_failure(result, "cut.mp4")
+
+
+def test_zero_frame_range_is_one_line(tmp_path: Path, sample_clip: Path):
+    result = run_axis(
+        "trace", str(sample_clip), "-o", str(tmp_path / "o"), "--start", "99", "--quiet"
+    )
+    assert_clean_failure(result, "no frames")
+
+
+def test_bad_option_value_is_one_line(tmp_path: Path, sample_clip: Path):
+    result = run_axis("trace", str(sample_clip), "-o", str(tmp_path / "o"), "--every", "0")
+    assert_clean_failure(result, "processing.every")
+
+
+def test_validate_command_reports_invalid_folder(tmp_path: Path):
+    result = run_axis("validate", str(tmp_path))
+    assert_clean_failure(result, "lines.json", "missing")
