@@ -40,6 +40,7 @@ class Stroke:
     style_class: str = "outline"
     width: float = 2.0
     curvature: np.ndarray | None = None
+    curvature_mean: float | None = None
     points_3d: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -67,9 +68,12 @@ class Stroke:
 
     @property
     def mean_curvature(self) -> float:
-        if self.curvature is None or self.curvature.size == 0:
-            return 0.0
-        return float(np.mean(np.abs(self.curvature)))
+        """Mean ``|κ|`` in 1/px (``curvature_mean`` when known, else computed from the curve)."""
+        if self.curvature_mean is not None:
+            return float(self.curvature_mean)
+        from talos.axis.geometry.bezier import mean_abs_curvature
+
+        return mean_abs_curvature(self.control_points)
 
     def evolve(self, **changes: Any) -> Stroke:
         return replace(self, **changes)

@@ -53,6 +53,7 @@ def stroke_from_dict(data: Mapping[str, Any]) -> Stroke:
         style_class=str(data.get("style_class", "outline")),
         width=float(data.get("width", 2.0)),
         curvature=None if not curvature else np.asarray(curvature["knots"], dtype=np.float32),
+        curvature_mean=None if not curvature else float(curvature["mean"]),
         points_3d=None if data.get("points_3d") is None else np.asarray(data["points_3d"]),
     )
 

@@ -1,0 +1,85 @@
+"""Cubic Bézier chains: evaluation, derivatives, sampling, arc length and curvature.
+
+A chain of ``n`` cubic segments is stored as ``control_points`` of shape ``(3n + 1, 2)``:
+segment ``i`` is ``P[3i], P[3i+1], P[3i+2], P[3i+3]``, and neighbouring segments share their
+end knot. With Bernstein weights ``B(t) = (1-t)³P₀ + 3(1-t)²t P₁ + 3(1-t)t² P₂ + t³P₃`` for
+``t ∈ [0, 1]``; curvature is the signed ``κ = (x'y'' − y'x'') / (x'² + y'²)^{3/2}`` in 1/px
+(positive turns clockwise in image coordinates, y down).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def segments(control_points: np.ndarray) -> np.ndarray:
+    """``(3n + 1, 2)`` chain → ``(n, 4, 2)`` array of per-segment control points."""
+    cp = np.asarray(control_points, dtype=np.float64)
+    n = (len(cp) - 1) // 3
+    idx = 3 * np.arange(n)[:, None] + np.arange(4)[None, :]
+    return cp[idx]
+
+
+def evaluate(control_points: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points of every segment at parameters ``t`` (shape ``(m,)``): ``(n, m, 2)``."""
+    seg = segments(control_points)
+    t = np.asarray(t, dtype=np.float64)[None, :, None]
+    u = 1.0 - t
+    p0, p1, p2, p3 = (seg[:, k][:, None, :] for k in range(4))
+    return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
+
+
+def derivatives(control_points: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and second derivatives w.r.t. ``t`` of every segment: two ``(n, m, 2)`` arrays."""
+    seg = segments(control_points)
+    t = np.asarray(t, dtype=np.float64)[None, :, None]
+    u = 1.0 - t
+    p0, p1, p2, p3 = (seg[:, k][:, None, :] for k in range(4))
+    d1 = 3 * u**2 * (p1 - p0) + 6 * u * t * (p2 - p1) + 3 * t**2 * (p3 - p2)
+    d2 = 6 * u * (p2 - 2 * p1 + p0) + 6 * t * (p3 - 2 * p2 + p1)
+    return d1, d2
+
+
+def curvature(d1: np.ndarray, d2: np.ndarray, eps: float = 1e-9) -> np.ndarray:
+    """Signed curvature from derivative arrays ``(..., 2)`` (1/px); 0 where the speed is ~0."""
+    cross = d1[..., 0] * d2[..., 1] - d1[..., 1] * d2[..., 0]
+    speed = np.hypot(d1[..., 0], d1[..., 1])
+    out = np.zeros_like(cross)
+    ok = speed > eps
+    out[ok] = cross[ok] / speed[ok] ** 3
+    return out
+
+
+def knot_curvature(control_points: np.ndarray) -> np.ndarray:
+    """Curvature at each knot, ``(n + 1,)``: the mean of the two segments meeting there."""
+    d1, d2 = derivatives(control_points, np.array([0.0, 1.0]))
+    k = curvature(d1, d2)  # (n, 2): start and end of each segment
+    out = np.empty(k.shape[0] + 1)
+    out[0] = k[0, 0]
+    out[-1] = k[-1, 1]
+    out[1:-1] = 0.5 * (k[:-1, 1] + k[1:, 0])
+    return out
+
+
+def sample(control_points: np.ndarray, per_segment: int = 16) -> np.ndarray:
+    """A polyline through the chain, ``(n * per_segment + 1, 2)``, knots included."""
+    t = np.linspace(0.0, 1.0, per_segment, endpoint=False)
+    pts = evaluate(control_points, t).reshape(-1, 2)
+    return np.vstack([pts, np.asarray(control_points, dtype=np.float64)[-1:]])
+
+
+def arc_length(control_points: np.ndarray, per_segment: int = 16) -> float:
+    """Length of the chain in px (polyline approximation with ``per_segment`` samples)."""
+    pts = sample(control_points, per_segment)
+    return float(np.hypot(*np.diff(pts, axis=0).T).sum())
+
+
+def mean_abs_curvature(control_points: np.ndarray, per_segment: int = 16) -> float:
+    """Arc-length-weighted mean of ``|κ|`` over the chain, 1/px: ``∫|κ| ds / ∫ ds``."""
+    t = (np.arange(per_segment) + 0.5) / per_segment
+    d1, d2 = derivatives(control_points, t)
+    speed = np.hypot(d1[..., 0], d1[..., 1])
+    total = speed.sum()
+    if total <= 1e-9:
+        return 0.0
+    return float((np.abs(curvature(d1, d2)) * speed).sum() / total)
