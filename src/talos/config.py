@@ -170,6 +170,12 @@ class LoggingSettings(_Section):
     json_logs: bool = Field(False, description="One JSON object per log line.")
 
 
+class TracingSettings(_Section):
+    call_log: Path | None = Field(
+        None, description="Append every inter-module HTTP call here (JSON lines); null = off."
+    )
+
+
 def _split_csv(value: Any) -> Any:
     """Accept ``a,b`` and JSON lists alike for list-valued environment variables."""
     if isinstance(value, str):
@@ -202,6 +208,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     queue: QueueSettings = QueueSettings()
     logging: LoggingSettings = LoggingSettings()
+    tracing: TracingSettings = TracingSettings()
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Accepted X-API-Key values; empty = no auth."
     )
