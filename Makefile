@@ -31,3 +31,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
+
+# Regenerate docs/images; TRACE=FILE first replaces the committed call log (e.g. the e2e test's).
+.PHONY: diagrams
+diagrams: $(STAMP)
+	@if [ -n "$(TRACE)" ]; then cp "$(TRACE)" docs/traces/prompt-to-animation.jsonl; fi
+	$(BIN)/axis diagrams

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from talos.diagrams.drawio import Diagram, Edge, Node, Text
-from talos.diagrams.layout import anchor, box_size, centered, clip_to_rect, place_labels, straight
+from talos.diagrams.layout import text_node, anchor, box_size, centered, clip_to_rect, place_labels, straight
 
 # C4's customary palette: people dark blue, our system/containers blue, external grey.
 _FILL = {
@@ -257,7 +257,7 @@ def build_c4(
                           x0, y0, x1 - x0, y1 - y0, shape="boundary", fill="none",
                           stroke="#718096", dashed=True))  # fmt: skip
     heading = (Text(title, 20, bold=True), Text(_SUBTITLES[name], 13, color="#4a5568"))
-    extra.insert(0, Node(f"{name}-title", heading, MARGIN, MARGIN, 900, TITLE_HEIGHT, shape="text"))
+    extra.insert(0, text_node(f"{name}-title", heading, MARGIN, MARGIN))
     all_nodes = tuple(extra + nodes)
     width = max(n.x + n.width for n in all_nodes) + MARGIN
     height = max(n.y + n.height for n in all_nodes) + MARGIN

@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from talos.diagrams.drawio import Diagram, Edge, Node, Text
-from talos.diagrams.layout import box_size, place_labels
+from talos.diagrams.layout import box_size, place_labels, text_node
 
 # Packages imported (every submodule) so that everything that registers itself is registered.
 SCANNED_PACKAGES = ("talos.axis", "talos.cli")
@@ -399,7 +399,7 @@ def components_diagram(components: Components | None = None) -> Diagram:
                               (Text("uses", 11, color=INK),), dashed=True, end_arrow="open",
                               color=ARROW))  # fmt: skip
 
-    title = Node(
+    title = text_node(
         "axis-components-title",
         (
             Text("AXIS — components", 20, bold=True),
@@ -407,7 +407,7 @@ def components_diagram(components: Components | None = None) -> Diagram:
                  "observers, tracker and store.", 13, color="#4a5568"),
             Text("Hollow arrow: extends / implements.  Dashed arrow: uses.", 13, color="#4a5568"),
         ),
-        MARGIN, MARGIN, 900, 80, shape="text",
+        MARGIN, MARGIN,
     )  # fmt: skip
     nodes.insert(0, title)
     width = max(n.x + n.width for n in nodes) + MARGIN

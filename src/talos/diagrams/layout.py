@@ -226,3 +226,9 @@ def place_labels(diagram: Diagram) -> Diagram:
                 break
         edges[i] = best
     return replace(diagram, edges=tuple(edges))
+
+
+def text_node(node_id: str, lines: tuple[Text, ...], x: float, y: float) -> Node:
+    """A free text block (titles, notes) sized to its text, so draw.io never wraps it."""
+    width, height = text_block(lines)
+    return Node(node_id, lines, x, y, snap(width + 8), snap(height), shape="text")
