@@ -19,15 +19,26 @@ def register(commands: Any) -> None:
         "log) as NAME.drawio and NAME.png. With --check, write nothing and fail when the "
         "files differ from what the code generates.",
     )
-    parser.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
-                        help=f"output folder (default: {DEFAULT_OUT})")  # fmt: skip
-    parser.add_argument("--trace", default=str(DEFAULT_TRACE), metavar="FILE",
-                        help=f"call log (JSON lines) for the sequence diagram "
-                        f"(default: {DEFAULT_TRACE})")  # fmt: skip
-    parser.add_argument("--job", metavar="JOB_ID",
-                        help="which job of the call log to draw (default: the first POST /jobs)")  # fmt: skip
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the files in --out are stale")  # fmt: skip
+    parser.add_argument(
+        "--out",
+        default=str(DEFAULT_OUT),
+        metavar="DIR",
+        help=f"output folder (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--trace",
+        default=str(DEFAULT_TRACE),
+        metavar="FILE",
+        help=f"call log (JSON lines) for the sequence diagram (default: {DEFAULT_TRACE})",
+    )
+    parser.add_argument(
+        "--job",
+        metavar="JOB_ID",
+        help="which job of the call log to draw (default: the first POST /jobs)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the files in --out are stale"
+    )
     parser.set_defaults(handler=run)
 
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from talos.diagrams.drawio import Diagram, Edge, Node, Text
-from talos.diagrams.layout import text_node, anchor, box_size, centered, clip_to_rect, place_labels, straight
+from talos.diagrams.layout import (
+    anchor,
+    box_size,
+    centered,
+    clip_to_rect,
+    place_labels,
+    straight,
+    text_node,
+)
 
 # C4's customary palette: people dark blue, our system/containers blue, external grey.
 _FILL = {
@@ -73,84 +81,194 @@ class Boundary:
 
 
 CONTEXT_ELEMENTS = (
-    Element("animator", "Animator / Director", "person",
-            "Writes a prompt, picks a style and a\nsource video; edits lines stroke\nby stroke; "
-            "watches the result", 1, 0),
-    Element("talos", "TALOS", "system",
-            "AI animation pipeline: prompt and video in,\neditable vector line art and a colored "
-            "MP4 out\n(Orchestrator, PRISM, AXIS, CHROMA)", 1, 1, min_width=340),
-    Element("video", "Source video locations", "external",
-            "Footage to trace: HTTP(S) URLs,\nshared folders, buckets", 0, 1),
-    Element("llm", "LLM provider (optional)", "external",
-            "Hosted language model that\nPRISM may ask to turn a prompt\ninto a shot spec", 2, 1),
-    Element("storage", "Object storage", "external",
-            "S3-compatible bucket or a local folder:\nevery artifact under /{job_id}/{module}/",
-            1, 2, min_width=320),
-)  # fmt: skip
+    Element(
+        "animator",
+        "Animator / Director",
+        "person",
+        "Writes a prompt, picks a style and a\nsource video; edits lines stroke\nby stroke; "
+        "watches the result",
+        1,
+        0,
+    ),
+    Element(
+        "talos",
+        "TALOS",
+        "system",
+        "AI animation pipeline: prompt and video in,\neditable vector line art and a colored "
+        "MP4 out\n(Orchestrator, PRISM, AXIS, CHROMA)",
+        1,
+        1,
+        min_width=340,
+    ),
+    Element(
+        "video",
+        "Source video locations",
+        "external",
+        "Footage to trace: HTTP(S) URLs,\nshared folders, buckets",
+        0,
+        1,
+    ),
+    Element(
+        "llm",
+        "LLM provider (optional)",
+        "external",
+        "Hosted language model that\nPRISM may ask to turn a prompt\ninto a shot spec",
+        2,
+        1,
+    ),
+    Element(
+        "storage",
+        "Object storage",
+        "external",
+        "S3-compatible bucket or a local folder:\nevery artifact under /{job_id}/{module}/",
+        1,
+        2,
+        min_width=320,
+    ),
+)
 
 CONTEXT_RELATIONS = (
-    Relation("animator", "talos",
-             "Submits prompt, style, video URL;\nfollows the job; edits strokes\n"
-             "[REST/JSON: POST /jobs, GET /jobs/{job_id}]"),
+    Relation(
+        "animator",
+        "talos",
+        "Submits prompt, style, video URL;\nfollows the job; edits strokes\n"
+        "[REST/JSON: POST /jobs, GET /jobs/{job_id}]",
+    ),
     Relation("talos", "video", "Reads the source video\n[HTTP(S) / file URL]"),
     Relation("talos", "llm", "Prompt → shot spec\n[HTTPS, API key from env]"),
-    Relation("talos", "storage",
-             "Writes and reads cut_spec.json, lines.json,\nframes, final MP4 [S3 API / files]"),
-)  # fmt: skip
+    Relation(
+        "talos",
+        "storage",
+        "Writes and reads cut_spec.json, lines.json,\nframes, final MP4 [S3 API / files]",
+    ),
+)
 
 CONTAINER_ELEMENTS = (
-    Element("animator", "Animator / Director", "person",
-            "Submits jobs, follows them,\nedits strokes", 2, 0),
-    Element("llm", "LLM provider (optional)", "external",
-            "Hosted model; prompt → shot spec", 0, 2),
-    Element("orchestrator", "Orchestrator", "container",
-            "Runs jobs through the modules;\ntracks state, retries with backoff,\n"
-            "dead-letters what still fails", 2, 1, technology="FastAPI"),
-    Element("jobdb", "Job database", "database",
-            "Jobs, attempts, module state,\ndead-letter queue", 3, 1,
-            technology="SQLAlchemy: SQLite | PostgreSQL"),
-    Element("prism", "PRISM", "container",
-            "Director: prompt → shot spec\n(cut_spec.json)", 1, 2, technology="FastAPI"),
-    Element("axis", "AXIS", "container",
-            "Animator: video + shot spec →\nvector strokes (lines.json)", 2, 2,
-            technology="FastAPI"),
-    Element("chroma", "CHROMA", "container",
-            "Colorist: lines + style profile\n→ colored frames, MP4", 3, 2,
-            technology="FastAPI"),
-    Element("video", "Source video locations", "external",
-            "HTTP(S) / file URLs", 0, 3),
-    Element("workers", "Queue / workers", "container",
-            "Run the AXIS Pipeline on each job:\ndecode → steps → lines.json", 2, 3,
-            technology="in-process pool | Celery on Redis"),
-    Element("store", "Shared Data Store", "database",
-            "Every artifact under /{job_id}/{module}/", 2, 4, min_width=1160,
-            technology="fsspec: local folder | S3"),
-)  # fmt: skip
+    Element(
+        "animator",
+        "Animator / Director",
+        "person",
+        "Submits jobs, follows them,\nedits strokes",
+        2,
+        0,
+    ),
+    Element("llm", "LLM provider (optional)", "external", "Hosted model; prompt → shot spec", 0, 2),
+    Element(
+        "orchestrator",
+        "Orchestrator",
+        "container",
+        "Runs jobs through the modules;\ntracks state, retries with backoff,\n"
+        "dead-letters what still fails",
+        2,
+        1,
+        technology="FastAPI",
+    ),
+    Element(
+        "jobdb",
+        "Job database",
+        "database",
+        "Jobs, attempts, module state,\ndead-letter queue",
+        3,
+        1,
+        technology="SQLAlchemy: SQLite | PostgreSQL",
+    ),
+    Element(
+        "prism",
+        "PRISM",
+        "container",
+        "Director: prompt → shot spec\n(cut_spec.json)",
+        1,
+        2,
+        technology="FastAPI",
+    ),
+    Element(
+        "axis",
+        "AXIS",
+        "container",
+        "Animator: video + shot spec →\nvector strokes (lines.json)",
+        2,
+        2,
+        technology="FastAPI",
+    ),
+    Element(
+        "chroma",
+        "CHROMA",
+        "container",
+        "Colorist: lines + style profile\n→ colored frames, MP4",
+        3,
+        2,
+        technology="FastAPI",
+    ),
+    Element("video", "Source video locations", "external", "HTTP(S) / file URLs", 0, 3),
+    Element(
+        "workers",
+        "Queue / workers",
+        "container",
+        "Run the AXIS Pipeline on each job:\ndecode → steps → lines.json",
+        2,
+        3,
+        technology="in-process pool | Celery on Redis",
+    ),
+    Element(
+        "store",
+        "Shared Data Store",
+        "database",
+        "Every artifact under /{job_id}/{module}/",
+        2,
+        4,
+        min_width=1160,
+        technology="fsspec: local folder | S3",
+    ),
+)
 
 _CALLBACK = "↩ POST /callbacks/job-completed"
 
 CONTAINER_RELATIONS = (
-    Relation("animator", "orchestrator",
-             "POST /jobs {prompt, style, video_source_url} → 202\nGET /jobs/{job_id} → status"),
+    Relation(
+        "animator",
+        "orchestrator",
+        "POST /jobs {prompt, style, video_source_url} → 202\nGET /jobs/{job_id} → status",
+    ),
     Relation("orchestrator", "jobdb", "job state, attempts,\ndead letters [SQL]"),
-    Relation("orchestrator", "prism", f"POST /direct {{job_id, prompt, style}} → 202\n{_CALLBACK}",
-             both=True),
-    Relation("orchestrator", "axis",
-             f"POST /generate {{job_id, cut_spec_url,\nvideo_source_url}} → 202\n{_CALLBACK}",
-             both=True),
-    Relation("orchestrator", "chroma",
-             f"POST /colorize {{job_id, lines_data_url,\nstyle_profile_url}} → 202\n{_CALLBACK}",
-             both=True),
+    Relation(
+        "orchestrator",
+        "prism",
+        f"POST /direct {{job_id, prompt, style}} → 202\n{_CALLBACK}",
+        both=True,
+    ),
+    Relation(
+        "orchestrator",
+        "axis",
+        f"POST /generate {{job_id, cut_spec_url,\nvideo_source_url}} → 202\n{_CALLBACK}",
+        both=True,
+    ),
+    Relation(
+        "orchestrator",
+        "chroma",
+        f"POST /colorize {{job_id, lines_data_url,\nstyle_profile_url}} → 202\n{_CALLBACK}",
+        both=True,
+    ),
     Relation("prism", "llm", "prompt → shot spec\n[HTTPS, optional]"),
     Relation("axis", "workers", "enqueue trace run\n(503 when the queue is full)"),
     Relation("workers", "video", "GET video_source_url\n(streamed decode)"),
-    Relation("prism", "store", "PUT /{job_id}/prism/\ncut_spec.json", exit=(0.12, 1), vertical=True),
-    Relation("workers", "store",
-             "GET cut_spec.json\nPUT /{job_id}/axis/lines.json,\nframes/NNNNNN.json|svg, metrics.jsonl",
-             exit=(0.5, 1), vertical=True),
-    Relation("chroma", "store", "GET lines.json\nPUT /{job_id}/chroma/\nframes/*.png, final.mp4",
-             exit=(0.5, 1), vertical=True),
-)  # fmt: skip
+    Relation(
+        "prism", "store", "PUT /{job_id}/prism/\ncut_spec.json", exit=(0.12, 1), vertical=True
+    ),
+    Relation(
+        "workers",
+        "store",
+        "GET cut_spec.json\nPUT /{job_id}/axis/lines.json,\nframes/NNNNNN.json|svg, metrics.jsonl",
+        exit=(0.5, 1),
+        vertical=True,
+    ),
+    Relation(
+        "chroma",
+        "store",
+        "GET lines.json\nPUT /{job_id}/chroma/\nframes/*.png, final.mp4",
+        exit=(0.5, 1),
+        vertical=True,
+    ),
+)
 
 CONTAINER_BOUNDARY = Boundary(
     "talos-boundary",
@@ -167,8 +285,10 @@ TITLE_HEIGHT = 60.0
 def _element_lines(element: Element) -> tuple[Text, ...]:
     tag = _KIND_TAG[element.kind]
     if element.technology:
-        tag = f"{tag}: {element.technology}" if element.kind != "database" else (
-            f"Container: {element.technology}"
+        tag = (
+            f"{tag}: {element.technology}"
+            if element.kind != "database"
+            else (f"Container: {element.technology}")
         )
     lines = [Text(element.name, 15, bold=True, color=WHITE), Text(f"[{tag}]", 11, color=MUTED)]
     lines += [Text(part, 12, color=WHITE) for part in element.description.split("\n")]
@@ -182,12 +302,20 @@ def _element_nodes(element: Element, cx: float, cy: float) -> list[Node]:
         height += 20
     shape = "database" if element.kind == "database" else "box"
     fill = _FILL[element.kind]
-    node = centered(element.id, lines, cx, cy, width, height, shape=shape, fill=fill,
-                    stroke=fill)  # fmt: skip
+    node = centered(element.id, lines, cx, cy, width, height, shape=shape, fill=fill, stroke=fill)
     if element.kind != "person":
         return [node]
-    head = Node(f"{element.id}-head", (), cx - 22, node.y - 48, 44, 44, shape="ellipse",
-                fill=fill, stroke=fill)  # fmt: skip
+    head = Node(
+        f"{element.id}-head",
+        (),
+        cx - 22,
+        node.y - 48,
+        44,
+        44,
+        shape="ellipse",
+        fill=fill,
+        stroke=fill,
+    )
     body = Node(node.id, lines, node.x, node.y, node.width, node.height, fill=fill, stroke=fill)
     return [body, head]
 
@@ -253,9 +381,20 @@ def build_c4(
         y0 = min(n.y for n in members) - 50
         x1 = max(n.x + n.width for n in members) + 30
         y1 = max(n.y + n.height for n in members) + 30
-        extra.append(Node(boundary.id, (Text(boundary.name, 14, bold=True, color="#2d3748"),),
-                          x0, y0, x1 - x0, y1 - y0, shape="boundary", fill="none",
-                          stroke="#718096", dashed=True))  # fmt: skip
+        extra.append(
+            Node(
+                boundary.id,
+                (Text(boundary.name, 14, bold=True, color="#2d3748"),),
+                x0,
+                y0,
+                x1 - x0,
+                y1 - y0,
+                shape="boundary",
+                fill="none",
+                stroke="#718096",
+                dashed=True,
+            )
+        )
     heading = (Text(title, 20, bold=True), Text(_SUBTITLES[name], 13, color="#4a5568"))
     extra.insert(0, text_node(f"{name}-title", heading, MARGIN, MARGIN))
     all_nodes = tuple(extra + nodes)

@@ -72,8 +72,9 @@ def _import_tree(package: str) -> list[ModuleType]:
     root = importlib.import_module(package)
     modules = [root]
     if hasattr(root, "__path__"):
-        for info in sorted(pkgutil.walk_packages(root.__path__, prefix=package + "."),
-                           key=lambda i: i.name):  # fmt: skip
+        for info in sorted(
+            pkgutil.walk_packages(root.__path__, prefix=package + "."), key=lambda i: i.name
+        ):
             if info.name.rsplit(".", 1)[-1] == "__main__":
                 continue
             modules.append(importlib.import_module(info.name))
@@ -140,19 +141,34 @@ def discover(steps_registry: Any = None, default_order: Sequence[str] | None = N
     steps = []
     for step_name in names:
         factory = registry.get(step_name)
-        steps.append(StepInfo(step_name, _name(factory),
-                              bool(getattr(factory, "stateful", False)), _source(factory)))  # fmt: skip
+        steps.append(
+            StepInfo(
+                step_name,
+                _name(factory),
+                bool(getattr(factory, "stateful", False)),
+                _source(factory),
+            )
+        )
     registered = {registry.get(n) for n in names}
     for cls in _all_subclasses(ProcessingStep):
         if cls not in registered and not inspect.isabstract(cls):
-            steps.append(StepInfo(f"{cls.__name__} (not registered)", cls.__name__,
-                                  bool(cls.stateful), _source(cls)))  # fmt: skip
+            steps.append(
+                StepInfo(
+                    f"{cls.__name__} (not registered)",
+                    cls.__name__,
+                    bool(cls.stateful),
+                    _source(cls),
+                )
+            )
 
     # Strategy interfaces, in the order they are defined, each with its registry.
     interfaces = [
-        obj for obj in vars(strategies).values()
-        if inspect.isclass(obj) and inspect.isabstract(obj) and obj.__module__ == strategies.__name__
-    ]  # fmt: skip
+        obj
+        for obj in vars(strategies).values()
+        if inspect.isclass(obj)
+        and inspect.isabstract(obj)
+        and obj.__module__ == strategies.__name__
+    ]
     registries: dict[str, Registry[Any]] = {}
     for module in modules:
         for attr, value in vars(module).items():
@@ -168,8 +184,16 @@ def discover(steps_registry: Any = None, default_order: Sequence[str] | None = N
             used.add(reg_name)
             children = [(n, _name(reg.get(n))) for n in reg.names()]
         subtitle = f"registry {reg_name}" if reg is not None else "no registry"
-        blocks.append(Block(interface.__name__, interface.__name__, "«interface»", subtitle,
-                            children, (interface.__name__, reg_name)))  # fmt: skip
+        blocks.append(
+            Block(
+                interface.__name__,
+                interface.__name__,
+                "«interface»",
+                subtitle,
+                children,
+                (interface.__name__, reg_name),
+            )
+        )
     for reg_name in sorted(set(registries) - used):
         reg = registries[reg_name]
         children = [(n, _name(reg.get(n))) for n in reg.names()]
@@ -179,16 +203,31 @@ def discover(steps_registry: Any = None, default_order: Sequence[str] | None = N
         classes: dict[str, type] = {}
         for module in _optional_tree(package):
             for obj in vars(module).values():
-                if (inspect.isclass(obj) and obj.__module__.startswith(package)
-                        and keyword in obj.__name__ and not obj.__name__.startswith("_")):  # fmt: skip
+                if (
+                    inspect.isclass(obj)
+                    and obj.__module__.startswith(package)
+                    and keyword in obj.__name__
+                    and not obj.__name__.startswith("_")
+                ):
                     classes[obj.__name__] = obj
-        heads = [c for n, c in sorted(classes.items())
-                 if not any(issubclass(c, o) and c is not o for o in classes.values())]  # fmt: skip
+        heads = [
+            c
+            for n, c in sorted(classes.items())
+            if not any(issubclass(c, o) and c is not o for o in classes.values())
+        ]
         for head in heads:
             kids = [n for n, c in sorted(classes.items()) if c is not head and issubclass(c, head)]
             stereotype = "«interface»" if inspect.isabstract(head) else "«class»"
-            blocks.append(Block(head.__name__, head.__name__, stereotype, head.__module__,
-                                [(k, "") for k in kids], (head.__name__, *kids)))  # fmt: skip
+            blocks.append(
+                Block(
+                    head.__name__,
+                    head.__name__,
+                    stereotype,
+                    head.__module__,
+                    [(k, "") for k in kids],
+                    (head.__name__, *kids),
+                )
+            )
 
     observers = [cls.__name__ for cls in _all_subclasses(PipelineObserver)]
     frame_fields = [f.name for f in dataclasses.fields(FrameContext)]
@@ -212,8 +251,15 @@ OBSERVER = ("#faf5ff", "#6b46c1")
 ARROW = "#4a5568"
 
 
-def _box(node_id: str, lines: Sequence[Text], x: float, y: float, width: float, height: float,
-         colors: tuple[str, str]) -> Node:  # fmt: skip
+def _box(
+    node_id: str,
+    lines: Sequence[Text],
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    colors: tuple[str, str],
+) -> Node:
     return Node(node_id, tuple(lines), x, y, width, height, fill=colors[0], stroke=colors[1])
 
 
@@ -261,23 +307,45 @@ def components_diagram(components: Components | None = None) -> Diagram:
     ctx_lines = lines_of("FrameContext", stereotype="«frozen dataclass»")
     ctx_lines += [Text(t, 11, color="#4a5568") for t in _wrap(comp.frame_fields, 34)]
     framework = [
-        ("Pipeline", lines_of("Pipeline", "times every step of every frame",
-                              "workers > 1: leading stateless", "steps in a process pool")),
-        ("ProcessingStep", lines_of("ProcessingStep", "name, stateful",
-                                    "open(run) · process(ctx) · close(run)",
-                                    stereotype="«abstract»")),
+        (
+            "Pipeline",
+            lines_of(
+                "Pipeline",
+                "times every step of every frame",
+                "workers > 1: leading stateless",
+                "steps in a process pool",
+            ),
+        ),
+        (
+            "ProcessingStep",
+            lines_of(
+                "ProcessingStep",
+                "name, stateful",
+                "open(run) · process(ctx) · close(run)",
+                stereotype="«abstract»",
+            ),
+        ),
         ("FrameContext", ctx_lines),
-        ("FrameContextBuilder", lines_of("FrameContextBuilder", "set() · add_counts()",
-                                         "add_metrics() · add_artifacts()", "build()")),
-    ]  # fmt: skip
+        (
+            "FrameContextBuilder",
+            lines_of(
+                "FrameContextBuilder",
+                "set() · add_counts()",
+                "add_metrics() · add_artifacts()",
+                "build()",
+            ),
+        ),
+    ]
     sizes = [box_size(lines, min_width=220) for _, lines in framework]
 
     step_lines = [
-        lines_of(s.name, s.class_name + ("  ·  stateful" if s.stateful else ""))
-        for s in comp.steps
+        lines_of(s.name, s.class_name + ("  ·  stateful" if s.stateful else "")) for s in comp.steps
     ]
-    step_w, step_h = (max(v) for v in zip(*[box_size(ls, min_width=200) for ls in step_lines],
-                                           strict=True)) if step_lines else (200, 60)  # fmt: skip
+    step_w, step_h = (
+        (max(v) for v in zip(*[box_size(ls, min_width=200) for ls in step_lines], strict=True))
+        if step_lines
+        else (200, 60)
+    )
     block_heads = [lines_of(b.title, b.subtitle, stereotype=b.stereotype) for b in comp.blocks]
     child_lines = [[lines_of(n, c) for n, c in b.children] for b in comp.blocks]
     all_block_sizes = [box_size(ls, min_width=200) for ls in block_heads] + [
@@ -307,8 +375,14 @@ def components_diagram(components: Components | None = None) -> Diagram:
 
     def right_to_left(edge_id: str, a: Node, b: Node, label: str) -> Edge:
         y = a.y + a.height / 2
-        return Edge(edge_id, a.id, b.id, ((a.x + a.width, y), (b.x, y)),
-                    (Text(label, 12, color=INK),), color=ARROW)  # fmt: skip
+        return Edge(
+            edge_id,
+            a.id,
+            b.id,
+            ((a.x + a.width, y), (b.x, y)),
+            (Text(label, 12, color=INK),),
+            color=ARROW,
+        )
 
     edges.append(right_to_left("runs", pipeline, step_base, "runs in order"))
     edges.append(right_to_left("passes", step_base, frame_ctx, "ctx in → new ctx out"))
@@ -316,16 +390,29 @@ def components_diagram(components: Components | None = None) -> Diagram:
 
     # Observers under Pipeline.
     y = TOP + row0_h + 60
-    observer_base = _box("PipelineObserver", lines_of("PipelineObserver", "per step, per frame",
-                                                      "run started / finished"),
-                         col_x[0], y, *box_size(lines_of("PipelineObserver", "per step, per frame",
-                                                         "run started / finished"),
-                                                min_width=220), colors=OBSERVER)  # fmt: skip
+    observer_base = _box(
+        "PipelineObserver",
+        lines_of("PipelineObserver", "per step, per frame", "run started / finished"),
+        col_x[0],
+        y,
+        *box_size(
+            lines_of("PipelineObserver", "per step, per frame", "run started / finished"),
+            min_width=220,
+        ),
+        colors=OBSERVER,
+    )
     nodes.append(observer_base)
     px = pipeline.x + pipeline.width / 2
-    edges.append(Edge("notifies", pipeline.id, observer_base.id,
-                      ((px, pipeline.y + pipeline.height), (px, observer_base.y)),
-                      (Text("notifies", 12, color=INK),), color=ARROW))  # fmt: skip
+    edges.append(
+        Edge(
+            "notifies",
+            pipeline.id,
+            observer_base.id,
+            ((px, pipeline.y + pipeline.height), (px, observer_base.y)),
+            (Text("notifies", 12, color=INK),),
+            color=ARROW,
+        )
+    )
     oy = observer_base.y + observer_base.height + V_GAP
     observer_nodes = []
     for name, ls in zip(comp.observers, obs_lines, strict=True):
@@ -336,9 +423,7 @@ def components_diagram(components: Components | None = None) -> Diagram:
     edges += _tree(observer_base, observer_nodes, "inherits")
 
     # Steps (column 1) with the blocks they use beside them (column 2).
-    mentions = {
-        b.key: [m for m in b.mentions if m] for b in comp.blocks
-    }
+    mentions = {b.key: [m for m in b.mentions if m] for b in comp.blocks}
     first_user: dict[str, int] = {}
     for i, step in enumerate(comp.steps):
         for b in comp.blocks:
@@ -353,8 +438,9 @@ def components_diagram(components: Components | None = None) -> Diagram:
 
     def place_block(b_index: int, at_y: float) -> float:
         b = comp.blocks[b_index]
-        head = _box(f"iface-{b.key}", block_heads[b_index], col_x[2], at_y, block_w, head_h,
-                    INTERFACE)  # fmt: skip
+        head = _box(
+            f"iface-{b.key}", block_heads[b_index], col_x[2], at_y, block_w, head_h, INTERFACE
+        )
         nodes.append(head)
         block_nodes[b.key] = head
         cy = at_y + head_h + V_GAP
@@ -394,21 +480,34 @@ def components_diagram(components: Components | None = None) -> Diagram:
                 y0 = y1 = node.y + min(node.height, head.height) / 2
             else:
                 y0, y1 = node.y + node.height / 2, head.y + head.height / 2
-            edges.append(Edge(f"uses-{step.name}-{b.key}", node.id, head.id,
-                              ((node.x + node.width, y0), (head.x, y1)),
-                              (Text("uses", 11, color=INK),), dashed=True, end_arrow="open",
-                              color=ARROW))  # fmt: skip
+            edges.append(
+                Edge(
+                    f"uses-{step.name}-{b.key}",
+                    node.id,
+                    head.id,
+                    ((node.x + node.width, y0), (head.x, y1)),
+                    (Text("uses", 11, color=INK),),
+                    dashed=True,
+                    end_arrow="open",
+                    color=ARROW,
+                )
+            )
 
     title = text_node(
         "axis-components-title",
         (
             Text("AXIS — components", 20, bold=True),
-            Text("Generated from the code (axis diagrams): registered steps and strategies, "
-                 "observers, tracker and store.", 13, color="#4a5568"),
+            Text(
+                "Generated from the code (axis diagrams): registered steps and strategies, "
+                "observers, tracker and store.",
+                13,
+                color="#4a5568",
+            ),
             Text("Hollow arrow: extends / implements.  Dashed arrow: uses.", 13, color="#4a5568"),
         ),
-        MARGIN, MARGIN,
-    )  # fmt: skip
+        MARGIN,
+        MARGIN,
+    )
     nodes.insert(0, title)
     width = max(n.x + n.width for n in nodes) + MARGIN
     height = max(n.y + n.height for n in nodes) + MARGIN

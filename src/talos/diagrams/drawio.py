@@ -102,6 +102,12 @@ def _num(value: float) -> str:
     return "0" if text == "-0" else text
 
 
+def _ratio(value: float) -> str:
+    """A fraction of a box (exit/entry points): enough digits to land on the exact px."""
+    text = f"{value:.5f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 def label_html(lines: tuple[Text, ...]) -> str:
     """The label as draw.io HTML: one ``<font>`` per line, ``<br>`` between lines."""
     parts = []
@@ -114,7 +120,9 @@ def label_html(lines: tuple[Text, ...]) -> str:
 
 
 def _style(items: dict[str, object]) -> str:
-    return "".join(f"{key}={value};" if value is not None else f"{key};" for key, value in items.items())
+    return "".join(
+        f"{key}={value};" if value is not None else f"{key};" for key, value in items.items()
+    )
 
 
 _ARROWS = {"block": ("block", 1), "open": ("open", 1), "hollow": ("block", 0), "none": ("none", 1)}
@@ -131,23 +139,51 @@ def node_style(node: Node) -> str:
         "strokeColor": node.stroke,
     }
     if node.shape == "text":
-        return _style({"text": None, **common, "fillColor": "none", "strokeColor": "none",
-                       "align": "left", "verticalAlign": "top", "spacing": 0})
+        return _style(
+            {
+                "text": None,
+                **common,
+                "fillColor": "none",
+                "strokeColor": "none",
+                "align": "left",
+                "verticalAlign": "top",
+                "spacing": 0,
+            }
+        )
     if node.shape == "ellipse":
         return _style({"ellipse": None, **common})
     if node.shape == "database":
-        return _style({"shape": "cylinder3", "boundedLbl": 1, "backgroundOutline": 1,
-                       "size": 12, **common})
+        return _style(
+            {"shape": "cylinder3", "boundedLbl": 1, "backgroundOutline": 1, "size": 12, **common}
+        )
     if node.shape == "lifeline":
-        return _style({"shape": "umlLifeline", "perimeter": "lifelinePerimeter",
-                       "container": 1, "collapsible": 0, "recursiveResize": 0,
-                       "size": _num(node.header), **common, "dashed": 0, "rounded": 1})
+        return _style(
+            {
+                "shape": "umlLifeline",
+                "perimeter": "lifelinePerimeter",
+                "container": 1,
+                "collapsible": 0,
+                "recursiveResize": 0,
+                "size": _num(node.header),
+                **common,
+                "dashed": 0,
+                "rounded": 1,
+            }
+        )
     style = {"rounded": 1 if node.rounded else 0, "arcSize": 8, **common}
     if node.dashed:
         style.update({"dashed": 1, "dashPattern": "8 4"})
     if node.shape == "boundary":
-        style.update({"container": 1, "collapsible": 0, "align": "left", "verticalAlign": "top",
-                      "spacingLeft": 12, "spacingTop": 6})
+        style.update(
+            {
+                "container": 1,
+                "collapsible": 0,
+                "align": "left",
+                "verticalAlign": "top",
+                "spacingLeft": 12,
+                "spacingTop": 6,
+            }
+        )
     return _style(style)
 
 
@@ -169,11 +205,11 @@ def edge_style(edge: Edge, source: Node, target: Node) -> str:
         "startArrow": start,
         "startFill": start_fill,
         "labelBackgroundColor": "#ffffff",
-        "exitX": _num((x0 - source.x) / source.width),
-        "exitY": _num((y0 - source.y) / source.height),
+        "exitX": _ratio((x0 - source.x) / source.width),
+        "exitY": _ratio((y0 - source.y) / source.height),
         "exitPerimeter": 0,
-        "entryX": _num((x1 - target.x) / target.width),
-        "entryY": _num((y1 - target.y) / target.height),
+        "entryX": _ratio((x1 - target.x) / target.width),
+        "entryY": _ratio((y1 - target.y) / target.height),
         "entryPerimeter": 0,
     }
     if edge.dashed:
@@ -191,12 +227,23 @@ def to_drawio(diagram: Diagram) -> str:
         page,
         "mxGraphModel",
         {
-            "dx": "0", "dy": "0", "grid": "1", "gridSize": "10", "guides": "1",
-            "tooltips": "1", "connect": "1", "arrows": "1", "fold": "1", "page": "1",
-            "pageScale": "1", "pageWidth": _num(diagram.width),
-            "pageHeight": _num(diagram.height), "math": "0", "shadow": "0",
+            "dx": "0",
+            "dy": "0",
+            "grid": "1",
+            "gridSize": "10",
+            "guides": "1",
+            "tooltips": "1",
+            "connect": "1",
+            "arrows": "1",
+            "fold": "1",
+            "page": "1",
+            "pageScale": "1",
+            "pageWidth": _num(diagram.width),
+            "pageHeight": _num(diagram.height),
+            "math": "0",
+            "shadow": "0",
         },
-    )  # fmt: skip
+    )
     root = ET.SubElement(model, "root")
     ET.SubElement(root, "mxCell", {"id": "0"})
     ET.SubElement(root, "mxCell", {"id": "1", "parent": "0"})
@@ -205,24 +252,40 @@ def to_drawio(diagram: Diagram) -> str:
         cell = ET.SubElement(
             root,
             "mxCell",
-            {"id": node.id, "value": label_html(node.lines), "style": node_style(node),
-             "vertex": "1", "parent": "1"},
-        )  # fmt: skip
+            {
+                "id": node.id,
+                "value": label_html(node.lines),
+                "style": node_style(node),
+                "vertex": "1",
+                "parent": "1",
+            },
+        )
         ET.SubElement(
             cell,
             "mxGeometry",
-            {"x": _num(node.x), "y": _num(node.y), "width": _num(node.width),
-             "height": _num(node.height), "as": "geometry"},
-        )  # fmt: skip
+            {
+                "x": _num(node.x),
+                "y": _num(node.y),
+                "width": _num(node.width),
+                "height": _num(node.height),
+                "as": "geometry",
+            },
+        )
     for edge in diagram.edges:
         source, target = nodes[edge.source], nodes[edge.target]
         cell = ET.SubElement(
             root,
             "mxCell",
-            {"id": edge.id, "value": label_html(edge.lines),
-             "style": edge_style(edge, source, target), "edge": "1", "parent": "1",
-             "source": edge.source, "target": edge.target},
-        )  # fmt: skip
+            {
+                "id": edge.id,
+                "value": label_html(edge.lines),
+                "style": edge_style(edge, source, target),
+                "edge": "1",
+                "parent": "1",
+                "source": edge.source,
+                "target": edge.target,
+            },
+        )
         # Relative edge geometry: x in [-1, 1] is the label's place along the polyline.
         geometry = ET.SubElement(
             cell,

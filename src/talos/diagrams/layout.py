@@ -130,7 +130,12 @@ def label_rect(edge: Edge) -> Rect | None:
 
 
 def _rects_overlap(a: Rect, b: Rect, margin: float = 0.0) -> bool:
-    return a[0] < b[2] + margin and b[0] < a[2] + margin and a[1] < b[3] + margin and b[1] < a[3] + margin
+    return (
+        a[0] < b[2] + margin
+        and b[0] < a[2] + margin
+        and a[1] < b[3] + margin
+        and b[1] < a[3] + margin
+    )
 
 
 def _segment_hits_rect(p: Point, q: Point, rect: Rect) -> bool:
@@ -177,8 +182,11 @@ def find_overlaps(diagram: Diagram) -> list[str]:
             if _rects_overlap(a, b):
                 problems.append(f"box {a_id} overlaps box {b_id}")
     for node in diagram.nodes:
-        if node.x < 0 or node.y < 0 or node.x + node.width > diagram.width or (
-            node.y + node.height > diagram.height
+        if (
+            node.x < 0
+            or node.y < 0
+            or node.x + node.width > diagram.width
+            or (node.y + node.height > diagram.height)
         ):
             problems.append(f"box {node.id} leaves the page")
     labels = [(edge, rect) for edge in diagram.edges if (rect := label_rect(edge))]

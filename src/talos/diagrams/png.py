@@ -102,33 +102,54 @@ def _draw_node(draw: ImageDraw.ImageDraw, node: Node) -> None:
     elif node.shape == "database":
         cap = _s(12)
         draw.rectangle((x0, y0 + cap, x1, y1 - cap), fill=node.fill)
-        draw.ellipse((x0, y1 - 2 * cap, x1, y1), fill=node.fill, outline=node.stroke,
-                     width=outline_width)  # fmt: skip
+        draw.ellipse(
+            (x0, y1 - 2 * cap, x1, y1), fill=node.fill, outline=node.stroke, width=outline_width
+        )
         draw.rectangle((x0 + outline_width, y0 + cap, x1 - outline_width, y1 - cap), fill=node.fill)
         draw.line([(x0, y0 + cap), (x0, y1 - cap)], fill=node.stroke, width=outline_width)
         draw.line([(x1, y0 + cap), (x1, y1 - cap)], fill=node.stroke, width=outline_width)
-        draw.ellipse((x0, y0, x1, y0 + 2 * cap), fill=node.fill, outline=node.stroke,
-                     width=outline_width)  # fmt: skip
+        draw.ellipse(
+            (x0, y0, x1, y0 + 2 * cap), fill=node.fill, outline=node.stroke, width=outline_width
+        )
     elif node.shape == "lifeline":
         header = _s(node.header)
-        cx = (x0 + x1) / 2
-        _dashed(draw, (node.center[0], node.y + node.header), (node.center[0], node.y + node.height),
-                node.stroke, outline_width, 6, 4)  # fmt: skip
-        draw.rounded_rectangle((x0, y0, x1, y0 + header), radius=_s(6), fill=node.fill,
-                               outline=node.stroke, width=outline_width)  # fmt: skip
-        del cx
+        _dashed(
+            draw,
+            (node.center[0], node.y + node.header),
+            (node.center[0], node.y + node.height),
+            node.stroke,
+            outline_width,
+            6,
+            4,
+        )
+        draw.rounded_rectangle(
+            (x0, y0, x1, y0 + header),
+            radius=_s(6),
+            fill=node.fill,
+            outline=node.stroke,
+            width=outline_width,
+        )
     elif node.dashed:
         radius = _s(10) if node.rounded else 0
         if node.fill != "none":
             draw.rounded_rectangle((x0, y0, x1, y1), radius=radius, fill=node.fill)
-        corners = [(node.x, node.y), (node.x + node.width, node.y),
-                   (node.x + node.width, node.y + node.height), (node.x, node.y + node.height)]  # fmt: skip
+        corners = [
+            (node.x, node.y),
+            (node.x + node.width, node.y),
+            (node.x + node.width, node.y + node.height),
+            (node.x, node.y + node.height),
+        ]
         for p, q in zip(corners, corners[1:] + corners[:1], strict=True):
             _dashed(draw, p, q, node.stroke, outline_width + 1, 8, 4)
     else:
         radius = _s(min(node.width, node.height) * 0.08) if node.rounded else 0
-        draw.rounded_rectangle((x0, y0, x1, y1), radius=radius, fill=node.fill,
-                               outline=node.stroke, width=outline_width)  # fmt: skip
+        draw.rounded_rectangle(
+            (x0, y0, x1, y1),
+            radius=radius,
+            fill=node.fill,
+            outline=node.stroke,
+            width=outline_width,
+        )
     if node.shape == "boundary":
         _draw_lines(draw, node.lines, node.x + 12, node.y + 6, "left")
         return
@@ -142,8 +163,9 @@ def _draw_node(draw: ImageDraw.ImageDraw, node: Node) -> None:
     _draw_lines(draw, node.lines, node.center[0], top + (height - block) / 2, "center")
 
 
-def _arrow_head(draw: ImageDraw.ImageDraw, tip: Point, before: Point, kind: str, color: str,
-                width: int) -> None:  # fmt: skip
+def _arrow_head(
+    draw: ImageDraw.ImageDraw, tip: Point, before: Point, kind: str, color: str, width: int
+) -> None:
     if kind == "none":
         return
     length, half = (14.0, 8.0) if kind == "hollow" else (11.0, 5.0)

@@ -86,9 +86,10 @@ def select_job(
     jobs = [e["job_id"] for e in entries if e.get("job_id")]
     if job_id is None and jobs:
         first_post = [
-            e["job_id"] for e in entries
+            e["job_id"]
+            for e in entries
             if e.get("job_id") and e["method"] == "POST" and e["path"] == "/jobs"
-        ]  # fmt: skip
+        ]
         job_id = (first_post or jobs)[0]
     elif job_id is not None and job_id not in jobs:
         raise TraceError(f"no calls for job {job_id!r} in the trace")
@@ -99,15 +100,34 @@ def select_job(
     messages: list[Message] = []
     for e in chosen:
         path = str(e["path"]).replace(job_id, "{job_id}") if job_id else str(e["path"])
-        message = Message(float(e["ts"]), str(e["source"]), str(e["target"]),
-                          str(e["method"]).upper(), path, e["status"], str(e.get("note") or ""))  # fmt: skip
+        message = Message(
+            float(e["ts"]),
+            str(e["source"]),
+            str(e["target"]),
+            str(e["method"]).upper(),
+            path,
+            e["status"],
+            str(e.get("note") or ""),
+        )
         last = messages[-1] if messages else None
         if last and (last.source, last.target, last.method, last.path, last.status, last.note) == (
-            message.source, message.target, message.method, message.path, message.status,
+            message.source,
+            message.target,
+            message.method,
+            message.path,
+            message.status,
             message.note,
-        ):  # fmt: skip
-            messages[-1] = Message(last.ts, last.source, last.target, last.method, last.path,
-                                   last.status, last.note, last.repeat + 1)  # fmt: skip
+        ):
+            messages[-1] = Message(
+                last.ts,
+                last.source,
+                last.target,
+                last.method,
+                last.path,
+                last.status,
+                last.note,
+                last.repeat + 1,
+            )
         else:
             messages.append(message)
     return job_id, messages
@@ -150,10 +170,12 @@ def sequence_diagram(messages: Sequence[Message], source_name: str = "") -> Diag
     names = _participants(messages)
     column = {name: i for i, name in enumerate(names)}
     headers = [
-        (Text(LIFELINE_NAMES.get(n, (n, ""))[0], 14, bold=True, color=INK),
-         Text(LIFELINE_NAMES.get(n, (n, ""))[1] or n, 11, color="#4a5568"))
+        (
+            Text(LIFELINE_NAMES.get(n, (n, ""))[0], 14, bold=True, color=INK),
+            Text(LIFELINE_NAMES.get(n, (n, ""))[1] or n, 11, color="#4a5568"),
+        )
         for n in names
-    ]  # fmt: skip
+    ]
     header_w = snap(max(text_block(h)[0] for h in headers) + 32)
     spacing = header_w + 40
     for m in messages:
@@ -168,9 +190,20 @@ def sequence_diagram(messages: Sequence[Message], source_name: str = "") -> Diag
     bottom = rows_top + len(messages) * 2 * ROW + 20
     nodes: list[Node] = []
     for name, header in zip(names, headers, strict=True):
-        nodes.append(Node(f"lifeline-{name}", header, centers[name] - header_w / 2, TOP,
-                          header_w, bottom - TOP, shape="lifeline", fill="#e8f1fb",
-                          stroke="#2b6cb0", header=HEADER))  # fmt: skip
+        nodes.append(
+            Node(
+                f"lifeline-{name}",
+                header,
+                centers[name] - header_w / 2,
+                TOP,
+                header_w,
+                bottom - TOP,
+                shape="lifeline",
+                fill="#e8f1fb",
+                stroke="#2b6cb0",
+                header=HEADER,
+            )
+        )
     edges: list[Edge] = []
     t0 = messages[0].ts if messages else 0.0
     for i, m in enumerate(messages):
@@ -181,35 +214,97 @@ def sequence_diagram(messages: Sequence[Message], source_name: str = "") -> Diag
         color = ERROR if _is_error(m) else ANSWER
         if m.source == m.target:
             loop = 60.0
-            call_points = ((xs, y_call), (xs + loop, y_call), (xs + loop, y_answer - 6),
-                           (xs, y_answer - 6))  # fmt: skip
-            edges.append(Edge(f"m{i + 1}", src, dst, call_points,
-                              (Text(f"{_call_label(m)} → {_answer_label(m)}", 12,
-                                    color=ERROR if _is_error(m) else INK),),
-                              color=CALL, label_above=True, label_at=0.12))  # fmt: skip
+            call_points = (
+                (xs, y_call),
+                (xs + loop, y_call),
+                (xs + loop, y_answer - 6),
+                (xs, y_answer - 6),
+            )
+            edges.append(
+                Edge(
+                    f"m{i + 1}",
+                    src,
+                    dst,
+                    call_points,
+                    (
+                        Text(
+                            f"{_call_label(m)} → {_answer_label(m)}",
+                            12,
+                            color=ERROR if _is_error(m) else INK,
+                        ),
+                    ),
+                    color=CALL,
+                    label_above=True,
+                    label_at=0.12,
+                )
+            )
         else:
-            edges.append(Edge(f"m{i + 1}", src, dst, ((xs, y_call), (xt, y_call)),
-                              (Text(_call_label(m), 12, color=INK),), color=CALL,
-                              label_above=True))  # fmt: skip
-            edges.append(Edge(f"m{i + 1}-answer", dst, src, ((xt, y_answer), (xs, y_answer)),
-                              (Text(_answer_label(m), 12, color=color),), dashed=True,
-                              end_arrow="open", color=color, width=1.2, label_above=True))  # fmt: skip
-        nodes.append(Node(f"t{i + 1}", (Text(f"+{m.ts - t0:.2f} s", 11, color="#718096"),),
-                          MARGIN, y_call - 9, TIME_COLUMN - 10, 18, shape="text"))  # fmt: skip
-    subtitle = "Calls in time order from " + (source_name or "a call log") + (
-        ": solid = request, dashed = answer, red = error or no answer (retried)."
+            edges.append(
+                Edge(
+                    f"m{i + 1}",
+                    src,
+                    dst,
+                    ((xs, y_call), (xt, y_call)),
+                    (Text(_call_label(m), 12, color=INK),),
+                    color=CALL,
+                    label_above=True,
+                )
+            )
+            edges.append(
+                Edge(
+                    f"m{i + 1}-answer",
+                    dst,
+                    src,
+                    ((xt, y_answer), (xs, y_answer)),
+                    (Text(_answer_label(m), 12, color=color),),
+                    dashed=True,
+                    end_arrow="open",
+                    color=color,
+                    width=1.2,
+                    label_above=True,
+                )
+            )
+        nodes.append(
+            Node(
+                f"t{i + 1}",
+                (Text(f"+{m.ts - t0:.2f} s", 11, color="#718096"),),
+                MARGIN,
+                y_call - 9,
+                TIME_COLUMN - 10,
+                18,
+                shape="text",
+            )
+        )
+    subtitle = (
+        "Calls in time order from "
+        + (source_name or "a call log")
+        + (": solid = request, dashed = answer, red = error or no answer (retried).")
     )
-    title = text_node("sequence-title", (Text("Prompt → animation (use case 1)", 20, bold=True),
-                                         Text(subtitle, 13, color="#4a5568")), MARGIN, MARGIN)  # fmt: skip
+    title = text_node(
+        "sequence-title",
+        (
+            Text("Prompt → animation (use case 1)", 20, bold=True),
+            Text(subtitle, 13, color="#4a5568"),
+        ),
+        MARGIN,
+        MARGIN,
+    )
     nodes.insert(0, title)
     width = max(n.x + n.width for n in nodes) + MARGIN
-    diagram = Diagram("sequence-prompt-to-animation", "Prompt → animation", snap(width),
-                      bottom + MARGIN, tuple(nodes), tuple(edges))  # fmt: skip
+    diagram = Diagram(
+        "sequence-prompt-to-animation",
+        "Prompt → animation",
+        snap(width),
+        bottom + MARGIN,
+        tuple(nodes),
+        tuple(edges),
+    )
     return place_labels(diagram)
 
 
-def sequence_from_trace(path: str | Path, job_id: str | None = None,
-                        source_name: str = "") -> Diagram:  # fmt: skip
+def sequence_from_trace(
+    path: str | Path, job_id: str | None = None, source_name: str = ""
+) -> Diagram:
     """Read the call log at ``path`` and draw one job's calls."""
     _, messages = load_trace(path, job_id)
     return sequence_diagram(messages, source_name or Path(path).name)
