@@ -431,5 +431,5 @@ def containers_diagram() -> Diagram:
         CONTAINER_ELEMENTS,
         CONTAINER_RELATIONS,
         CONTAINER_BOUNDARY,
-        col_pitch=470,
+        col_pitch=500,
     )
