@@ -299,3 +299,28 @@ def test_width_table_matches_the_bundled_font() -> None:
             font = ImageFont.truetype(str(path), 200)
         text = "POST /callbacks/job-completed {job_id} Orchestrator"
         assert text_width(text, 200, bold) == pytest.approx(font.getlength(text), rel=0.01)
+
+
+def test_store_and_tracker_modules_appear_when_they_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    import abc
+    import sys
+    import types
+
+    store = types.ModuleType("talos.store")
+    base = abc.ABCMeta(
+        "Store",
+        (abc.ABC,),
+        {"__module__": "talos.store", "get": abc.abstractmethod(lambda self: None)},
+    )
+    store.Store = base
+    store.LocalStore = type(
+        "LocalStore", (base,), {"__module__": "talos.store", "get": lambda s: 1}
+    )
+    tracking = types.ModuleType("talos.axis.tracking")
+    tracking.StrokeTracker = type("StrokeTracker", (), {"__module__": "talos.axis.tracking"})
+    monkeypatch.setitem(sys.modules, "talos.store", store)
+    monkeypatch.setitem(sys.modules, "talos.axis.tracking", tracking)
+    diagram = components_diagram()
+    ids = {node.id for node in diagram.nodes}
+    assert {"iface-Store", "impl-Store-LocalStore", "iface-StrokeTracker"} <= ids
+    assert find_overlaps(diagram) == []

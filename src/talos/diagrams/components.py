@@ -10,8 +10,8 @@ What is drawn comes from the code, so a new step or strategy appears by itself:
   registry ``EDGE_DETECTORS``…) with the implementations registered under it, and any other
   registry found in ``talos.axis``;
 - every ``PipelineObserver`` subclass in ``talos`` (``MetricsLogger``…);
-- the tracker classes of ``talos.axis.tracking`` and the stores of ``talos.store``, when those
-  modules exist;
+- the tracker classes (name contains ``Tracker``) and stores (``Store``) found in ``talos.axis``,
+  ``talos.axis.tracking`` and ``talos.store``, when those modules exist;
 - a dashed "uses" arrow from a step to an interface, tracker or store when the step's source
   names the registry or class.
 """
@@ -33,8 +33,9 @@ from talos.diagrams.layout import box_size, place_labels, text_node
 
 # Packages imported (every submodule) so that everything that registers itself is registered.
 SCANNED_PACKAGES = ("talos.axis", "talos.cli")
-# Optional modules: shown when importable (other parts of TALOS may not exist yet).
-OPTIONAL_BLOCKS = (("talos.axis.tracking", "Tracker"), ("talos.store", "Store"))
+# Classes shown as their own blocks, found by name in the scanned packages plus the optional
+# packages (imported when they exist: other parts of TALOS may not be there yet).
+KEYWORD_BLOCKS = (("Tracker", ("talos.axis.tracking",)), ("Store", ("talos.store",)))
 
 
 @dataclass
@@ -199,15 +200,17 @@ def discover(steps_registry: Any = None, default_order: Sequence[str] | None = N
         children = [(n, _name(reg.get(n))) for n in reg.names()]
         blocks.append(Block(reg_name, reg_name, "«registry»", reg.kind, children, (reg_name,)))
 
-    for package, keyword in OPTIONAL_BLOCKS:
+    for keyword, optional in KEYWORD_BLOCKS:
         classes: dict[str, type] = {}
-        for module in _optional_tree(package):
+        for module in modules + [m for package in optional for m in _optional_tree(package)]:
             for obj in vars(module).values():
                 if (
                     inspect.isclass(obj)
-                    and obj.__module__.startswith(package)
+                    and _ours(obj)
                     and keyword in obj.__name__
                     and not obj.__name__.startswith("_")
+                    and not obj.__name__.endswith(("Error", "Settings"))
+                    and not issubclass(obj, (ProcessingStep, PipelineObserver))
                 ):
                     classes[obj.__name__] = obj
         heads = [
@@ -436,17 +439,15 @@ def components_diagram(components: Components | None = None) -> Diagram:
     block_nodes: dict[str, Node] = {}
     placed: list[str] = []
 
-    def place_block(b_index: int, at_y: float) -> float:
+    def place_block(b_index: int, at_y: float, x: float) -> float:
         b = comp.blocks[b_index]
-        head = _box(
-            f"iface-{b.key}", block_heads[b_index], col_x[2], at_y, block_w, head_h, INTERFACE
-        )
+        head = _box(f"iface-{b.key}", block_heads[b_index], x, at_y, block_w, head_h, INTERFACE)
         nodes.append(head)
         block_nodes[b.key] = head
         cy = at_y + head_h + V_GAP
         kids = []
         for (child, _), ls in zip(b.children, child_lines[b_index], strict=True):
-            kid = _box(f"impl-{b.key}-{child}", ls, col_x[2] + INDENT, cy, block_w, child_h, IMPL)
+            kid = _box(f"impl-{b.key}-{child}", ls, x + INDENT, cy, block_w, child_h, IMPL)
             kids.append(kid)
             cy += child_h + V_GAP
         nodes.extend(kids)
@@ -461,14 +462,16 @@ def components_diagram(components: Components | None = None) -> Diagram:
         step_nodes.append(node)
         y_block_here = top
         for k in mine:
-            y_block_here = place_block(k, y_block_here)
+            y_block_here = place_block(k, y_block_here, col_x[2])
             y_block = y_block_here
         y_step = top + step_h + V_GAP
     nodes += step_nodes
     edges += _tree(step_base, step_nodes, "extends")
+    # Blocks no step uses (stores, strategies whose step is not there yet) go under the builder.
+    y_free = TOP + row0_h + 60
     for k, b in enumerate(comp.blocks):
         if b.key not in block_nodes:
-            y_block = place_block(k, y_block)
+            y_free = place_block(k, y_free, col_x[3])
 
     # "uses": a straight arrow from the step to the head of each block it mentions.
     for step, node in zip(comp.steps, step_nodes, strict=True):
