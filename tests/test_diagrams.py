@@ -235,6 +235,13 @@ def test_trace_reading_picks_one_job_collapses_polling_and_hides_ids(tmp_path: P
     (tmp_path / "short.jsonl").write_text('{"ts": 1, "source": "user"}\n')
     with pytest.raises(TraceError, match="lacks target"):
         load_trace(tmp_path / "short.jsonl")
+    bad_status = _call(1.0, "user", "orchestrator", "POST", "/jobs", "202", "b1")
+    (tmp_path / "typed.jsonl").write_text(json.dumps(bad_status) + "\n")
+    with pytest.raises(TraceError, match="integer or null status"):
+        load_trace(tmp_path / "typed.jsonl")
+    (tmp_path / "empty.jsonl").write_text("\n")
+    with pytest.raises(TraceError, match="no calls"):
+        load_trace(tmp_path / "empty.jsonl")
 
 
 class _GlazeStep(ProcessingStep):

@@ -76,6 +76,14 @@ def load_trace(path: str | Path, job_id: str | None = None) -> tuple[str | None,
         missing = [key for key in REQUIRED_FIELDS if key not in entry]
         if missing:
             raise TraceError(f"{path}: call {number} lacks {', '.join(missing)}")
+        texts_ok = all(isinstance(entry[k], str) for k in ("source", "target", "method", "path"))
+        status = entry["status"]
+        status_ok = status is None or (isinstance(status, int) and not isinstance(status, bool))
+        if not (texts_ok and status_ok and isinstance(entry["ts"], int | float)):
+            raise TraceError(
+                f"{path}: call {number} needs a numeric ts, text source/target/method/path "
+                "and an integer or null status"
+            )
     return select_job(entries, job_id)
 
 
