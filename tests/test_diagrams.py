@@ -137,7 +137,7 @@ def test_sequence_diagram_shows_the_calls_in_time_order_with_the_retry() -> None
     assert labels[0] == "POST /jobs" and labels[1] == "202 Accepted"
     first = labels.index("POST /generate  (attempt 1)")
     assert labels[first + 1] == "503 Service Unavailable"
-    assert labels[first + 2] == "POST /generate  (attempt 2)"
+    assert labels[first + 2] == "POST /generate  (attempt 2)  · retry after 1.0 s"
     assert labels[first + 3] == "202 Accepted"
     assert (
         labels.index("POST /direct  (attempt 1)")

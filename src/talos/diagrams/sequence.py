@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import http
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ class Message:
     status: int | None
     note: str = ""
     repeat: int = 1
+    retry_after: float | None = None  # s since the same call last failed
 
 
 def load_trace(path: str | Path, job_id: str | None = None) -> tuple[str | None, list[Message]]:
@@ -138,7 +139,21 @@ def select_job(
             )
         else:
             messages.append(message)
-    return job_id, messages
+    return job_id, _mark_retries(messages)
+
+
+def _mark_retries(messages: list[Message]) -> list[Message]:
+    """Note on each call that repeats a failed one how long after the failure it came."""
+    failed_at: dict[tuple[str, str, str, str], float] = {}
+    marked = []
+    for m in messages:
+        key = (m.source, m.target, m.method, m.path)
+        if key in failed_at:
+            m = replace(m, retry_after=m.ts - failed_at.pop(key))
+        if _is_error(m):
+            failed_at[key] = m.ts
+        marked.append(m)
+    return marked
 
 
 def _participants(messages: Iterable[Message]) -> list[str]:
@@ -157,6 +172,8 @@ def _call_label(m: Message) -> str:
         text += f"  ({m.note})"
     if m.repeat > 1:
         text += f"  ×{m.repeat}"
+    if m.retry_after is not None:
+        text += f"  · retry after {m.retry_after:.1f} s"
     return text
 
 
