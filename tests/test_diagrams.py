@@ -174,15 +174,15 @@ def test_check_names_each_stale_file(tmp_path: Path) -> None:
 def test_bad_trace_and_bad_output_folder_fail_cleanly(tmp_path: Path) -> None:
     missing = run_axis("diagrams", "--trace", str(tmp_path / "none.jsonl"), "--out", str(tmp_path))
     assert_clean_failure(missing, "trace file not found")
-    garbage = tmp_path / "garbage.jsonl"
-    garbage.write_text("{not json\n")
-    assert_clean_failure(
-        run_axis("diagrams", "--trace", str(garbage), "--out", str(tmp_path)), "not JSON lines"
-    )
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     assert_clean_failure(run_axis("diagrams", "--out", str(blocker)), "cannot write diagrams")
-    assert_clean_failure(run_axis("diagrams", "--job", "nope"), "no calls for job 'nope'")
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("{not json\n")
+    with pytest.raises(TraceError, match="not JSON lines"):
+        load_trace(garbage)
+    with pytest.raises(TraceError, match="no calls for job 'nope'"):
+        load_trace(TRACE, "nope")
 
 
 def _call(

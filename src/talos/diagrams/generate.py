@@ -16,13 +16,10 @@ DIAGRAM_NAMES = ("c4-context", "c4-containers", "axis-components", "sequence-pro
 
 
 def build_all(trace: str | Path = DEFAULT_TRACE, job_id: str | None = None) -> list[Diagram]:
-    """The four diagrams, from the code and the call log at ``trace``."""
-    return [
-        context_diagram(),
-        containers_diagram(),
-        components_diagram(),
-        sequence_from_trace(trace, job_id),
-    ]
+    """The four diagrams, from the code and the call log at ``trace`` (read first: a bad trace
+    fails before the slow introspection)."""
+    sequence = sequence_from_trace(trace, job_id)
+    return [context_diagram(), containers_diagram(), components_diagram(), sequence]
 
 
 def write_all(diagrams: list[Diagram], out_dir: str | Path = DEFAULT_OUT) -> list[Path]:

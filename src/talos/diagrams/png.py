@@ -221,5 +221,5 @@ def render_png(diagram: Diagram) -> bytes:
     info = PngInfo()
     info.add_text(HASH_KEY, model_hash(diagram))
     out = io.BytesIO()
-    image.save(out, format="PNG", pnginfo=info, optimize=False, compress_level=9)
+    image.save(out, format="PNG", pnginfo=info, optimize=False, compress_level=6)
     return out.getvalue()
