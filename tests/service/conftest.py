@@ -99,7 +99,19 @@ class ServiceProcess:
         )
         if wait and self.command == "serve":
             wait_http(f"{self.url}/healthz", timeout=60, process=self.process)
+        elif wait:
+            self._wait_for_log(" ready", timeout=60)
         return self
+
+    def _wait_for_log(self, needle: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.log():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.command} exited early:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.command} not ready in {timeout} s:\n{self.log()[-3000:]}")
 
     def kill9(self) -> None:
         assert self.process is not None
