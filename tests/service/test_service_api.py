@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from service_helpers import CallbackServer, ServiceProcess, assert_error, wait_job
 
-from conftest import CallbackServer, ServiceProcess, assert_error, wait_job
 from talos.calllog import read_calls
 
 

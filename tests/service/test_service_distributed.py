@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from service_helpers import CallbackServer, ServiceProcess, assert_error, wait_job
 
-from conftest import CallbackServer, ServiceProcess, assert_error, wait_job
 from talos.config import StoreSettings
 from talos.store import Store
 
