@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -191,6 +192,25 @@ def test_unprocessable_inputs_are_422(client: httpx.Client, inputs, video, spec,
     assert_error(client.post("/generate", json=body), 422, code)
 
 
+def test_callback_that_never_gets_through_leaves_the_result_intact(client, inputs) -> None:
+    body = {
+        "job_id": "no-callback",
+        "video_source_url": file_url(inputs["root"] / "clip.mp4"),
+        "callback_url": "http://127.0.0.1:9/callbacks/job-completed",  # nothing listens
+        "options": {"max_frames": 2},
+    }
+    assert client.post("/generate", json=body).status_code == 202
+    status = wait_job(client, "no-callback")
+    deadline = time.monotonic() + 30
+    while status["callback"]["status"] is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        status = client.get("/jobs/no-callback").json()
+    assert status["status"] == "completed" and status["output_url"]
+    assert status["callback"]["status"] == "failed" and status["callback"]["attempts"] == 5
+    assert "ConnectError" in status["callback"]["error"]
+    assert client.get("/jobs/no-callback/lines.json").json()["frame_count"] == 2
+
+
 # -- edits -------------------------------------------------------------------------------------
 
 
@@ -327,11 +347,15 @@ def test_edits_need_a_completed_job(client: httpx.Client) -> None:
 
 @pytest.fixture(scope="module")
 def strict_service(tmp_path_factory, inputs) -> Iterator[ServiceProcess]:
-    """API keys on, and an edge strategy that cannot be built (a model that fails to load)."""
+    """API keys on, an edge strategy that cannot be built (a model that fails to load), and
+    neither the database nor the store reachable (nothing listens on port 9)."""
     base = tmp_path_factory.mktemp("strict")
     env = {
-        "AXIS_DATABASE__URL": f"sqlite:///{base}/axis.db",
-        "AXIS_STORE__URL": f"file://{base}/store",
+        "AXIS_DATABASE__URL": "postgresql+psycopg://postgres:hunter2@127.0.0.1:9/nowhere",
+        "AXIS_STORE__URL": "s3://bucket/prefix",
+        "AXIS_STORE__ENDPOINT_URL": "http://127.0.0.1:9",
+        "AXIS_STORE__ACCESS_KEY_ID": "k",
+        "AXIS_STORE__SECRET_ACCESS_KEY": "s3cr3t-value",
         "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
         "AXIS_API_KEYS": "k-one,k-two",
         "AXIS_EDGES__STRATEGY": "no-such-model",
@@ -341,7 +365,7 @@ def strict_service(tmp_path_factory, inputs) -> Iterator[ServiceProcess]:
     process.stop()
 
 
-def test_api_keys_and_model_failure(strict_service: ServiceProcess, inputs) -> None:
+def test_api_keys_model_failure_and_unreachable_backends(strict_service, inputs) -> None:
     with strict_service.client() as c:
         assert c.get("/healthz").status_code == 200  # health needs no key
         body = {"job_id": "k1", "video_source_url": file_url(inputs["root"] / "clip.mp4")}
@@ -354,6 +378,11 @@ def test_api_keys_and_model_failure(strict_service: ServiceProcess, inputs) -> N
         error = assert_error(response, 503, "model_unavailable")
         assert "no-such-model" in error["message"] and response.headers["retry-after"]
         ready = c.get("/readyz")
-        assert ready.status_code == 503 and "models" in ready.json()["error"]["details"]
+        assert_error(ready, 503, "not_ready")
+        assert set(ready.json()["error"]["details"]) == {"models", "database", "store"}
         assert ready.headers["retry-after"]
-        assert_error(c.get("/jobs/k1", headers={"X-API-Key": "k-one"}), 404, "not_found")
+        response = c.get("/jobs/k1", headers={"X-API-Key": "k-one"})
+        assert_error(response, 503, "database_unavailable")
+        assert response.headers["retry-after"]
+        log = strict_service.log()
+        assert "hunter2" not in log and "s3cr3t-value" not in log  # secrets never logged

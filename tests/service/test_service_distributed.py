@@ -72,10 +72,11 @@ def store(moto_s3) -> Store:
     )
 
 
-def test_ready_and_queue_full_before_any_worker(client: httpx.Client, inputs) -> None:
+def test_ready_and_queue_full_before_any_worker(client: httpx.Client, inputs, store) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["executor"] == "celery"
-    first = {"job_id": "d-1", "video_source_url": f"file://{inputs['root'] / 'clip.mp4'}"}
+    store.put_file("inputs/clip.mp4", inputs["root"] / "clip.mp4")  # the source, in S3 too
+    first = {"job_id": "d-1", "video_source_url": store.url_for("inputs/clip.mp4")}
     assert client.post("/generate", json=first).status_code == 202
     assert client.get("/jobs/d-1").json()["status"] == "queued"  # no worker yet
     second = {**first, "job_id": "d-2"}

@@ -57,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = settings_from_args(args)
-    factory = load_factory(args.module)
     host = args.host or settings.service.host
     port = args.port if args.port is not None else settings.service.port
     if not 0 < port < 65536:
         raise CliError(f"--port must be 1..65535, got {port}", EXIT_USAGE)
+    factory = load_factory(args.module)
     app = factory(settings)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)

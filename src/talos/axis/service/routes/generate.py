@@ -29,12 +29,12 @@ def generate(
     """Queue a job. Inputs given as ``file://`` are checked now (400/422); remote inputs are
     checked by the worker, and a failure is recorded on the job and sent to its callback."""
     response.headers["Location"] = f"/jobs/{body.job_id}"
+    if rt.model_error:
+        raise unavailable("model_unavailable", f"models are not loaded: {rt.model_error}")
     existing = jobs.find(body.job_id)
     if existing is not None:
         jobs.submit(body)  # 409 when the body differs
         return Accepted(job_id=body.job_id, message=f"job already exists ({existing.status})")
-    if rt.model_error:
-        raise unavailable("model_unavailable", f"models are not loaded: {rt.model_error}")
     video = check_url(body.video_source_url, rt.settings, "video_source_url")
     if body.cut_spec_url:
         check_url(body.cut_spec_url, rt.settings, "cut_spec_url")
