@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ def service(tmp_path_factory, inputs, callbacks: CallbackServer) -> Iterator[Ser
         "AXIS_SERVICE__WORK_DIR": str(base / "work"),
         "AXIS_CALLBACKS__BACKOFF_S": "0.05",
         "AXIS_TRACING__CALL_LOG": str(base / "calls.jsonl"),
+        "AXIS_SERVICE__LEASE_S": "3",
+        "AXIS_SERVICE__HEARTBEAT_S": "1",
     }
     process = ServiceProcess(env, base / "service.log").start()
     process.base = base  # type: ignore[attr-defined]
@@ -130,6 +133,27 @@ def test_idempotent_resubmission_and_conflict(client: httpx.Client, done_job, in
     assert error["details"] == {"status": "completed"}
 
 
+def test_callback_lost_with_its_worker_is_sent_by_the_sweeper(
+    client: httpx.Client, done_job, service, callbacks: CallbackServer
+) -> None:
+    """A worker that died after finishing the job but before calling back: the job row says
+    so (no callback status), and another process delivers it."""
+    before = len([b for b in callbacks.received if b["job_id"] == "happy-1"])
+    db = sqlite3.connect(service.base / "axis.db")  # type: ignore[attr-defined]
+    with db:
+        db.execute("UPDATE jobs SET callback_status = NULL WHERE job_id = 'happy-1'")
+    db.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        sent = [b for b in callbacks.received if b["job_id"] == "happy-1"]
+        if len(sent) > before:
+            break
+        time.sleep(0.1)
+    assert len(sent) == before + 1 and sent[-1]["status"] == "completed"
+    time.sleep(0.3)
+    assert client.get("/jobs/happy-1").json()["callback"]["status"] == "delivered"
+
+
 @pytest.mark.parametrize(
     ("body", "code", "needle"),
     [
@@ -202,7 +226,7 @@ def test_callback_that_never_gets_through_leaves_the_result_intact(client, input
     assert client.post("/generate", json=body).status_code == 202
     status = wait_job(client, "no-callback")
     deadline = time.monotonic() + 30
-    while status["callback"]["status"] is None and time.monotonic() < deadline:
+    while status["callback"]["status"] in (None, "sending") and time.monotonic() < deadline:
         time.sleep(0.1)
         status = client.get("/jobs/no-callback").json()
     assert status["status"] == "completed" and status["output_url"]
