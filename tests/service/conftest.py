@@ -83,9 +83,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     return {"root": root, "outside": outside}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    """A fresh PostgreSQL database for this test module, dropped afterwards."""
     from sqlalchemy import create_engine, text
 
     admin = create_engine(

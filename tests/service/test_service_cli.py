@@ -23,3 +23,12 @@ def test_worker_with_unreachable_database(tmp_path) -> None:
     )
     assert_clean_failure(result, "cannot migrate the job database")
     assert "pw@" not in result.stderr
+
+
+def test_bad_service_settings_are_one_line_config_errors() -> None:
+    result = run_axis("serve", env={"AXIS_SERVICE__HEARTBEAT_S": "100"})
+    assert_clean_failure(result, "heartbeat_s")
+    result = run_axis("worker", env={"AXIS_QUEUE__BACKEND": "rabbit"})
+    assert_clean_failure(result, "queue.backend")
+    result = run_axis("serve", env={"AXIS_INPUTS__ALLOWED_SCHEMES": '["gopher"]'})
+    assert_clean_failure(result, "inputs.allowed_schemes")

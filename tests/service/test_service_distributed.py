@@ -4,6 +4,7 @@ Redis started with ``axis worker`` — including a worker killed with SIGKILL mi
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 
@@ -108,6 +109,29 @@ def test_worker_runs_queued_job_into_s3(client: httpx.Client, workers, store: St
     )
     assert edited.status_code == 200, edited.text
     assert json.loads(store.get_bytes("d-1/axis/frames/000000.json")) == edited.json()["data"]
+    # two concurrent conditional edits on PostgreSQL: exactly one wins
+    etag = edited.headers["etag"]
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def edit(delta: float) -> None:
+        with httpx.Client(base_url=str(client.base_url), timeout=30) as own:
+            barrier.wait()
+            answers.append(
+                own.patch(
+                    f"/jobs/d-1/frames/0/strokes/{sid}",
+                    json={"delta_pressure": delta},
+                    headers={"If-Match": etag},
+                ).status_code
+            )
+
+    threads = [threading.Thread(target=edit, args=(d,)) for d in (0.1, 0.2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [200, 412]
+    assert len(client.get("/jobs/d-1/frames/0/revisions").json()) == 3
     metrics = client.get("/metrics").text
     assert 'axis_jobs{status="completed"} 1.0' in metrics
 
