@@ -7,12 +7,23 @@ Errors the user can fix end the program with one line on stderr and a non-zero e
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from talos import __version__
 from talos.axis.errors import AxisError
 from talos.config import ConfigError
+
+# One module per subcommand, each with a register(commands) function; one per line.
+SUBCOMMANDS = (
+    "trace",
+    "sample",
+    "validate",
+    "serve",
+    "worker",
+    "diagrams",
+)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -27,8 +38,6 @@ class CliError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from talos.cli import diagrams, sample, trace, validate
-
     parser = argparse.ArgumentParser(
         prog="axis",
         description="AXIS turns video into clean, editable, temporally stable vector strokes.",
@@ -36,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"axis {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (trace, sample, validate, diagrams):
-        module.register(commands)
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"talos.cli.{name}").register(commands)
     return parser
 
 
