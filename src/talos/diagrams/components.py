@@ -69,14 +69,16 @@ class Components:
 
 
 def _import_tree(package: str) -> list[ModuleType]:
-    """Import ``package`` and all its submodules (never ``__main__``)."""
+    """Import ``package`` and all its submodules (never ``__main__``, nor Alembic migration
+    scripts, which run against a database when imported)."""
     root = importlib.import_module(package)
     modules = [root]
     if hasattr(root, "__path__"):
         for info in sorted(
             pkgutil.walk_packages(root.__path__, prefix=package + "."), key=lambda i: i.name
         ):
-            if info.name.rsplit(".", 1)[-1] == "__main__":
+            parts = info.name.split(".")
+            if parts[-1] == "__main__" or "migrations" in parts:
                 continue
             modules.append(importlib.import_module(info.name))
     return modules
