@@ -202,11 +202,14 @@ class OrchestratorSettings(_Section):
 
 
 class ServicesSettings(_Section):
-    """Where the TALOS modules answer (each module can run alone, on any host)."""
+    """Where the Orchestrator reaches the other modules (each can run alone, on any host).
 
-    orchestrator_url: str = "http://127.0.0.1:8100"
+    The Orchestrator's own address, which modules call back, is ``callbacks.orchestrator_url``
+    (or, when that is null, ``orchestrator.host``/``port``).
+    """
+
     prism_url: str = "http://127.0.0.1:8101"
-    axis_url: str = "http://127.0.0.1:8102"
+    axis_url: str = "http://127.0.0.1:8000"
     chroma_url: str = "http://127.0.0.1:8103"
 
 
@@ -238,6 +241,69 @@ class ChromaSettings(_Section):
     default_style: str = Field("ink", description="Profile used when a request names none.")
     codec: str = Field("libx264", description="MP4 video codec (PyAV/FFmpeg name).")
     crf: Annotated[int, Field(ge=0, le=51)] = Field(20, description="x264 quality, lower=better.")
+class ServiceLimits(_Section):
+    """What a POST /generate input may be before it is refused with 422."""
+
+    max_input_bytes: Annotated[int, Field(ge=1)] = Field(
+        2 * 1024**3, description="Largest accepted source video, bytes."
+    )
+    max_width: Annotated[int, Field(ge=1)] = Field(7680, description="Widest accepted video, px.")
+    max_height: Annotated[int, Field(ge=1)] = Field(4320, description="Tallest video, px.")
+    max_duration_s: PosFloat = Field(600.0, description="Longest accepted video, seconds.")
+    max_frames: Annotated[int, Field(ge=1)] = Field(20000, description="Most frames per job.")
+
+
+class ServiceSettings(_Section):
+    """The AXIS HTTP service and its job workers."""
+
+    host: str = Field("127.0.0.1", description="Address `axis serve` binds to.")
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    limits: ServiceLimits = ServiceLimits()
+    lease_s: PosFloat = Field(
+        60.0, description="A running job whose worker sent no heartbeat this long is re-run."
+    )
+    heartbeat_s: PosFloat = Field(5.0, description="How often a worker renews its job's lease.")
+    poll_s: PosFloat = Field(0.5, description="How often idle embedded workers look for jobs.")
+    work_dir: Path | None = Field(
+        None, description="Scratch folder for inputs and traces; null = the system temp folder."
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> ServiceSettings:
+        if self.heartbeat_s >= self.lease_s:
+            raise ValueError(
+                f"heartbeat_s ({self.heartbeat_s}) must be shorter than lease_s ({self.lease_s})"
+            )
+        return self
+
+
+class InputSettings(_Section):
+    """Where job inputs (video, cut spec) may be fetched from."""
+
+    allowed_schemes: list[Literal["file", "s3", "http", "https"]] = Field(
+        default_factory=lambda: ["file", "s3", "http", "https"],
+        description="URL schemes accepted for inputs.",
+    )
+    allowed_roots: list[Path] = Field(
+        default_factory=lambda: [Path("./data/inputs")],
+        description="file:// inputs must lie under one of these folders (symlinks resolved).",
+    )
+    allow_private_addresses: bool = Field(
+        False, description="Allow http(s) inputs on loopback/private/link-local addresses."
+    )
+    timeout_s: PosFloat = Field(30.0, description="Connect/read timeout of input downloads.")
+
+
+class CallbackSettings(_Section):
+    """Job-finished notifications (POST {job_id, module_name, status, ...})."""
+
+    orchestrator_url: str | None = Field(
+        None, description="Callback URL used when a job names none; null = no callback."
+    )
+    attempts: Annotated[int, Field(ge=1)] = Field(5, description="Tries before giving up.")
+    backoff_s: PosFloat = Field(0.5, description="First retry delay; doubles each try.")
+    backoff_max_s: PosFloat = Field(30.0, description="Longest retry delay.")
+    timeout_s: PosFloat = Field(10.0, description="Timeout of one callback request.")
 
 
 def _split_csv(value: Any) -> Any:
@@ -273,6 +339,9 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     logging: LoggingSettings = LoggingSettings()
     tracing: TracingSettings = TracingSettings()
+    service: ServiceSettings = ServiceSettings()
+    inputs: InputSettings = InputSettings()
+    callbacks: CallbackSettings = CallbackSettings()
     orchestrator: OrchestratorSettings = OrchestratorSettings()
     services: ServicesSettings = ServicesSettings()
     prism: PrismSettings = PrismSettings()
