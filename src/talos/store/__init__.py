@@ -26,7 +26,14 @@ from talos.axis.io.output import OutputDir
 if TYPE_CHECKING:
     from talos.config import StoreSettings
 
-__all__ = ["Store", "StoreError", "StoreKeyError", "StoreNotFoundError", "validate_key"]
+__all__ = [
+    "Store",
+    "StoreError",
+    "StoreKeyError",
+    "StoreNotFoundError",
+    "s3_options",
+    "validate_key",
+]
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -94,16 +101,7 @@ class Store:
         self.protocol, self.root = _split_url(url)
         options: dict[str, Any] = {}
         if self.protocol == "s3":
-            if endpoint_url:
-                options["endpoint_url"] = endpoint_url
-            if access_key_id:
-                options["key"] = access_key_id
-            if secret_access_key:
-                options["secret"] = secret_access_key
-            # a fresh instance per Store: fsspec's cache would share event loops across forks
-            options["skip_instance_cache"] = True
-            # fail fast when the endpoint is down (readiness probes) instead of minutes of retries
-            options["config_kwargs"] = {"connect_timeout": 3, "retries": {"max_attempts": 2}}
+            options = _s3_options(endpoint_url, access_key_id, secret_access_key)
         try:
             self.fs = fsspec.filesystem(self.protocol, **options)
         except ImportError as exc:
@@ -117,14 +115,11 @@ class Store:
     def from_settings(cls, settings: StoreSettings) -> Store:
         """The store ``Settings.store`` describes (secrets unwrapped here only)."""
 
-        def reveal(secret: Any) -> str | None:
-            return secret.get_secret_value() if secret is not None else None
-
         return cls(
             settings.url,
             endpoint_url=settings.endpoint_url,
-            access_key_id=reveal(settings.access_key_id),
-            secret_access_key=reveal(settings.secret_access_key),
+            access_key_id=_reveal(settings.access_key_id),
+            secret_access_key=_reveal(settings.secret_access_key),
         )
 
     # -- addressing -------------------------------------------------------------------------
@@ -230,6 +225,36 @@ class Store:
             raise
         except Exception as exc:  # botocore raises many unrelated types when unreachable
             raise StoreError(f"store {self.url} is unreachable: {exc}") from None
+
+
+def _reveal(secret: Any) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
+def _s3_options(
+    endpoint_url: str | None, access_key_id: str | None, secret_access_key: str | None
+) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        # a fresh instance per caller: fsspec's cache would share event loops across forks
+        "skip_instance_cache": True,
+        # fail fast when the endpoint is down (readiness probes) instead of minutes of retries
+        "config_kwargs": {"connect_timeout": 3, "retries": {"max_attempts": 2}},
+    }
+    if endpoint_url:
+        options["endpoint_url"] = endpoint_url
+    if access_key_id:
+        options["key"] = access_key_id
+    if secret_access_key:
+        options["secret"] = secret_access_key
+    return options
+
+
+def s3_options(settings: StoreSettings) -> dict[str, Any]:
+    """fsspec/s3fs options for any ``s3://`` URL, with the store's endpoint and credentials
+    (unset credentials fall back to the usual AWS environment variables)."""
+    return _s3_options(
+        settings.endpoint_url, _reveal(settings.access_key_id), _reveal(settings.secret_access_key)
+    )
 
 
 def _walk_files(base: Path) -> Iterator[Path]:
