@@ -60,8 +60,8 @@ def _blend_fill(
     if not polygons and not circles:
         return
     mask = np.zeros(canvas.shape[:2], np.uint8)
-    if polygons:
-        cv2.fillPoly(mask, [_fixed(p) for p in polygons], 255, cv2.LINE_AA, SHIFT)
+    for polygon in polygons:  # one by one: fillPoly's even-odd rule would hollow nested shapes
+        cv2.fillPoly(mask, [_fixed(polygon)], 255, cv2.LINE_AA, SHIFT)
     for circle in circles:
         center = tuple(int(v) for v in _fixed(np.array(circle.center)))
         cv2.circle(mask, center, int(round(circle.radius * SCALE)), 255, -1, cv2.LINE_AA, SHIFT)
