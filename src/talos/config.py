@@ -264,6 +264,9 @@ class ServiceSettings(_Section):
     )
     heartbeat_s: PosFloat = Field(5.0, description="How often a worker renews its job's lease.")
     poll_s: PosFloat = Field(0.5, description="How often idle embedded workers look for jobs.")
+    max_attempts: Annotated[int, Field(ge=1)] = Field(
+        3, description="Runs of one job (after worker crashes) before it is marked failed."
+    )
     work_dir: Path | None = Field(
         None, description="Scratch folder for inputs and traces; null = the system temp folder."
     )

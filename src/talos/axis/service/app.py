@@ -1,0 +1,108 @@
+"""The AXIS HTTP service: ``create_app(settings)`` for uvicorn (``axis serve axis``).
+
+Start-up: open the store, build the configured steps once (a model that fails to load makes
+/readyz and POST /generate answer 503), migrate the database (retried in the background while
+it is unreachable), then start the executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from talos import __version__
+from talos.axis.service.db import DatabaseError, migrate
+from talos.axis.service.deps import require_api_key
+from talos.axis.service.errors import ApiError, install_error_handlers, unavailable
+from talos.axis.service.executors import make_executor
+from talos.axis.service.jobs import JobService
+from talos.axis.service.metrics import make_registry
+from talos.axis.service.routes import edits, generate, health, jobs
+from talos.axis.service.runtime import build_runtime
+from talos.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+AXIS turns a video (plus the shot's `cut_spec.json`) into editable vector strokes.
+
+* `POST /generate` accepts a job (202) and works asynchronously; poll `GET /jobs/{job_id}` or
+  pass a `callback_url` to be told `{job_id, module_name: "AXIS", status, output_url,
+  error_message}` when it ends.
+* Results are in the shared data store under `/{job_id}/axis/` and over this API.
+* Stroke edits are revisions: nothing is ever lost, `If-Match` makes an edit conditional.
+* Every error is `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def _start_when_database_ready(app: FastAPI, stop: threading.Event) -> None:
+    state = app.state
+    while not stop.is_set():
+        try:
+            migrate(state.runtime.engine)
+            break
+        except DatabaseError as exc:
+            state.db_problem = str(exc)
+            log.warning("%s; retrying", exc)
+            stop.wait(2.0)
+    if stop.is_set():
+        return
+    state.db_ready.set()
+    state.db_problem = None
+    state.executor.start()
+    log.info("AXIS service ready (executor %s)", state.executor.name)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings, check=True, migrate_now=False)
+        app.state.runtime = runtime
+        app.state.executor = make_executor(runtime)
+        app.state.metrics = make_registry(JobService(runtime))
+        app.state.db_ready = threading.Event()
+        app.state.db_problem = None
+        stop = threading.Event()
+        starter = threading.Thread(
+            target=_start_when_database_ready, args=(app, stop), name="axis-start", daemon=True
+        )
+        starter.start()
+        starter.join(10.0)  # usually instant; a slow database keeps retrying in the background
+        try:
+            yield
+        finally:
+            stop.set()
+            app.state.executor.stop()
+            runtime.engine.dispose()
+
+    app = FastAPI(
+        title="AXIS",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    async def _database_down(_request, exc: OperationalError):  # noqa: ANN001,ANN202
+        log.warning("database error: %s", exc)
+        error = unavailable("database_unavailable", "job database unreachable", 10)
+        return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+    app.add_exception_handler(OperationalError, _database_down)  # type: ignore[arg-type]
+    protected = [Depends(require_api_key)]
+    app.include_router(health.router)
+    app.include_router(generate.router, dependencies=protected)
+    app.include_router(jobs.router, dependencies=protected)
+    app.include_router(edits.router, dependencies=protected)
+    return app
+
+
+__all__ = ["ApiError", "create_app"]

@@ -1,0 +1,111 @@
+"""Engine, sessions and schema migrations of the job database.
+
+SQLite (a file, the default) or PostgreSQL (``AXIS_DATABASE__URL=postgresql+psycopg://...``).
+The schema is created and upgraded by Alembic at start-up; several processes starting at once
+(service and workers) take a lock first so only one migrates.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from talos.axis.errors import AxisError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_PG_MIGRATION_LOCK = 0x41584953  # "AXIS": pg_advisory_lock key held while migrating
+
+
+class DatabaseError(AxisError):
+    """The job database is unreachable or its URL is unusable."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode and a generous busy timeout so the
+    service and its workers can share one file."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError("database.url is not a valid SQLAlchemy URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    except (ImportError, ModuleNotFoundError) as exc:
+        raise DatabaseError(
+            f"database driver missing ({exc.name}); install talos-axis[distributed]"
+        ) from None
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    yield  # PostgreSQL: the advisory lock is taken on the migration connection itself
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when it is already there)."""
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with _migration_lock(engine), engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
+                )
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot migrate the job database: {_one_line(exc)}") from None
+
+
+def ping(engine: Engine) -> None:
+    """Raise :class:`DatabaseError` unless a trivial query succeeds."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"job database unreachable: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text_[0] if text_ else type(exc).__name__

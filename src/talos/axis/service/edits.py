@@ -1,0 +1,399 @@
+"""Editing one frame's strokes (use case 3): patch, delete, add, restore — every edit a new
+revision in the database, the frame's JSON and SVG (and PNG, when one exists) re-rendered in
+the store.
+
+Concurrency: a frame's ETag is its revision number. An edit is a compare-and-swap on the
+``frame_heads`` row (revision r → r + 1) inside the transaction that also inserts the
+revision row and rewrites the store files, so two edits of the same frame are serialized by
+the database: with ``If-Match`` the loser gets 412; without it, it is re-applied on top of
+the winner. Revision 0 is the frame as traced, kept when the first edit lands.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature, sample
+from talos.axis.io.frames import (
+    circle_from_dict,
+    dumps,
+    frame_stem,
+    stroke_from_dict,
+    stroke_to_dict,
+    triangle_from_dict,
+)
+from talos.axis.model import Stroke
+from talos.axis.render.svg import frame_svg
+from talos.axis.service.errors import ApiError, not_found
+from talos.axis.service.jobs import COMPLETED, JobService
+from talos.axis.service.models import FrameHead, FrameRevision
+from talos.axis.service.runtime import Runtime
+from talos.axis.service.schemas import StrokeNew, StrokePatch
+from talos.store import StoreNotFoundError
+
+ADDED_ID_BASE = 1_000_000  # strokes added by hand get ids from here, clear of traced ids
+RETRIES = 5
+
+
+def etag_for(revision: int) -> str:
+    return f'"r{revision}"'
+
+
+@dataclass(frozen=True)
+class FrameState:
+    data: dict[str, Any]
+    revision: int
+
+    @property
+    def etag(self) -> str:
+        return etag_for(self.revision)
+
+
+class _Conflict(Exception):
+    pass
+
+
+# -- stroke geometry edits -----------------------------------------------------------------
+
+
+def _control_points(value: list[list[float]]) -> np.ndarray:
+    cp = np.asarray(value, dtype=np.float64)
+    if cp.ndim != 2 or cp.shape[1] != 2 or cp.shape[0] < 4 or (cp.shape[0] - 1) % 3:
+        raise ApiError(
+            400, "invalid_edit", f"control_points must be (3n+1) x 2 with n >= 1, got {cp.shape}"
+        )
+    if not np.isfinite(cp).all():
+        raise ApiError(400, "invalid_edit", "control_points must be finite numbers")
+    return cp
+
+
+def _resample(values: np.ndarray, count: int) -> np.ndarray:
+    """``values`` (per knot) linearly resampled to ``count`` knots."""
+    if len(values) == count:
+        return values
+    return np.interp(np.linspace(0, 1, count), np.linspace(0, 1, len(values)), values)
+
+
+def bend(control_points: np.ndarray, delta: float) -> np.ndarray:
+    """Push each segment's inner control points along its chord's left normal by
+    ``delta × chord length`` px: positive bends left, negative right (curvature ~ delta)."""
+    cp = np.array(control_points, dtype=np.float64)
+    p0, p3 = cp[0:-1:3], cp[3::3]
+    chord = p3 - p0
+    normal = np.stack([-chord[:, 1], chord[:, 0]], axis=1)  # |normal| = chord length
+    cp[1::3] += delta * normal
+    cp[2::3] += delta * normal
+    return cp
+
+
+def _with_geometry(stroke: Stroke, cp: np.ndarray, pressure: np.ndarray) -> Stroke:
+    return stroke.evolve(
+        control_points=cp.astype(np.float32),
+        pressure=np.clip(pressure, 0.0, 1.0).astype(np.float32),
+        curvature=knot_curvature(cp).astype(np.float32),
+        curvature_mean=mean_abs_curvature(cp),
+        points_3d=None,  # the 2D curve moved: its old 3D lift no longer describes it
+    )
+
+
+def apply_patch(stroke: Stroke, patch: StrokePatch) -> Stroke:
+    cp = np.asarray(stroke.control_points, dtype=np.float64)
+    pressure = np.asarray(stroke.pressure, dtype=np.float64)
+    if patch.control_points is not None:
+        cp = _control_points(patch.control_points)
+        pressure = _resample(pressure, (len(cp) - 1) // 3 + 1)
+    if patch.delta_curvature is not None:
+        cp = bend(cp, patch.delta_curvature)
+    if patch.delta_pressure is not None:
+        pressure = pressure + patch.delta_pressure
+    if patch.translate is not None:
+        cp = cp + np.asarray(patch.translate, dtype=np.float64)
+    return _with_geometry(stroke, cp, pressure)
+
+
+def new_stroke(spec: StrokeNew, stroke_id: int) -> Stroke:
+    cp = _control_points(spec.control_points)
+    knots = (len(cp) - 1) // 3 + 1
+    pressure = np.ones(knots) if spec.pressure is None else np.asarray(spec.pressure, np.float64)
+    if pressure.shape != (knots,):
+        raise ApiError(400, "invalid_edit", f"pressure needs {knots} values, got {len(pressure)}")
+    stroke = Stroke(
+        stroke_id=stroke_id,
+        control_points=cp.astype(np.float32),
+        pressure=np.ones(knots, np.float32),
+        closed=spec.closed,
+        layer=spec.layer,
+        style_class=spec.style_class,
+        width=spec.width,
+    )
+    return _with_geometry(stroke, cp, pressure)
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def frame_png(data: dict[str, Any]) -> bytes:
+    """The frame's strokes rasterized (black on white, width × pressure), as PNG bytes."""
+    width, height = int(data["width"]), int(data["height"])
+    image = np.full((height, width), 255, np.uint8)
+    for item in data.get("strokes", []):
+        stroke = stroke_from_dict(item)
+        pts = np.round(sample(stroke.control_points, 8)).astype(np.int32)
+        thickness = max(1, round(stroke.width * float(np.mean(stroke.pressure))))
+        cv2.polylines(image, [pts], stroke.closed, 20, thickness, cv2.LINE_AA)
+    for item in data.get("circles", []):
+        circle = circle_from_dict(item)
+        center = tuple(round(c) for c in circle.center)
+        cv2.circle(
+            image, center, round(circle.radius), 20, max(1, round(circle.width)), cv2.LINE_AA
+        )
+    for item in data.get("triangles", []):
+        tri = np.round(np.asarray(triangle_from_dict(item).vertices)).astype(np.int32)
+        cv2.polylines(image, [tri], True, 20, 2, cv2.LINE_AA)
+    ok, encoded = cv2.imencode(".png", image)
+    assert ok
+    return encoded.tobytes()
+
+
+# -- the service -----------------------------------------------------------------------------
+
+
+class FrameEditor:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.jobs = JobService(runtime)
+        self.store = runtime.store
+
+    def _prefix(self, job_id: str) -> str:
+        job = self.jobs.get(job_id)
+        if job.status != COMPLETED:
+            raise ApiError(409, "job_not_completed", f"job {job_id} is {job.status}")
+        return f"{job_id}/axis"
+
+    def key(self, job_id: str, frame: int, suffix: str) -> str:
+        return f"{self._prefix(job_id)}/{frame_stem(frame)}.{suffix}"
+
+    def current(self, job_id: str, frame: int) -> FrameState:
+        """The frame as it is now, with its revision (0 = as traced)."""
+        if frame < 0:
+            raise not_found(f"no frame {frame}")
+        key = self.key(job_id, frame, "json")
+        with self.rt.sessions() as session:
+            head = session.get(FrameHead, (job_id, frame))
+            if head is not None:
+                row = session.scalar(
+                    select(FrameRevision).where(
+                        FrameRevision.job_id == job_id,
+                        FrameRevision.frame == frame,
+                        FrameRevision.revision == head.revision,
+                    )
+                )
+                if row is not None:
+                    return FrameState(json.loads(row.frame_json), head.revision)
+        try:
+            return FrameState(json.loads(self.store.get_bytes(key)), 0)
+        except StoreNotFoundError:
+            raise not_found(f"job {job_id} has no frame {frame}") from None
+
+    def revisions(self, job_id: str, frame: int) -> list[FrameRevision]:
+        self.current(job_id, frame)  # 404s
+        with self.rt.sessions() as session:
+            return list(
+                session.scalars(
+                    select(FrameRevision)
+                    .where(FrameRevision.job_id == job_id, FrameRevision.frame == frame)
+                    .order_by(FrameRevision.revision)
+                )
+            )
+
+    # each edit: a function from the current frame data to (new data, stroke_id, change)
+
+    def patch(
+        self,
+        job_id: str,
+        frame: int,
+        stroke_id: int,
+        patch: StrokePatch,
+        author: str,
+        if_match: str | None,
+    ) -> tuple[FrameState, int | None]:
+        def edit(data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+            strokes = data["strokes"]
+            index = _find(strokes, stroke_id, job_id, frame)
+            strokes[index] = stroke_to_dict(apply_patch(stroke_from_dict(strokes[index]), patch))
+            return data, stroke_id
+
+        change = patch.model_dump(exclude_none=True)
+        return self._commit(job_id, frame, "patch", change, author, if_match, edit)
+
+    def delete(
+        self, job_id: str, frame: int, stroke_id: int, author: str, if_match: str | None
+    ) -> tuple[FrameState, int | None]:
+        def edit(data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+            del data["strokes"][_find(data["strokes"], stroke_id, job_id, frame)]
+            return data, stroke_id
+
+        return self._commit(job_id, frame, "delete", {}, author, if_match, edit)
+
+    def add(
+        self, job_id: str, frame: int, spec: StrokeNew, author: str, if_match: str | None
+    ) -> tuple[FrameState, int | None]:
+        def edit(data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+            ids = [int(s["stroke_id"]) for s in data["strokes"]]
+            stroke_id = max([ADDED_ID_BASE - 1, *ids]) + 1
+            data["strokes"].append(stroke_to_dict(new_stroke(spec, stroke_id)))
+            return data, stroke_id
+
+        change = spec.model_dump()
+        return self._commit(job_id, frame, "add", change, author, if_match, edit)
+
+    def restore(
+        self, job_id: str, frame: int, revision: int, author: str, if_match: str | None
+    ) -> tuple[FrameState, int | None]:
+        with self.rt.sessions() as session:
+            row = session.scalar(
+                select(FrameRevision).where(
+                    FrameRevision.job_id == job_id,
+                    FrameRevision.frame == frame,
+                    FrameRevision.revision == revision,
+                )
+            )
+        if row is None:
+            self.current(job_id, frame)  # 404 for the job or frame first
+            raise not_found(f"frame {frame} of job {job_id} has no revision {revision}")
+        snapshot = json.loads(row.frame_json)
+
+        def edit(_data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+            return snapshot, None
+
+        change = {"restored_revision": revision}
+        return self._commit(job_id, frame, "restore", change, author, if_match, edit)
+
+    def _commit(self, job_id, frame, action, change, author, if_match, edit):  # noqa: ANN001,ANN202
+        for _ in range(RETRIES):
+            state = self.current(job_id, frame)
+            if if_match is not None and if_match.strip() not in (state.etag, "*"):
+                raise ApiError(
+                    412,
+                    "precondition_failed",
+                    f"frame {frame} changed: If-Match {if_match} but the frame is {state.etag}",
+                    {"current_etag": state.etag},
+                )
+            original = json.dumps(state.data, separators=(",", ":"))
+            data, stroke_id = edit(json.loads(original))
+            try:
+                new = self._write(
+                    job_id, frame, state, original, data, action, stroke_id, change, author
+                )
+                return new, stroke_id
+            except _Conflict:
+                if if_match is not None:
+                    raise ApiError(
+                        412,
+                        "precondition_failed",
+                        f"frame {frame} was changed by a concurrent edit",
+                        {"expected_etag": state.etag},
+                    ) from None
+        raise ApiError(
+            503,
+            "edit_contention",
+            "frame is being edited too often; try again",
+            headers={"Retry-After": "1"},
+        )
+
+    def _write(
+        self,
+        job_id,
+        frame,
+        state,
+        original,
+        data,
+        action,
+        stroke_id,
+        change,  # noqa: ANN001
+        author,
+    ) -> FrameState:
+        revision = state.revision + 1
+        frame_json = json.dumps(data, separators=(",", ":"))
+        try:
+            with self.rt.sessions.begin() as session:
+                if state.revision == 0:
+                    # the first statement takes the write lock; a concurrent first edit fails here
+                    session.add(FrameHead(job_id=job_id, frame=frame, revision=revision))
+                    session.flush()
+                    session.add(
+                        FrameRevision(
+                            job_id=job_id,
+                            frame=frame,
+                            revision=0,
+                            action="original",
+                            stroke_id=None,
+                            author="axis",
+                            change={},
+                            frame_json=original,
+                        )
+                    )
+                else:
+                    result = session.execute(
+                        update(FrameHead)
+                        .where(
+                            FrameHead.job_id == job_id,
+                            FrameHead.frame == frame,
+                            FrameHead.revision == state.revision,
+                        )
+                        .values(revision=revision)
+                    )
+                    if result.rowcount != 1:
+                        raise _Conflict
+                session.add(
+                    FrameRevision(
+                        job_id=job_id,
+                        frame=frame,
+                        revision=revision,
+                        action=action,
+                        stroke_id=stroke_id,
+                        author=author,
+                        change=change,
+                        frame_json=frame_json,
+                    )
+                )
+                session.flush()
+                # still inside the transaction: concurrent edits reach the store in order
+                self._publish(job_id, frame, data)
+        except IntegrityError:
+            raise _Conflict from None
+        return FrameState(data, revision)
+
+    def _publish(self, job_id: str, frame: int, data: dict[str, Any]) -> None:
+        stem = f"{job_id}/axis/{frame_stem(frame)}"
+        self.store.put_bytes(f"{stem}.json", dumps(data))
+        layers = self._layer_order(job_id)
+        strokes = [stroke_from_dict(s) for s in data.get("strokes", [])]
+        circles = [circle_from_dict(c) for c in data.get("circles", [])]
+        triangles = [triangle_from_dict(t) for t in data.get("triangles", [])]
+        svg = frame_svg(data["width"], data["height"], strokes, circles, triangles, layers)
+        self.store.put_bytes(f"{stem}.svg", svg.encode("utf-8"))
+        if self.store.exists(f"{stem}.png"):
+            self.store.put_bytes(f"{stem}.png", frame_png(data))
+
+    def _layer_order(self, job_id: str) -> list[str]:
+        try:
+            manifest = json.loads(self.store.get_bytes(f"{job_id}/axis/lines.json"))
+        except StoreNotFoundError:
+            return []
+        layers = sorted(manifest.get("layers", []), key=lambda layer: layer.get("order", 0))
+        return [layer["name"] for layer in layers]
+
+
+def _find(strokes: list[dict[str, Any]], stroke_id: int, job_id: str, frame: int) -> int:
+    for i, stroke in enumerate(strokes):
+        if int(stroke["stroke_id"]) == stroke_id:
+            return i
+    raise not_found(f"frame {frame} of job {job_id} has no stroke {stroke_id}")

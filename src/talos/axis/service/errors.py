@@ -1,0 +1,119 @@
+"""One error body everywhere: ``{"error": {"code", "message", "details"}}``.
+
+Services raise :class:`ApiError` (or one of the helpers below); the handlers installed by
+:func:`install_error_handlers` turn it, FastAPI's validation errors (→ 400, not FastAPI's 422:
+malformed input is 400 here, 422 is kept for well-formed input we cannot process) and anything
+unexpected (→ 500, no traceback leaked) into that body.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An HTTP failure with a stable machine-readable ``code`` and a one-line ``message``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+def bad_request(code: str, message: str, details: Any = None) -> ApiError:
+    return ApiError(400, code, message, details)
+
+
+def unprocessable(code: str, message: str, details: Any = None) -> ApiError:
+    return ApiError(422, code, message, details)
+
+
+def unavailable(code: str, message: str, retry_after_s: int = 30, details: Any = None) -> ApiError:
+    return ApiError(503, code, message, details, {"Retry-After": str(retry_after_s)})
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def _json(error: ApiError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    return _json(exc)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    details = [
+        {
+            "loc": [str(part) for part in err.get("loc", ())],
+            "msg": str(err.get("msg", "")),
+            "type": err.get("type"),
+        }
+        for err in exc.errors()
+    ]
+    first = details[0] if details else {"loc": [], "msg": "invalid request"}
+    where = ".".join(part for part in first["loc"] if part != "body") or "request"
+    message = f"{where}: {first['msg'].removeprefix('Value error, ')}"
+    return _json(ApiError(400, "invalid_request", message, details))
+
+
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+}
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return _json(ApiError(exc.status_code, code, str(exc.detail), None, exc.headers or None))
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error")
+    return _json(ApiError(500, "internal_error", f"internal error ({type(exc).__name__})"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed input (bad URL, unsupported scheme, invalid options)."},
+    401: {"description": "X-API-Key missing (only when API keys are configured)."},
+    403: {"description": "X-API-Key not accepted."},
+    404: {"description": "No such job, frame or stroke."},
+    409: {"description": "The job_id exists with a different request."},
+    412: {"description": "If-Match does not match the frame's current ETag."},
+    422: {"description": "Well-formed but unprocessable input (video unreadable, limits)."},
+    503: {"description": "Temporarily unable (model not loaded, queue full); see Retry-After."},
+}

@@ -1,0 +1,176 @@
+"""Fetching job inputs safely: allowed schemes, allowed folders, no private addresses.
+
+* ``file://`` — only below ``inputs.allowed_roots``, after resolving ``..`` and symlinks;
+* ``s3://bucket/key`` — read with the store's endpoint and credentials (``Settings.store``);
+* ``http(s)://`` — with timeouts and a size limit; hosts resolving to loopback, private,
+  link-local or reserved addresses are refused unless ``inputs.allow_private_addresses``.
+  Redirects are followed by hand (at most 3) so every hop is checked the same way.
+
+Malformed or disallowed URLs raise :class:`ApiError` 400; inputs that cannot be read or are
+too large raise 422.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import fsspec
+import httpx
+
+from talos.axis.service.errors import ApiError, bad_request, unprocessable
+from talos.config import Settings
+from talos.store import s3_options
+
+MAX_REDIRECTS = 3
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class InputUrl:
+    """A checked input URL; ``path`` is the resolved local path for ``file://``."""
+
+    url: str
+    scheme: str
+    path: Path | None = None
+
+
+def check_url(url: str, settings: Settings, field: str) -> InputUrl:
+    """Parse and check ``url`` (the request field ``field``) or raise a 400 :class:`ApiError`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise bad_request("invalid_url", f"{field}: not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if not scheme:
+        raise bad_request("invalid_url", f"{field}: not a URL (no scheme): {url!r}")
+    if scheme not in settings.inputs.allowed_schemes:
+        allowed = ", ".join(settings.inputs.allowed_schemes)
+        raise bad_request(
+            "unsupported_scheme", f"{field}: unsupported scheme {scheme!r} (allowed: {allowed})"
+        )
+    if scheme == "file":
+        return InputUrl(url, scheme, _check_local(parts.netloc, parts.path, settings, field))
+    if not parts.netloc or not parts.hostname:
+        raise bad_request("invalid_url", f"{field}: URL names no host or bucket: {url!r}")
+    if scheme == "s3" and not parts.path.strip("/"):
+        raise bad_request("invalid_url", f"{field}: s3 URL names no object: {url!r}")
+    return InputUrl(url, scheme)
+
+
+def _check_local(netloc: str, raw_path: str, settings: Settings, field: str) -> Path:
+    if netloc not in ("", "localhost"):
+        raise bad_request("invalid_url", f"{field}: file:// URLs must not name a host")
+    text = unquote(raw_path)
+    if not text.startswith("/") or "\x00" in text:
+        raise bad_request("invalid_url", f"{field}: file:// URL needs an absolute path")
+    if ".." in text.split("/"):
+        raise bad_request("path_not_allowed", f"{field}: '..' is not allowed in file paths")
+    resolved = Path(os.path.realpath(text))
+    for root in settings.inputs.allowed_roots:
+        real_root = Path(os.path.realpath(root))
+        if resolved == real_root or real_root in resolved.parents:
+            return resolved
+    raise bad_request("path_not_allowed", f"{field}: {text} is outside the allowed input folders")
+
+
+def _check_host(host: str, port: int, settings: Settings, field: str) -> None:
+    if settings.inputs.allow_private_addresses:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise unprocessable("input_unreachable", f"{field}: cannot resolve host {host!r}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global or address.is_multicast:
+            raise bad_request(
+                "address_not_allowed",
+                f"{field}: host {host!r} resolves to a non-public address ({address})",
+            )
+
+
+def fetch(source: InputUrl, dest: Path, settings: Settings, max_bytes: int, field: str) -> Path:
+    """Copy the input to the local file ``dest`` (a ``file://`` input is used in place) and
+    return the local path. 422 when it cannot be read or exceeds ``max_bytes``."""
+    if source.scheme == "file":
+        assert source.path is not None
+        if not source.path.is_file():
+            raise unprocessable("input_not_found", f"{field}: no such file: {source.path}")
+        size = source.path.stat().st_size
+        _check_size(size, max_bytes, field)
+        return source.path
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if source.scheme == "s3":
+        return _fetch_s3(source.url, dest, settings, max_bytes, field)
+    return _fetch_http(source.url, dest, settings, max_bytes, field)
+
+
+def read_small(source: InputUrl, dest: Path, settings: Settings, field: str) -> bytes:
+    """A small input (a cut spec) as bytes, at most 1 MiB."""
+    return fetch(source, dest, settings, 1 << 20, field).read_bytes()
+
+
+def _check_size(size: int, max_bytes: int, field: str) -> None:
+    if size > max_bytes:
+        raise unprocessable(
+            "input_too_large", f"{field}: {size} bytes is over the limit of {max_bytes} bytes"
+        )
+
+
+def _fetch_s3(url: str, dest: Path, settings: Settings, max_bytes: int, field: str) -> Path:
+    try:
+        fs = fsspec.filesystem("s3", **s3_options(settings.store))
+        path = url.split("://", 1)[1]
+        _check_size(int(fs.size(path)), max_bytes, field)
+        fs.get_file(path, str(dest))
+    except ApiError:
+        raise
+    except FileNotFoundError:
+        raise unprocessable("input_not_found", f"{field}: no such object: {url}") from None
+    except Exception as exc:  # botocore/aiohttp raise many unrelated types
+        raise unprocessable("input_unreachable", f"{field}: cannot read {url}: {exc}") from None
+    return dest
+
+
+def _fetch_http(url: str, dest: Path, settings: Settings, max_bytes: int, field: str) -> Path:
+    timeout = httpx.Timeout(settings.inputs.timeout_s)
+    current = url
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = urlsplit(current)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise bad_request("invalid_url", f"{field}: redirect to a non-http URL")
+            if parts.scheme not in settings.inputs.allowed_schemes:
+                raise bad_request("unsupported_scheme", f"{field}: scheme {parts.scheme!r}")
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            _check_host(parts.hostname, port, settings, field)
+            try:
+                with client.stream("GET", current) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        current = urljoin(current, response.headers["location"])
+                        continue
+                    if response.status_code != 200:
+                        raise unprocessable(
+                            "input_unreachable",
+                            f"{field}: GET {current} answered HTTP {response.status_code}",
+                        )
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit():
+                        _check_size(int(declared), max_bytes, field)
+                    received = 0
+                    with open(dest, "wb") as handle:
+                        for chunk in response.iter_bytes(CHUNK):
+                            received += len(chunk)
+                            _check_size(received, max_bytes, field)
+                            handle.write(chunk)
+                    return dest
+            except httpx.HTTPError as exc:
+                raise unprocessable(
+                    "input_unreachable", f"{field}: cannot download {current}: {exc}"
+                ) from None
+    raise unprocessable("input_unreachable", f"{field}: more than {MAX_REDIRECTS} redirects")

@@ -1,0 +1,50 @@
+"""POST /generate: accept a tracing job (202), idempotent per job_id."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Response
+
+from talos.axis.service.deps import ExecutorDep, JobsDep, RuntimeDep
+from talos.axis.service.errors import unavailable
+from talos.axis.service.inputs import check_url
+from talos.axis.service.runner import job_settings, prepare
+from talos.axis.service.schemas import Accepted, GenerateRequest, error_responses
+
+router = APIRouter(tags=["jobs"])
+
+
+@router.post(
+    "/generate",
+    status_code=202,
+    response_model=Accepted,
+    responses=error_responses(400, 401, 403, 409, 422, 503),
+    summary="Trace a video into strokes (asynchronously)",
+)
+def generate(
+    body: GenerateRequest, response: Response, rt: RuntimeDep, jobs: JobsDep, executor: ExecutorDep
+) -> Accepted:
+    """Queue a job. Inputs given as ``file://`` are checked now (400/422); remote inputs are
+    checked by the worker, and a failure is recorded on the job and sent to its callback."""
+    response.headers["Location"] = f"/jobs/{body.job_id}"
+    existing = jobs.find(body.job_id)
+    if existing is not None:
+        jobs.submit(body)  # 409 when the body differs
+        return Accepted(job_id=body.job_id, message=f"job already exists ({existing.status})")
+    if rt.model_error:
+        raise unavailable("model_unavailable", f"models are not loaded: {rt.model_error}")
+    video = check_url(body.video_source_url, rt.settings, "video_source_url")
+    if body.cut_spec_url:
+        check_url(body.cut_spec_url, rt.settings, "cut_spec_url")
+    if video.scheme == "file":
+        rt.work_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="axis-check-", dir=rt.work_dir) as tmp:
+            prepared = prepare(body, rt.settings, Path(tmp))
+            job_settings(rt.settings, body, prepared)
+    job, created = jobs.submit(body)
+    if created:
+        executor.submit(job.job_id)
+        return Accepted(job_id=job.job_id, message="job queued")
+    return Accepted(job_id=job.job_id, message=f"job already exists ({job.status})")

@@ -1,0 +1,262 @@
+"""Request and response bodies of the AXIS HTTP API (with OpenAPI examples)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+_JOB_ID = re.compile(JOB_ID_PATTERN)
+
+
+def check_job_id(value: str) -> str:
+    """``value`` if it is a safe job id (letters, digits, ``_``, ``-``; ≤ 128; no path parts)."""
+    if not _JOB_ID.match(value):
+        raise ValueError(
+            "job_id must be 1-128 letters, digits, '_' or '-', starting with a letter or digit"
+        )
+    return value
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JobOptions(_Body):
+    """Per-job overrides of the processing settings."""
+
+    max_frames: int | None = Field(None, ge=1, description="Stop after N frames.")
+    every: int | None = Field(None, ge=1, description="Keep every N-th frame.")
+    fps: float | None = Field(None, gt=0, description="Resample to this frame rate.")
+    start: float | None = Field(None, ge=0, description="Start time, s.")
+    end: float | None = Field(None, gt=0, description="End time, s.")
+    width: int | None = Field(None, ge=16, le=7680, description="Processing width, px.")
+    write_png: bool | None = Field(None, description="Also write frames/NNNNNN.png.")
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> JobOptions:
+        if self.end is not None and self.end <= (self.start or 0.0):
+            raise ValueError(f"end ({self.end}) must be greater than start ({self.start or 0})")
+        return self
+
+    def processing_overrides(self) -> dict[str, Any]:
+        fields = ("max_frames", "every", "fps", "start", "end", "width")
+        return {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
+
+
+class GenerateRequest(_Body):
+    """POST /generate."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "abc123",
+                    "cut_spec_url": "s3://talos/abc123/prism/cut_spec.json",
+                    "video_source_url": "s3://talos/abc123/source.mp4",
+                    "callback_url": "http://orchestrator:8000/callbacks/job-completed",
+                    "options": {"max_frames": 48},
+                }
+            ]
+        },
+    )
+
+    job_id: str = Field(..., description="Caller-chosen id; the same id and body is idempotent.")
+    video_source_url: str = Field(..., description="file://, s3:// or http(s):// source video.")
+    cut_spec_url: str | None = Field(
+        None, description="The shot spec (cut_spec.json); default shot from Settings if absent."
+    )
+    callback_url: str | None = Field(
+        None, description="POSTed {job_id, module_name, status, ...} when the job ends."
+    )
+    options: JobOptions = Field(default_factory=JobOptions)
+
+    _job_id = field_validator("job_id")(check_job_id)
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("callback_url must be an http:// or https:// URL")
+        return value
+
+
+class Accepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    job_id: str
+    message: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "accepted", "job_id": "abc123", "message": "job queued"}]
+        }
+    )
+
+
+class Progress(BaseModel):
+    frames_done: int
+    frames_total: int | None
+    fraction: float | None
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    http_status: int | None = None
+
+
+class CallbackInfo(BaseModel):
+    url: str | None
+    status: str | None
+    attempts: int
+    error: str | None
+
+
+class JobStatus(BaseModel):
+    """GET /jobs/{job_id}."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "abc123",
+                    "status": "completed",
+                    "progress": {"frames_done": 16, "frames_total": 16, "fraction": 1.0},
+                    "timings": {
+                        "queued_s": 0.2,
+                        "run_s": 3.1,
+                        "steps_ms": {"edges": 120.5, "vectorize": 300.2},
+                    },
+                    "attempts": 1,
+                    "error": None,
+                    "output_url": "s3://talos/abc123/axis/lines.json",
+                    "lines_url": "/jobs/abc123/lines.json",
+                    "callback": {
+                        "url": "http://orchestrator:8000/callbacks/job-completed",
+                        "status": "delivered",
+                        "attempts": 1,
+                        "error": None,
+                    },
+                    "created_at": "2026-11-26T08:00:00Z",
+                    "finished_at": "2026-11-26T08:00:03Z",
+                }
+            ]
+        }
+    )
+
+    job_id: str
+    status: Literal["queued", "running", "completed", "failed"]
+    progress: Progress
+    timings: dict[str, Any]
+    attempts: int
+    error: ErrorInfo | None
+    output_url: str | None = Field(None, description="Store URL of lines.json when completed.")
+    lines_url: str | None = Field(None, description="The same file over this API.")
+    callback: CallbackInfo
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class StrokePatch(_Body):
+    """PATCH .../strokes/{stroke_id}: any of these; applied in the order listed."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"delta_curvature": 0.1, "delta_pressure": -0.2, "translate": [3, 0]}]
+        },
+    )
+
+    control_points: list[list[float]] | None = Field(
+        None, description="Replace the Bézier control points, (3n+1) × 2, px."
+    )
+    delta_curvature: float | None = Field(
+        None, ge=-10, le=10, description="Bend: inner control points pushed along the normal."
+    )
+    delta_pressure: float | None = Field(
+        None, ge=-1, le=1, description="Added to every knot's pressure (clipped to 0..1)."
+    )
+    translate: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="Move by [dx, dy] px."
+    )
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> StrokePatch:
+        if all(
+            getattr(self, name) is None
+            for name in ("control_points", "delta_curvature", "delta_pressure", "translate")
+        ):
+            raise ValueError(
+                "give at least one of control_points, delta_curvature, delta_pressure, translate"
+            )
+        return self
+
+
+class StrokeNew(_Body):
+    """POST .../strokes: a new stroke (its stroke_id is assigned)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "control_points": [[10, 10], [20, 5], [30, 5], [40, 10]],
+                    "pressure": [0.8, 0.8],
+                    "layer": "foreground",
+                }
+            ]
+        },
+    )
+
+    control_points: list[list[float]] = Field(..., description="(3n+1) × 2 Bézier chain, px.")
+    pressure: list[float] | None = Field(None, description="n+1 values in 0..1; default 1.")
+    closed: bool = False
+    layer: str = Field("foreground", max_length=64)
+    style_class: str = Field("outline", max_length=64)
+    width: float = Field(2.0, gt=0, le=100)
+
+
+class Revision(BaseModel):
+    revision: int
+    action: str
+    stroke_id: int | None
+    author: str
+    created_at: datetime
+    change: dict[str, Any]
+
+
+class EditResult(BaseModel):
+    """The frame after an edit; its new ETag is also in the ETag header."""
+
+    job_id: str
+    frame: int
+    revision: int
+    etag: str
+    stroke_id: int | None
+    data: dict[str, Any] = Field(..., description="The frame's JSON after the edit.")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(..., examples=["invalid_request"])
+    message: str = Field(..., examples=["video_source_url: unsupported scheme 'ftp'"])
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for these error statuses."""
+    from talos.axis.service.errors import ERROR_RESPONSES
+
+    return {
+        status: {"model": ErrorResponse, **ERROR_RESPONSES[status]}
+        for status in statuses
+        if status in ERROR_RESPONSES
+    }
