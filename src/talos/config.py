@@ -241,6 +241,8 @@ class ChromaSettings(_Section):
     default_style: str = Field("ink", description="Profile used when a request names none.")
     codec: str = Field("libx264", description="MP4 video codec (PyAV/FFmpeg name).")
     crf: Annotated[int, Field(ge=0, le=51)] = Field(20, description="x264 quality, lower=better.")
+
+
 class ServiceLimits(_Section):
     """What a POST /generate input may be before it is refused with 422."""
 

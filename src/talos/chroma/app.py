@@ -70,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
 
-    @app.get("/health", tags=["ops"])
+    @app.get("/healthz", tags=["ops"])
     def health() -> dict[str, str]:
         return {"status": "ok", "module": "chroma"}
 

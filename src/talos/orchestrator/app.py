@@ -83,7 +83,7 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     def orch(request: Request) -> Orchestrator:
         return request.app.state.orchestrator
 
-    @app.get("/health", tags=["ops"])
+    @app.get("/healthz", tags=["ops"])
     def health() -> dict[str, str]:
         return {"status": "ok", "module": "orchestrator"}
 

@@ -309,8 +309,9 @@ class Orchestrator:
         stage.error, stage.deadline_at, stage.next_attempt_at = None, None, None
         outputs = dict(job.outputs)
         outputs[stage.module] = output_url
-        if answer is not None and stage.module == "axis_edit":
-            outputs["axis_edit_result"] = answer
+        if isinstance(answer, dict) and stage.module == "axis_edit":
+            keep = ("job_id", "frame", "revision", "etag", "stroke_id")
+            outputs["axis_edit"] = {k: answer.get(k) for k in keep}  # not the whole frame
         job.outputs = outputs
         job.updated_at = now
         following = [s for s in job.stages if s.position > stage.position]
