@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from talos.calllog import record_call
 from talos.config import Settings
-from talos.orchestrator.flows import STAGE_MODULE, StageCall, build_call, plan
+from talos.orchestrator.flows import STAGE_MODULE, STATUS_PATH, StageCall, build_call, plan
 from talos.orchestrator.models import AttemptRow, DeadLetterRow, JobRow, StageRow
 from talos.orchestrator.retry import Failure, RetryPolicy, classify_exception, classify_status
 
@@ -293,11 +293,49 @@ class Orchestrator:
                 attempt.outcome = "accepted"
                 stage.status = "waiting"
                 stage.deadline_at = now + self.cfg.stage_timeout_s
+                stage_name = stage.module
             else:
+                stage_name = None
                 attempt.outcome, attempt.finished_at = "completed", now
                 output = (answer or {}).get("output_url") if isinstance(answer, dict) else None
                 self._complete_stage(session, stage.job, stage, output, now, answer)
+        if stage_name in STATUS_PATH and number > 1:
+            self._reconcile(stage_id, number, job_id, module, stage_name)
         self.wake()
+
+    def _reconcile(self, stage_id: int, number: int, job_id: str, module: str, name: str) -> None:
+        """After a retry was accepted, ask the module how the job stands: a module that
+        keeps jobs by id (AXIS) does not run a repeated job again, nor call back again, so
+        a job it already finished (its callback lost) is completed from its status here."""
+        base = {"axis": self.settings.services.axis_url}[module]
+        path = STATUS_PATH[name].format(job_id=job_id)
+        status: int | None = None
+        try:
+            response = self._http.get(f"{base}{path}")
+            status = response.status_code
+            report = _json_or_none(response) if status == 200 else None
+        except httpx.HTTPError:
+            report = None
+        record_call(
+            self.settings.tracing.call_log, "orchestrator", module, "GET", path, status, job_id,
+            note=f"status after attempt {number}",
+        )  # fmt: skip
+        if not isinstance(report, dict) or report.get("status") not in ("completed", "failed"):
+            return  # still queued/running (its callback will come) or unknown: keep waiting
+        now = time.time()
+        with self._session() as session:
+            stage = session.get(StageRow, stage_id)
+            if stage is None or stage.status != "waiting" or stage.attempt_log[-1].number != number:
+                return
+            if report["status"] == "completed":
+                stage.attempt_log[-1].outcome = "completed"
+                stage.attempt_log[-1].finished_at = now
+                self._complete_stage(session, stage.job, stage, report.get("output_url"), now)
+            else:
+                error = report.get("error") or {}
+                message = error.get("message") if isinstance(error, dict) else str(error)
+                failure = Failure(f"{module} job failed: {message}", False, None)
+                self._fail_attempt(session, stage.job, stage, failure, now)
 
     # -- transitions ------------------------------------------------------------------------
 

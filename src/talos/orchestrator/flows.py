@@ -25,6 +25,9 @@ from talos.config import Settings
 
 # Stage name → the module that runs it (and sends its callback).
 STAGE_MODULE = {"prism": "prism", "axis": "axis", "axis_edit": "axis", "chroma": "chroma"}
+# Stages whose module keeps jobs by id and answers a repeated POST of the same job with
+# "already exists" instead of running it again: a retry asks this status path instead.
+STATUS_PATH = {"axis": "/jobs/{job_id}"}
 
 
 @dataclass(frozen=True)
