@@ -138,3 +138,17 @@ def test_api_key_is_required_when_configured(client: TestClient) -> None:
     bare = TestClient(client.app)
     assert bare.get("/jobs").status_code == 401
     assert bare.get("/healthz").status_code == 200
+
+
+def test_cli_bad_input_is_one_line() -> None:
+    from tests.conftest import assert_clean_failure, run_axis
+
+    unreachable = run_axis("dlq", "list", "--url", "http://127.0.0.1:9")
+    assert_clean_failure(unreachable, "cannot reach the Orchestrator")
+    for args, needle in ((("dlq", "show", "abc"), "invalid int value"),
+                         (("dlq", "frobnicate"), "invalid choice")):  # fmt: skip
+        usage = run_axis(*args)  # argparse: usage lines, then one error line
+        assert usage.returncode == 2 and "Traceback" not in usage.stderr
+        assert needle in usage.stderr.strip().splitlines()[-1]
+    assert_clean_failure(run_axis("serve", "nope"), "unknown service 'nope'")
+    assert_clean_failure(run_axis("serve", "--port", "8100"), "need a MODULE")
