@@ -71,3 +71,206 @@ def moto_s3() -> Iterator[dict[str, str]]:
         }
     finally:
         stop(process)
+
+
+REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+class ServiceProcess:
+    """``axis serve axis`` (or ``axis worker``) as a real process on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log_path, command: str = "serve") -> None:  # noqa: ANN001
+        self.env = env
+        self.log_path = log_path
+        self.command = command
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, wait: bool = True) -> ServiceProcess:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("AXIS_")}
+        full_env.update(self.env)
+        args = [sys.executable, "-m", "talos.cli", self.command]
+        if self.command == "serve":
+            args += ["axis", "--host", "127.0.0.1", "--port", str(self.port)]
+        self._log = open(self.log_path, "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            args, cwd=REPO_ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        if wait and self.command == "serve":
+            wait_http(f"{self.url}/healthz", timeout=60, process=self.process)
+        elif wait:
+            self._wait_for_log(" ready", timeout=60)
+        return self
+
+    def _wait_for_log(self, needle: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.log():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.command} exited early:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.command} not ready in {timeout} s:\n{self.log()[-3000:]}")
+
+    def kill9(self) -> None:
+        assert self.process is not None
+        self.process.kill()  # SIGKILL: no clean-up, no goodbye
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self._log.close()
+
+    def log(self) -> str:
+        return open(self.log_path, encoding="utf-8", errors="replace").read()
+
+    def client(self, **kwargs) -> httpx.Client:  # noqa: ANN003
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+def wait_job(
+    client: httpx.Client,
+    job_id: str,
+    timeout: float = 90.0,
+    until: tuple[str, ...] = ("completed", "failed"),
+) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/jobs/{job_id}").json()
+        if body.get("status") in until:
+            return body
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} still {body.get('status')} after {timeout} s: {body}")
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict:
+    """The answer has ``status`` and the one error body with ``code``."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    assert body["error"]["code"] == code, body
+    assert body["error"]["message"], body
+    return body["error"]
+
+
+class CallbackServer:
+    """A real HTTP server recording POSTed JSON; answers ``fail_first`` requests with 503."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[dict] = []
+        self.attempts = 0
+        self.fail_first = fail_first
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                outer.attempts += 1
+                if outer.attempts <= outer.fail_first:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                outer.received.append(body)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:  # noqa: ANN002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/callbacks/job-completed"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def for_job(self, job_id: str, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for body in self.received:
+                if body.get("job_id") == job_id:
+                    return body
+            time.sleep(0.05)
+        raise TimeoutError(f"no callback for {job_id}")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def callbacks() -> Iterator[CallbackServer]:
+    server = CallbackServer(fail_first=1)  # each module's first callback is retried
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def inputs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The allowed input folder: small clips, a cut spec, bad files; and an outside file."""
+    import json
+
+    from talos.axis.io.sample import generate_sample
+
+    root = tmp_path_factory.mktemp("inputs")
+    outside = tmp_path_factory.mktemp("outside")
+    generate_sample(root / "clip.mp4", width=160, height=120, frames=8, seed=1)
+    generate_sample(root / "long.mp4", width=160, height=120, frames=96, seed=2)
+    generate_sample(root / "wide.mp4", width=800, height=200, frames=2, seed=3)
+    (root / "garbage.mp4").write_bytes(b"this is not a video" * 100)
+    (root / "empty.mp4").write_bytes(b"")
+    spec = {
+        "version": "1.0",
+        "job_id": "x",
+        "fps": 24,
+        "frame_range": [0, 5],
+        "resolution": {"width": 640, "height": 480},
+        "layers": ["background", "foreground"],
+        "style": "ink",
+    }
+    (root / "cut_spec.json").write_text(json.dumps(spec))
+    (root / "cut_spec_16x9.json").write_text(
+        json.dumps({**spec, "resolution": {"width": 1920, "height": 1080}})
+    )
+    (root / "cut_spec_range.json").write_text(json.dumps({**spec, "frame_range": [0, 500]}))
+    (root / "cut_spec_bad.json").write_text("{not json")
+    generate_sample(outside / "secret.mp4", width=160, height=120, frames=2, seed=4)
+    (root / "escape.mp4").symlink_to(outside / "secret.mp4")
+    return {"root": root, "outside": outside}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    name = f"axis_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database of its own (flushed first), on the machine's Redis."""
+    import redis
+
+    db = 13
+    client = redis.Redis(host="127.0.0.1", port=6379, db=db)
+    client.flushdb()
+    client.close()
+    return f"redis://127.0.0.1:6379/{db}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from typing import Any
 
 from talos.cli import CliError
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             f"--loglevel={settings.logging.level}",
             "--without-gossip",
             "--without-mingle",
-            "--hostname=axis@%h-%p",
+            f"--hostname=axis-{os.getpid()}@%h",
         ]
     )
     return 0

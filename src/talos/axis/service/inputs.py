@@ -59,6 +59,17 @@ def check_url(url: str, settings: Settings, field: str) -> InputUrl:
         raise bad_request("invalid_url", f"{field}: URL names no host or bucket: {url!r}")
     if scheme == "s3" and not parts.path.strip("/"):
         raise bad_request("invalid_url", f"{field}: s3 URL names no object: {url!r}")
+    if scheme in ("http", "https"):
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            raise bad_request("invalid_url", f"{field}: bad port in {url!r}") from None
+        try:
+            _check_host(parts.hostname, port, settings, field)
+        except ApiError as exc:
+            if exc.status == 400:
+                raise
+            # a name that does not resolve now may later: the worker checks again and reports
     return InputUrl(url, scheme)
 
 

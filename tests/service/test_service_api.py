@@ -1,0 +1,359 @@
+"""The AXIS service as a real process (embedded executor, SQLite, local store), over HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from conftest import CallbackServer, ServiceProcess, assert_error, wait_job
+from talos.calllog import read_calls
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, inputs, callbacks: CallbackServer) -> Iterator[ServiceProcess]:
+    base = tmp_path_factory.mktemp("svc")
+    env = {
+        "AXIS_DATABASE__URL": f"sqlite:///{base}/axis.db",
+        "AXIS_STORE__URL": f"file://{base}/store",
+        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
+        "AXIS_PROCESSING__WORKERS": "1",
+        "AXIS_SERVICE__LIMITS__MAX_WIDTH": "640",
+        "AXIS_SERVICE__WORK_DIR": str(base / "work"),
+        "AXIS_CALLBACKS__BACKOFF_S": "0.05",
+        "AXIS_TRACING__CALL_LOG": str(base / "calls.jsonl"),
+    }
+    process = ServiceProcess(env, base / "service.log").start()
+    process.base = base  # type: ignore[attr-defined]
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def client(service: ServiceProcess) -> Iterator[httpx.Client]:
+    with service.client() as c:
+        yield c
+
+
+def file_url(path: Path) -> str:
+    return f"file://{path}"
+
+
+@pytest.fixture(scope="module")
+def done_job(client: httpx.Client, inputs, callbacks: CallbackServer) -> dict:
+    """One finished job from a generated clip (with a cut spec and a callback)."""
+    body = {
+        "job_id": "happy-1",
+        "video_source_url": file_url(inputs["root"] / "clip.mp4"),
+        "cut_spec_url": file_url(inputs["root"] / "cut_spec.json"),
+        "callback_url": callbacks.url,
+    }
+    response = client.post("/generate", json=body)
+    assert response.status_code == 202, response.text
+    assert response.json() == {"status": "accepted", "job_id": "happy-1", "message": "job queued"}
+    status = wait_job(client, "happy-1")
+    assert status["status"] == "completed", status
+    return status
+
+
+def test_health_ready_and_openapi(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["executor"] == "embedded"
+    spec = client.get("/openapi.json").json()
+    generate = spec["paths"]["/generate"]["post"]
+    assert {"202", "400", "409", "422", "503"} <= set(generate["responses"])
+    schema = spec["components"]["schemas"]["GenerateRequest"]
+    assert schema["examples"][0]["job_id"] == "abc123"
+    for path in ("/jobs/{job_id}/frames/{n}/strokes/{stroke_id}", "/metrics", "/readyz"):
+        assert path in spec["paths"]
+
+
+def test_happy_path_results_store_callback_and_metrics(
+    client: httpx.Client, done_job: dict, service: ServiceProcess, callbacks: CallbackServer
+) -> None:
+    assert done_job["progress"] == {"frames_done": 6, "frames_total": 6, "fraction": 1.0}
+    assert done_job["output_url"].startswith("file://") and done_job["error"] is None
+    assert {"edges", "vectorize", "render", "write"} <= set(done_job["timings"]["steps_ms"])
+    store = service.base / "store" / "happy-1" / "axis"  # type: ignore[attr-defined]
+    assert done_job["output_url"] == f"file://{store}/lines.json"
+    lines = client.get("/jobs/happy-1/lines.json").json()
+    assert lines == json.loads((store / "lines.json").read_text())
+    assert lines["frame_count"] == 6  # the shot's frame_range [0, 5] of the 8-frame clip
+    assert [layer["name"] for layer in lines["layers"]] == ["background", "foreground"]
+    frame = client.get("/jobs/happy-1/frames/0.json")
+    assert frame.headers["etag"] == '"r0"' and frame.json()["strokes"]
+    svg = client.get("/jobs/happy-1/frames/0.svg")
+    assert svg.headers["content-type"] == "image/svg+xml" and "data-stroke-id" in svg.text
+    png = client.get("/jobs/happy-1/frames/0.png")
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_error(client.get("/jobs/happy-1/frames/99.json"), 404, "not_found")
+    # the callback: first attempt got 503, the retry got through; the job records it
+    body = callbacks.for_job("happy-1")
+    assert body == {
+        "job_id": "happy-1",
+        "module_name": "AXIS",
+        "status": "completed",
+        "output_url": done_job["output_url"],
+        "error_message": None,
+        "error_code": None,
+    }
+    final = client.get("/jobs/happy-1").json()["callback"]
+    assert final["status"] == "delivered" and final["attempts"] == 2
+    calls = list(read_calls(service.base / "calls.jsonl"))  # type: ignore[attr-defined]
+    assert [(c["source"], c["status"]) for c in calls if c["job_id"] == "happy-1"] == [
+        ("axis", 503),
+        ("axis", 200),
+    ]
+    metrics = client.get("/metrics").text
+    assert 'axis_jobs{status="completed"}' in metrics
+    assert 'axis_step_duration_seconds_count{step="vectorize"}' in metrics
+
+
+def test_idempotent_resubmission_and_conflict(client: httpx.Client, done_job, inputs, callbacks):
+    same = {
+        "job_id": "happy-1",
+        "video_source_url": file_url(inputs["root"] / "clip.mp4"),
+        "cut_spec_url": file_url(inputs["root"] / "cut_spec.json"),
+        "callback_url": callbacks.url,
+    }
+    again = client.post("/generate", json=same)
+    assert again.status_code == 202 and "already exists (completed)" in again.json()["message"]
+    other = {**same, "options": {"max_frames": 2}}
+    error = assert_error(client.post("/generate", json=other), 409, "job_conflict")
+    assert error["details"] == {"status": "completed"}
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "needle"),
+    [
+        ({"video_source_url": "not a url"}, "invalid_url", "no scheme"),
+        ({"video_source_url": "ftp://example.com/a.mp4"}, "unsupported_scheme", "'ftp'"),
+        ({"video_source_url": "file:///etc/passwd"}, "path_not_allowed", "outside"),
+        ({"video_source_url": "{root}/../outside/x.mp4"}, "path_not_allowed", "'..'"),
+        ({"video_source_url": "{root}/escape.mp4"}, "path_not_allowed", "outside"),
+        ({"video_source_url": "http://127.0.0.1:9/a.mp4"}, "address_not_allowed", "non-public"),
+        ({"video_source_url": "http://[::1]/a.mp4"}, "address_not_allowed", "non-public"),
+        ({"video_source_url": "s3:///nobucket"}, "invalid_url", "names no host"),
+        ({"job_id": "../../etc"}, "invalid_request", "job_id"),
+        ({"job_id": ""}, "invalid_request", "job_id"),
+        ({"options": {"every": 0}}, "invalid_request", "options.every"),
+        ({"options": {"colour": "red"}}, "invalid_request", "options.colour"),
+        ({"options": {"start": 2, "end": 1}}, "invalid_request", "end"),
+        ({"callback_url": "file:///tmp/x"}, "invalid_request", "callback_url"),
+        ({"unexpected": 1}, "invalid_request", "unexpected"),
+    ],
+)
+def test_malformed_requests_are_400(client: httpx.Client, inputs, body, code, needle) -> None:
+    full = {"job_id": "bad-1", "video_source_url": file_url(inputs["root"] / "clip.mp4")}
+    for key, value in body.items():
+        full[key] = (
+            value.replace("{root}", file_url(inputs["root"])) if isinstance(value, str) else value
+        )
+    error = assert_error(client.post("/generate", json=full), 400, code)
+    assert needle in error["message"], error
+    assert_error(client.get("/jobs/bad-1"), 404, "not_found")  # nothing was queued
+
+
+def test_non_json_body_and_wrong_method(client: httpx.Client) -> None:
+    response = client.post(
+        "/generate", content=b"{nope", headers={"content-type": "application/json"}
+    )
+    assert_error(response, 400, "invalid_request")
+    assert_error(client.put("/generate", json={}), 405, "method_not_allowed")
+    assert_error(client.get("/jobs/bad.id"), 400, "invalid_job_id")
+    assert client.get("/jobs/..%2F..%2Fetc").status_code in (400, 404)  # never a file
+    assert_error(client.get("/jobs/no-such-job"), 404, "not_found")
+    assert_error(client.get("/jobs/no-such-job/lines.json"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("video", "spec", "code"),
+    [
+        ("garbage.mp4", None, "video_unreadable"),
+        ("empty.mp4", None, "video_unreadable"),
+        ("missing.mp4", None, "input_not_found"),
+        ("wide.mp4", None, "input_too_large"),
+        ("clip.mp4", "cut_spec_16x9.json", "shot_inconsistent"),
+        ("clip.mp4", "cut_spec_range.json", "shot_inconsistent"),
+        ("clip.mp4", "cut_spec_bad.json", "invalid_cut_spec"),
+    ],
+)
+def test_unprocessable_inputs_are_422(client: httpx.Client, inputs, video, spec, code) -> None:
+    body = {"job_id": f"u-{code}", "video_source_url": file_url(inputs["root"] / video)}
+    if spec:
+        body["cut_spec_url"] = file_url(inputs["root"] / spec)
+    assert_error(client.post("/generate", json=body), 422, code)
+
+
+# -- edits -------------------------------------------------------------------------------------
+
+
+def _stroke(client: httpx.Client, frame: int = 1) -> tuple[dict, str]:
+    response = client.get(f"/jobs/happy-1/frames/{frame}.json")
+    return response.json(), response.headers["etag"]
+
+
+def test_edit_revisions_and_restore(client: httpx.Client, done_job, service) -> None:
+    original, etag = _stroke(client)
+    stroke = original["strokes"][0]
+    sid = stroke["stroke_id"]
+    url = f"/jobs/happy-1/frames/1/strokes/{sid}"
+    patched = client.patch(
+        url,
+        json={"delta_curvature": 0.2, "delta_pressure": -0.3},
+        headers={"If-Match": etag, "X-Author": "ana"},
+    )
+    assert patched.status_code == 200, patched.text
+    result = patched.json()
+    assert result["revision"] == 1 and patched.headers["etag"] == '"r1"'
+    new = next(s for s in result["data"]["strokes"] if s["stroke_id"] == sid)
+    assert np.allclose(
+        np.array(new["pressure"]), np.clip(np.array(stroke["pressure"]) - 0.3, 0, 1), atol=1e-3
+    )
+    assert new["bezier"][0] == stroke["bezier"][0] and new["bezier"][1] != stroke["bezier"][1]
+    # re-rendered in the store: JSON and SVG
+    store = service.base / "store" / "happy-1" / "axis" / "frames"
+    assert json.loads((store / "000001.json").read_text()) == result["data"]
+    svg = client.get("/jobs/happy-1/frames/1.svg")
+    assert svg.headers["etag"] == '"r1"' and svg.text == (store / "000001.svg").read_text()
+    moved = client.patch(url, json={"translate": [5, -2]}, headers={"If-Match": '"r1"'}).json()
+    moved_stroke = next(s for s in moved["data"]["strokes"] if s["stroke_id"] == sid)
+    assert np.allclose(
+        np.array(moved_stroke["bezier"]) - np.array(new["bezier"]), [5, -2], atol=0.02
+    )
+    added = client.post(
+        "/jobs/happy-1/frames/1/strokes", json={"control_points": [[1, 1], [5, 0], [9, 0], [12, 3]]}
+    )
+    assert added.status_code == 201 and added.json()["stroke_id"] >= 1_000_000
+    deleted = client.delete(url)
+    assert deleted.status_code == 200
+    assert sid not in [s["stroke_id"] for s in deleted.json()["data"]["strokes"]]
+    assert_error(client.delete(url), 404, "not_found")
+    revisions = client.get("/jobs/happy-1/frames/1/revisions").json()
+    assert [(r["revision"], r["action"]) for r in revisions] == [
+        (0, "original"),
+        (1, "patch"),
+        (2, "patch"),
+        (3, "add"),
+        (4, "delete"),
+    ]
+    assert revisions[1]["author"] == "ana"
+    assert revisions[1]["change"] == {"delta_curvature": 0.2, "delta_pressure": -0.3}
+    restored = client.post("/jobs/happy-1/frames/1/revisions/0/restore")
+    assert restored.status_code == 200 and restored.json()["revision"] == 5
+    assert restored.json()["data"] == original
+    assert client.get("/jobs/happy-1/frames/1.json").json() == original
+    assert len(client.get("/jobs/happy-1/frames/1/revisions").json()) == 6  # nothing lost
+    assert_error(client.post("/jobs/happy-1/frames/1/revisions/99/restore"), 404, "not_found")
+
+
+def test_bad_edits(client: httpx.Client, done_job) -> None:
+    data, etag = _stroke(client, 2)
+    sid = data["strokes"][0]["stroke_id"]
+    url = f"/jobs/happy-1/frames/2/strokes/{sid}"
+    assert_error(client.patch(url, json={}), 400, "invalid_request")
+    assert_error(client.patch(url, json={"delta_pressure": 5}), 400, "invalid_request")
+    assert_error(client.patch(url, json={"control_points": [[0, 0], [1, 1]]}), 400, "invalid_edit")
+    assert_error(
+        client.patch("/jobs/happy-1/frames/2/strokes/abc", json={"delta_pressure": 0.1}),
+        400,
+        "invalid_request",
+    )
+    assert_error(
+        client.patch("/jobs/happy-1/frames/2/strokes/999999", json={"delta_pressure": 0.1}),
+        404,
+        "not_found",
+    )
+    assert_error(
+        client.patch(url, json={"delta_pressure": 0.1}, headers={"If-Match": '"r7"'}),
+        412,
+        "precondition_failed",
+    )
+
+
+def test_concurrent_edits_one_wins_one_412_and_nothing_lost(client, done_job, service) -> None:
+    data, etag = _stroke(client, 3)
+    sid = data["strokes"][0]["stroke_id"]
+    url = f"/jobs/happy-1/frames/3/strokes/{sid}"
+    barrier = threading.Barrier(2)
+    results: list[httpx.Response] = []
+
+    def edit(delta: float) -> None:
+        with service.client() as own:
+            barrier.wait()
+            results.append(
+                own.patch(url, json={"delta_pressure": delta}, headers={"If-Match": etag})
+            )
+
+    threads = [threading.Thread(target=edit, args=(d,)) for d in (0.1, -0.1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]
+    # without If-Match both land, one on top of the other
+    results.clear()
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(client.patch(url, json={"translate": [1, 0]}))
+        )
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in results] == [200, 200]
+    revisions = client.get("/jobs/happy-1/frames/3/revisions").json()
+    assert [r["revision"] for r in revisions] == [0, 1, 2, 3]
+
+
+def test_edits_need_a_completed_job(client: httpx.Client) -> None:
+    assert_error(
+        client.patch("/jobs/nope/frames/0/strokes/1", json={"delta_pressure": 0.1}),
+        404,
+        "not_found",
+    )
+
+
+# -- API keys and unavailable models -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def strict_service(tmp_path_factory, inputs) -> Iterator[ServiceProcess]:
+    """API keys on, and an edge strategy that cannot be built (a model that fails to load)."""
+    base = tmp_path_factory.mktemp("strict")
+    env = {
+        "AXIS_DATABASE__URL": f"sqlite:///{base}/axis.db",
+        "AXIS_STORE__URL": f"file://{base}/store",
+        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
+        "AXIS_API_KEYS": "k-one,k-two",
+        "AXIS_EDGES__STRATEGY": "no-such-model",
+    }
+    process = ServiceProcess(env, base / "service.log").start()
+    yield process
+    process.stop()
+
+
+def test_api_keys_and_model_failure(strict_service: ServiceProcess, inputs) -> None:
+    with strict_service.client() as c:
+        assert c.get("/healthz").status_code == 200  # health needs no key
+        body = {"job_id": "k1", "video_source_url": file_url(inputs["root"] / "clip.mp4")}
+        assert_error(c.post("/generate", json=body), 401, "unauthorized")
+        assert_error(
+            c.post("/generate", json=body, headers={"X-API-Key": "wrong"}), 403, "forbidden"
+        )
+        assert_error(c.get("/jobs/k1", headers={"X-API-Key": "wrong"}), 403, "forbidden")
+        response = c.post("/generate", json=body, headers={"X-API-Key": "k-two"})
+        error = assert_error(response, 503, "model_unavailable")
+        assert "no-such-model" in error["message"] and response.headers["retry-after"]
+        ready = c.get("/readyz")
+        assert ready.status_code == 503 and "models" in ready.json()["error"]["details"]
+        assert ready.headers["retry-after"]
+        assert_error(c.get("/jobs/k1", headers={"X-API-Key": "k-one"}), 404, "not_found")

@@ -1,0 +1,158 @@
+"""Many-machine mode for real: PostgreSQL job state, S3 (moto server) store, Celery workers on
+Redis started with ``axis worker`` — including a worker killed with SIGKILL mid-job."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from conftest import CallbackServer, ServiceProcess, assert_error, wait_job
+from talos.config import StoreSettings
+from talos.store import Store
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, inputs, postgres_url, redis_url, moto_s3) -> dict[str, str]:
+    base = tmp_path_factory.mktemp("dist")
+    return {
+        "AXIS_DATABASE__URL": postgres_url,
+        "AXIS_STORE__URL": f"s3://{moto_s3['bucket']}/talos",
+        "AXIS_STORE__ENDPOINT_URL": moto_s3["endpoint_url"],
+        "AXIS_STORE__ACCESS_KEY_ID": moto_s3["access_key_id"],
+        "AXIS_STORE__SECRET_ACCESS_KEY": moto_s3["secret_access_key"],
+        "AXIS_QUEUE__BACKEND": "celery",
+        "AXIS_QUEUE__BROKER_URL": redis_url,
+        "AXIS_QUEUE__MAX_PENDING": "1",
+        "AXIS_QUEUE__WORKERS": "1",
+        "AXIS_SERVICE__LEASE_S": "2",
+        "AXIS_SERVICE__HEARTBEAT_S": "0.4",
+        "AXIS_SERVICE__WORK_DIR": str(base / "work"),
+        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
+        "AXIS_PROCESSING__WORKERS": "1",
+        "AXIS_CALLBACKS__BACKOFF_S": "0.05",
+        "BASE": str(base),
+    }
+
+
+@pytest.fixture(scope="module")
+def service(env) -> Iterator[ServiceProcess]:
+    process = ServiceProcess(env, f"{env['BASE']}/service.log").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def workers(env) -> Iterator[list[ServiceProcess]]:
+    """``axis worker`` processes (the first one started here; tests may add more)."""
+    started = [ServiceProcess(env, f"{env['BASE']}/worker.log", command="worker").start()]
+    yield started
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def client(service: ServiceProcess) -> Iterator[httpx.Client]:
+    with service.client() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def store(moto_s3) -> Store:
+    return Store.from_settings(
+        StoreSettings(
+            url=f"s3://{moto_s3['bucket']}/talos",
+            endpoint_url=moto_s3["endpoint_url"],
+            access_key_id=moto_s3["access_key_id"],
+            secret_access_key=moto_s3["secret_access_key"],
+        )
+    )
+
+
+def test_ready_and_queue_full_before_any_worker(client: httpx.Client, inputs) -> None:
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["executor"] == "celery"
+    first = {"job_id": "d-1", "video_source_url": f"file://{inputs['root'] / 'clip.mp4'}"}
+    assert client.post("/generate", json=first).status_code == 202
+    assert client.get("/jobs/d-1").json()["status"] == "queued"  # no worker yet
+    second = {**first, "job_id": "d-2"}
+    response = client.post("/generate", json=second)
+    assert_error(response, 503, "queue_full")
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_worker_runs_queued_job_into_s3(client: httpx.Client, workers, store: Store) -> None:
+    status = wait_job(client, "d-1", timeout=120)
+    assert status["status"] == "completed", status
+    assert status["output_url"] == store.url_for("d-1/axis/lines.json")
+    assert status["output_url"].startswith("s3://")
+    keys = store.list("d-1/axis")
+    assert {
+        "d-1/axis/lines.json",
+        "d-1/axis/metrics.jsonl",
+        "d-1/axis/frames/000000.json",
+        "d-1/axis/frames/000000.svg",
+    } <= set(keys)
+    assert client.get("/jobs/d-1/lines.json").json()["frame_count"] == 8
+    # an edit re-renders the frame in S3
+    frame = client.get("/jobs/d-1/frames/0.json")
+    sid = frame.json()["strokes"][0]["stroke_id"]
+    edited = client.patch(
+        f"/jobs/d-1/frames/0/strokes/{sid}",
+        json={"delta_pressure": -0.5},
+        headers={"If-Match": frame.headers["etag"]},
+    )
+    assert edited.status_code == 200, edited.text
+    assert json.loads(store.get_bytes("d-1/axis/frames/000000.json")) == edited.json()["data"]
+    metrics = client.get("/metrics").text
+    assert 'axis_jobs{status="completed"} 1.0' in metrics
+
+
+def test_failure_in_the_worker_is_recorded_and_called_back(
+    client: httpx.Client, workers, callbacks: CallbackServer, moto_s3
+) -> None:
+    body = {
+        "job_id": "d-missing",
+        "video_source_url": f"s3://{moto_s3['bucket']}/nowhere/missing.mp4",
+        "callback_url": callbacks.url,
+    }
+    assert client.post("/generate", json=body).status_code == 202
+    status = wait_job(client, "d-missing", timeout=60)
+    assert status["status"] == "failed"
+    assert status["error"]["code"] == "input_not_found" and status["error"]["http_status"] == 422
+    sent = callbacks.for_job("d-missing")
+    assert sent["status"] == "failed" and sent["module_name"] == "AXIS"
+    assert (
+        sent["error_message"] == status["error"]["message"]
+        and "missing.mp4" in sent["error_message"]
+    )
+    assert sent["error_code"] == "input_not_found" and sent["output_url"] is None
+
+
+def test_worker_killed_mid_job_then_restarted_finishes_it(
+    client: httpx.Client, workers: list[ServiceProcess], env, inputs
+) -> None:
+    body = {
+        "job_id": "d-kill",
+        "video_source_url": f"file://{inputs['root'] / 'long.mp4'}",
+        "options": {"width": 1600},  # upscaled: slow enough to be killed in the middle
+    }
+    assert client.post("/generate", json=body).status_code == 202
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get("/jobs/d-kill").json()
+        if status["status"] == "running" and status["progress"]["frames_done"] >= 1:
+            break
+        time.sleep(0.05)
+    assert status["status"] == "running", status
+    assert status["progress"]["frames_done"] < status["progress"]["frames_total"]
+    workers[0].kill9()
+    assert client.get("/jobs/d-kill").json()["status"] == "running"  # nobody finished it
+    workers.append(ServiceProcess(env, f"{env['BASE']}/worker2.log", command="worker").start())
+    final = wait_job(client, "d-kill", timeout=120)
+    assert final["status"] == "completed", final
+    assert final["attempts"] == 2
+    assert final["progress"]["frames_done"] == final["progress"]["frames_total"] == 96
