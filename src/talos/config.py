@@ -290,7 +290,7 @@ class InputSettings(_Section):
         description="URL schemes accepted for inputs.",
     )
     allowed_roots: list[Path] = Field(
-        default_factory=lambda: [Path("./data/inputs")],
+        default_factory=lambda: [Path("./data/inputs"), Path("./data/store")],
         description="file:// inputs must lie under one of these folders (symlinks resolved).",
     )
     allow_private_addresses: bool = Field(
