@@ -174,7 +174,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             "AXIS_ORCHESTRATOR__BACKOFF_BASE_S": "0.2",
             "AXIS_ORCHESTRATOR__BACKOFF_CAP_S": "1.0",
             "AXIS_ORCHESTRATOR__BACKOFF_JITTER_S": "0.1",
-            "AXIS_ORCHESTRATOR__STAGE_TIMEOUT_S": "8",
+            "AXIS_ORCHESTRATOR__STAGE_TIMEOUT_S": "12",  # AXIS needs ~2 s here; margin for load
             "AXIS_ORCHESTRATOR__REQUEST_TIMEOUT_S": "5",
             "AXIS_ORCHESTRATOR__POLL_INTERVAL_S": "0.1",
             "AXIS_SERVICE__POLL_S": "0.1",

@@ -121,3 +121,26 @@ def test_direct_endpoint_rejects_bad_input(tmp_path) -> None:  # noqa: ANN001
             json={"job_id": "a", "prompt": "pan", "video_source_url": "file:///etc/passwd"},
         )
         assert outside.status_code == 400
+
+
+def test_direct_endpoint_writes_the_spec_and_calls_back(tmp_path) -> None:  # noqa: ANN001
+    """No callback URL configured: the spec still lands in the store; bad facts are 400."""
+    import time
+
+    settings = Settings(store={"url": f"file://{tmp_path}/store"})
+    with TestClient(create_app(settings)) as client:
+        bad = client.post("/direct", json={"job_id": "a", "prompt": "pan",
+                                           "source": {"fps": "fast"}})  # fmt: skip
+        assert bad.status_code == 400 and "source.fps" in bad.json()["error"]["message"]
+        body = {"job_id": "j9", "prompt": "orbit, 1 second", "source": {"width": 64, "height": 48,
+                "fps": 8}}  # fmt: skip
+        assert client.post("/direct", json=body).status_code == 202
+        path = tmp_path / "store" / "j9" / "prism" / "cut_spec.json"
+        deadline = time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    import json
+
+    spec = json.loads(path.read_text())
+    validate_cut_spec(spec)
+    assert spec["frame_range"] == [0, 7] and spec["resolution"] == {"width": 64, "height": 48}

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import IntegrityError
 
 from talos import __version__
 from talos.axis.service.errors import ApiError, install_error_handlers, not_found
@@ -105,7 +106,10 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
             if not lines:
                 raise _conflict(f"job {body.edit.base_job_id} has no lines.json yet")
             payload["lines_data_url"] = lines
-        job_id = engine.create_job(body.kind, payload, body.job_id)
+        try:
+            job_id = engine.create_job(body.kind, payload, body.job_id)
+        except IntegrityError:  # a concurrent POST with the same job_id won the race
+            raise _conflict(f"job {body.job_id} exists") from None
         record_call(settings.tracing.call_log, "user", "orchestrator", "POST", "/jobs", 202, job_id)
         response.headers["Location"] = f"/jobs/{job_id}"
         view = engine.get_job(job_id)

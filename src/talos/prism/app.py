@@ -30,6 +30,18 @@ from talos.prism.schema import cut_spec_schema, validate_cut_spec
 from talos.store import Store
 
 
+class SourceFacts(BaseModel):
+    """What is known of the source video; any field may be left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    width: int | None = Field(None, ge=1, le=16384)
+    height: int | None = Field(None, ge=1, le=16384)
+    fps: float | None = Field(None, gt=0, le=1000)
+    duration: float | None = Field(None, gt=0)
+    frame_count: int | None = Field(None, ge=1)
+
+
 class DirectRequest(BaseModel):
     """POST /direct."""
 
@@ -46,7 +58,7 @@ class DirectRequest(BaseModel):
     prompt: str = Field(..., min_length=1, max_length=4000)
     style: str | None = Field(None, pattern=STYLE_PATTERN)
     video_source_url: str | None = Field(None, description="Probed for size, fps and length.")
-    source: dict[str, Any] | None = Field(
+    source: SourceFacts | None = Field(
         None, description="Known source facts (width, height, fps, duration) instead of probing."
     )
     callback_url: str | None = None
@@ -108,7 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
             check_url(body.video_source_url, settings, "video_source_url")  # 400 now, not later
 
         def work() -> str:
-            source = dict(body.source or {})
+            source = body.source.model_dump(exclude_none=True) if body.source else {}
             if body.video_source_url and not source:
                 source = _probe(body.video_source_url, settings)
             spec = direct(body.prompt, settings.prism, body.style, source, body.job_id)
