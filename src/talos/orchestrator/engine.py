@@ -427,7 +427,7 @@ class Orchestrator:
             row = session.get(DeadLetterRow, entry_id)
             if row is None:
                 raise JobNotFound(f"dead-letter entry {entry_id}")
-            job = row.job_id and session.get(JobRow, row.job_id)
+            job = session.get(JobRow, row.job_id)
             if job is None:
                 raise JobNotFound(row.job_id)
             if job.status != "failed":
