@@ -152,3 +152,88 @@ def test_cli_bad_input_is_one_line() -> None:
         assert needle in usage.stderr.strip().splitlines()[-1]
     assert_clean_failure(run_axis("serve", "nope"), "unknown service 'nope'")
     assert_clean_failure(run_axis("serve", "--port", "8100"), "need a MODULE")
+
+
+@pytest.fixture()
+def stub_module():  # noqa: ANN201
+    """A real HTTP server on loopback that accepts every module call with 202 and keeps the
+    bodies it got."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            received.append({"path": self.path, "body": json.loads(self.rfile.read(length))})
+            self.send_response(202)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", received
+    server.shutdown()
+
+
+def test_transient_callback_retries_and_permanent_one_dead_letters(
+    tmp_path: Path, stub_module
+) -> None:  # noqa: ANN001
+    import time
+
+    url, received = stub_module
+    settings = Settings(
+        orchestrator={"database_url": f"sqlite:///{tmp_path}/o.db", "backoff_base_s": 0.05,
+                      "backoff_jitter_s": 0, "poll_interval_s": 0.05},
+        services={"axis_url": url, "chroma_url": url},
+    )  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+
+        def stage_status(job_id: str, index: int, want: str) -> dict:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                job = client.get(f"/jobs/{job_id}").json()
+                if job["stages"][index]["status"] == want:
+                    return job
+                time.sleep(0.02)
+            raise AssertionError(f"stage {index} never became {want}: {job}")
+
+        def report(job_id: str, module: str, status: str, **extra: object) -> dict:
+            body = {"job_id": job_id, "module_name": module, "status": status, **extra}
+            answer = client.post("/callbacks/job-completed", json=body)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        body = {"cut_spec_url": "file:///s/c.json", "video_source_url": "file:///v.mp4"}
+        job_id = client.post("/jobs", json=body).json()["job_id"]
+        stage_status(job_id, 0, "waiting")
+        out_of_memory = report(job_id, "AXIS", "failed", error_message="oom", transient=True)
+        assert out_of_memory["result"] == "retrying"
+        stage_status(job_id, 0, "waiting")  # the retry was sent
+        assert [r["path"] for r in received] == ["/generate", "/generate"]
+        assert report(job_id, "AXIS", "completed", output_url="file:///l.json")["result"] == (
+            "advanced"
+        )
+        job = stage_status(job_id, 1, "waiting")
+        assert job["current_module"] == "chroma"
+        assert [a["outcome"] for a in job["stages"][0]["attempt_log"]] == [
+            "transient", "completed",
+        ]  # fmt: skip
+        assert report(job_id, "chroma", "failed", error_message="bad lines")["result"] == (
+            "dead-lettered"
+        )
+        job = client.get(f"/jobs/{job_id}").json()
+        assert job["status"] == "failed" and "bad lines" in job["details"]["error"]
+        entry = client.get("/dlq").json()["entries"][0]
+        assert entry["stage"] == "chroma" and entry["transient"] is False
+        assert entry["request_body"] == received[-1]["body"]
+        assert entry["request_body"]["lines_data_url"] == "file:///l.json"
+        late = {"job_id": job_id, "module_name": "chroma", "status": "completed"}
+        assert client.post("/callbacks/job-completed", json=late).status_code == 409
