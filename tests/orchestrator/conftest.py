@@ -199,3 +199,28 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     finally:
         for proc in procs.values():
             proc.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def orchestrator_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The Orchestrator's database: a SQLite file, or a fresh database on the machine's
+    PostgreSQL (127.0.0.1:5432), dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/orchestrator.db"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    name = f"orch_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

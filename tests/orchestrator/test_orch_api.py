@@ -184,13 +184,13 @@ def stub_module():  # noqa: ANN201
 
 
 def test_transient_callback_retries_and_permanent_one_dead_letters(
-    tmp_path: Path, stub_module
+    orchestrator_db_url: str, stub_module
 ) -> None:  # noqa: ANN001
     import time
 
     url, received = stub_module
     settings = Settings(
-        orchestrator={"database_url": f"sqlite:///{tmp_path}/o.db", "backoff_base_s": 0.05,
+        orchestrator={"database_url": orchestrator_db_url, "backoff_base_s": 0.05,
                       "backoff_jitter_s": 0, "poll_interval_s": 0.05},
         services={"axis_url": url, "chroma_url": url},
     )  # fmt: skip
