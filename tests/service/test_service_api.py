@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from service_helpers import CallbackServer, ServiceProcess, assert_error, wait_job
 
-from conftest import CallbackServer, ServiceProcess, assert_error, wait_job
 from talos.calllog import read_calls
 
 
@@ -27,6 +29,8 @@ def service(tmp_path_factory, inputs, callbacks: CallbackServer) -> Iterator[Ser
         "AXIS_SERVICE__WORK_DIR": str(base / "work"),
         "AXIS_CALLBACKS__BACKOFF_S": "0.05",
         "AXIS_TRACING__CALL_LOG": str(base / "calls.jsonl"),
+        "AXIS_SERVICE__LEASE_S": "3",
+        "AXIS_SERVICE__HEARTBEAT_S": "1",
     }
     process = ServiceProcess(env, base / "service.log").start()
     process.base = base  # type: ignore[attr-defined]
@@ -129,6 +133,27 @@ def test_idempotent_resubmission_and_conflict(client: httpx.Client, done_job, in
     assert error["details"] == {"status": "completed"}
 
 
+def test_callback_lost_with_its_worker_is_sent_by_the_sweeper(
+    client: httpx.Client, done_job, service, callbacks: CallbackServer
+) -> None:
+    """A worker that died after finishing the job but before calling back: the job row says
+    so (no callback status), and another process delivers it."""
+    before = len([b for b in callbacks.received if b["job_id"] == "happy-1"])
+    db = sqlite3.connect(service.base / "axis.db")  # type: ignore[attr-defined]
+    with db:
+        db.execute("UPDATE jobs SET callback_status = NULL WHERE job_id = 'happy-1'")
+    db.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        sent = [b for b in callbacks.received if b["job_id"] == "happy-1"]
+        if len(sent) > before:
+            break
+        time.sleep(0.1)
+    assert len(sent) == before + 1 and sent[-1]["status"] == "completed"
+    time.sleep(0.3)
+    assert client.get("/jobs/happy-1").json()["callback"]["status"] == "delivered"
+
+
 @pytest.mark.parametrize(
     ("body", "code", "needle"),
     [
@@ -189,6 +214,25 @@ def test_unprocessable_inputs_are_422(client: httpx.Client, inputs, video, spec,
     if spec:
         body["cut_spec_url"] = file_url(inputs["root"] / spec)
     assert_error(client.post("/generate", json=body), 422, code)
+
+
+def test_callback_that_never_gets_through_leaves_the_result_intact(client, inputs) -> None:
+    body = {
+        "job_id": "no-callback",
+        "video_source_url": file_url(inputs["root"] / "clip.mp4"),
+        "callback_url": "http://127.0.0.1:9/callbacks/job-completed",  # nothing listens
+        "options": {"max_frames": 2},
+    }
+    assert client.post("/generate", json=body).status_code == 202
+    status = wait_job(client, "no-callback")
+    deadline = time.monotonic() + 30
+    while status["callback"]["status"] in (None, "sending") and time.monotonic() < deadline:
+        time.sleep(0.1)
+        status = client.get("/jobs/no-callback").json()
+    assert status["status"] == "completed" and status["output_url"]
+    assert status["callback"]["status"] == "failed" and status["callback"]["attempts"] == 5
+    assert "ConnectError" in status["callback"]["error"]
+    assert client.get("/jobs/no-callback/lines.json").json()["frame_count"] == 2
 
 
 # -- edits -------------------------------------------------------------------------------------
@@ -327,11 +371,15 @@ def test_edits_need_a_completed_job(client: httpx.Client) -> None:
 
 @pytest.fixture(scope="module")
 def strict_service(tmp_path_factory, inputs) -> Iterator[ServiceProcess]:
-    """API keys on, and an edge strategy that cannot be built (a model that fails to load)."""
+    """API keys on, an edge strategy that cannot be built (a model that fails to load), and
+    neither the database nor the store reachable (nothing listens on port 9)."""
     base = tmp_path_factory.mktemp("strict")
     env = {
-        "AXIS_DATABASE__URL": f"sqlite:///{base}/axis.db",
-        "AXIS_STORE__URL": f"file://{base}/store",
+        "AXIS_DATABASE__URL": "postgresql+psycopg://postgres:hunter2@127.0.0.1:9/nowhere",
+        "AXIS_STORE__URL": "s3://bucket/prefix",
+        "AXIS_STORE__ENDPOINT_URL": "http://127.0.0.1:9",
+        "AXIS_STORE__ACCESS_KEY_ID": "k",
+        "AXIS_STORE__SECRET_ACCESS_KEY": "s3cr3t-value",
         "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
         "AXIS_API_KEYS": "k-one,k-two",
         "AXIS_EDGES__STRATEGY": "no-such-model",
@@ -341,7 +389,7 @@ def strict_service(tmp_path_factory, inputs) -> Iterator[ServiceProcess]:
     process.stop()
 
 
-def test_api_keys_and_model_failure(strict_service: ServiceProcess, inputs) -> None:
+def test_api_keys_model_failure_and_unreachable_backends(strict_service, inputs) -> None:
     with strict_service.client() as c:
         assert c.get("/healthz").status_code == 200  # health needs no key
         body = {"job_id": "k1", "video_source_url": file_url(inputs["root"] / "clip.mp4")}
@@ -354,6 +402,11 @@ def test_api_keys_and_model_failure(strict_service: ServiceProcess, inputs) -> N
         error = assert_error(response, 503, "model_unavailable")
         assert "no-such-model" in error["message"] and response.headers["retry-after"]
         ready = c.get("/readyz")
-        assert ready.status_code == 503 and "models" in ready.json()["error"]["details"]
+        assert_error(ready, 503, "not_ready")
+        assert set(ready.json()["error"]["details"]) == {"models", "database", "store"}
         assert ready.headers["retry-after"]
-        assert_error(c.get("/jobs/k1", headers={"X-API-Key": "k-one"}), 404, "not_found")
+        response = c.get("/jobs/k1", headers={"X-API-Key": "k-one"})
+        assert_error(response, 503, "database_unavailable")
+        assert response.headers["retry-after"]
+        log = strict_service.log()
+        assert "hunter2" not in log and "s3cr3t-value" not in log  # secrets never logged

@@ -4,13 +4,14 @@ Redis started with ``axis worker`` — including a worker killed with SIGKILL mi
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from service_helpers import CallbackServer, ServiceProcess, assert_error, wait_job
 
-from conftest import CallbackServer, ServiceProcess, assert_error, wait_job
 from talos.config import StoreSettings
 from talos.store import Store
 
@@ -72,10 +73,11 @@ def store(moto_s3) -> Store:
     )
 
 
-def test_ready_and_queue_full_before_any_worker(client: httpx.Client, inputs) -> None:
+def test_ready_and_queue_full_before_any_worker(client: httpx.Client, inputs, store) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["executor"] == "celery"
-    first = {"job_id": "d-1", "video_source_url": f"file://{inputs['root'] / 'clip.mp4'}"}
+    store.put_file("inputs/clip.mp4", inputs["root"] / "clip.mp4")  # the source, in S3 too
+    first = {"job_id": "d-1", "video_source_url": store.url_for("inputs/clip.mp4")}
     assert client.post("/generate", json=first).status_code == 202
     assert client.get("/jobs/d-1").json()["status"] == "queued"  # no worker yet
     second = {**first, "job_id": "d-2"}
@@ -107,6 +109,29 @@ def test_worker_runs_queued_job_into_s3(client: httpx.Client, workers, store: St
     )
     assert edited.status_code == 200, edited.text
     assert json.loads(store.get_bytes("d-1/axis/frames/000000.json")) == edited.json()["data"]
+    # two concurrent conditional edits on PostgreSQL: exactly one wins
+    etag = edited.headers["etag"]
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def edit(delta: float) -> None:
+        with httpx.Client(base_url=str(client.base_url), timeout=30) as own:
+            barrier.wait()
+            answers.append(
+                own.patch(
+                    f"/jobs/d-1/frames/0/strokes/{sid}",
+                    json={"delta_pressure": delta},
+                    headers={"If-Match": etag},
+                ).status_code
+            )
+
+    threads = [threading.Thread(target=edit, args=(d,)) for d in (0.1, 0.2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [200, 412]
+    assert len(client.get("/jobs/d-1/frames/0/revisions").json()) == 3
     metrics = client.get("/metrics").text
     assert 'axis_jobs{status="completed"} 1.0' in metrics
 

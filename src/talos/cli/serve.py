@@ -72,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.module is None:
         return run_all(args, settings)
-    factory = load_factory(args.module)
     section = getattr(settings, ADDRESS_SECTION.get(args.module, "service"))
     host = args.host or section.host
     port = args.port if args.port is not None else section.port
     if not 0 < port < 65536:
         raise CliError(f"--port must be 1..65535, got {port}", EXIT_USAGE)
+    factory = load_factory(args.module)
     app = factory(settings)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)

@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             target=_start_when_database_ready, args=(app, stop), name="axis-start", daemon=True
         )
         starter.start()
-        starter.join(10.0)  # usually instant; a slow database keeps retrying in the background
+        starter.join(5.0)  # usually instant; a slow database keeps retrying in the background
         try:
             yield
         finally:

@@ -13,14 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+# alembic announces each of its plugins at INFO when imported: noise on every start-up
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-from talos.axis.errors import AxisError
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from talos.axis.errors import AxisError  # noqa: E402
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x41584953  # "AXIS": pg_advisory_lock key held while migrating
@@ -82,7 +85,6 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (no-op when it is already there)."""
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:

@@ -18,7 +18,7 @@ import time
 from abc import ABC, abstractmethod
 
 from talos.axis.service.jobs import JobService
-from talos.axis.service.runner import run_job, worker_name
+from talos.axis.service.runner import resend_lost_callbacks, run_job, worker_name
 from talos.axis.service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,15 @@ class EmbeddedExecutor(Executor):
     def start(self) -> None:
         for i in range(self.rt.settings.queue.workers):
             self._spawn(self._work, f"axis-worker-{i}")
+        self._spawn(self._sweep_callbacks, "axis-callbacks")
+
+    def _sweep_callbacks(self) -> None:
+        owner = worker_name()
+        while not self._stop.wait(max(0.5, self.rt.settings.service.lease_s / 2)):
+            try:
+                resend_lost_callbacks(self.rt, owner)
+            except Exception:
+                log.exception("callback sweeper error")
 
     def run_forever(self) -> None:
         """Run the pool in the foreground until stopped (``axis worker`` for embedded)."""
@@ -133,8 +142,10 @@ class CeleryExecutor(Executor):
         lease = self.rt.settings.service.lease_s
         interval = max(0.5, lease / 2)
         last_sent: dict[str, float] = {}
+        owner = worker_name()
         while not self._stop.wait(interval):
             try:
+                resend_lost_callbacks(self.rt, owner)
                 stale = set(self.jobs.stale_queued(lease))
                 now = time.monotonic()
                 for job_id in self.jobs.claimable(limit=100):

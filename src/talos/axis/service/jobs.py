@@ -27,6 +27,7 @@ from talos.axis.service.schemas import (
 
 QUEUED, RUNNING, COMPLETED, FAILED = "queued", "running", "completed", "failed"
 STATUSES = (QUEUED, RUNNING, COMPLETED, FAILED)
+SENDING = "sending"  # callback_status while a process is delivering it
 
 
 def request_hash(request: GenerateRequest) -> str:
@@ -306,10 +307,46 @@ class JobService:
             )
             return result.rowcount == 1
 
+    # -- callbacks: claimed like jobs, so exactly one process sends each ------------------------
+
+    def _callback_due(self, now: float):  # noqa: ANN202
+        return (
+            Job.status.in_((COMPLETED, FAILED)),
+            Job.callback_url.is_not(None),
+            or_(
+                Job.callback_status.is_(None),
+                (Job.callback_status == SENDING) & (Job.lease_expires_at < now),
+            ),
+        )
+
+    def pending_callbacks(self, limit: int = 20) -> Sequence[str]:
+        """Finished jobs whose callback was never sent (or whose sender died)."""
+        with self.sessions() as session:
+            return session.scalars(
+                select(Job.job_id).where(*self._callback_due(time.time())).limit(limit)
+            ).all()
+
+    def claim_callback(self, job_id: str, owner: str) -> bool:
+        cfg = self.rt.settings.callbacks
+        budget = cfg.attempts * (cfg.timeout_s + cfg.backoff_max_s)  # longest a send can take
+        now = time.time()
+        with self.sessions.begin() as session:
+            result = session.execute(
+                update(Job)
+                .where(Job.job_id == job_id, *self._callback_due(now))
+                .values(callback_status=SENDING, lease_owner=owner, lease_expires_at=now + budget)
+            )
+            return result.rowcount == 1
+
     def record_callback(self, job_id: str, status: str, attempts: int, error: str | None) -> None:
         with self.sessions.begin() as session:
             session.execute(
                 update(Job)
                 .where(Job.job_id == job_id)
-                .values(callback_status=status, callback_attempts=attempts, callback_error=error)
+                .values(
+                    callback_status=status,
+                    callback_attempts=attempts,
+                    callback_error=error,
+                    lease_expires_at=None,
+                )
             )

@@ -167,7 +167,7 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
             500, "worker_lost", f"job given up after {job.attempts - 1} interrupted attempts"
         )
         jobs.fail(job_id, owner, error)
-        _notify(rt, jobs, job_id, "failed", None, error)
+        deliver_callback(rt, job_id, owner)
         return "failed"
     log.info("job %s: attempt %d by %s", job_id, job.attempts, owner)
     request = GenerateRequest.model_validate(job.request)
@@ -193,7 +193,7 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
         steps = [(s.step, s.calls, s.total_ms) for s in summary.steps]
         if not jobs.complete(job_id, owner, output_url, summary.frames, summary.wall_s, steps):
             return None
-        status, error = "completed", None
+        status = "completed"
     except LeaseLost:
         log.warning("job %s: lease lost to another worker; stopping", job_id)
         return None
@@ -208,25 +208,32 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
         status = "failed"
     finally:
         heartbeat.done.set()
-    _notify(rt, jobs, job_id, status, output_url, error)
+    deliver_callback(rt, job_id, owner)
     return status
 
 
-def _notify(
-    rt: Runtime,
-    jobs: JobService,
-    job_id: str,
-    status: str,
-    output_url: str | None,
-    error: ApiError | None,
-) -> None:
+def deliver_callback(rt: Runtime, job_id: str, owner: str) -> None:
+    """Send the finished job's callback (built from the database), unless another process
+    already has; record the outcome on the job."""
+    jobs = JobService(rt)
     job = jobs.find(job_id)
-    if job is None or not job.callback_url:
-        if job is not None:
-            jobs.record_callback(job_id, "none", 0, None)
+    if job is None:
         return
-    body = callback_body(
-        job_id, status, output_url, error.message if error else None, error.code if error else None
-    )
+    if not job.callback_url:
+        jobs.record_callback(job_id, "none", 0, None)
+        return
+    if not jobs.claim_callback(job_id, owner):
+        return
+    body = callback_body(job_id, job.status, job.output_url, job.error_message, job.error_code)
     outcome = send_callback(job.callback_url, body, rt.settings)
     jobs.record_callback(job_id, outcome.status, outcome.attempts, outcome.error)
+
+
+def resend_lost_callbacks(rt: Runtime, owner: str) -> int:
+    """Deliver the callbacks of finished jobs whose worker died before sending them."""
+    sent = 0
+    for job_id in JobService(rt).pending_callbacks():
+        log.info("job %s: sending the callback its worker did not", job_id)
+        deliver_callback(rt, job_id, owner)
+        sent += 1
+    return sent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -25,7 +25,6 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: Store
     model_error: str | None = None  # why the configured steps cannot be built, if they cannot
-    extras: dict[str, object] = field(default_factory=dict)
 
     @property
     def work_dir(self) -> Path:

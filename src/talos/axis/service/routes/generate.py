@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from talos.axis.service.inputs import check_url
 from talos.axis.service.runner import job_settings, prepare
 from talos.axis.service.schemas import Accepted, GenerateRequest, error_responses
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["jobs"])
 
 
@@ -29,12 +31,12 @@ def generate(
     """Queue a job. Inputs given as ``file://`` are checked now (400/422); remote inputs are
     checked by the worker, and a failure is recorded on the job and sent to its callback."""
     response.headers["Location"] = f"/jobs/{body.job_id}"
+    if rt.model_error:
+        raise unavailable("model_unavailable", f"models are not loaded: {rt.model_error}")
     existing = jobs.find(body.job_id)
     if existing is not None:
         jobs.submit(body)  # 409 when the body differs
         return Accepted(job_id=body.job_id, message=f"job already exists ({existing.status})")
-    if rt.model_error:
-        raise unavailable("model_unavailable", f"models are not loaded: {rt.model_error}")
     video = check_url(body.video_source_url, rt.settings, "video_source_url")
     if body.cut_spec_url:
         check_url(body.cut_spec_url, rt.settings, "cut_spec_url")
@@ -45,6 +47,9 @@ def generate(
             job_settings(rt.settings, body, prepared)
     job, created = jobs.submit(body)
     if created:
-        executor.submit(job.job_id)
+        try:
+            executor.submit(job.job_id)
+        except Exception as exc:  # the job is safe in the database; the sweeper re-sends it
+            log.warning("job %s queued but not sent to workers yet: %s", job.job_id, exc)
         return Accepted(job_id=job.job_id, message="job queued")
     return Accepted(job_id=job.job_id, message=f"job already exists ({job.status})")
