@@ -138,6 +138,7 @@ def test_api_key_is_required_when_configured(client: TestClient) -> None:
     bare = TestClient(client.app)
     assert bare.get("/jobs").status_code == 401
     assert bare.get("/healthz").status_code == 200
+    assert bare.get("/readyz").json() == {"status": "ready", "module": "orchestrator"}
 
 
 def test_cli_bad_input_is_one_line() -> None:
@@ -152,6 +153,15 @@ def test_cli_bad_input_is_one_line() -> None:
         assert needle in usage.stderr.strip().splitlines()[-1]
     assert_clean_failure(run_axis("serve", "nope"), "unknown service 'nope'")
     assert_clean_failure(run_axis("serve", "--port", "8100"), "need a MODULE")
+    down = run_axis(
+        "serve",
+        "orchestrator",
+        "--port",
+        "9",
+        env={"AXIS_ORCHESTRATOR__DATABASE_URL": "postgresql+psycopg://nobody:pw@127.0.0.1:9/x"},
+    )
+    assert_clean_failure(down, "orchestrator database unreachable")
+    assert "pw@" not in down.stderr
 
 
 @pytest.fixture()

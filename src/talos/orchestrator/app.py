@@ -13,10 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from talos import __version__
-from talos.axis.service.errors import ApiError, install_error_handlers, not_found
+from talos.axis.service.errors import ApiError, install_error_handlers, not_found, unavailable
 from talos.calllog import record_call
 from talos.config import Settings
 from talos.orchestrator.db import open_database
@@ -61,9 +62,11 @@ def _check_callback_auth(
 def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     """The Orchestrator app; its stage loop runs while the app is being served."""
 
+    sessions = open_database(settings.orchestrator)  # fails here, before serving, if down
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        orchestrator = Orchestrator(settings, open_database(settings.orchestrator))
+        orchestrator = Orchestrator(settings, sessions)
         app.state.orchestrator = orchestrator
         if start_loop:
             orchestrator.start()
@@ -87,6 +90,15 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     @app.get("/healthz", tags=["ops"])
     def health() -> dict[str, str]:
         return {"status": "ok", "module": "orchestrator"}
+
+    @app.get("/readyz", tags=["ops"])
+    def ready() -> dict[str, str]:
+        try:
+            with sessions() as session:
+                session.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            raise unavailable("database_unavailable", "orchestrator database unreachable") from None
+        return {"status": "ready", "module": "orchestrator"}
 
     @app.post("/jobs", status_code=202, tags=["jobs"])
     def create_job(
