@@ -6,5 +6,6 @@
 * :mod:`.engine` — the state machine: a background loop dispatches due stages, times out
   silent ones and resumes from the database after a restart; callbacks advance jobs;
 * :mod:`.dlq` — dead-letter entries and replay;
-* :mod:`.app` — the HTTP API (``create_app(settings)``).
+* :mod:`.views` — rows as API JSON; :mod:`.errors` — not found / conflict;
+* :mod:`.app` — the HTTP API (``create_app(settings)``); :mod:`.schemas` — its bodies.
 """

@@ -21,7 +21,8 @@ from talos.axis.service.errors import ApiError, install_error_handlers, not_foun
 from talos.calllog import record_call
 from talos.config import Settings
 from talos.orchestrator.db import open_database
-from talos.orchestrator.engine import CallbackConflict, JobNotFound, Orchestrator
+from talos.orchestrator.engine import Orchestrator
+from talos.orchestrator.errors import CallbackConflict, JobNotFound
 from talos.orchestrator.flows import callback_signature
 from talos.orchestrator.schemas import CallbackBody, JobCreate
 

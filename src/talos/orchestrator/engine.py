@@ -30,22 +30,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from talos.calllog import record_call
 from talos.config import Settings
+from talos.orchestrator.dlq import dead_letter, dead_letters, find_dead_letter, reopen
+from talos.orchestrator.errors import CallbackConflict, JobNotFound
 from talos.orchestrator.flows import STAGE_MODULE, STATUS_PATH, StageCall, build_call, plan
-from talos.orchestrator.models import AttemptRow, DeadLetterRow, JobRow, StageRow
+from talos.orchestrator.models import AttemptRow, JobRow, StageRow
 from talos.orchestrator.retry import Failure, RetryPolicy, classify_exception, classify_status
+from talos.orchestrator.views import dead_letter_view, job_view
 
 log = logging.getLogger(__name__)
 
 ACTIVE_JOB = ("pending", "running")
 IN_FLIGHT = ("dispatching", "waiting")
-
-
-class JobNotFound(LookupError):
-    pass
-
-
-class CallbackConflict(RuntimeError):
-    """A callback that does not fit the job's state (module not in the job, stage not run)."""
 
 
 class Orchestrator:
@@ -384,19 +379,7 @@ class Orchestrator:
             return "retrying"
         stage.status, stage.finished_at, stage.next_attempt_at = "failed", now, None
         job.status, job.error = "failed", f"{stage.module}: {failure.reason}"
-        session.add(
-            DeadLetterRow(
-                job_id=job.job_id,
-                module=stage.module,
-                reason=failure.reason,
-                http_status=failure.http_status,
-                transient=failure.transient,
-                attempts=[attempt_view(a) for a in stage.attempt_log],
-                request_body=stage.request_body,
-                created_at=now,
-                replay_count=0,
-            )  # fmt: skip
-        )
+        session.add(dead_letter(job, stage, failure, now))
         log.warning("job %s dead-lettered at %s: %s", job.job_id, stage.module, failure.reason)
         return "dead-lettered"
 
@@ -404,47 +387,16 @@ class Orchestrator:
 
     def list_dead_letters(self, include_replayed: bool = True) -> list[dict[str, Any]]:
         with self._session() as session:
-            query = select(DeadLetterRow).order_by(DeadLetterRow.id)
-            if not include_replayed:
-                query = query.where(DeadLetterRow.replayed_at.is_(None))
-            return [dead_letter_view(row) for row in session.scalars(query).all()]
+            return [dead_letter_view(r) for r in dead_letters(session, include_replayed)]
 
     def get_dead_letter(self, entry_id: int) -> dict[str, Any]:
         with self._session() as session:
-            row = session.get(DeadLetterRow, entry_id)
-            if row is None:
-                raise JobNotFound(f"dead-letter entry {entry_id}")
-            return dead_letter_view(row)
+            return dead_letter_view(find_dead_letter(session, entry_id))
 
     def replay(self, entry_id: int) -> dict[str, Any]:
-        """Re-run the dead-lettered job from its failed stage, keeping earlier outputs.
-
-        The failed stage starts over with a fresh attempt budget; its earlier attempts stay
-        in the log. Replaying an entry whose job is no longer failed is a conflict.
-        """
-        now = time.time()
+        """Re-run a dead-lettered job from its failed stage (see :func:`.dlq.reopen`)."""
         with self._session() as session:
-            row = session.get(DeadLetterRow, entry_id)
-            if row is None:
-                raise JobNotFound(f"dead-letter entry {entry_id}")
-            job = session.get(JobRow, row.job_id)
-            if job is None:
-                raise JobNotFound(row.job_id)
-            if job.status != "failed":
-                raise CallbackConflict(f"job {job.job_id} is {job.status}, not failed")
-            stage = next(s for s in job.stages if s.status == "failed")
-            stage.status, stage.next_attempt_at, stage.finished_at = "ready", now, None
-            stage.error = None
-            # A fresh budget: attempts count from the replay on, the log keeps the old ones.
-            stage.attempts = 0
-            job.status, job.error, job.current_module, job.updated_at = (
-                "running",
-                None,
-                stage.module,
-                now,
-            )
-            row.replayed_at, row.replay_count = now, row.replay_count + 1
-            view = dead_letter_view(row)
+            view = dead_letter_view(reopen(session, entry_id, time.time()))
         self.wake()
         return view
 
@@ -462,70 +414,3 @@ def _error_message(response: httpx.Response) -> str:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return str(body["error"].get("message") or response.reason_phrase)
     return response.reason_phrase or "error"
-
-
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="milliseconds")
-
-
-def attempt_view(attempt: AttemptRow) -> dict[str, Any]:
-    return {
-        "number": attempt.number,
-        "started": _iso(attempt.started_at),
-        "finished": _iso(attempt.finished_at),
-        "outcome": attempt.outcome,
-        "http_status": attempt.http_status,
-        "error": attempt.error,
-    }
-
-
-def stage_view(stage: StageRow) -> dict[str, Any]:
-    return {
-        "module": stage.module,
-        "status": stage.status,
-        "attempts": len(stage.attempt_log),
-        "started": _iso(stage.started_at),
-        "finished": _iso(stage.finished_at),
-        "output_url": stage.output_url,
-        "error": stage.error,
-        "next_attempt_at": _iso(stage.next_attempt_at) if stage.status == "retry_wait" else None,
-        "attempt_log": [attempt_view(a) for a in stage.attempt_log],
-    }
-
-
-def job_view(job: JobRow) -> dict[str, Any]:
-    return {
-        "job_id": job.job_id,
-        "kind": job.kind,
-        "status": job.status,
-        "current_module": job.current_module,
-        "stages": [stage_view(s) for s in job.stages],
-        "details": {
-            "request": job.request,
-            "outputs": job.outputs,
-            "final_url": job.outputs.get("final_url"),
-            "error": job.error,
-            "created": _iso(job.created_at),
-            "updated": _iso(job.updated_at),
-        },
-    }
-
-
-def dead_letter_view(row: DeadLetterRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "job_id": row.job_id,
-        "stage": row.module,
-        "reason": row.reason,
-        "http_status": row.http_status,
-        "transient": row.transient,
-        "attempts": row.attempts,
-        "request_body": row.request_body,
-        "created": _iso(row.created_at),
-        "replayed_at": _iso(row.replayed_at),
-        "replay_count": row.replay_count,
-    }
