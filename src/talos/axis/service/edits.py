@@ -82,8 +82,9 @@ def _resample(values: np.ndarray, count: int) -> np.ndarray:
 
 
 def bend(control_points: np.ndarray, delta: float) -> np.ndarray:
-    """Push each segment's inner control points along its chord's left normal by
-    ``delta × chord length`` px: positive bends left, negative right (curvature ~ delta)."""
+    """Push each segment's inner control points along its chord normal ``(-dy, dx)`` by
+    ``delta × chord length`` px (knots fixed). A straight segment of chord ``L`` gets
+    ``|κ| ≈ 6·|delta| / L`` (1/px)."""
     cp = np.array(control_points, dtype=np.float64)
     p0, p3 = cp[0:-1:3], cp[3::3]
     chord = p3 - p0

@@ -176,7 +176,15 @@ class StrokePatch(_Body):
         None, description="Replace the Bézier control points, (3n+1) × 2, px."
     )
     delta_curvature: float | None = Field(
-        None, ge=-10, le=10, description="Bend: inner control points pushed along the normal."
+        None,
+        ge=-10,
+        le=10,
+        description=(
+            "Bend, dimensionless: each segment's inner control points move by delta x chord "
+            "length along the chord normal (-dy, dx) (image coordinates, y down); the knots "
+            "stay put, so a straight segment's |curvature| becomes about 6 x |delta| / chord "
+            "length (1/px)."
+        ),
     )
     delta_pressure: float | None = Field(
         None, ge=-1, le=1, description="Added to every knot's pressure (clipped to 0..1)."
