@@ -23,6 +23,7 @@ SUBCOMMANDS = (
     "serve",
     "worker",
     "diagrams",
+    "dlq",
 )
 
 EXIT_FAILURE = 1

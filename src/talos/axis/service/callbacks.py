@@ -41,10 +41,11 @@ def callback_body(
     output_url: str | None,
     error_message: str | None,
     error_code: str | None = None,
+    module_name: str = MODULE_NAME,
 ) -> dict[str, Any]:
     return {
         "job_id": job_id,
-        "module_name": MODULE_NAME,
+        "module_name": module_name,
         "status": status,
         "output_url": output_url,
         "error_message": error_message,
@@ -52,7 +53,9 @@ def callback_body(
     }
 
 
-def send_callback(url: str, body: dict[str, Any], settings: Settings) -> CallbackOutcome:
+def send_callback(
+    url: str, body: dict[str, Any], settings: Settings, source: str = "axis"
+) -> CallbackOutcome:
     """POST ``body`` to ``url`` until it is answered with 2xx or the attempts run out."""
     cfg = settings.callbacks
     attempts = 0
@@ -70,7 +73,7 @@ def send_callback(url: str, body: dict[str, Any], settings: Settings) -> Callbac
         finally:
             record_call(
                 settings.tracing.call_log,
-                "axis",
+                source,
                 "orchestrator",
                 "POST",
                 path,

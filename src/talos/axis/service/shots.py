@@ -14,8 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from talos.axis.errors import InputError
 from talos.axis.io.video import FrameSource, VideoInfo
+from talos.axis.schema import SchemaError
 from talos.axis.service.errors import unprocessable
 from talos.config import Settings
+from talos.prism.schema import validate_cut_spec
 
 ASPECT_TOLERANCE = 0.02  # relative difference of width/height tolerated between shot and video
 
@@ -54,6 +56,10 @@ def parse_cut_spec(data: bytes) -> CutSpec:
         raise unprocessable("invalid_cut_spec", f"cut spec is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise unprocessable("invalid_cut_spec", "cut spec must be a JSON object")
+    try:
+        validate_cut_spec(raw, "cut spec")  # the schema PRISM publishes
+    except SchemaError as exc:
+        raise unprocessable("invalid_cut_spec", str(exc)) from None
     try:
         return CutSpec.model_validate(raw)
     except ValidationError as exc:

@@ -1,0 +1,108 @@
+"""CHROMA's HTTP API: ``POST /colorize`` → 202, work in a worker thread, callback when done.
+
+``GET /profiles`` lists the shipped style profiles, ``GET /profiles/{name}`` shows one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from talos import __version__
+from talos.axis.errors import InputError
+from talos.axis.service.errors import install_error_handlers, not_found, unprocessable
+from talos.axis.service.inputs import check_url
+from talos.chroma.colorize import colorize, resolve_profile
+from talos.chroma.profiles import load_profile, shipped_profile_names
+from talos.config import Settings
+from talos.modulekit import ModuleWorker
+from talos.orchestrator.schemas import JOB_ID_PATTERN, STYLE_PATTERN
+from talos.store import Store
+
+
+class ColorizeRequest(BaseModel):
+    """POST /colorize."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "abc123",
+                    "lines_data_url": "file:///data/store/abc123/axis/lines.json",
+                    "style": "neon",
+                }
+            ]
+        },
+    )
+
+    job_id: str = Field(..., pattern=JOB_ID_PATTERN)
+    lines_data_url: str
+    style: str | None = Field(None, pattern=STYLE_PATTERN, description="Profile by name.")
+    style_profile_url: str | None = Field(None, description="Profile JSON by URL (wins).")
+    frames: list[int] | None = Field(
+        None, min_length=1, max_length=10000, description="Render only these frame indices."
+    )
+    callback_url: str | None = None
+
+
+def create_app(settings: Settings) -> FastAPI:
+    store = Store.from_settings(settings.store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.worker = ModuleWorker("chroma", settings)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(app.state.worker.shutdown)
+
+    app = FastAPI(
+        title="TALOS CHROMA (reference colorist)",
+        version=__version__,
+        description="lines.json + a style profile → PNG frames and an MP4 in the shared store.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "module": "chroma"}
+
+    @app.get("/profiles", tags=["profiles"])
+    def profiles() -> dict[str, Any]:
+        return {"profiles": shipped_profile_names()}
+
+    @app.get("/profiles/{name}", tags=["profiles"])
+    def profile(name: str) -> dict[str, Any]:
+        try:
+            return load_profile(name, settings.chroma.profiles_dir).model_dump()
+        except InputError as exc:
+            raise not_found(str(exc)) from None
+
+    @app.post("/colorize", status_code=202, tags=["chroma"])
+    def colorize_job(body: ColorizeRequest, request: Request) -> dict[str, Any]:
+        check_url(body.lines_data_url, settings, "lines_data_url")  # 400 on a bad URL
+        if body.frames is not None and min(body.frames) < 0:
+            raise unprocessable("invalid_frames", "frames: indices must be >= 0")
+        try:
+            chosen = resolve_profile(settings, body.style, body.style_profile_url)
+        except InputError as exc:
+            raise unprocessable("invalid_style", str(exc)) from None
+
+        def work() -> str:
+            return colorize(body.job_id, body.lines_data_url, chosen, settings, store, body.frames)
+
+        request.app.state.worker.submit(body.job_id, body.callback_url, work)
+        return {
+            "status": "accepted",
+            "job_id": body.job_id,
+            "message": f"coloring in {chosen.name}",
+        }
+
+    return app

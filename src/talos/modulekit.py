@@ -1,0 +1,56 @@
+"""What the reference modules (PRISM, CHROMA) share: accept a job with 202, do the work in a
+worker thread, then report ``POST /callbacks/job-completed`` to the Orchestrator.
+
+The work function returns the output URL; an :class:`~talos.axis.errors.AxisError` or
+:class:`~talos.axis.service.errors.ApiError` it raises is a permanent failure with its
+message, anything else a transient one (``transient: true`` — the Orchestrator may retry).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from talos.axis.errors import AxisError
+from talos.axis.service.callbacks import callback_body, send_callback
+from talos.axis.service.errors import ApiError
+from talos.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ModuleWorker:
+    """A small thread pool that runs jobs of one module and sends their callbacks."""
+
+    def __init__(self, module: str, settings: Settings, workers: int = 2) -> None:
+        self.module = module
+        self.settings = settings
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{module}-job")
+
+    def submit(self, job_id: str, callback_url: str | None, work: Callable[[], str]) -> Future:
+        return self._pool.submit(self._run, job_id, callback_url, work)
+
+    def _run(self, job_id: str, callback_url: str | None, work: Callable[[], str]) -> None:
+        body: dict[str, Any]
+        try:
+            output_url = work()
+            body = callback_body(job_id, "completed", output_url, None, module_name=self.module)
+        except (AxisError, ApiError) as exc:
+            log.warning("%s job %s failed: %s", self.module, job_id, exc)
+            code = getattr(exc, "code", type(exc).__name__)
+            body = callback_body(job_id, "failed", None, str(exc), code, module_name=self.module)
+        except Exception as exc:  # unexpected: report it as worth a retry
+            log.exception("%s job %s crashed", self.module, job_id)
+            body = callback_body(
+                job_id, "failed", None, f"{type(exc).__name__}: {exc}", "internal_error",
+                module_name=self.module,
+            )  # fmt: skip
+            body["transient"] = True
+        url = callback_url or self.settings.callbacks.orchestrator_url
+        if url:
+            send_callback(url, body, self.settings, source=self.module)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)

@@ -1,0 +1,134 @@
+"""PRISM's HTTP API: ``POST /direct`` → 202; the cut_spec is written to
+``/{job_id}/prism/cut_spec.json`` in the shared store and reported by callback.
+
+``GET /schemas/cut_spec`` serves the published JSON Schema.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from talos import __version__
+from talos.axis.errors import InputError
+from talos.axis.io.video import FrameSource
+from talos.axis.service.errors import install_error_handlers
+from talos.axis.service.inputs import check_url
+from talos.config import Settings
+from talos.modulekit import ModuleWorker
+from talos.orchestrator.schemas import JOB_ID_PATTERN, STYLE_PATTERN
+from talos.prism.director import direct
+from talos.prism.schema import cut_spec_schema, validate_cut_spec
+from talos.store import Store
+
+
+class SourceFacts(BaseModel):
+    """What is known of the source video; any field may be left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    width: int | None = Field(None, ge=1, le=16384)
+    height: int | None = Field(None, ge=1, le=16384)
+    fps: float | None = Field(None, gt=0, le=1000)
+    duration: float | None = Field(None, gt=0)
+    frame_count: int | None = Field(None, ge=1)
+
+
+class DirectRequest(BaseModel):
+    """POST /direct."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"job_id": "abc123", "prompt": "slow pan over a city skyline", "style": "ink"}
+            ]
+        },
+    )
+
+    job_id: str = Field(..., pattern=JOB_ID_PATTERN)
+    prompt: str = Field(..., min_length=1, max_length=4000)
+    style: str | None = Field(None, pattern=STYLE_PATTERN)
+    video_source_url: str | None = Field(None, description="Probed for size, fps and length.")
+    source: SourceFacts | None = Field(
+        None, description="Known source facts (width, height, fps, duration) instead of probing."
+    )
+    callback_url: str | None = None
+
+
+def _probe(url: str, settings: Settings) -> dict[str, Any]:
+    """Size, fps and length of a local or fetched source video (only its header is read)."""
+    checked = check_url(url, settings, "video_source_url")
+    with tempfile.TemporaryDirectory(prefix="prism-") as tmp:
+        from talos.axis.service.inputs import fetch
+
+        local = fetch(
+            checked, Path(tmp) / "source", settings,
+            settings.service.limits.max_input_bytes, "video_source_url",
+        )  # fmt: skip
+        try:
+            info = FrameSource(local, settings.processing).info
+        except InputError as exc:
+            raise InputError(f"video_source_url: {exc}") from None
+    facts = {"width": info.width, "height": info.height, "fps": info.fps}
+    if info.duration:
+        facts["duration"] = info.duration
+    if info.frame_count:
+        facts["frame_count"] = info.frame_count
+    return facts
+
+
+def create_app(settings: Settings) -> FastAPI:
+    store = Store.from_settings(settings.store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.worker = ModuleWorker("prism", settings)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(app.state.worker.shutdown)
+
+    app = FastAPI(
+        title="TALOS PRISM (reference director)",
+        version=__version__,
+        description="Rule-based prompt → cut_spec.json. Replace it with an LLM-backed director "
+        "by pointing services.prism_url at any service with the same POST /direct.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "module": "prism"}
+
+    @app.get("/schemas/cut_spec", tags=["schemas"])
+    def schema() -> dict[str, Any]:
+        return cut_spec_schema()
+
+    @app.post("/direct", status_code=202, tags=["prism"])
+    def direct_shot(body: DirectRequest, request: Request) -> dict[str, Any]:
+        if body.video_source_url is not None:
+            check_url(body.video_source_url, settings, "video_source_url")  # 400 now, not later
+
+        def work() -> str:
+            source = body.source.model_dump(exclude_none=True) if body.source else {}
+            if body.video_source_url and not source:
+                source = _probe(body.video_source_url, settings)
+            spec = direct(body.prompt, settings.prism, body.style, source, body.job_id)
+            validate_cut_spec(spec)
+            data = json.dumps(spec, indent=1).encode()
+            return store.put_bytes(f"{body.job_id}/prism/cut_spec.json", data)
+
+        request.app.state.worker.submit(body.job_id, body.callback_url, work)
+        return {"status": "accepted", "job_id": body.job_id, "message": "directing"}
+
+    return app

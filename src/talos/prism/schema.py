@@ -1,0 +1,38 @@
+"""The published JSON Schema of ``cut_spec.json`` and validation against it."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from talos.axis.schema import SchemaError
+
+
+@cache
+def cut_spec_schema() -> dict[str, Any]:
+    """The cut_spec JSON Schema (draft 2020-12) as a dict."""
+    text = resources.files("talos.prism.schemas").joinpath("cut_spec.schema.json").read_text()
+    return json.loads(text)
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(cut_spec_schema())
+
+
+def validate_cut_spec(document: Any, source: str = "cut_spec.json") -> None:
+    """Raise :class:`~talos.axis.schema.SchemaError` naming the first problem, if any.
+
+    Besides the schema, the frame range must be ordered (``first <= last``).
+    """
+    error = next(iter(sorted(_validator().iter_errors(document), key=str)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise SchemaError(f"{source}: {where}: {error.message}")
+    first, last = document["frame_range"]
+    if first > last:
+        raise SchemaError(f"{source}: frame_range: first frame {first} is after last {last}")
