@@ -1,0 +1,263 @@
+"""Temporal and 3D steps: depth, flow, track, smooth, lift, layers.
+
+``depth`` is per frame (stateless); ``flow``, ``track`` and ``smooth`` keep the previous
+frame; ``lift`` and ``layers`` read what those left in the context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import cv2
+import numpy as np
+
+from talos.axis.context import FrameContext
+from talos.axis.geometry.camera import (
+    camera_to_world,
+    extrinsics_from_shot,
+    intrinsics_from_shot,
+    lift,
+    pose_at,
+    project,
+    sample_depth,
+)
+from talos.axis.io.manifest import DEFAULT_LAYERS
+from talos.axis.pipeline import ProcessingStep, RunInfo
+from talos.axis.steps import STEPS, BuildContext
+from talos.axis.strategies import DEPTH_ESTIMATORS, FLOW_ESTIMATORS
+from talos.axis.strategies.edges import to_gray
+from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
+from talos.axis.tracking.tracker import stroke_samples, table_summary
+
+
+@STEPS.register("depth")
+class DepthStep(ProcessingStep):
+    """Frame → ``depth`` ``(H, W)`` with the ``depth.strategy`` estimator."""
+
+    name = "depth"
+
+    def __init__(self, build: BuildContext) -> None:
+        self.estimator = DEPTH_ESTIMATORS.create(build.settings.depth.strategy, build.settings)
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        depth = self.estimator.estimate(ctx.image, ctx.source_index)
+        return ctx.builder().set(depth=depth).build()
+
+
+@STEPS.register("flow")
+class FlowStep(ProcessingStep):
+    """Previous and this frame → ``flow`` ``(H, W, 2)``; none on the first frame."""
+
+    name = "flow"
+    stateful = True
+
+    def __init__(self, build: BuildContext) -> None:
+        self.estimator = FLOW_ESTIMATORS.create(build.settings.flow.strategy, build.settings)
+        self.previous: np.ndarray | None = None
+
+    def open(self, run: RunInfo) -> None:
+        self.previous = None
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        gray = to_gray(ctx.image)
+        previous, self.previous = self.previous, gray
+        if previous is None:
+            return ctx
+        flow = self.estimator.estimate(previous, gray)
+        magnitude = float(np.median(np.hypot(flow[::8, ::8, 0], flow[::8, ::8, 1])))
+        return ctx.builder().set(flow=flow).add_metrics(flow_median_px=magnitude).build()
+
+
+def _remap_primitive_ids(items: tuple[Any, ...], id_map: Mapping[int, int]) -> list[Any]:
+    return [
+        replace(p, stroke_id=id_map[p.stroke_id]) if p.stroke_id in id_map else p for p in items
+    ]
+
+
+@STEPS.register("track")
+class TrackStep(ProcessingStep):
+    """Stable ``stroke_id`` across frames (StrokeTracker) and Δκ of matched strokes.
+
+    Puts ``delta_kappa`` (mean ``|κ(t) − κ(t−1)|`` over ids present in both frames, 1/px) in
+    the frame metrics, and the track table (id, first/last frame, length) in the run results.
+    """
+
+    name = "track"
+    stateful = True
+
+    def __init__(self, build: BuildContext) -> None:
+        self.config = build.settings.tracking
+        self.tracker = self._new_tracker()
+        self.kappa: dict[int, float] = {}
+
+    def _new_tracker(self) -> StrokeTracker:
+        return StrokeTracker(self.config.gate_px, self.config.max_lost, self.config.sample_step_px)
+
+    def open(self, run: RunInfo) -> None:
+        self.tracker = self._new_tracker()
+        self.kappa = {}
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        if not self.config.enabled:
+            return ctx
+        strokes, id_map = self.tracker.update(
+            ctx.strokes, ctx.flow, ctx.index, (ctx.height, ctx.width)
+        )
+        builder = ctx.builder().set(
+            strokes=strokes,
+            circles=_remap_primitive_ids(ctx.circles, id_map),
+            triangles=_remap_primitive_ids(ctx.triangles, id_map),
+        )
+        mean_dk, self.kappa = delta_kappa(self.kappa, strokes)
+        if mean_dk is not None:
+            builder.add_metrics(delta_kappa=mean_dk)
+        return builder.add_counts(live_tracks=len(self.tracker.tracks)).build()
+
+    def close(self, run: RunInfo) -> Mapping[str, Any]:
+        if not self.config.enabled:
+            return {}
+        table = self.tracker.table()
+        return {"tracks": table, "track_summary": table_summary(table)}
+
+
+@STEPS.register("smooth")
+class SmoothStep(ProcessingStep):
+    """Per-track temporal smoothing of control points and pressure (``tracking.smoothing``).
+
+    Δκ is measured again on the smoothed strokes (``delta_kappa``, what the output holds);
+    the tracker's figure is kept as ``delta_kappa_raw``.
+    """
+
+    name = "smooth"
+    stateful = True
+
+    def __init__(self, build: BuildContext) -> None:
+        config = build.settings.tracking
+        self.enabled = config.enabled and config.smoothing and config.smoothing_window > 1
+        self.window, self.max_px = config.smoothing_window, config.smoothing_max_px
+        self.smoother = TrackSmoother(self.window, self.max_px)
+        self.kappa: dict[int, float] = {}
+
+    def open(self, run: RunInfo) -> None:
+        self.smoother = TrackSmoother(self.window, self.max_px)
+        self.kappa = {}
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        if not self.enabled:
+            return ctx
+        strokes = self.smoother.update(ctx.strokes, ctx.flow)
+        builder = ctx.builder().set(strokes=strokes)
+        mean_dk, self.kappa = delta_kappa(self.kappa, strokes)
+        if mean_dk is not None:
+            builder.add_metrics(delta_kappa=mean_dk)
+            if "delta_kappa" in ctx.metrics:
+                builder.add_metrics(delta_kappa_raw=ctx.metrics["delta_kappa"])
+        return builder.build()
+
+
+@STEPS.register("lift")
+class LiftStep(ProcessingStep):
+    """Knots → ``points_3d`` (world coordinates when the shot gives extrinsics, else camera
+    coordinates) with the frame's depth and the shot's K; reports the re-projection error.
+
+    ``points_3d = Rᵀ (D(u, v) · K⁻¹ [u, v, 1]ᵀ − t)``; ``reprojection_error_px`` is the mean
+    distance between the knots and ``Π(points_3d) = K [R | t] points_3d``.
+    """
+
+    name = "lift"
+
+    def __init__(self, build: BuildContext) -> None:
+        self.fov = build.settings.camera.fov_deg
+        self.poses = extrinsics_from_shot(build.shot)  # bad cameras fail before the run
+        self.K: np.ndarray | None = None
+
+    def open(self, run: RunInfo) -> None:
+        self.K = intrinsics_from_shot(run.shot, run.width, run.height, self.fov)
+        self.poses = extrinsics_from_shot(run.shot)
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        if ctx.depth is None:
+            raise ValueError("lift needs depth: put the depth step before it")
+        if not ctx.strokes:
+            return ctx
+        K = self.K if self.K is not None else intrinsics_from_shot({}, ctx.width, ctx.height)
+        pose = pose_at(self.poses, ctx.source_index) if self.poses else None
+        knots = np.concatenate([s.knots for s in ctx.strokes]).astype(np.float64)
+        camera = lift(knots, sample_depth(ctx.depth, knots), K)
+        points = camera_to_world(camera, pose) if pose is not None else camera
+        uv = project(points, K, pose)
+        error = float(np.mean(np.linalg.norm(uv - knots, axis=1)))
+        splits = np.cumsum([len(s.knots) for s in ctx.strokes])[:-1]
+        strokes = [
+            s.evolve(points_3d=p)
+            for s, p in zip(ctx.strokes, np.split(points, splits), strict=True)
+        ]
+        return (
+            ctx.builder().set(strokes=strokes).add_metrics(reprojection_error_px=error).build()
+        )
+
+
+@STEPS.register("layers")
+class LayersStep(ProcessingStep):
+    """Foreground/background split, honouring the shot's layer names (back to front).
+
+    With informative depth (not constant), strokes go to layers by their median depth
+    against the frame's depth quantiles (nearest → front layer). Otherwise, with flow, the
+    camera's motion is fitted as one affine map of the flow; a stroke whose own motion
+    differs from it by more than ``tracking.layer_motion_px`` is in the front layer, the rest
+    in the back layer. Without either, strokes keep their layer.
+    """
+
+    name = "layers"
+
+    def __init__(self, build: BuildContext) -> None:
+        self.layers = tuple(build.shot.get("layers", ()) or DEFAULT_LAYERS)
+        self.threshold = build.settings.tracking.layer_motion_px
+        self.step = build.settings.tracking.sample_step_px
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        if not ctx.strokes:
+            return ctx
+        if len(self.layers) == 1:
+            index = np.zeros(len(ctx.strokes), int)
+        elif ctx.depth is not None and ctx.depth.strides != (0, 0) and np.ptp(ctx.depth) > 0:
+            index = self._by_depth(ctx)
+        elif ctx.flow is not None:
+            index = self._by_motion(ctx)
+        else:
+            return ctx
+        strokes = [s.evolve(layer=self.layers[i]) for s, i in zip(ctx.strokes, index, strict=True)]
+        front = int(sum(1 for i in index if i == len(self.layers) - 1))
+        return ctx.builder().set(strokes=strokes).add_counts(foreground_strokes=front).build()
+
+    def _by_depth(self, ctx: FrameContext) -> np.ndarray:
+        depth = ctx.depth
+        assert depth is not None
+        n = len(self.layers)
+        edges = np.quantile(depth[::4, ::4], np.linspace(0, 1, n + 1)[1:-1])
+        medians = np.array([np.median(sample_depth(depth, s.knots)) for s in ctx.strokes])
+        return n - 1 - np.searchsorted(edges, medians)  # far → back (0), near → front
+
+    def _by_motion(self, ctx: FrameContext) -> np.ndarray:
+        flow = ctx.flow
+        assert flow is not None
+        h, w = flow.shape[:2]
+        step = max(4, min(h, w) // 40)
+        ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step]
+        src = np.column_stack([xs.ravel(), ys.ravel()]).astype(np.float32)
+        dst = src + flow[ys.ravel(), xs.ravel()]
+        affine, _ = cv2.estimateAffine2D(src, dst, ransacReprojThreshold=1.0)
+        if affine is None:
+            affine = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+        residual = []
+        for stroke in ctx.strokes:
+            pts = stroke_samples(stroke, self.step)
+            pix = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
+            own = flow[pix[:, 1], pix[:, 0]]
+            camera = pts @ affine[:, :2].T + affine[:, 2] - pts
+            residual.append(float(np.median(np.linalg.norm(own - camera, axis=1))))
+        front = np.asarray(residual) > self.threshold
+        return np.where(front, len(self.layers) - 1, 0)
+
