@@ -50,6 +50,7 @@ class _DownscaledFlow(FlowEstimator):
             size = (self.max_width, max(8, round(height * self.max_width / width)))
             prev = cv2.resize(prev, size, interpolation=cv2.INTER_AREA)
             nxt = cv2.resize(nxt, size, interpolation=cv2.INTER_AREA)
+        prev, nxt = np.ascontiguousarray(prev), np.ascontiguousarray(nxt)
         return resize_flow(self._raw(prev, nxt), width, height)
 
 
