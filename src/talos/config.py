@@ -174,7 +174,7 @@ class TrackingSettings(_Section):
         2.0, description="Offsets larger than this, px, are motion, not jitter: left unsmoothed."
     )
     layer_motion_px: PosFloat = Field(
-        1.5, description="Layers step: motion beyond the camera's, px/frame, that is foreground."
+        0.15, description="Layers step: motion beyond the camera's, px/frame, that is foreground."
     )
 
 

@@ -205,9 +205,10 @@ class LayersStep(ProcessingStep):
 
     With informative depth (not constant), strokes go to layers by their median depth
     against the frame's depth quantiles (nearest → front layer). Otherwise, with flow, the
-    camera's motion is fitted as one affine map of the flow; a stroke whose own motion
-    differs from it by more than ``tracking.layer_motion_px`` is in the front layer, the rest
-    in the back layer. Without either, strokes keep their layer.
+    camera's motion is fitted as one affine map of the flow (RANSAC); a stroke whose own
+    motion differs from it by more than ``tracking.layer_motion_px`` and more than the flow's
+    noise (median + 4·MAD of the frame's residuals) is in the front layer, the rest in the
+    back layer. Without either, strokes keep their layer.
     """
 
     name = "layers"
@@ -251,6 +252,12 @@ class LayersStep(ProcessingStep):
         affine, _ = cv2.estimateAffine2D(src, dst, ransacReprojThreshold=1.0)
         if affine is None:
             affine = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+        # What the camera model leaves unexplained on the frame as a whole is flow noise:
+        # a stroke is in front only if its own residual stands out from it.
+        background = np.linalg.norm(dst - (src @ affine[:, :2].T + affine[:, 2]), axis=1)
+        median = float(np.median(background))
+        spread = 1.4826 * float(np.median(np.abs(background - median)))
+        threshold = max(self.threshold, median + 4.0 * spread)
         residual = []
         for stroke in ctx.strokes:
             pts = stroke_samples(stroke, self.step)
@@ -258,6 +265,6 @@ class LayersStep(ProcessingStep):
             own = flow[pix[:, 1], pix[:, 0]]
             camera = pts @ affine[:, :2].T + affine[:, 2] - pts
             residual.append(float(np.median(np.linalg.norm(own - camera, axis=1))))
-        front = np.asarray(residual) > self.threshold
+        front = np.asarray(residual) > threshold
         return np.where(front, len(self.layers) - 1, 0)
 

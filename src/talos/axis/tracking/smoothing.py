@@ -4,8 +4,8 @@ For a stroke whose id was on screen in the previous frame, the previous *output*
 moved forward with the optical flow (motion compensation), and each knot is pulled toward
 the nearest point of that prediction by ``α · w``: ``α = 1 − 2 / (window + 1)`` is the weight
 an exponential moving average of span ``window`` gives the past, and
-``w = max(0, 1 − |δ| / max_px)`` fades the pull to zero for offsets ``δ`` that are real
-motion the flow did not explain. Since the prediction already carries the motion, smoothing
+``w = clip(2 − 2|δ| / max_px, 0, 1)`` keeps the full pull up to ``max_px / 2`` and fades it to
+zero at ``max_px``, for offsets ``δ`` that are real motion the flow did not explain. Since the prediction already carries the motion, smoothing
 removes frame-to-frame wobble without trailing behind fast moves. Inner control points move
 with their knots; pressure is blended the same way along arc length.
 """
@@ -57,7 +57,7 @@ class TrackSmoother:
         knots = stroke.knots.astype(np.float64)
         distance, nearest = cKDTree(predicted).query(knots)
         offset = predicted[nearest] - knots
-        weight = self.alpha * np.clip(1.0 - distance / self.max_px, 0.0, 1.0)
+        weight = self.alpha * np.clip(2.0 - 2.0 * distance / self.max_px, 0.0, 1.0)
         shift = offset * weight[:, None]
         cp = stroke.control_points.astype(np.float64).copy()
         cp[0::3] += shift

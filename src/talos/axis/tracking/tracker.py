@@ -141,7 +141,7 @@ class Track:
 
     def row(self) -> dict[str, int]:
         return {
-            "id": self.track_id,
+            "stroke_id": self.track_id,
             "first_frame": self.first_frame,
             "last_frame": self.last_frame,
             "length": self.length,
@@ -175,7 +175,7 @@ class StrokeTracker:
     def table(self) -> list[dict[str, int]]:
         """Every track so far: ``id``, ``first_frame``, ``last_frame``, ``length`` (frames seen)."""
         rows = [t.row() for t in (*self.finished, *self.tracks)]
-        return sorted(rows, key=lambda r: r["id"])
+        return sorted(rows, key=lambda r: r["stroke_id"])
 
     def update(
         self,

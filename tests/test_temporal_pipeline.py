@@ -1,0 +1,111 @@
+"""The temporal steps end to end on a generated clip: ids, Δκ, 3D lift, layers, evaluate CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.conftest import assert_clean_failure, run_axis
+
+from talos.axis.evaluation.identity import evaluate_identity
+from talos.axis.geometry.camera import CameraError, Pose, intrinsics_from_shot, reproject_stroke
+from talos.axis.io.frames import stroke_from_dict
+from talos.axis.io.sample import ground_truth_path
+from talos.axis.schema import validate_output
+from talos.axis.trace import trace_video
+from talos.config import Settings
+
+SHOT = {
+    "resolution": {"width": 640, "height": 480},
+    "camera": {
+        "intrinsics": [[600.0, 0, 320], [0, 600.0, 240], [0, 0, 1]],
+        "extrinsics": [
+            {"frame": 0, "R": np.eye(3).tolist(), "t": [0, 0, 0]},
+            {"frame": 15, "R": np.eye(3).tolist(), "t": [0.5, 0, 0]},
+        ],
+    },
+    "layers": ["sky", "ground", "actors"],
+}
+
+
+@pytest.fixture(scope="module")
+def traced(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("temporal") / "trace"
+    result = trace_video(sample_clip, out, Settings(processing={"workers": 1}), shot=SHOT)
+    return result
+
+
+def test_default_pipeline_keeps_ids_and_writes_tracks(traced, sample_clip):
+    manifest = traced.manifest
+    assert manifest["tracks"] and {"stroke_id", "first_frame", "last_frame", "length"} <= set(
+        manifest["tracks"][0]
+    )
+    assert manifest["metrics"]["delta_kappa_mean"] is not None
+    assert manifest["metrics"]["delta_kappa_mean"] <= 0.05
+    report = evaluate_identity(traced.output_dir, ground_truth_path(sample_clip))
+    assert report["true_lines"] == 8 and report["detected_share"] > 0.9
+    assert report["kept_one_id_share"] >= 0.95
+    assert report["median_track_length"] == 16
+    records = [
+        json.loads(x) for x in (traced.output_dir / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert any("delta_kappa" in json.dumps(r) for r in records)
+    validate_output(traced.output_dir)
+
+
+def test_lift_stores_world_points_that_reproject(traced):
+    assert traced.summary.metrics["reprojection_error_px"] < 0.01
+    frame = json.loads((traced.output_dir / "frames/000015.json").read_text())
+    stroke = stroke_from_dict(frame["strokes"][0])
+    assert stroke.points_3d is not None and stroke.points_3d.shape == (len(stroke.knots), 3)
+    # Planar depth 10 and a camera 0.5 to the side at frame 15: world x = camera x − 0.5.
+    K = intrinsics_from_shot(SHOT, 320, 240)
+    x_cam = (stroke.knots[:, 0] - K[0, 2]) / K[0, 0] * 10.0
+    np.testing.assert_allclose(stroke.points_3d[:, 0], x_cam - 0.5, atol=0.01)
+    # Re-projecting to the frame-0 camera moves the stroke by f·0.5/10 px to the right.
+    source = Pose(np.eye(3), np.array([0.5, 0, 0]))
+    moved = reproject_stroke(stroke, K, source, Pose.identity())
+    shift = moved.control_points - stroke.control_points
+    np.testing.assert_allclose(shift[:, 0], -K[0, 0] * 0.05, atol=0.05)
+
+
+def test_layers_use_the_shot_names_and_put_moving_shapes_in_front(traced):
+    layers = set()
+    for index in range(1, 16):
+        frame = json.loads((traced.output_dir / f"frames/{index:06d}.json").read_text())
+        layers |= {s["layer"] for s in frame["strokes"]}
+    assert layers == {"sky", "actors"}
+
+
+def test_bad_shot_camera_fails_before_the_run(sample_clip, tmp_path):
+    shot = {"camera": {"extrinsics": [{"frame": 0, "R": [[1, 0, 0]], "t": [0, 0, 0]}]}}
+    with pytest.raises(CameraError, match=r"extrinsics\[0\].R"):
+        trace_video(sample_clip, tmp_path / "o", Settings(processing={"workers": 1}), shot=shot)
+
+
+def test_evaluate_cli_prints_identity_metrics_and_fails_cleanly(traced, sample_clip, tmp_path):
+    truth = ground_truth_path(sample_clip)
+    result = run_axis("evaluate", str(traced.output_dir), "--truth", str(truth), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["kept_one_id_share"] >= 0.95 and report["id_switches"] == 0
+    assert_clean_failure(
+        run_axis("evaluate", str(tmp_path), "--truth", str(truth)), "manifest not found"
+    )
+    bad = tmp_path / "bad.gt.json"
+    bad.write_text("{not json")
+    assert_clean_failure(
+        run_axis("evaluate", str(traced.output_dir), "--truth", str(bad)), "not valid JSON"
+    )
+    bad.write_text("{}")
+    assert_clean_failure(run_axis("evaluate", str(traced.output_dir), "--truth", str(bad)), "field")
+
+
+def test_tracking_off_breaks_identity_so_the_metric_can_fail(sample_clip, tmp_path):
+    settings = Settings(processing={"workers": 1}, tracking={"enabled": False})
+    result = trace_video(sample_clip, tmp_path / "o", settings)
+    assert result.manifest["tracks"] == []
+    report = evaluate_identity(result.output_dir, ground_truth_path(sample_clip))
+    assert report["id_switches"] > 0 and report["kept_one_id_share"] < 0.95
