@@ -5,8 +5,9 @@ moved forward with the optical flow (motion compensation), and each knot is pull
 the nearest point of that prediction by ``α · w``: ``α = 1 − 2 / (window + 1)`` is the weight
 an exponential moving average of span ``window`` gives the past, and
 ``w = clip(2 − 2|δ| / max_px, 0, 1)`` keeps the full pull up to ``max_px / 2`` and fades it to
-zero at ``max_px``, for offsets ``δ`` that are real motion the flow did not explain. Since the prediction already carries the motion, smoothing
-removes frame-to-frame wobble without trailing behind fast moves. Inner control points move
+zero at ``max_px``, for offsets ``δ`` that are real motion the flow did not explain. Since
+the prediction already carries the motion, smoothing removes frame-to-frame wobble without
+trailing behind fast moves. Inner control points move
 with their knots; pressure is blended the same way along arc length.
 """
 
