@@ -7,8 +7,8 @@ an exponential moving average of span ``window`` gives the past, and
 ``w = clip(2 − 2|δ| / max_px, 0, 1)`` keeps the full pull up to ``max_px / 2`` and fades it to
 zero at ``max_px``, for offsets ``δ`` that are real motion the flow did not explain. Since
 the prediction already carries the motion, smoothing removes frame-to-frame wobble without
-trailing behind fast moves. Inner control points move
-with their knots; pressure is blended the same way along arc length.
+trailing behind fast moves. Inner control points follow the offsets of their
+knots linearly; pressure is blended the same way along arc length.
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ class TrackSmoother:
         shift = offset * weight[:, None]
         cp = stroke.control_points.astype(np.float64).copy()
         cp[0::3] += shift
-        cp[1::3] += shift[:-1]  # inner points move with the knot they leave from
-        cp[2::3] += shift[1:]  # ... and with the knot they arrive at
+        # Inner points follow the knot offsets linearly (at 1/3 and 2/3 of the segment), so
+        # a straight segment stays straight and curvature changes only as the knots move.
+        cp[1::3] += (2.0 * shift[:-1] + shift[1:]) / 3.0
+        cp[2::3] += (shift[:-1] + 2.0 * shift[1:]) / 3.0
         pressure = stroke.pressure.astype(np.float64)
         blended = np.interp(_arc_fraction(knots), prev_s, prev_pressure)
         pressure = (1.0 - self.alpha) * pressure + self.alpha * blended

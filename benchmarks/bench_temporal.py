@@ -1,0 +1,143 @@
+"""Temporal-coherence benchmark (issue 4): identity on the sample clip, Δκ and track
+lengths on a clip made from a real photograph, and the tracking overhead at 1920×1080.
+
+    .venv/bin/python benchmarks/bench_temporal.py [--out out/bench_temporal] [--quick]
+
+No footage can be downloaded here, so the "real" clip is a slow pan and zoom over
+``skimage.data.astronaut()`` (a real photograph), encoded with x264 like any footage.
+Times are reported as ratios measured in one run (interleaved repeats, medians).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from talos.axis.evaluation.identity import evaluate_identity
+from talos.axis.io.sample import generate_sample
+from talos.axis.trace import trace_video
+from talos.config import Settings
+
+TEMPORAL_STEPS = ("flow", "track", "smooth")
+
+
+def photo_pan_clip(path: Path, width: int = 640, height: int = 360, frames: int = 48) -> Path:
+    """A slow pan (≈1.5 px/frame) and zoom (1.00 → 1.12) over a real photograph."""
+    from skimage import data
+
+    photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    photo = cv2.resize(photo, (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "18", "preset": "veryfast", "threads": "1"}
+        for i in range(frames):
+            zoom = 1.0 + 0.12 * i / max(1, frames - 1)
+            scale = zoom * width / 700.0
+            cx, cy = 480 + 1.5 * i / scale, 420 + 0.8 * i / scale
+            affine = np.array(
+                [[scale, 0, width / 2 - scale * cx], [0, scale, height / 2 - scale * cy]]
+            )
+            image = cv2.warpAffine(photo, affine, (width, height), flags=cv2.INTER_LINEAR)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def identity_on_sample(out: Path, quick: bool) -> dict:
+    clip = out / "sample.mp4"
+    frames = 24 if quick else 48
+    truth = generate_sample(clip, width=1280, height=720, frames=frames, shapes=12)
+    result = trace_video(clip, out / "sample_trace", Settings())
+    report = evaluate_identity(result.output_dir, truth)
+    report["delta_kappa_raw_mean"] = result.summary.metrics.get("delta_kappa_raw")
+    return report
+
+
+def real_clip(out: Path, quick: bool) -> dict:
+    clip = photo_pan_clip(out / "astronaut_pan.mp4", frames=24 if quick else 48)
+    result = trace_video(clip, out / "real_trace", Settings())
+    lengths = [t["length"] for t in result.manifest["tracks"]]
+    frames = result.summary.frames
+    return {
+        "frames": frames,
+        "strokes_per_frame": result.summary.counts.get("strokes", 0) / max(1, frames),
+        "delta_kappa_mean": result.manifest["metrics"]["delta_kappa_mean"],
+        "delta_kappa_raw_mean": result.summary.metrics.get("delta_kappa_raw"),
+        "tracks": len(lengths),
+        "median_track_length": float(np.median(lengths)) if lengths else 0.0,
+        # Ink-weighted: the share of all per-frame strokes that belong to tracks ≥ 10 frames.
+        "stroke_share_in_tracks_ge_10": (
+            sum(n for n in lengths if n >= 10) / sum(lengths) if lengths else 0.0
+        ),
+    }
+
+
+def _per_frame_ms(clip: Path, out: Path, steps: list[str]) -> tuple[float, dict[str, float]]:
+    settings = Settings(pipeline={"steps": steps})
+    result = trace_video(clip, out, settings)
+    per_step = {s.step: s.total_ms / max(1, result.summary.frames) for s in result.summary.steps}
+    return 1000.0 * result.summary.wall_s / result.summary.frames, per_step
+
+
+def overhead_1080p(out: Path, quick: bool, repeats: int) -> dict:
+    clip = out / "hd.mp4"
+    generate_sample(clip, width=1920, height=1080, frames=12 if quick else 24, shapes=12)
+    full = list(Settings().pipeline.steps)
+    without_track = [s for s in full if s != "track"]
+    without_temporal = [s for s in full if s not in TEMPORAL_STEPS]
+    runs: dict[str, list[float]] = {"full": [], "no_track": [], "no_temporal": []}
+    step_ms: dict[str, list[float]] = {}
+    for r in range(repeats):  # interleaved, so machine load hits all variants alike
+        ms, per_step = _per_frame_ms(clip, out / f"hd_full_{r}", full)
+        runs["full"].append(ms)
+        for name, value in per_step.items():
+            step_ms.setdefault(name, []).append(value)
+        runs["no_track"].append(_per_frame_ms(clip, out / f"hd_nt_{r}", without_track)[0])
+        runs["no_temporal"].append(_per_frame_ms(clip, out / f"hd_nx_{r}", without_temporal)[0])
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    steps = {k: round(statistics.median(v), 2) for k, v in step_ms.items()}
+    all_steps = sum(v for k, v in steps.items())
+    return {
+        "per_frame_ms": {k: round(v, 1) for k, v in med.items()},
+        "track_step_added": round(med["full"] / med["no_track"] - 1.0, 3),
+        "flow_track_smooth_added": round(med["full"] / med["no_temporal"] - 1.0, 3),
+        "step_ms_per_frame": steps,
+        "track_share_of_step_time": round(steps.get("track", 0.0) / all_steps, 3),
+        "temporal_share_of_step_time": round(
+            sum(steps.get(s, 0.0) for s in TEMPORAL_STEPS) / all_steps, 3
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="out/bench_temporal", type=Path)
+    parser.add_argument("--quick", action="store_true", help="fewer frames and repeats")
+    parser.add_argument("--only", choices=["sample", "real", "overhead"])
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {}
+    started = time.perf_counter()
+    if args.only in (None, "sample"):
+        report["sample_identity"] = identity_on_sample(args.out, args.quick)
+    if args.only in (None, "real"):
+        report["real_clip"] = real_clip(args.out, args.quick)
+    if args.only in (None, "overhead"):
+        report["overhead_1080p"] = overhead_1080p(args.out, args.quick, 1 if args.quick else 3)
+    report["bench_wall_s"] = round(time.perf_counter() - started, 1)
+    (args.out / "bench_temporal.json").write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
