@@ -29,7 +29,8 @@ from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import DEPTH_ESTIMATORS, FLOW_ESTIMATORS
 from talos.axis.strategies.edges import to_gray
 from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
-from talos.axis.tracking.tracker import stroke_samples, table_summary
+from talos.axis.tracking.batch import sample_strokes
+from talos.axis.tracking.tracker import table_summary
 
 
 @STEPS.register("depth")
@@ -194,21 +195,19 @@ class LiftStep(ProcessingStep):
             s.evolve(points_3d=p)
             for s, p in zip(ctx.strokes, np.split(points, splits), strict=True)
         ]
-        return (
-            ctx.builder().set(strokes=strokes).add_metrics(reprojection_error_px=error).build()
-        )
+        return ctx.builder().set(strokes=strokes).add_metrics(reprojection_error_px=error).build()
 
 
 @STEPS.register("layers")
 class LayersStep(ProcessingStep):
     """Foreground/background split, honouring the shot's layer names (back to front).
 
-    With informative depth (not constant), strokes go to layers by their median depth
+    With informative depth (not constant), strokes go to layers by their mean depth
     against the frame's depth quantiles (nearest → front layer). Otherwise, with flow, the
     camera's motion is fitted as one affine map of the flow (RANSAC); a stroke whose own
-    motion differs from it by more than ``tracking.layer_motion_px`` and more than the flow's
-    noise (median + 4·MAD of the frame's residuals) is in the front layer, the rest in the
-    back layer. Without either, strokes keep their layer.
+    motion (mean over its points) differs from it by more than ``tracking.layer_motion_px``
+    and more than the flow's noise (median + 4·MAD of the frame's residuals) is in the
+    front layer, the rest in the back layer. Without either, strokes keep their layer.
     """
 
     name = "layers"
@@ -238,8 +237,10 @@ class LayersStep(ProcessingStep):
         assert depth is not None
         n = len(self.layers)
         edges = np.quantile(depth[::4, ::4], np.linspace(0, 1, n + 1)[1:-1])
-        medians = np.array([np.median(sample_depth(depth, s.knots)) for s in ctx.strokes])
-        return n - 1 - np.searchsorted(edges, medians)  # far → back (0), near → front
+        pts, owner = sample_strokes(ctx.strokes, 4 * self.step)
+        depth_sum = np.bincount(owner, sample_depth(depth, pts), len(ctx.strokes))
+        means = depth_sum / np.bincount(owner, minlength=len(ctx.strokes))
+        return n - 1 - np.searchsorted(edges, means)  # far → back (0), near → front
 
     def _by_motion(self, ctx: FrameContext) -> np.ndarray:
         flow = ctx.flow
@@ -258,13 +259,12 @@ class LayersStep(ProcessingStep):
         median = float(np.median(background))
         spread = 1.4826 * float(np.median(np.abs(background - median)))
         threshold = max(self.threshold, median + 4.0 * spread)
-        residual = []
-        for stroke in ctx.strokes:
-            pts = stroke_samples(stroke, self.step)
-            pix = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
-            own = flow[pix[:, 1], pix[:, 0]]
-            camera = pts @ affine[:, :2].T + affine[:, 2] - pts
-            residual.append(float(np.median(np.linalg.norm(own - camera, axis=1))))
-        front = np.asarray(residual) > threshold
+        pts, owner = sample_strokes(ctx.strokes, self.step)
+        pix = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
+        own = flow[pix[:, 1], pix[:, 0]]
+        camera = pts @ affine[:, :2].T + affine[:, 2] - pts
+        distance = np.linalg.norm(own - camera, axis=1)
+        n = len(ctx.strokes)
+        residual = np.bincount(owner, distance, n) / np.bincount(owner, minlength=n)
+        front = residual > threshold
         return np.where(front, len(self.layers) - 1, 0)
-

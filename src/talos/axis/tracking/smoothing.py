@@ -18,15 +18,21 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.spatial import cKDTree
 
-from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature, sample
+from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
 from talos.axis.model import Stroke
-from talos.axis.tracking.tracker import resample_polyline, warp_points
+from talos.axis.tracking.batch import sample_strokes, split_by_owner
+from talos.axis.tracking.tracker import warp_points
 
 
 def _arc_fraction(points: np.ndarray) -> np.ndarray:
     seg = np.hypot(*np.diff(points, axis=0).T)
     s = np.concatenate([[0.0], np.cumsum(seg)])
     return s / s[-1] if s[-1] > 0 else np.linspace(0.0, 1.0, len(points))
+
+
+# Groups of points are set this far apart along x so that one k-d tree over all strokes
+# finds each knot's nearest point within its own stroke.
+_GROUP_OFFSET = 1.0e7
 
 
 class TrackSmoother:
@@ -40,26 +46,38 @@ class TrackSmoother:
         self.previous: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def update(self, strokes: Sequence[Stroke], flow: np.ndarray | None) -> list[Stroke]:
-        out = []
-        memory = {}
-        for stroke in strokes:
-            prev = self.previous.get(stroke.stroke_id)
-            if prev is not None and self.alpha > 0:
-                stroke = self._smooth(stroke, warp_points(prev[0], flow), prev[1], prev[2])
-            dense = resample_polyline(sample(stroke.control_points, per_segment=8), self.step)
-            memory[stroke.stroke_id] = (dense, _arc_fraction(stroke.knots), stroke.pressure)
-            out.append(stroke)
-        self.previous = memory
+        out = list(strokes)
+        carried = [k for k, s in enumerate(strokes) if s.stroke_id in self.previous]
+        if carried and self.alpha > 0:
+            shifts = self._knot_shifts([strokes[k] for k in carried], flow)
+            for k, shift in zip(carried, shifts, strict=True):
+                _, prev_s, prev_pressure = self.previous[strokes[k].stroke_id]
+                out[k] = self._smooth(strokes[k], shift, prev_s, prev_pressure)
+        points, owner = sample_strokes(out, self.step)
+        self.previous = {
+            stroke.stroke_id: (dense, _arc_fraction(stroke.knots), stroke.pressure)
+            for stroke, dense in zip(out, split_by_owner(points, owner, len(out)), strict=True)
+        }
         return out
 
-    def _smooth(
-        self, stroke: Stroke, predicted: np.ndarray, prev_s: np.ndarray, prev_pressure: np.ndarray
-    ) -> Stroke:
-        knots = stroke.knots.astype(np.float64)
-        distance, nearest = cKDTree(predicted).query(knots)
+    def _knot_shifts(self, strokes: list[Stroke], flow: np.ndarray | None) -> list[np.ndarray]:
+        """Per stroke, ``α·w·δ`` for each knot (see the module docstring), ``(n + 1, 2)``."""
+        prev = [self.previous[s.stroke_id][0] for s in strokes]
+        predicted = warp_points(np.concatenate(prev), flow)
+        group = np.repeat(np.arange(len(prev)), [len(p) for p in prev]) * _GROUP_OFFSET
+        knots = np.concatenate([s.knots for s in strokes]).astype(np.float64)
+        knot_group = np.repeat(np.arange(len(strokes)), [len(s.knots) for s in strokes])
+        tree = cKDTree(np.column_stack([predicted[:, 0] + group, predicted[:, 1]]))
+        distance, nearest = tree.query(
+            np.column_stack([knots[:, 0] + knot_group * _GROUP_OFFSET, knots[:, 1]])
+        )
         offset = predicted[nearest] - knots
         weight = self.alpha * np.clip(2.0 - 2.0 * distance / self.max_px, 0.0, 1.0)
-        shift = offset * weight[:, None]
+        return split_by_owner(offset * weight[:, None], knot_group, len(strokes))
+
+    def _smooth(
+        self, stroke: Stroke, shift: np.ndarray, prev_s: np.ndarray, prev_pressure: np.ndarray
+    ) -> Stroke:
         cp = stroke.control_points.astype(np.float64).copy()
         cp[0::3] += shift
         # Inner points follow the knot offsets linearly (at 1/3 and 2/3 of the segment), so
@@ -67,7 +85,7 @@ class TrackSmoother:
         cp[1::3] += (2.0 * shift[:-1] + shift[1:]) / 3.0
         cp[2::3] += (shift[:-1] + 2.0 * shift[1:]) / 3.0
         pressure = stroke.pressure.astype(np.float64)
-        blended = np.interp(_arc_fraction(knots), prev_s, prev_pressure)
+        blended = np.interp(_arc_fraction(cp[0::3]), prev_s, prev_pressure)
         pressure = (1.0 - self.alpha) * pressure + self.alpha * blended
         changes: dict[str, object] = {"control_points": cp, "pressure": pressure}
         if stroke.curvature is not None:

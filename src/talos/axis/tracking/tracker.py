@@ -33,8 +33,8 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from talos.axis.geometry.bezier import sample
 from talos.axis.model import Stroke
+from talos.axis.tracking.batch import mean_curvatures, sample_strokes, split_by_owner
 
 _NONE = -1
 
@@ -54,8 +54,8 @@ def resample_polyline(points: np.ndarray, step: float) -> np.ndarray:
 
 
 def stroke_samples(stroke: Stroke, step: float) -> np.ndarray:
-    """The stroke's curve sampled every ``step`` px, ``(m, 2)``."""
-    return resample_polyline(sample(stroke.control_points, per_segment=6), step)
+    """The stroke's curve sampled about every ``step`` px, ``(m, 2)``."""
+    return sample_strokes([stroke], step)[0]
 
 
 def warp_points(points: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
@@ -69,54 +69,60 @@ def warp_points(points: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
     return points + moved.reshape(-1, 2).astype(np.float64)
 
 
+@dataclass(frozen=True)
+class LabelField:
+    """Per pixel of a raster ``scale`` × the frame: distance (frame px) to the nearest drawn
+    polyline, and the index of that polyline (via ``lut[labels]``; −1 = none drawn)."""
+
+    dist: np.ndarray
+    labels: np.ndarray
+    lut: np.ndarray
+    scale: float
+
+    def lookup(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance and nearest polyline at ``(P, 2)`` frame points; −1 outside the raster."""
+        pix = np.round(points * self.scale).astype(np.int64)
+        h, w = self.labels.shape
+        inside = (pix[:, 0] >= 0) & (pix[:, 0] < w) & (pix[:, 1] >= 0) & (pix[:, 1] < h)
+        x, y = np.where(inside, pix[:, 0], 0), np.where(inside, pix[:, 1], 0)
+        nearest = np.where(inside, self.lut[self.labels[y, x]], _NONE)
+        return self.dist[y, x] / self.scale, nearest
+
+
 def nearest_label_field(
-    polylines: Sequence[np.ndarray], shape: tuple[int, int], scale: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (px, full resolution) to the nearest polyline and its index, per pixel of a
-    raster ``scale`` times the frame size ``shape`` (H, W). Index −1 where nothing is drawn."""
+    points: np.ndarray, owner: np.ndarray, n: int, shape: tuple[int, int], scale: float
+) -> LabelField:
+    """Draw ``n`` polylines (``points`` grouped by ``owner``) on a raster ``scale`` × the
+    frame ``shape`` (H, W) and take one distance transform with nearest-ink labels."""
     h, w = max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
     canvas = np.zeros((h, w), np.int32)
-    for k, pts in enumerate(polylines):
-        cv2.polylines(canvas, [np.round(pts * scale).astype(np.int32)], False, k + 1, 1)
-    ink = canvas > 0
-    if not ink.any():
-        return np.full((h, w), np.inf, np.float32), np.full((h, w), _NONE, np.int32)
-    src = np.where(ink, np.uint8(0), np.uint8(255))
+    pix = np.round(points * scale).astype(np.int32)
+    for k, line in enumerate(split_by_owner(pix, owner, n)):
+        cv2.polylines(canvas, [line], False, k + 1, 1)
+    src = cv2.compare(canvas, 0, cv2.CMP_EQ)  # 255 off the lines, 0 on them
     dist, labels = cv2.distanceTransformWithLabels(
         src, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
     # DIST_LABEL_PIXEL numbers ink pixels 1.. in row-major order: map each to its polyline.
-    lut = np.concatenate([[0], canvas[ink]]) - 1
-    return dist / np.float32(scale), lut[labels].astype(np.int32)
+    lut = np.concatenate([[_NONE], canvas[src == 0] - 1]).astype(np.int32)
+    return LabelField(dist, labels, lut, scale)
 
 
 def directed_costs(
-    points: Sequence[np.ndarray],
-    field: tuple[np.ndarray, np.ndarray],
-    scale: float,
-    truncate: float,
+    points: np.ndarray, owner: np.ndarray, n: int, field: LabelField, truncate: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Truncated mean distance from each point set ``a`` to each polyline ``b`` of ``field``.
+    """Truncated mean distance from each point set ``a`` (``points`` grouped by ``owner``,
+    ``n`` sets) to each polyline ``b`` of ``field``.
 
     Returns ``(a, b, cost)`` for every pair where at least one point of ``a`` is nearest to
     ``b`` within ``truncate``; every other pair costs ``truncate``.
     """
-    dist, labels = field
-    counts = np.array([len(p) for p in points])
-    if counts.sum() == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, np.zeros(0)
-    owner = np.repeat(np.arange(len(points)), counts)
-    pix = np.round(np.concatenate(points) * scale).astype(np.int64)
-    h, w = labels.shape
-    inside = (pix[:, 0] >= 0) & (pix[:, 0] < w) & (pix[:, 1] >= 0) & (pix[:, 1] < h)
-    owner, pix = owner[inside], pix[inside]
-    d = dist[pix[:, 1], pix[:, 0]]
-    nearest = labels[pix[:, 1], pix[:, 0]]
+    counts = np.bincount(owner, minlength=n)
+    d, nearest = field.lookup(points)
     near = (nearest != _NONE) & (d < truncate)
-    owner, nearest, d = owner[near], nearest[near], d[near]
-    n_targets = int(labels.max()) + 1
-    keys, inverse = np.unique(owner * n_targets + nearest, return_inverse=True)
+    src, nearest, d = owner[near], nearest[near].astype(np.int64), d[near]
+    n_targets = int(field.lut.max()) + 1
+    keys, inverse = np.unique(src * n_targets + nearest, return_inverse=True)
     sums = np.bincount(inverse, weights=d)
     hits = np.bincount(inverse)
     a, b = keys // n_targets, keys % n_targets
@@ -124,8 +130,12 @@ def directed_costs(
     return a, b, cost
 
 
-def _bboxes(points: Sequence[np.ndarray]) -> np.ndarray:
-    return np.array([[*p.min(axis=0), *p.max(axis=0)] for p in points]).reshape(-1, 4)
+def _bboxes(points: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """``(n, 4)`` ``[x0, y0, x1, y1]`` of each group of a sorted ``owner``."""
+    starts = np.cumsum(np.bincount(owner, minlength=n)) - np.bincount(owner, minlength=n)
+    lo = np.minimum.reduceat(points, starts, axis=0)
+    hi = np.maximum.reduceat(points, starts, axis=0)
+    return np.hstack([lo, hi])
 
 
 @dataclass
@@ -161,7 +171,7 @@ class StrokeTracker:
         gate_px: float = 12.0,
         max_lost: int = 5,
         sample_step_px: float = 3.0,
-        raster_width: int = 960,
+        raster_width: int = 640,
     ) -> None:
         self.gate = float(gate_px)
         self.truncate = 2.0 * self.gate
@@ -186,31 +196,35 @@ class StrokeTracker:
     ) -> tuple[list[Stroke], dict[int, int]]:
         """Track one frame. Returns the strokes with stable ids, and the map from the ids the
         vectorizer gave to the stable ones (for primitives that name a stroke)."""
-        for track in self.tracks:
-            track.points = warp_points(track.points, flow)
-        samples = [stroke_samples(s, self.step) for s in strokes]
-        matches = self._match(samples, frame_shape)
+        if self.tracks:
+            moved = warp_points(np.concatenate([t.points for t in self.tracks]), flow)
+            sizes = np.cumsum([len(t.points) for t in self.tracks])[:-1]
+            for track, points in zip(self.tracks, np.split(moved, sizes), strict=True):
+                track.points = points
+        points, owner = sample_strokes(strokes, self.step)
+        matches = self._match(points, owner, len(strokes), frame_shape)
+        samples = split_by_owner(points, owner, len(strokes))
 
         out: list[Stroke] = []
         id_map: dict[int, int] = {}
-        matched_tracks = set()
-        for j, (stroke, points) in enumerate(zip(strokes, samples, strict=True)):
+        seen = set()
+        for j, stroke in enumerate(strokes):
             i = matches.get(j)
             if i is None:
-                track = Track(self.next_id, points, frame_index, frame_index)
+                track = Track(self.next_id, samples[j], frame_index, frame_index)
                 self.next_id += 1
                 self.tracks.append(track)
             else:
                 track = self.tracks[i]
-                track.points, track.last_frame, track.lost = points, frame_index, 0
+                track.points, track.last_frame, track.lost = samples[j], frame_index, 0
                 track.length += 1
-            matched_tracks.add(id(track))
+            seen.add(track.track_id)
             id_map[stroke.stroke_id] = track.track_id
             out.append(stroke.evolve(stroke_id=track.track_id))
 
         alive = []
         for track in self.tracks:
-            if id(track) not in matched_tracks:
+            if track.track_id not in seen:
                 track.lost += 1
             if track.lost > self.max_lost:
                 self.finished.append(track)
@@ -219,19 +233,20 @@ class StrokeTracker:
         self.tracks = alive
         return out, id_map
 
-    def _match(self, samples: Sequence[np.ndarray], frame_shape: tuple[int, int]) -> dict[int, int]:
+    def _match(
+        self, points: np.ndarray, owner: np.ndarray, m: int, frame_shape: tuple[int, int]
+    ) -> dict[int, int]:
         """``{stroke index: track index}`` for the accepted pairs."""
-        if not self.tracks or not samples:
+        n = len(self.tracks)
+        if n == 0 or m == 0:
             return {}
         scale = min(1.0, self.raster_width / frame_shape[1])
-        predicted = [t.points for t in self.tracks]
-        a, b, forward = directed_costs(
-            predicted, nearest_label_field(samples, frame_shape, scale), scale, self.truncate
-        )
-        c, d, backward = directed_costs(
-            samples, nearest_label_field(predicted, frame_shape, scale), scale, self.truncate
-        )
-        n, m = len(predicted), len(samples)
+        predicted = np.concatenate([t.points for t in self.tracks])
+        track_of = np.repeat(np.arange(n), [len(t.points) for t in self.tracks])
+        stroke_field = nearest_label_field(points, owner, m, frame_shape, scale)
+        track_field = nearest_label_field(predicted, track_of, n, frame_shape, scale)
+        a, b, forward = directed_costs(predicted, track_of, n, stroke_field, self.truncate)
+        c, d, backward = directed_costs(points, owner, m, track_field, self.truncate)
         # Pair (track i, stroke j): union of both directions, the missing one costs T.
         keys = np.concatenate([a * m + b, d * m + c])
         keys, inverse = np.unique(keys, return_inverse=True)
@@ -243,7 +258,8 @@ class StrokeTracker:
         cost = 0.5 * (fwd + bwd)
         cost += 0.05 * self.gate * np.array([t.lost for t in self.tracks])[rows]
 
-        box_t, box_s = _bboxes(predicted)[rows], _bboxes(samples)[cols]
+        box_t = _bboxes(predicted, track_of, n)[rows]
+        box_s = _bboxes(points, owner, m)[cols]
         g = self.gate
         overlap = (
             (box_t[:, 0] - g <= box_s[:, 2])
@@ -290,7 +306,9 @@ def delta_kappa(
     ``κ`` is :attr:`Stroke.mean_curvature` (1/px). ``previous`` maps id → κ of the previous
     frame. Returns the mean (None when no id carried over) and this frame's map.
     """
-    current = {s.stroke_id: s.mean_curvature for s in strokes}
+    current = dict(
+        zip((s.stroke_id for s in strokes), mean_curvatures(strokes).tolist(), strict=True)
+    )
     diffs = [abs(k - previous[i]) for i, k in current.items() if i in previous]
     return (float(np.mean(diffs)) if diffs else None), current
 
