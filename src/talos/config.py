@@ -110,9 +110,35 @@ class EdgeSettings(_Section):
 class VectorizeSettings(_Section):
     """Line map to strokes."""
 
-    strategy: str = Field("contours", description="Vectorizer strategy.")
+    strategy: str = Field("centerline", description="Vectorizer strategy: centerline, contours.")
     tolerance: PosFloat = Field(1.0, description="Max deviation of the fitted curve in px.")
     min_length: NonNegFloat = Field(8.0, description="Drop strokes shorter than this, px.")
+    fill_holes: NonNegFloat = Field(
+        3.0, description="Fill enclosed background slivers at most this wide (px) before thinning."
+    )
+    spur_length: NonNegFloat = Field(6.0, description="Prune side branches shorter than this, px.")
+    gap: NonNegFloat = Field(
+        3.0, description="Bridge facing stroke ends at most this far apart, px."
+    )
+    join_angle: Annotated[float, Field(ge=0, le=90)] = Field(
+        45.0, description="At a junction, join two branches that turn by at most this, degrees."
+    )
+    corner_angle: Annotated[float, Field(gt=0, le=180)] = Field(
+        60.0, description="A turn sharper than this (degrees over ~4 px) is a corner knot."
+    )
+    smoothing: Annotated[int, Field(ge=1, le=15)] = Field(
+        3, description="Moving-average window over centerline pixels before fitting, points."
+    )
+    shapes: bool = Field(True, description="Detect circles and triangles as primitives.")
+    circle_residual: PosFloat = Field(
+        0.06, description="Circle when every point is within max(1 px, this x radius)."
+    )
+    triangle_residual: PosFloat = Field(
+        0.01, description="Triangle when 90% of points are within max(1 px, this x perimeter)."
+    )
+    detail_length: NonNegFloat = Field(
+        40.0, description="Strokes shorter than this (px) are style_class detail."
+    )
 
 
 class ModelSettings(_Section):
@@ -174,7 +200,8 @@ class TrackingSettings(_Section):
         2.0, description="Offsets larger than this, px, are motion, not jitter: left unsmoothed."
     )
     layer_motion_px: PosFloat = Field(
-        0.15, description="Layers step: motion beyond the camera's, px/frame, that is foreground."
+        0.15,
+        description="Foreground step: motion beyond the camera's, px/frame, that is foreground.",
     )
 
 
@@ -191,11 +218,13 @@ class PipelineSettings(_Section):
         default_factory=lambda: [
             "edges",
             "vectorize",
+            "score",
             "flow",
             "depth",
             "track",
             "smooth",
             "lift",
+            "foreground",
             "layers",
             "render",
             "write",

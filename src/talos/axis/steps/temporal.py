@@ -1,7 +1,7 @@
-"""Temporal and 3D steps: depth, flow, track, smooth, lift, layers.
+"""Temporal and 3D steps: depth, flow, track, smooth, lift, foreground.
 
 ``depth`` is per frame (stateless); ``flow``, ``track`` and ``smooth`` keep the previous
-frame; ``lift`` and ``layers`` read what those left in the context.
+frame; ``lift`` and ``foreground`` read what those left in the context.
 """
 
 from __future__ import annotations
@@ -23,13 +23,11 @@ from talos.axis.geometry.camera import (
     project,
     sample_depth,
 )
-from talos.axis.io.manifest import DEFAULT_LAYERS
 from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import DEPTH_ESTIMATORS, FLOW_ESTIMATORS
 from talos.axis.strategies.edges import to_gray
 from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
-from talos.axis.tracking.batch import sample_strokes
 from talos.axis.tracking.tracker import table_summary
 
 
@@ -198,53 +196,43 @@ class LiftStep(ProcessingStep):
         return ctx.builder().set(strokes=strokes).add_metrics(reprojection_error_px=error).build()
 
 
-@STEPS.register("layers")
-class LayersStep(ProcessingStep):
-    """Foreground/background split, honouring the shot's layer names (back to front).
+@STEPS.register("foreground")
+class ForegroundStep(ProcessingStep):
+    """Foreground mask for the ``layers`` step, from depth or motion.
 
-    With informative depth (not constant), strokes go to layers by their mean depth
-    against the frame's depth quantiles (nearest → front layer). Otherwise, with flow, the
-    camera's motion is fitted as one affine map of the flow (RANSAC); a stroke whose own
-    motion (mean over its points) differs from it by more than ``tracking.layer_motion_px``
-    and more than the flow's noise (median + 4·MAD of the frame's residuals) is in the
-    front layer, the rest in the back layer. Without either, strokes keep their layer.
+    Puts ``(H, W)`` bool in ``ctx.extras["foreground_mask"]`` (the ``layers`` step reads it
+    and puts strokes mostly inside it on the shot's front layer, the rest on the back one):
+
+    - with informative depth (not constant): pixels nearer than Otsu's threshold on
+      log-depth;
+    - otherwise, with flow: the camera's motion is fitted as one affine map of the flow
+      (RANSAC); pixels whose flow differs from it by more than ``tracking.layer_motion_px``
+      and more than the flow's noise (median + 4·MAD of the residuals on a grid) move on
+      their own: foreground;
+    - with neither (first frame, planar depth), no mask.
     """
 
-    name = "layers"
+    name = "foreground"
 
     def __init__(self, build: BuildContext) -> None:
-        self.layers = tuple(build.shot.get("layers", ()) or DEFAULT_LAYERS)
         self.threshold = build.settings.tracking.layer_motion_px
-        self.step = build.settings.tracking.sample_step_px
 
     def process(self, ctx: FrameContext) -> FrameContext:
-        if not ctx.strokes:
-            return ctx
-        if len(self.layers) == 1:
-            index = np.zeros(len(ctx.strokes), int)
-        elif ctx.depth is not None and ctx.depth.strides != (0, 0) and np.ptp(ctx.depth) > 0:
-            index = self._by_depth(ctx)
+        depth = ctx.depth
+        if depth is not None and depth.strides != (0, 0) and np.ptp(depth) > 0:
+            mask = _near_mask(depth)
         elif ctx.flow is not None:
-            index = self._by_motion(ctx)
+            mask = self._moving_mask(ctx.flow)
         else:
             return ctx
-        strokes = [s.evolve(layer=self.layers[i]) for s, i in zip(ctx.strokes, index, strict=True)]
-        front = int(sum(1 for i in index if i == len(self.layers) - 1))
-        return ctx.builder().set(strokes=strokes).add_counts(foreground_strokes=front).build()
+        return (
+            ctx.builder()
+            .add_extras(foreground_mask=mask)
+            .add_metrics(foreground_share=float(mask.mean()))
+            .build()
+        )
 
-    def _by_depth(self, ctx: FrameContext) -> np.ndarray:
-        depth = ctx.depth
-        assert depth is not None
-        n = len(self.layers)
-        edges = np.quantile(depth[::4, ::4], np.linspace(0, 1, n + 1)[1:-1])
-        pts, owner = sample_strokes(ctx.strokes, 4 * self.step)
-        depth_sum = np.bincount(owner, sample_depth(depth, pts), len(ctx.strokes))
-        means = depth_sum / np.bincount(owner, minlength=len(ctx.strokes))
-        return n - 1 - np.searchsorted(edges, means)  # far → back (0), near → front
-
-    def _by_motion(self, ctx: FrameContext) -> np.ndarray:
-        flow = ctx.flow
-        assert flow is not None
+    def _moving_mask(self, flow: np.ndarray) -> np.ndarray:
         h, w = flow.shape[:2]
         step = max(4, min(h, w) // 40)
         ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step]
@@ -253,18 +241,26 @@ class LayersStep(ProcessingStep):
         affine, _ = cv2.estimateAffine2D(src, dst, ransacReprojThreshold=1.0)
         if affine is None:
             affine = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-        # What the camera model leaves unexplained on the frame as a whole is flow noise:
-        # a stroke is in front only if its own residual stands out from it.
-        background = np.linalg.norm(dst - (src @ affine[:, :2].T + affine[:, 2]), axis=1)
-        median = float(np.median(background))
-        spread = 1.4826 * float(np.median(np.abs(background - median)))
+        # What the camera model leaves unexplained on the grid is flow noise: a pixel is in
+        # front only if its own residual stands out from it.
+        grid_residual = np.linalg.norm(dst - (src @ affine[:, :2].T + affine[:, 2]), axis=1)
+        median = float(np.median(grid_residual))
+        spread = 1.4826 * float(np.median(np.abs(grid_residual - median)))
         threshold = max(self.threshold, median + 4.0 * spread)
-        pts, owner = sample_strokes(ctx.strokes, self.step)
-        pix = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
-        own = flow[pix[:, 1], pix[:, 0]]
-        camera = pts @ affine[:, :2].T + affine[:, 2] - pts
-        distance = np.linalg.norm(own - camera, axis=1)
-        n = len(ctx.strokes)
-        residual = np.bincount(owner, distance, n) / np.bincount(owner, minlength=n)
-        front = residual > threshold
-        return np.where(front, len(self.layers) - 1, 0)
+        # The mask is decided every 4 px and scaled up: lines are far wider than that
+        # in motion terms, and a full-size residual map costs more than the tracking.
+        coarse = flow[::4, ::4]
+        yy, xx = np.mgrid[0:h:4, 0:w:4].astype(np.float32)
+        camera_dx = affine[0, 0] * xx + affine[0, 1] * yy + affine[0, 2] - xx
+        camera_dy = affine[1, 0] * xx + affine[1, 1] * yy + affine[1, 2] - yy
+        residual = np.hypot(coarse[..., 0] - camera_dx, coarse[..., 1] - camera_dy)
+        moving = (residual > threshold).astype(np.uint8)
+        return cv2.resize(moving, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def _near_mask(depth: np.ndarray) -> np.ndarray:
+    """Pixels nearer than Otsu's threshold on log-depth, ``(H, W)`` bool."""
+    log_depth = np.log(np.asarray(depth, dtype=np.float32))
+    scaled = cv2.normalize(log_depth, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    _, far = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return far == 0

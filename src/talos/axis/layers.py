@@ -1,0 +1,90 @@
+"""Which layer a stroke belongs to, and whether it is an outline or a detail.
+
+Layers are named back to front (the shot spec's ``layers``). Without a foreground mask every
+stroke goes on the front layer. With a mask (``(H, W)`` bool: moving or near pixels, e.g. from
+optical flow or depth), a stroke whose sampled points lie mostly inside the mask goes on the
+front layer and the others on the back one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from talos.axis.geometry.bezier import arc_length, sample
+from talos.axis.model import DEFAULT_LAYER, Circle, Stroke, Triangle
+
+BACKGROUND_LAYER = "background"
+
+
+def front_and_back(layer_names: Sequence[str] = ()) -> tuple[str, str]:
+    """``(front, back)`` layer names: ``foreground``/``background`` when named (or when no
+    names are given), otherwise the last and first of ``layer_names`` (back to front)."""
+    names = [str(n) for n in layer_names if str(n)]
+    if not names:
+        return DEFAULT_LAYER, BACKGROUND_LAYER
+    front = DEFAULT_LAYER if DEFAULT_LAYER in names else names[-1]
+    back = BACKGROUND_LAYER if BACKGROUND_LAYER in names else names[0]
+    return front, back
+
+
+def _inside(mask: np.ndarray, points: np.ndarray) -> float:
+    """Share of ``(n, 2)`` points ``(x, y)`` that fall on set pixels of ``mask``."""
+    h, w = mask.shape
+    xy = np.rint(points).astype(int)
+    x = np.clip(xy[:, 0], 0, w - 1)
+    y = np.clip(xy[:, 1], 0, h - 1)
+    return float(mask[y, x].mean()) if len(xy) else 0.0
+
+
+def assign_layers(
+    strokes: Sequence[Stroke],
+    foreground_mask: np.ndarray | None = None,
+    layer_names: Sequence[str] = (),
+    circles: Sequence[Circle] = (),
+    triangles: Sequence[Triangle] = (),
+) -> tuple[tuple[Stroke, ...], tuple[Circle, ...], tuple[Triangle, ...]]:
+    """Put every stroke and primitive on a layer (see module docstring); returns new objects.
+
+    ``foreground_mask`` is ``(H, W)`` bool at the processing resolution, or ``None``.
+    """
+    front, back = front_and_back(layer_names)
+    mask = None if foreground_mask is None else np.asarray(foreground_mask) > 0
+    if mask is not None and (mask.ndim != 2 or mask.size == 0):
+        mask = None
+
+    def pick(points: np.ndarray) -> str:
+        if mask is None:
+            return front
+        return front if _inside(mask, points) >= 0.5 else back
+
+    out_strokes = tuple(s.evolve(layer=pick(sample(s.control_points, 4))) for s in strokes)
+    out_circles = tuple(replace(c, layer=pick(np.array([c.center]))) for c in circles)
+    out_triangles = tuple(replace(t, layer=pick(np.array(t.vertices))) for t in triangles)
+    return out_strokes, out_circles, out_triangles
+
+
+def style_class(stroke: Stroke, detail_length: float, reference_width: float) -> str:
+    """``outline`` for long, full-width strokes; ``detail`` for short or thin ones.
+
+    A stroke is a detail when its arc length is under ``detail_length`` px or its mean drawn
+    width (``width · mean pressure``) is under 60% of ``reference_width`` (e.g. the median
+    over the frame).
+    """
+    mean_width = stroke.width * float(np.mean(stroke.pressure))
+    if arc_length(stroke.control_points, 8) < detail_length:
+        return "detail"
+    if reference_width > 0 and mean_width < 0.6 * reference_width:
+        return "detail"
+    return "outline"
+
+
+def assign_style_classes(strokes: Sequence[Stroke], detail_length: float) -> tuple[Stroke, ...]:
+    """Set every stroke's ``style_class`` with :func:`style_class` (frame median as reference)."""
+    if not strokes:
+        return ()
+    widths = [s.width * float(np.mean(s.pressure)) for s in strokes]
+    reference = float(np.median(widths))
+    return tuple(s.evolve(style_class=style_class(s, detail_length, reference)) for s in strokes)
