@@ -53,6 +53,15 @@ def test_default_pipeline_keeps_ids_and_writes_tracks(traced, sample_clip):
     ]
     assert any("delta_kappa" in json.dumps(r) for r in records)
     validate_output(traced.output_dir)
+    circle_ids = set()
+    for index in range(16):
+        frame = json.loads((traced.output_dir / f"frames/{index:06d}.json").read_text())
+        ids = [
+            item["stroke_id"] for key in ("strokes", "circles", "triangles") for item in frame[key]
+        ]
+        assert len(ids) == len(set(ids)), ids  # primitives never share a stroke's id
+        circle_ids |= {c["stroke_id"] for c in frame["circles"]}
+    assert len(circle_ids) == 1  # the clip's one circle keeps its id
 
 
 def test_lift_stores_world_points_that_reproject(traced):

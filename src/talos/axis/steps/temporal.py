@@ -6,7 +6,7 @@ frame; ``lift`` and ``foreground`` read what those left in the context.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +23,7 @@ from talos.axis.geometry.camera import (
     project,
     sample_depth,
 )
+from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import DEPTH_ESTIMATORS, FLOW_ESTIMATORS
@@ -69,15 +70,34 @@ class FlowStep(ProcessingStep):
         return ctx.builder().set(flow=flow).add_metrics(flow_median_px=magnitude).build()
 
 
-def _remap_primitive_ids(items: tuple[Any, ...], id_map: Mapping[int, int]) -> list[Any]:
-    return [
-        replace(p, stroke_id=id_map[p.stroke_id]) if p.stroke_id in id_map else p for p in items
-    ]
+# Cubic handle length of a quarter circle of radius 1: 4/3 · tan(π/8).
+_QUARTER = 4.0 / 3.0 * np.tan(np.pi / 8.0)
+
+
+def primitive_proxies(circles: Sequence[Circle], triangles: Sequence[Triangle]) -> list[Stroke]:
+    """Closed Bézier strokes tracing circles (4 quarter arcs) and triangles (3 sides), so
+    the tracker gives primitives stable ids from the same pool as strokes."""
+    proxies = []
+    for circle in circles:
+        c, r = np.asarray(circle.center, dtype=np.float64), float(circle.radius)
+        a = np.array([[1, 0], [0, 1], [-1, 0], [0, -1], [1, 0]], np.float64)
+        tangent = a[:, ::-1] * [-1, 1]
+        cp = np.empty((13, 2))
+        cp[0::3] = c + r * a
+        cp[1::3] = c + r * (a[:-1] + _QUARTER * tangent[:-1])
+        cp[2::3] = c + r * (a[1:] - _QUARTER * tangent[1:])
+        proxies.append(Stroke(stroke_id=-1, control_points=cp, pressure=np.ones(5), closed=True))
+    for triangle in triangles:
+        proxies.append(Stroke.from_polyline(np.asarray(triangle.vertices), -1, closed=True))
+    return proxies
 
 
 @STEPS.register("track")
 class TrackStep(ProcessingStep):
     """Stable ``stroke_id`` across frames (StrokeTracker) and Δκ of matched strokes.
+
+    Circles and triangles are tracked with the strokes (as Bézier proxies of their outline),
+    so their ``stroke_id`` is stable too and never collides with a stroke's.
 
     Puts ``delta_kappa`` (mean ``|κ(t) − κ(t−1)|`` over ids present in both frames, 1/px) in
     the frame metrics, and the track table (id, first/last frame, length) in the run results.
@@ -101,13 +121,16 @@ class TrackStep(ProcessingStep):
     def process(self, ctx: FrameContext) -> FrameContext:
         if not self.config.enabled:
             return ctx
-        strokes, id_map = self.tracker.update(
-            ctx.strokes, ctx.flow, ctx.index, (ctx.height, ctx.width)
+        proxies = primitive_proxies(ctx.circles, ctx.triangles)
+        tracked, _ = self.tracker.update(
+            [*ctx.strokes, *proxies], ctx.flow, ctx.index, (ctx.height, ctx.width)
         )
+        strokes = tracked[: len(ctx.strokes)]
+        ids = iter(s.stroke_id for s in tracked[len(ctx.strokes) :])
         builder = ctx.builder().set(
             strokes=strokes,
-            circles=_remap_primitive_ids(ctx.circles, id_map),
-            triangles=_remap_primitive_ids(ctx.triangles, id_map),
+            circles=[replace(c, stroke_id=next(ids)) for c in ctx.circles],
+            triangles=[replace(t, stroke_id=next(ids)) for t in ctx.triangles],
         )
         mean_dk, self.kappa = delta_kappa(self.kappa, strokes)
         if mean_dk is not None:
