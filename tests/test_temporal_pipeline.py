@@ -10,12 +10,18 @@ import pytest
 from tests.conftest import assert_clean_failure, run_axis
 
 from talos.axis.evaluation.identity import evaluate_identity
-from talos.axis.geometry.camera import CameraError, Pose, intrinsics_from_shot, reproject_stroke
+from talos.axis.geometry.camera import (
+    CameraError,
+    Pose,
+    camera_move,
+    intrinsics_from_shot,
+    reproject_stroke,
+)
 from talos.axis.io.frames import stroke_from_dict
 from talos.axis.io.sample import ground_truth_path
 from talos.axis.schema import validate_output
 from talos.axis.trace import trace_video
-from talos.config import Settings
+from talos.config import ConfigError, Settings, load_settings
 
 SHOT = {
     "resolution": {"width": 640, "height": 480},
@@ -78,6 +84,9 @@ def test_lift_stores_world_points_that_reproject(traced):
     moved = reproject_stroke(stroke, K, source, Pose.identity())
     shift = moved.control_points - stroke.control_points
     np.testing.assert_allclose(shift[:, 0], -K[0, 0] * 0.05, atol=0.05)
+    # The same move, as the shot spec states it (frame 15 → frame 0).
+    (via_shot,) = camera_move([stroke], SHOT, 320, 240, 15, 0)
+    np.testing.assert_allclose(via_shot.control_points, moved.control_points, atol=1e-3)
 
 
 def test_layers_use_the_shot_names_and_put_moving_shapes_in_front(traced):
@@ -118,3 +127,30 @@ def test_tracking_off_breaks_identity_so_the_metric_can_fail(sample_clip, tmp_pa
     assert result.manifest["tracks"] == []
     report = evaluate_identity(result.output_dir, ground_truth_path(sample_clip))
     assert report["id_switches"] > 0 and report["kept_one_id_share"] < 0.95
+
+
+def test_unloadable_model_is_a_one_line_cli_error(sample_clip, tmp_path):
+    junk = tmp_path / "edges.onnx"
+    junk.write_bytes(b"\x00not onnx")
+    env = {"AXIS_EDGES__STRATEGY": "onnx", "AXIS_EDGES__MODEL_PATH": str(junk)}
+    result = run_axis("trace", str(sample_clip), "-o", str(tmp_path / "o"), env=env)
+    assert_clean_failure(result, "cannot load ONNX model")
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"AXIS_TRACKING__GATE_PX": "-3"}, "tracking.gate_px"),
+        ({"AXIS_TRACKING__SMOOTHING_WINDOW": "0"}, "tracking.smoothing_window"),
+        ({"AXIS_FLOW__DIS_PRESET": "warp"}, "flow.dis_preset"),
+        ({"AXIS_DEPTH__NEAR": "5", "AXIS_DEPTH__FAR": "2"}, "depth.far"),
+        ({"AXIS_CAMERA__FOV_DEG": "180"}, "camera.fov_deg"),
+        ({"AXIS_DEPTH__STRATEGY": "sequence"}, "depth.sequence_path"),
+    ],
+)
+def test_bad_temporal_settings_are_one_line_config_errors(monkeypatch, env, needle):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert needle in str(info.value) and "\n" not in str(info.value)

@@ -216,3 +216,20 @@ def reproject_stroke(stroke: Stroke, K: np.ndarray, source: Pose, target: Pose) 
     if not np.isfinite(uv).all():
         raise CameraError(f"stroke {stroke.stroke_id} falls behind the camera after the move")
     return stroke.evolve(control_points=uv.astype(np.float32))
+
+
+def camera_move(
+    strokes: Sequence[Stroke],
+    shot: Mapping[str, Any],
+    width: int,
+    height: int,
+    source_frame: int,
+    target_frame: int,
+    fov_deg: float = 50.0,
+) -> list[Stroke]:
+    """Strokes traced (and lifted) at ``source_frame`` as the shot's camera sees them at
+    ``target_frame``: the shot spec's move re-projects the 3D lines instead of re-drawing."""
+    K = intrinsics_from_shot(shot, width, height, fov_deg)
+    poses = extrinsics_from_shot(shot)
+    source, target = pose_at(poses, source_frame), pose_at(poses, target_frame)
+    return [reproject_stroke(s, K, source, target) for s in strokes]
