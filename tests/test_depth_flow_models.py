@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import cv2
@@ -111,6 +112,15 @@ def test_onnx_flow_runs_the_model_and_scales_its_output(tmp_path, size):
     assert flow.shape == (H, W, 2)
     factor = 1.0 if size is None else W / 80
     np.testing.assert_allclose(flow[H // 2, W // 2], [3.0 * factor, -1.0 * factor], atol=1e-4)
+
+
+def test_onnx_strategies_pickle_for_worker_processes(tmp_path):
+    settings = Settings(
+        flow={"strategy": "onnx", "model_path": _flow_model(tmp_path / "f.onnx", None)}
+    )
+    estimator = pickle.loads(pickle.dumps(FLOW_ESTIMATORS.create("onnx", settings)))
+    flow = estimator.estimate(_texture()[:H, :W], _texture(1)[:H, :W])
+    np.testing.assert_allclose(flow[0, 0], [3.0, -1.0])
 
 
 def test_onnx_depth_maps_relative_inverse_depth_to_near_far(tmp_path):

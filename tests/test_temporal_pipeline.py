@@ -154,3 +154,21 @@ def test_bad_temporal_settings_are_one_line_config_errors(monkeypatch, env, need
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_onnx_edges_run_in_the_worker_pool(sample_clip, tmp_path):
+    from onnx import TensorProto, helper, save
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, "h", "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, "h", "w"])
+    one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
+    graph = helper.make_graph([helper.make_node("Sub", ["one", "x"], ["y"])], "e", [x], [y], [one])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    save(model, str(tmp_path / "edges.onnx"))
+    settings = Settings(
+        processing={"workers": 2, "max_frames": 4},
+        edges={"strategy": "onnx", "model_path": tmp_path / "edges.onnx"},
+    )
+    result = trace_video(sample_clip, tmp_path / "o", settings)
+    assert result.summary.frames == 4 and result.summary.counts["strokes"] > 0

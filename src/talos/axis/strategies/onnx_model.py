@@ -32,6 +32,19 @@ class OnnxModel:
             raise ModelLoadError(f"{kind}: no model_path configured")
         self.path = Path(path)
         self.kind = kind
+        self.inputs = inputs
+        self._load()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sessions do not pickle; worker processes load the model again from its path.
+        return {"path": self.path, "inputs": self.inputs, "kind": self.kind}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._load()
+
+    def _load(self) -> None:
+        kind, inputs = self.kind, self.inputs
         try:
             import onnxruntime as ort
 
