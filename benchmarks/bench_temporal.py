@@ -68,6 +68,9 @@ def real_clip(out: Path, quick: bool) -> dict:
     result = trace_video(clip, out / "real_trace", Settings())
     lengths = [t["length"] for t in result.manifest["tracks"]]
     frames = result.summary.frames
+    preview = track_preview(
+        result.output_dir, [0, frames // 2, frames - 1], out / "real_tracks_preview.png"
+    )
     return {
         "frames": frames,
         "strokes_per_frame": result.summary.counts.get("strokes", 0) / max(1, frames),
@@ -79,7 +82,28 @@ def real_clip(out: Path, quick: bool) -> dict:
         "stroke_share_in_tracks_ge_10": (
             sum(n for n in lengths if n >= 10) / sum(lengths) if lengths else 0.0
         ),
+        "preview": str(preview),
     }
+
+
+def track_preview(trace_dir: Path, frames: list[int], path: Path) -> Path:
+    """Frames side by side, each stroke drawn in a colour fixed by its ``stroke_id``: a line
+    that keeps its colour across the strip kept its id."""
+    from talos.axis.geometry.bezier import sample
+
+    panels = []
+    for index in frames:
+        data = json.loads((trace_dir / f"frames/{index:06d}.json").read_text())
+        panel = np.full((data["height"], data["width"], 3), 255, np.uint8)
+        for stroke in data["strokes"]:
+            rng = np.random.default_rng(stroke["stroke_id"])
+            colour = tuple(int(c) for c in rng.integers(0, 200, 3))
+            pts = sample(np.asarray(stroke["bezier"]), 6).round().astype(np.int32)
+            cv2.polylines(panel, [pts], False, colour, 2, cv2.LINE_AA)
+        cv2.putText(panel, f"frame {index}", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2)
+        panels.append(panel)
+    cv2.imwrite(str(path), np.hstack(panels))
+    return path
 
 
 def _per_frame_ms(clip: Path, out: Path, steps: list[str]) -> tuple[float, dict[str, float]]:
