@@ -125,7 +125,7 @@ class VectorizeSettings(_Section):
         60.0, description="A turn sharper than this (degrees over ~4 px) is a corner knot."
     )
     smoothing: Annotated[int, Field(ge=1, le=15)] = Field(
-        3, description="Moving-average window over centerline pixels before fitting, points."
+        5, description="Moving-average window over centerline pixels before fitting, points."
     )
     shapes: bool = Field(True, description="Detect circles and triangles as primitives.")
     circle_residual: PosFloat = Field(
