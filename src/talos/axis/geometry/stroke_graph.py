@@ -93,9 +93,7 @@ def _junction_clusters(jy: np.ndarray, jx: np.ndarray) -> tuple[np.ndarray, np.n
         return np.zeros(0, int), np.zeros((1, 2))
     xy = np.column_stack([jx, jy]).astype(np.float64)
     pairs = cKDTree(xy).query_pairs(1.5, output_type="ndarray")
-    graph = coo_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(xy), len(xy))
-    )
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(xy), len(xy)))
     k, labels = connected_components(graph, directed=False)
     counts = np.bincount(labels, minlength=k)
     centroids = np.zeros((k + 1, 2))

@@ -30,7 +30,9 @@ def _fill(image: np.ndarray, polygons: Sequence[np.ndarray]) -> None:
         cv2.fillPoly(image, _fixed(polygons), 255, cv2.LINE_AA, SHIFT)
 
 
-def draw_stroke(image: np.ndarray, control_points: np.ndarray, radii: np.ndarray, closed: bool) -> None:
+def draw_stroke(
+    image: np.ndarray, control_points: np.ndarray, radii: np.ndarray, closed: bool
+) -> None:
     """Draw one Bézier chain of knot radii ``radii`` (px) onto ``image`` ``(H, W)`` uint8."""
     pieces = segment_pieces(control_points, radii)
     n = len(pieces)
