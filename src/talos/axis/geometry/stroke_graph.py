@@ -125,7 +125,8 @@ def _branches(skeleton: np.ndarray) -> tuple[list[_Branch], np.ndarray]:
     end_pixel[ry[rest_count <= 1], rx[rest_count <= 1]] = True
     contours, hierarchy = cv2.findContours(rest, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     branches: list[_Branch] = []
-    for contour, link in zip(contours, hierarchy[0] if hierarchy is not None else ()):
+    links = hierarchy[0] if hierarchy is not None else ()
+    for contour, link in zip(contours, links, strict=True):
         if link[3] != -1:
             continue  # a hole's border: the same pixels as an outer contour
         c = contour.reshape(-1, 2)
