@@ -37,6 +37,11 @@ def path_widths(path: StrokePath, distance: np.ndarray) -> np.ndarray:
     x = np.clip(xy[:, 0], 0, w - 1)
     y = np.clip(xy[:, 1], 0, h - 1)
     raw = width_from_distance(distance[y, x])  # 1 px where a junction centre misses the ink
+    if not path.closed and len(raw) > 4:
+        # An open centerline ends inside the line's round cap, where the ink is narrower:
+        # the last ~w points take the width found beyond the cap.
+        k = min(int(np.ceil(raw.max())), (len(raw) - 1) // 2)
+        raw[:k], raw[len(raw) - k :] = raw[k], raw[len(raw) - 1 - k]
     if len(raw) < 3:
         return raw.astype(np.float64)
     mode = "wrap" if path.closed else "nearest"
