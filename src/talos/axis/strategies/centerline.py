@@ -26,7 +26,7 @@ from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
 from talos.config import Settings
 
-WIDTH_WINDOW = 5  # points averaged for the width at a knot
+WIDTH_WINDOW = 9  # centerline points averaged for the width at a knot (DT is noisy)
 
 
 def path_widths(path: StrokePath, distance: np.ndarray) -> np.ndarray:
