@@ -117,9 +117,7 @@ class VectorizeSettings(_Section):
         3.0, description="Fill enclosed background slivers at most this wide (px) before thinning."
     )
     spur_length: NonNegFloat = Field(6.0, description="Prune side branches shorter than this, px.")
-    gap: NonNegFloat = Field(
-        3.0, description="Bridge facing stroke ends at most this far apart, px."
-    )
+    gap: NonNegFloat = Field(3.0, description="Bridge facing stroke ends up to this far apart, px.")
     join_angle: Annotated[float, Field(ge=0, le=90)] = Field(
         45.0, description="At a junction, join two branches that turn by at most this, degrees."
     )
@@ -127,7 +125,7 @@ class VectorizeSettings(_Section):
         60.0, description="A turn sharper than this (degrees over ~4 px) is a corner knot."
     )
     smoothing: Annotated[int, Field(ge=1, le=15)] = Field(
-        3, description="Moving-average window over centerline pixels before fitting, points."
+        5, description="Moving-average window over centerline pixels before fitting, points."
     )
     shapes: bool = Field(True, description="Detect circles and triangles as primitives.")
     circle_residual: PosFloat = Field(

@@ -202,7 +202,7 @@ def fit_bezier(
     tol2 = tolerance * tolerance
     segs: list[np.ndarray] = []
     knot_index = [0]
-    for a, b in zip(breaks[:-1], breaks[1:]):
+    for a, b in zip(breaks[:-1], breaks[1:], strict=True):
         piece = pts[a : b + 1]
         t1, t2 = _end_tangents(piece)
         if closed and len(corners) == 0:  # one smooth loop: the seam shares a tangent

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-
-from talos.axis.geometry.skeleton import neighbour_count
 
 
 @dataclass(frozen=True)
@@ -78,25 +78,64 @@ def _order_branch(contour: np.ndarray, is_end: np.ndarray) -> tuple[np.ndarray, 
     return rolled[: m // 2 + 1], False
 
 
+_OFFSETS = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)])
+
+
+def _gather_neighbours(padded: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Values of the 8 neighbours of pixels ``(ys, xs)`` in a 1-px padded image, ``(8, n)``."""
+    return np.stack([padded[ys + 1 + dy, xs + 1 + dx] for dy, dx in _OFFSETS])
+
+
+def _junction_clusters(jy: np.ndarray, jx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label 8-connected clusters of junction pixels: labels ``(n,)`` from 1, and centroids
+    ``(k + 1, 2)`` ``(x, y)`` (row 0 unused)."""
+    if len(jy) == 0:
+        return np.zeros(0, int), np.zeros((1, 2))
+    xy = np.column_stack([jx, jy]).astype(np.float64)
+    pairs = cKDTree(xy).query_pairs(1.5, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(xy), len(xy)))
+    k, labels = connected_components(graph, directed=False)
+    counts = np.bincount(labels, minlength=k)
+    centroids = np.zeros((k + 1, 2))
+    centroids[1:, 0] = np.bincount(labels, xy[:, 0], k) / counts
+    centroids[1:, 1] = np.bincount(labels, xy[:, 1], k) / counts
+    return labels + 1, centroids
+
+
 def _branches(skeleton: np.ndarray) -> tuple[list[_Branch], np.ndarray]:
-    """Cut the skeleton at junctions; return the branches and the junction centroids."""
-    sk = skeleton.astype(np.uint8)
-    junction = ((neighbour_count(sk) >= 3) & (sk > 0)).astype(np.uint8)
-    count, jlabels, _, centroids = cv2.connectedComponentsWithStats(junction, connectivity=8)
-    near_junction = cv2.dilate(jlabels.astype(np.float32), np.ones((3, 3), np.uint8))
-    rest = sk & (1 - junction)
-    end_pixel = (neighbour_count(rest) <= 1) & (rest > 0)
+    """Cut the skeleton at junctions; return the branches and the junction centroids.
+
+    Neighbour counts and junction labels are gathered at skeleton pixels only (sparse).
+    """
+    h, w = skeleton.shape
+    padded = np.zeros((h + 2, w + 2), np.uint8)
+    padded[1:-1, 1:-1] = skeleton
+    ys, xs = np.nonzero(skeleton)
+    count = _gather_neighbours(padded, ys, xs).sum(0)
+    is_junction = count >= 3
+    jy, jx = ys[is_junction], xs[is_junction]
+    jlabels, centroids = _junction_clusters(jy, jx)
+    label_image = np.zeros((h + 2, w + 2), np.int32)
+    label_image[jy + 1, jx + 1] = jlabels
+    padded[jy + 1, jx + 1] = 0
+    rest = padded[1:-1, 1:-1]
+    ry, rx = ys[~is_junction], xs[~is_junction]
+    end_pixel = np.zeros((h, w), bool)
+    rest_count = _gather_neighbours(padded, ry, rx).sum(0)
+    end_pixel[ry[rest_count <= 1], rx[rest_count <= 1]] = True
     contours, hierarchy = cv2.findContours(rest, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     branches: list[_Branch] = []
-    for contour, link in zip(contours, hierarchy[0] if hierarchy is not None else ()):
+    links = hierarchy[0] if hierarchy is not None else ()
+    for contour, link in zip(contours, links, strict=True):
         if link[3] != -1:
             continue  # a hole's border: the same pixels as an outer contour
         c = contour.reshape(-1, 2)
         ordered, closed = _order_branch(c, end_pixel[c[:, 1], c[:, 0]])
         nodes = [0, 0]
-        if not closed:
-            for end, (x, y) in enumerate((ordered[0], ordered[-1])):
-                nodes[end] = int(near_junction[y, x])
+        if not closed and len(jy):
+            ends = np.array([ordered[0], ordered[-1]])
+            near = _gather_neighbours(label_image, ends[:, 1], ends[:, 0]).max(0)
+            nodes = [int(near[0]), int(near[1])]
         branches.append(_Branch(ordered.astype(np.float64), nodes, closed))
     # Junctions with no branch at all (an isolated blob of junction pixels) are dropped.
     return branches, centroids

@@ -18,7 +18,7 @@ import numpy as np
 from talos.axis.geometry.bezier import derivatives, evaluate, segments
 from talos.axis.model import Stroke
 
-CONSTANT_WIDTH_TOLERANCE = 0.75  # px of width variation drawn as one width
+CONSTANT_WIDTH_TOLERANCE = 1.0  # px of width variation drawn as one width
 MIN_RADIUS = 0.25  # px; thinner ink is invisible anyway
 
 

@@ -12,7 +12,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from talos.axis.geometry.fitting import chord_parameters, generate_bezier
+from talos.axis.geometry.fitting import fit_bezier
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.render.outline import is_constant_width, segment_pieces, stroke_radii
 
@@ -38,17 +38,15 @@ def bezier_path_data(control_points: np.ndarray, closed: bool = False) -> str:
     return "".join(parts)
 
 
-def _offset_cubics(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two sides of a flattened segment piece ``(2m, 2)`` as cubics ``(4, 2)`` each."""
+OUTLINE_TOLERANCE = 0.25  # px: how closely a filled outline's cubics follow the offsets
+
+
+def _offset_chains(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two sides of a flattened segment piece ``(2m, 2)`` as Bézier chains."""
     m = len(piece) // 2
-    sides = []
-    for side in (piece[:m], piece[m:]):
-        t1 = side[1] - side[0]
-        t2 = side[-2] - side[-1]
-        t1 = t1 / max(float(np.hypot(*t1)), 1e-12)
-        t2 = t2 / max(float(np.hypot(*t2)), 1e-12)
-        sides.append(generate_bezier(side, chord_parameters(side), t1, t2))
-    return sides[0], sides[1]
+    left, _ = fit_bezier(piece[:m], OUTLINE_TOLERANCE)
+    right, _ = fit_bezier(piece[m:], OUTLINE_TOLERANCE)
+    return left, right
 
 
 def _disc_data(center: np.ndarray, radius: float) -> str:
@@ -65,7 +63,7 @@ def variable_width_path_data(control_points: np.ndarray, radii: np.ndarray, clos
     (offset curves fitted as cubics) and one per knot disc (see ``render.outline``)."""
     parts = []
     for piece in segment_pieces(control_points, radii):
-        left, right = _offset_cubics(piece)
+        left, right = _offset_chains(piece)
         parts.append(bezier_path_data(left))
         parts.append("L" + bezier_path_data(right)[1:] + "Z")
     knots = np.asarray(control_points, np.float64)[::3]
@@ -123,7 +121,8 @@ def frame_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}">'
         f'<rect width="100%" height="100%" fill="#ffffff"/>'
-        f'<g fill="none" stroke="{INK}" stroke-linecap="round" stroke-linejoin="round">'
-        + "".join(groups)
-        + "</g></svg>\n"
+        # Strokes use pixel centres at integers (as the line map does); SVG pixels are unit
+        # squares from their corner, so everything is moved by half a pixel.
+        f'<g transform="translate(0.5 0.5)" fill="none" stroke="{INK}" '
+        'stroke-linecap="round" stroke-linejoin="round">' + "".join(groups) + "</g></svg>\n"
     )

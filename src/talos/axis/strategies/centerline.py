@@ -19,24 +19,29 @@ from scipy.ndimage import uniform_filter1d
 from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
 from talos.axis.geometry.fitting import find_corners, fit_bezier, smooth_path
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
-from talos.axis.geometry.skeleton import fill_thin_holes, line_width, thin
+from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin, width_from_distance
 from talos.axis.geometry.stroke_graph import StrokePath, trace_strokes
 from talos.axis.layers import assign_style_classes
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
 from talos.config import Settings
 
-WIDTH_WINDOW = 5  # points averaged for the width at a knot
+WIDTH_WINDOW = 9  # centerline points averaged for the width at a knot (DT is noisy)
 
 
-def path_widths(path: StrokePath, widths: np.ndarray) -> np.ndarray:
-    """Line width in px at every point of ``path`` (smoothed along it), ``(n,)``."""
-    h, w = widths.shape
+def path_widths(path: StrokePath, distance: np.ndarray) -> np.ndarray:
+    """Line width in px at every point of ``path`` (smoothed along it), ``(n,)``, from the
+    ink's distance transform ``(H, W)`` (:func:`~talos.axis.geometry.skeleton.ink_distance`)."""
+    h, w = distance.shape
     xy = np.rint(path.points).astype(int)
     x = np.clip(xy[:, 0], 0, w - 1)
     y = np.clip(xy[:, 1], 0, h - 1)
-    raw = widths[y, x]
-    raw = np.where(raw > 0, raw, 1.0)  # junction centres may fall between ink pixels
+    raw = width_from_distance(distance[y, x])  # 1 px where a junction centre misses the ink
+    if not path.closed and len(raw) > 4:
+        # An open centerline ends inside the line's round cap, where the ink is narrower:
+        # the last ~w points take the width found beyond the cap.
+        k = min(int(np.ceil(raw.max())), (len(raw) - 1) // 2)
+        raw[:k], raw[len(raw) - k :] = raw[k], raw[len(raw) - 1 - k]
     if len(raw) < 3:
         return raw.astype(np.float64)
     mode = "wrap" if path.closed else "nearest"
@@ -83,7 +88,7 @@ class CenterlineVectorizer(Vectorizer):
         cleaned = np.where(ink, np.uint8(255), np.uint8(0))
         if not paths:
             return VectorResult(line_map=cleaned)
-        widths = line_width(ink)
+        widths = ink_distance(ink)
         strokes: list[Stroke] = []
         circles: list[Circle] = []
         triangles: list[Triangle] = []
