@@ -4,7 +4,8 @@ lengths on a clip made from a real photograph, and the tracking overhead at 1920
     .venv/bin/python benchmarks/bench_temporal.py [--out out/bench_temporal] [--quick]
 
 No footage can be downloaded here, so the "real" clip is a slow pan and zoom over
-``skimage.data.astronaut()`` (a real photograph), encoded with x264 like any footage.
+``skimage.data.astronaut()`` (a real photograph, :mod:`talos.axis.io.photo_sample`),
+encoded with x264 like any footage.
 Times are reported as ratios measured in one run (interleaved repeats, medians).
 """
 
@@ -16,41 +17,16 @@ import statistics
 import time
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from talos.axis.evaluation.identity import evaluate_identity
+from talos.axis.io.photo_sample import generate_photo_clip
 from talos.axis.io.sample import generate_sample
 from talos.axis.trace import trace_video
 from talos.config import Settings
 
 TEMPORAL_STEPS = ("flow", "track", "smooth")
-
-
-def photo_pan_clip(path: Path, width: int = 640, height: int = 360, frames: int = 48) -> Path:
-    """A slow pan (≈1.5 px/frame) and zoom (1.00 → 1.12) over a real photograph."""
-    from skimage import data
-
-    photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    photo = cv2.resize(photo, (1024, 1024), interpolation=cv2.INTER_CUBIC)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "18", "preset": "veryfast", "threads": "1"}
-        for i in range(frames):
-            zoom = 1.0 + 0.12 * i / max(1, frames - 1)
-            scale = zoom * width / 700.0
-            cx, cy = 480 + 1.5 * i / scale, 420 + 0.8 * i / scale
-            affine = np.array(
-                [[scale, 0, width / 2 - scale * cx], [0, scale, height / 2 - scale * cy]]
-            )
-            image = cv2.warpAffine(photo, affine, (width, height), flags=cv2.INTER_LINEAR)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
 
 
 def identity_on_sample(out: Path, quick: bool) -> dict:
@@ -64,7 +40,9 @@ def identity_on_sample(out: Path, quick: bool) -> dict:
 
 
 def real_clip(out: Path, quick: bool) -> dict:
-    clip = photo_pan_clip(out / "astronaut_pan.mp4", frames=24 if quick else 48)
+    clip = generate_photo_clip(
+        out / "astronaut_pan.mp4", width=640, height=360, frames=24 if quick else 48
+    )
     result = trace_video(clip, out / "real_trace", Settings())
     lengths = [t["length"] for t in result.manifest["tracks"]]
     frames = result.summary.frames
