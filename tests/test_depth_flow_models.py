@@ -227,3 +227,9 @@ def test_bad_depth_sources_are_named(tmp_path):
         )
     with pytest.raises(ConfigError, match="depth.sequence_path"):
         load_settings(depth={"strategy": "sequence"})
+
+
+def test_frames_too_small_for_flow_get_zero_flow():
+    tiny = np.full((1, 1), 90, np.uint8)
+    flow = FLOW_ESTIMATORS.create("dis", Settings()).estimate(tiny, tiny)
+    assert flow.shape == (1, 1, 2) and not flow.any()

@@ -151,3 +151,12 @@ def test_smoothing_removes_jitter_without_lag(speed):
             # No lag: the smoothed stroke stays where the line is, even at 25 px/frame.
             assert np.abs(out.knots[:, 0] - _clean(t, speed)[:, 0]).max() < 1.0
     assert np.mean(smooth_err) < 0.8 * np.mean(raw_err)
+
+
+def test_empty_frames_pass_through_tracker_and_smoother():
+    tracker, smoother = StrokeTracker(), TrackSmoother()
+    for t in range(3):
+        strokes = [] if t == 1 else [_arc(80, 80, 30)]
+        out, _ = tracker.update(strokes, None, t, SHAPE)
+        assert len(smoother.update(out, None)) == len(strokes)
+    assert [row["length"] for row in tracker.table()] == [2]

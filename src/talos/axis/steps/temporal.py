@@ -232,7 +232,7 @@ class ForegroundStep(ProcessingStep):
       (RANSAC); pixels whose flow differs from it by more than ``tracking.layer_motion_px``
       and more than the flow's noise (median + 4·MAD of the residuals on a grid) move on
       their own: foreground;
-    - with neither (first frame, planar depth), no mask.
+    - with neither (first frame, planar depth) or on frames under 16 px, no mask.
     """
 
     name = "foreground"
@@ -244,7 +244,7 @@ class ForegroundStep(ProcessingStep):
         depth = ctx.depth
         if depth is not None and depth.strides != (0, 0) and np.ptp(depth) > 0:
             mask = _near_mask(depth)
-        elif ctx.flow is not None:
+        elif ctx.flow is not None and min(ctx.flow.shape[:2]) >= 16:
             mask = self._moving_mask(ctx.flow)
         else:
             return ctx

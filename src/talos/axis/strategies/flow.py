@@ -15,6 +15,8 @@ from talos.axis.strategies import FLOW_ESTIMATORS, FlowEstimator
 from talos.axis.strategies.onnx_model import OnnxModel
 from talos.config import Settings
 
+MIN_SIDE = 16  # px; smaller frames get zero flow
+
 
 def _check_pair(prev: np.ndarray, nxt: np.ndarray) -> None:
     if prev.shape != nxt.shape or prev.ndim != 2:
@@ -46,8 +48,14 @@ class _DownscaledFlow(FlowEstimator):
     def estimate(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         _check_pair(prev, nxt)
         height, width = prev.shape
+        if min(height, width) < MIN_SIDE:
+            # Too small to hold a patch: no measurable motion (DIS needs 12 px).
+            return np.zeros((height, width, 2), np.float32)
         if self.max_width and width > self.max_width:
-            size = (self.max_width, max(8, round(height * self.max_width / width)))
+            size = (
+                max(self.max_width, MIN_SIDE),
+                max(MIN_SIDE, round(height * self.max_width / width)),
+            )
             prev = cv2.resize(prev, size, interpolation=cv2.INTER_AREA)
             nxt = cv2.resize(nxt, size, interpolation=cv2.INTER_AREA)
         prev, nxt = np.ascontiguousarray(prev), np.ascontiguousarray(nxt)

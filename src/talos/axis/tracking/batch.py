@@ -59,6 +59,8 @@ def sample_strokes(strokes: Sequence[Stroke], step: float) -> tuple[np.ndarray, 
 
 def split_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:
     """``values`` grouped by a sorted ``owner`` array into ``n`` arrays."""
+    if n == 0:
+        return []
     return np.split(values, np.cumsum(np.bincount(owner, minlength=n))[:-1])
 
 
