@@ -109,6 +109,8 @@ def test_evaluate_cli_prints_identity_metrics_and_fails_cleanly(traced, sample_c
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["kept_one_id_share"] >= 0.95 and report["id_switches"] == 0
+    beside = run_axis("evaluate", str(traced.output_dir), "--json")  # truth found by the clip
+    assert beside.returncode == 0 and json.loads(beside.stdout) == report
     assert_clean_failure(
         run_axis("evaluate", str(tmp_path), "--truth", str(truth)), "manifest not found"
     )
@@ -122,9 +124,13 @@ def test_evaluate_cli_prints_identity_metrics_and_fails_cleanly(traced, sample_c
 
 
 def test_tracking_off_breaks_identity_so_the_metric_can_fail(sample_clip, tmp_path):
-    settings = Settings(processing={"workers": 1}, tracking={"enabled": False})
+    settings = Settings(
+        processing={"workers": 1}, tracking={"enabled": False}, camera={"fov_deg": 90}
+    )
     result = trace_video(sample_clip, tmp_path / "o", settings)
     assert result.manifest["tracks"] == []
+    # No shot camera: lines.json states the K the lift step used (90° → f = width / 2).
+    assert result.manifest["camera"]["intrinsics"][0][0] == pytest.approx(160.0)
     report = evaluate_identity(result.output_dir, ground_truth_path(sample_clip))
     assert report["id_switches"] > 0 and report["kept_one_id_share"] < 0.95
 

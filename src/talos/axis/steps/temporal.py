@@ -218,6 +218,10 @@ class LiftStep(ProcessingStep):
         ]
         return ctx.builder().set(strokes=strokes).add_metrics(reprojection_error_px=error).build()
 
+    def close(self, run: RunInfo) -> Mapping[str, Any]:
+        # The K the points were lifted with, for lines.json when the shot gives none.
+        return {} if self.K is None else {"camera_intrinsics": np.round(self.K, 4).tolist()}
+
 
 @STEPS.register("foreground")
 class ForegroundStep(ProcessingStep):
