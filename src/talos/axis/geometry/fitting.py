@@ -217,3 +217,88 @@ def fit_bezier(
     if closed:
         idx = (idx + (int(corners[0]) if len(corners) else 0)) % n
     return cp, idx
+
+
+def fit_single_cubics(
+    paths: list[np.ndarray], tolerance: float, iterations: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fit one cubic to each of many open paths at once (the common case of short strokes).
+
+    Same least-squares fit and Newton reparametrisation as :func:`fit_bezier`, vectorised
+    over all paths (segment sums by ``np.bincount``). Returns ``(beziers (k, 4, 2),
+    ok (k,))``: ``ok`` marks the paths that one cubic fits within ``tolerance`` px.
+    """
+    k = len(paths)
+    if k == 0:
+        return np.zeros((0, 4, 2)), np.zeros(0, bool)
+    sizes = np.array([len(p) for p in paths])
+    pts = np.concatenate(paths).astype(np.float64)
+    seg = np.repeat(np.arange(k), sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    ends = starts + sizes - 1
+    step = np.zeros(len(pts))
+    step[1:] = np.hypot(*np.diff(pts, axis=0).T)
+    step[starts] = 0.0
+    cum = np.cumsum(step)
+    cum -= cum[starts][seg]
+    total = cum[ends]
+    u = cum / np.where(total > 0, total, 1.0)[seg]
+    reach = np.minimum(3, sizes - 1)
+    t1 = pts[starts + reach] - pts[starts]
+    t2 = pts[ends - reach] - pts[ends]
+    t1 /= np.maximum(np.hypot(*t1.T), 1e-12)[:, None]
+    t2 /= np.maximum(np.hypot(*t2.T), 1e-12)[:, None]
+    p0, p3 = pts[starts], pts[ends]
+    chord = np.hypot(*(p3 - p0).T)
+
+    def solve(u: np.ndarray) -> np.ndarray:
+        b = _bernstein(u)
+        a1 = b[:, 1:2] * t1[seg]
+        a2 = b[:, 2:3] * t2[seg]
+        tmp = pts - (b[:, 0:1] + b[:, 1:2]) * p0[seg] - (b[:, 2:3] + b[:, 3:4]) * p3[seg]
+
+        def total_of(v: np.ndarray) -> np.ndarray:
+            return np.bincount(seg, v, k)
+
+        c00, c01, c11 = (
+            total_of((a1 * a1).sum(1)),
+            total_of((a1 * a2).sum(1)),
+            total_of((a2 * a2).sum(1)),
+        )
+        x0, x1 = total_of((a1 * tmp).sum(1)), total_of((a2 * tmp).sum(1))
+        det = c00 * c11 - c01 * c01
+        safe = np.where(np.abs(det) > 1e-12, det, 1.0)
+        alpha1 = np.where(np.abs(det) > 1e-12, (x0 * c11 - x1 * c01) / safe, 0.0)
+        alpha2 = np.where(np.abs(det) > 1e-12, (c00 * x1 - c01 * x0) / safe, 0.0)
+        eps = 1e-6 * chord
+        bad = (alpha1 < eps) | (alpha2 < eps) | (alpha1 > 3 * chord) | (alpha2 > 3 * chord)
+        alpha1 = np.where(bad, chord / 3, alpha1)
+        alpha2 = np.where(bad, chord / 3, alpha2)
+        return np.stack([p0, p0 + alpha1[:, None] * t1, p3 + alpha2[:, None] * t2, p3], axis=1)
+
+    def curve(bez: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        c = bez[seg]
+        v = 1.0 - u
+        q = (v**3)[:, None] * c[:, 0] + (3 * v**2 * u)[:, None] * c[:, 1]
+        q += (3 * v * u**2)[:, None] * c[:, 2] + (u**3)[:, None] * c[:, 3]
+        q1 = (3 * v**2)[:, None] * (c[:, 1] - c[:, 0]) + (6 * v * u)[:, None] * (c[:, 2] - c[:, 1])
+        q1 += (3 * u**2)[:, None] * (c[:, 3] - c[:, 2])
+        q2 = (6 * v)[:, None] * (c[:, 2] - 2 * c[:, 1] + c[:, 0])
+        q2 += (6 * u)[:, None] * (c[:, 3] - 2 * c[:, 2] + c[:, 1])
+        return q, q1, q2
+
+    bez = solve(u)
+    for _ in range(iterations):
+        q, q1, q2 = curve(bez, u)
+        diff = q - pts
+        num = (diff * q1).sum(1)
+        den = (q1 * q1).sum(1) + (diff * q2).sum(1)
+        u = np.clip(
+            u - np.divide(num, den, out=np.zeros_like(num), where=np.abs(den) > 1e-12), 0, 1
+        )
+        u[starts], u[ends] = 0.0, 1.0
+        bez = solve(u)
+    q, _, _ = curve(bez, u)
+    err = ((q - pts) ** 2).sum(1)
+    worst = np.maximum.reduceat(err, starts)
+    return bez, (worst <= tolerance * tolerance) & (sizes >= 2)

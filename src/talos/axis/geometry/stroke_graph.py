@@ -131,12 +131,13 @@ def _branches(skeleton: np.ndarray) -> tuple[list[_Branch], np.ndarray]:
             continue  # a hole's border: the same pixels as an outer contour
         c = contour.reshape(-1, 2)
         ordered, closed = _order_branch(c, end_pixel[c[:, 1], c[:, 0]])
-        nodes = [0, 0]
-        if not closed and len(jy):
-            ends = np.array([ordered[0], ordered[-1]])
-            near = _gather_neighbours(label_image, ends[:, 1], ends[:, 0]).max(0)
-            nodes = [int(near[0]), int(near[1])]
-        branches.append(_Branch(ordered.astype(np.float64), nodes, closed))
+        branches.append(_Branch(ordered.astype(np.float64), [0, 0], closed))
+    if branches and len(jy):  # which junction (if any) touches each end, all at once
+        ends = np.array([[b.points[0], b.points[-1]] for b in branches], int).reshape(-1, 2)
+        near = _gather_neighbours(label_image, ends[:, 1], ends[:, 0]).max(0).reshape(-1, 2)
+        for b, (n0, n1) in zip(branches, near.tolist(), strict=True):
+            if not b.closed:
+                b.nodes = [n0, n1]
     # Junctions with no branch at all (an isolated blob of junction pixels) are dropped.
     return branches, centroids
 

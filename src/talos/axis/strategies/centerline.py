@@ -17,7 +17,12 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
-from talos.axis.geometry.fitting import find_corners, fit_bezier, smooth_path
+from talos.axis.geometry.fitting import (
+    find_corners,
+    fit_bezier,
+    fit_single_cubics,
+    smooth_path,
+)
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin, width_from_distance
 from talos.axis.geometry.stroke_graph import StrokePath, trace_strokes
@@ -62,23 +67,45 @@ class CenterlineVectorizer(Vectorizer):
         paths = trace_strokes(skeleton, self.v.spur_length, self.v.gap, self.v.join_angle)
         return paths, ink
 
-    def fit(self, path: StrokePath, widths: np.ndarray, stroke_id: int) -> Stroke:
-        """One path → a :class:`Stroke` with pressure and curvature."""
-        points = smooth_path(path.points, path.closed, self.v.smoothing)
-        corners = find_corners(points, path.closed, self.v.corner_angle)
-        cp, knots = fit_bezier(points, self.v.tolerance, path.closed, corners)
-        width_px = path_widths(path, widths)[knots]
-        top = float(width_px.max())
-        pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(knots))
-        return Stroke(
-            stroke_id=stroke_id,
-            control_points=cp,
-            pressure=pressure,
-            closed=path.closed,
-            width=max(top, 0.5),
-            curvature=knot_curvature(cp),
-            curvature_mean=mean_abs_curvature(cp),
-        )
+    def fit_all(self, paths: list[StrokePath], distance: np.ndarray) -> list[Stroke]:
+        """Paths → :class:`Stroke` objects with pressure and curvature (ids in order).
+
+        Open paths without corners are first fitted with one cubic each, all at once; the
+        paths one cubic cannot follow within tolerance go through the recursive fit.
+        """
+        points = [smooth_path(p.points, p.closed, self.v.smoothing) for p in paths]
+        corners = [
+            find_corners(q, p.closed, self.v.corner_angle)
+            for p, q in zip(paths, points, strict=True)
+        ]
+        simple = [i for i, p in enumerate(paths) if not p.closed and len(corners[i]) == 0]
+        beziers, ok = fit_single_cubics([points[i] for i in simple], self.v.tolerance)
+        fitted: dict[int, tuple[np.ndarray, np.ndarray]] = {
+            i: (beziers[j], np.array([0, len(points[i]) - 1]))
+            for j, i in enumerate(simple)
+            if ok[j]
+        }
+        strokes = []
+        for i, path in enumerate(paths):
+            if i in fitted:
+                cp, knots = fitted[i]
+            else:
+                cp, knots = fit_bezier(points[i], self.v.tolerance, path.closed, corners[i])
+            width_px = path_widths(path, distance)[knots]
+            top = float(width_px.max())
+            pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(knots))
+            strokes.append(
+                Stroke(
+                    stroke_id=i,
+                    control_points=cp,
+                    pressure=pressure,
+                    closed=path.closed,
+                    width=max(top, 0.5),
+                    curvature=knot_curvature(cp),
+                    curvature_mean=mean_abs_curvature(cp),
+                )
+            )
+        return strokes
 
     def vectorize(self, line_map: np.ndarray) -> VectorResult:
         lm = np.asarray(line_map)
@@ -89,7 +116,7 @@ class CenterlineVectorizer(Vectorizer):
         if not paths:
             return VectorResult(line_map=cleaned)
         widths = ink_distance(ink)
-        strokes: list[Stroke] = []
+        to_fit: list[StrokePath] = []
         circles: list[Circle] = []
         triangles: list[Triangle] = []
         for path in paths:
@@ -108,8 +135,8 @@ class CenterlineVectorizer(Vectorizer):
                     tri = tuple((float(x), float(y)) for x, y in vertices)
                     triangles.append(Triangle(tri, width=width))  # type: ignore[arg-type]
                     continue
-            strokes.append(self.fit(path, widths, len(strokes)))
-        strokes_out = assign_style_classes(strokes, self.v.detail_length)
+            to_fit.append(path)
+        strokes_out = assign_style_classes(self.fit_all(to_fit, widths), self.v.detail_length)
         next_id = len(strokes_out)
         circles = [replace(c, stroke_id=next_id + i) for i, c in enumerate(circles)]
         next_id += len(circles)
