@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 
 from talos.axis.geometry.bezier import (
     arc_length,
+    chain_curvatures,
     evaluate,
     knot_curvature,
     mean_abs_curvature,
     sample,
 )
-from talos.axis.geometry.fitting import fit_bezier
+from talos.axis.geometry.fitting import fit_bezier, fit_beziers
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, thin
 from talos.axis.geometry.stroke_graph import trace_strokes
@@ -227,3 +228,17 @@ def test_control_points_far_below_a_polyline():
     ours_points = ours[0].control_points.shape[0]
     contour_points = sum(s.control_points.shape[0] for s in contours)
     assert ours_points * 5 < contour_points
+
+
+def test_batched_curvature_and_fitting_match_the_per_chain_versions():
+    rng = np.random.default_rng(1)
+    chains = [rng.uniform(0, 100, (3 * n + 1, 2)) for n in (1, 2, 5, 3)]
+    for chain, (knots, mean) in zip(chains, chain_curvatures(chains), strict=True):
+        assert knots == pytest.approx(knot_curvature(chain))
+        assert mean == pytest.approx(mean_abs_curvature(chain))
+    t = np.linspace(0, 1, 120)[:, None]
+    paths = [np.hstack([t * 100, 20 * np.sin(3 * t)]), np.hstack([t * 50, t * 10])]
+    batched = fit_beziers(paths, 0.5, [False, False], [np.zeros(0, int)] * 2)
+    for path, (cp, knots) in zip(paths, batched, strict=True):
+        assert knots[0] == 0 and knots[-1] == len(path) - 1
+        assert _distance_to_polyline(sample(cp, 32), path).max() <= 0.5 + 0.02

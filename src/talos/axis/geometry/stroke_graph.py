@@ -71,11 +71,8 @@ def _order_branch(contour: np.ndarray, is_end: np.ndarray) -> tuple[np.ndarray, 
     if len(ends) == 0:
         return contour, True  # a 1-px loop: the outer contour visits each pixel once
     start = ends[0]
-    rolled = np.roll(contour, -start, axis=0)
-    if len(ends) >= 2:
-        stop = (ends[1] - start) % m
-        return rolled[: stop + 1], False
-    return rolled[: m // 2 + 1], False
+    stop = (ends[1] - start) % m if len(ends) >= 2 else m // 2
+    return contour[(start + np.arange(stop + 1)) % m], False
 
 
 _OFFSETS = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)])

@@ -16,11 +16,10 @@ from dataclasses import replace
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
+from talos.axis.geometry.bezier import chain_curvatures
 from talos.axis.geometry.fitting import (
     find_corners,
-    fit_bezier,
-    fit_single_cubics,
+    fit_beziers,
     smooth_path,
 )
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
@@ -70,27 +69,19 @@ class CenterlineVectorizer(Vectorizer):
     def fit_all(self, paths: list[StrokePath], distance: np.ndarray) -> list[Stroke]:
         """Paths → :class:`Stroke` objects with pressure and curvature (ids in order).
 
-        Open paths without corners are first fitted with one cubic each, all at once; the
-        paths one cubic cannot follow within tolerance go through the recursive fit.
+        All paths are fitted together, breadth first (:func:`fit_beziers`).
         """
         points = [smooth_path(p.points, p.closed, self.v.smoothing) for p in paths]
         corners = [
             find_corners(q, p.closed, self.v.corner_angle)
             for p, q in zip(paths, points, strict=True)
         ]
-        simple = [i for i, p in enumerate(paths) if not p.closed and len(corners[i]) == 0]
-        beziers, ok = fit_single_cubics([points[i] for i in simple], self.v.tolerance)
-        fitted: dict[int, tuple[np.ndarray, np.ndarray]] = {
-            i: (beziers[j], np.array([0, len(points[i]) - 1]))
-            for j, i in enumerate(simple)
-            if ok[j]
-        }
+        fits = fit_beziers(points, self.v.tolerance, [p.closed for p in paths], corners)
+        kappas = chain_curvatures([cp for cp, _ in fits])
         strokes = []
-        for i, path in enumerate(paths):
-            if i in fitted:
-                cp, knots = fitted[i]
-            else:
-                cp, knots = fit_bezier(points[i], self.v.tolerance, path.closed, corners[i])
+        for i, (path, (cp, knots), (kappa, kappa_mean)) in enumerate(
+            zip(paths, fits, kappas, strict=True)
+        ):
             width_px = path_widths(path, distance)[knots]
             top = float(width_px.max())
             pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(knots))
@@ -101,8 +92,8 @@ class CenterlineVectorizer(Vectorizer):
                     pressure=pressure,
                     closed=path.closed,
                     width=max(top, 0.5),
-                    curvature=knot_curvature(cp),
-                    curvature_mean=mean_abs_curvature(cp),
+                    curvature=kappa,
+                    curvature_mean=kappa_mean,
                 )
             )
         return strokes
