@@ -66,26 +66,28 @@ def assign_layers(
     return out_strokes, out_circles, out_triangles
 
 
-def style_class(stroke: Stroke, detail_length: float, reference_width: float) -> str:
+def style_classes(
+    lengths: Sequence[float], mean_widths: Sequence[float], detail_length: float
+) -> list[str]:
     """``outline`` for long, full-width strokes; ``detail`` for short or thin ones.
 
-    A stroke is a detail when its arc length is under ``detail_length`` px or its mean drawn
-    width (``width · mean pressure``) is under 60% of ``reference_width`` (e.g. the median
-    over the frame).
+    A stroke is a detail when its length (px) is under ``detail_length`` or its mean drawn
+    width is under 60% of the median over all the given strokes (the frame).
     """
-    mean_width = stroke.width * float(np.mean(stroke.pressure))
-    # The control polygon bounds the arc length from above; exact enough for a threshold.
-    if np.hypot(*np.diff(stroke.control_points, axis=0).T).sum() < detail_length:
-        return "detail"
-    if reference_width > 0 and mean_width < 0.6 * reference_width:
-        return "detail"
-    return "outline"
+    if not len(lengths):
+        return []
+    length = np.asarray(lengths, np.float64)
+    width = np.asarray(mean_widths, np.float64)
+    detail = (length < detail_length) | (width < 0.6 * float(np.median(width)))
+    return ["detail" if d else "outline" for d in detail]
 
 
 def assign_style_classes(strokes: Sequence[Stroke], detail_length: float) -> tuple[Stroke, ...]:
-    """Set every stroke's ``style_class`` with :func:`style_class` (frame median as reference)."""
-    if not strokes:
-        return ()
-    widths = [s.width * float(np.mean(s.pressure)) for s in strokes]
-    reference = float(np.median(widths))
-    return tuple(s.evolve(style_class=style_class(s, detail_length, reference)) for s in strokes)
+    """Set every stroke's ``style_class`` with :func:`style_classes` (control-polygon length,
+    which bounds the arc length from above, and mean drawn width ``width · pressure``)."""
+    classes = style_classes(
+        [float(np.hypot(*np.diff(s.control_points, axis=0).T).sum()) for s in strokes],
+        [s.width * float(np.mean(s.pressure)) for s in strokes],
+        detail_length,
+    )
+    return tuple(s.evolve(style_class=c) for s, c in zip(strokes, classes, strict=True))

@@ -346,7 +346,15 @@ def fit_beziers(
         pts = np.concatenate([prepared[i][a : b + 1] for i, a, b, _, _ in pieces])
         t1 = np.array([p[3] for p in pieces])
         t2 = np.array([p[4] for p in pieces])
-        bez, worst, where = _fit_pieces(pts, sizes, t1, t2)
+        bez, worst, where = _fit_pieces(pts, sizes, t1, t2, iterations=0)
+        # Schneider: a near miss is worth reparametrising; a clear miss is split at once.
+        near = np.flatnonzero((worst > tol2) & (worst <= 16 * tol2))
+        if len(near):
+            take = np.zeros(len(sizes), bool)
+            take[near] = True
+            sub = np.repeat(take, sizes)
+            b2, w2, i2 = _fit_pieces(pts[sub], sizes[near], t1[near], t2[near])
+            bez[near], worst[near], where[near] = b2, w2, i2
         pending = []
         for j, (i, a, b, s1, s2) in enumerate(pieces):
             if worst[j] <= tol2 or b - a < 2 or round_ == max_rounds - 1:

@@ -25,7 +25,7 @@ from talos.axis.geometry.fitting import (
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin, width_from_distance
 from talos.axis.geometry.stroke_graph import StrokePath, trace_strokes
-from talos.axis.layers import assign_style_classes
+from talos.axis.layers import style_classes
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
 from talos.config import Settings
@@ -78,19 +78,27 @@ class CenterlineVectorizer(Vectorizer):
         ]
         fits = fit_beziers(points, self.v.tolerance, [p.closed for p in paths], corners)
         kappas = chain_curvatures([cp for cp, _ in fits])
+        widths = [
+            path_widths(p, distance)[knots] for p, (_, knots) in zip(paths, fits, strict=True)
+        ]
+        styles = style_classes(
+            [float(np.hypot(*np.diff(cp, axis=0).T).sum()) for cp, _ in fits],
+            [float(w.mean()) for w in widths],
+            self.v.detail_length,
+        )
         strokes = []
-        for i, (path, (cp, knots), (kappa, kappa_mean)) in enumerate(
-            zip(paths, fits, kappas, strict=True)
+        for i, (path, (cp, _), (kappa, kappa_mean), width_px) in enumerate(
+            zip(paths, fits, kappas, widths, strict=True)
         ):
-            width_px = path_widths(path, distance)[knots]
             top = float(width_px.max())
-            pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(knots))
+            pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(width_px))
             strokes.append(
                 Stroke(
                     stroke_id=i,
                     control_points=cp,
                     pressure=pressure,
                     closed=path.closed,
+                    style_class=styles[i],
                     width=max(top, 0.5),
                     curvature=kappa,
                     curvature_mean=kappa_mean,
@@ -127,7 +135,7 @@ class CenterlineVectorizer(Vectorizer):
                     triangles.append(Triangle(tri, width=width))  # type: ignore[arg-type]
                     continue
             to_fit.append(path)
-        strokes_out = assign_style_classes(self.fit_all(to_fit, widths), self.v.detail_length)
+        strokes_out = self.fit_all(to_fit, widths)
         next_id = len(strokes_out)
         circles = [replace(c, stroke_id=next_id + i) for i, c in enumerate(circles)]
         next_id += len(circles)
