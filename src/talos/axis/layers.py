@@ -11,12 +11,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import cv2
 import numpy as np
 
 from talos.axis.geometry.bezier import sample
 from talos.axis.model import DEFAULT_LAYER, Circle, Stroke, Triangle
 
 BACKGROUND_LAYER = "background"
+
+
+def motion_mask(
+    previous: np.ndarray, current: np.ndarray, threshold: float = 12.0, grow: int = 7
+) -> np.ndarray:
+    """Pixels that moved between two frames, after undoing the camera's global shift.
+
+    ``previous``/``current`` are ``(H, W)`` uint8 gray. The global translation is estimated by
+    phase correlation (a pan, rounded to whole pixels), ``previous`` is shifted onto ``current``, and pixels whose
+    absolute difference exceeds ``threshold`` (grey levels), dilated by ``grow`` px, are
+    foreground. Returns ``(H, W)`` bool. A stand-in until optical flow or depth is available.
+    """
+    a = np.asarray(previous, np.float32)
+    b = np.asarray(current, np.float32)
+    if a.shape != b.shape or a.ndim != 2 or min(a.shape) < 8:
+        return np.zeros(b.shape[:2], bool)
+    window = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
+    # Whole pixels only: a sub-pixel resampling would light up every sharp static edge.
+    shift = np.float32([[1, 0, round(dx)], [0, 1, round(dy)]])
+    aligned = cv2.warpAffine(a, shift, (a.shape[1], a.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    moved = (cv2.absdiff(aligned, b) > threshold).astype(np.uint8)
+    if grow > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        moved = cv2.dilate(moved, kernel)
+    return moved > 0
 
 
 def front_and_back(layer_names: Sequence[str] = ()) -> tuple[str, str]:
