@@ -25,10 +25,11 @@ def motion_mask(
 ) -> np.ndarray:
     """Pixels that moved between two frames, after undoing the camera's global shift.
 
-    ``previous``/``current`` are ``(H, W)`` uint8 gray. The global translation is estimated by
-    phase correlation (a pan, rounded to whole pixels), ``previous`` is shifted onto ``current``, and pixels whose
-    absolute difference exceeds ``threshold`` (grey levels), dilated by ``grow`` px, are
-    foreground. Returns ``(H, W)`` bool. A stand-in until optical flow or depth is available.
+    ``previous``/``current`` are ``(H, W)`` uint8 gray. The global translation (a pan) is
+    estimated by phase correlation and rounded to whole pixels, ``previous`` is shifted onto
+    ``current``, and pixels whose absolute difference exceeds ``threshold`` (grey levels),
+    dilated by ``grow`` px, are foreground. Returns ``(H, W)`` bool. A stand-in until optical
+    flow or depth is available.
     """
     a = np.asarray(previous, np.float32)
     b = np.asarray(current, np.float32)
