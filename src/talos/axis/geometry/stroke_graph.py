@@ -15,6 +15,7 @@ Pixel work is done with OpenCV on whole images; Python loops run once per branch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -31,7 +32,7 @@ class StrokePath:
     points: np.ndarray
     closed: bool
 
-    @property
+    @cached_property
     def length(self) -> float:
         pts = np.vstack([self.points, self.points[:1]]) if self.closed else self.points
         return float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
