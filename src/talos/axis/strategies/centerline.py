@@ -16,12 +16,12 @@ from dataclasses import replace
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from talos.axis.geometry import path_batch
 from talos.axis.geometry.bezier import chain_curvatures
 from talos.axis.geometry.fitting import (
-    find_corners,
     fit_beziers,
-    smooth_path,
 )
+from talos.axis.geometry.path_batch import PathBatch
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin, width_from_distance
 from talos.axis.geometry.stroke_graph import StrokePath, trace_strokes
@@ -71,16 +71,14 @@ class CenterlineVectorizer(Vectorizer):
 
         All paths are fitted together, breadth first (:func:`fit_beziers`).
         """
-        points = [smooth_path(p.points, p.closed, self.v.smoothing) for p in paths]
-        corners = [
-            find_corners(q, p.closed, self.v.corner_angle)
-            for p, q in zip(paths, points, strict=True)
-        ]
+        batch = PathBatch([p.points for p in paths], [p.closed for p in paths])
+        smoothed = path_batch.smooth(batch, self.v.smoothing)
+        corners = path_batch.corners(batch, smoothed, self.v.corner_angle)
+        points = batch.split(smoothed)
         fits = fit_beziers(points, self.v.tolerance, [p.closed for p in paths], corners)
         kappas = chain_curvatures([cp for cp, _ in fits])
-        widths = [
-            path_widths(p, distance)[knots] for p, (_, knots) in zip(paths, fits, strict=True)
-        ]
+        per_point = batch.split(path_batch.widths(batch, distance, WIDTH_WINDOW))
+        widths = [w[knots] for w, (_, knots) in zip(per_point, fits, strict=True)]
         styles = style_classes(
             [float(np.hypot(*np.diff(cp, axis=0).T).sum()) for cp, _ in fits],
             [float(w.mean()) for w in widths],
