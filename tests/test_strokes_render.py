@@ -178,3 +178,23 @@ def test_bad_frames_give_valid_frame_files(kind: str, tmp_path: Path):
     if kind in ("black", "white", "one_pixel"):
         assert frame["strokes"] == [] and frame["circles"] == [] and frame["triangles"] == []
     assert 0.0 <= frame["metrics"]["ssim"] <= 1.0
+
+
+def test_motion_step_splits_moving_from_static_lines(tmp_path: Path):
+    rng = np.random.default_rng(3)
+    texture = cv2.GaussianBlur(rng.normal(0, 25, (120, 200)).astype(np.float32), (0, 0), 4)
+    backdrop = np.clip(200 + texture, 0, 255).astype(np.uint8)  # the static scene
+    frames = []
+    for i in range(3):
+        frame = cv2.cvtColor(backdrop, cv2.COLOR_GRAY2BGR)
+        cv2.rectangle(frame, (20, 30), (70, 90), (20, 20, 20), 3)  # static square
+        cv2.line(frame, (110 + 8 * i, 20), (150 + 8 * i, 100), (20, 20, 20), 3)  # moving line
+        frames.append(frame)
+    folder = _write_frames(tmp_path / "in", frames)
+    out = tmp_path / "out"
+    env = {"AXIS_PIPELINE__STEPS": '["edges","vectorize","motion","layers","render","write"]'}
+    result = run_axis("trace", str(folder), "-o", str(out), "--quiet", "--workers", "1", env=env)
+    assert result.returncode == 0, result.stderr
+    frame = json.loads((out / "frames/000002.json").read_text())
+    layers = {round(s["bezier"][0][0]) < 100: s["layer"] for s in frame["strokes"]}
+    assert layers == {True: "background", False: "foreground"}

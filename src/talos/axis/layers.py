@@ -11,12 +11,40 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import cv2
 import numpy as np
 
-from talos.axis.geometry.bezier import arc_length, sample
+from talos.axis.geometry.bezier import sample
 from talos.axis.model import DEFAULT_LAYER, Circle, Stroke, Triangle
 
 BACKGROUND_LAYER = "background"
+
+
+def motion_mask(
+    previous: np.ndarray, current: np.ndarray, threshold: float = 12.0, grow: int = 7
+) -> np.ndarray:
+    """Pixels that moved between two frames, after undoing the camera's global shift.
+
+    ``previous``/``current`` are ``(H, W)`` uint8 gray. The global translation (a pan) is
+    estimated by phase correlation and rounded to whole pixels, ``previous`` is shifted onto
+    ``current``, and pixels whose absolute difference exceeds ``threshold`` (grey levels),
+    dilated by ``grow`` px, are foreground. Returns ``(H, W)`` bool. A stand-in until optical
+    flow or depth is available.
+    """
+    a = np.asarray(previous, np.float32)
+    b = np.asarray(current, np.float32)
+    if a.shape != b.shape or a.ndim != 2 or min(a.shape) < 8:
+        return np.zeros(b.shape[:2], bool)
+    window = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
+    # Whole pixels only: a sub-pixel resampling would light up every sharp static edge.
+    shift = np.float32([[1, 0, round(dx)], [0, 1, round(dy)]])
+    aligned = cv2.warpAffine(a, shift, (a.shape[1], a.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    moved = (cv2.absdiff(aligned, b) > threshold).astype(np.uint8)
+    if grow > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        moved = cv2.dilate(moved, kernel)
+    return moved > 0
 
 
 def front_and_back(layer_names: Sequence[str] = ()) -> tuple[str, str]:
@@ -66,25 +94,28 @@ def assign_layers(
     return out_strokes, out_circles, out_triangles
 
 
-def style_class(stroke: Stroke, detail_length: float, reference_width: float) -> str:
+def style_classes(
+    lengths: Sequence[float], mean_widths: Sequence[float], detail_length: float
+) -> list[str]:
     """``outline`` for long, full-width strokes; ``detail`` for short or thin ones.
 
-    A stroke is a detail when its arc length is under ``detail_length`` px or its mean drawn
-    width (``width · mean pressure``) is under 60% of ``reference_width`` (e.g. the median
-    over the frame).
+    A stroke is a detail when its length (px) is under ``detail_length`` or its mean drawn
+    width is under 60% of the median over all the given strokes (the frame).
     """
-    mean_width = stroke.width * float(np.mean(stroke.pressure))
-    if arc_length(stroke.control_points, 8) < detail_length:
-        return "detail"
-    if reference_width > 0 and mean_width < 0.6 * reference_width:
-        return "detail"
-    return "outline"
+    if not len(lengths):
+        return []
+    length = np.asarray(lengths, np.float64)
+    width = np.asarray(mean_widths, np.float64)
+    detail = (length < detail_length) | (width < 0.6 * float(np.median(width)))
+    return ["detail" if d else "outline" for d in detail]
 
 
 def assign_style_classes(strokes: Sequence[Stroke], detail_length: float) -> tuple[Stroke, ...]:
-    """Set every stroke's ``style_class`` with :func:`style_class` (frame median as reference)."""
-    if not strokes:
-        return ()
-    widths = [s.width * float(np.mean(s.pressure)) for s in strokes]
-    reference = float(np.median(widths))
-    return tuple(s.evolve(style_class=style_class(s, detail_length, reference)) for s in strokes)
+    """Set every stroke's ``style_class`` with :func:`style_classes` (control-polygon length,
+    which bounds the arc length from above, and mean drawn width ``width · pressure``)."""
+    classes = style_classes(
+        [float(np.hypot(*np.diff(s.control_points, axis=0).T).sum()) for s in strokes],
+        [s.width * float(np.mean(s.pressure)) for s in strokes],
+        detail_length,
+    )
+    return tuple(s.evolve(style_class=c) for s, c in zip(strokes, classes, strict=True))

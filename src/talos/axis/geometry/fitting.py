@@ -217,3 +217,169 @@ def fit_bezier(
     if closed:
         idx = (idx + (int(corners[0]) if len(corners) else 0)) % n
     return cp, idx
+
+
+def _fit_pieces(
+    pts: np.ndarray,
+    sizes: np.ndarray,
+    t1: np.ndarray,
+    t2: np.ndarray,
+    iterations: int = 3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One least-squares cubic per piece, for many pieces at once.
+
+    ``pts`` ``(N, 2)`` holds the pieces' points back to back (``sizes`` ``(k,)`` each, at
+    least 2); ``t1``/``t2`` ``(k, 2)`` their unit end tangents (Schneider's convention).
+    Same fit and Newton reparametrisation as :func:`fit_bezier`, summed per piece with
+    ``np.bincount``. Returns ``(beziers (k, 4, 2), worst squared error (k,), index of the
+    worst point within its piece (k,))``.
+    """
+    k = len(sizes)
+    seg = np.repeat(np.arange(k), sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    ends = starts + sizes - 1
+    step = np.zeros(len(pts))
+    step[1:] = np.hypot(*np.diff(pts, axis=0).T)
+    step[starts] = 0.0
+    cum = np.cumsum(step)
+    cum -= cum[starts][seg]
+    total = cum[ends]
+    u = cum / np.where(total > 0, total, 1.0)[seg]
+    p0, p3 = pts[starts], pts[ends]
+    chord = np.hypot(*(p3 - p0).T)
+
+    def per_piece(v: np.ndarray) -> np.ndarray:
+        return np.bincount(seg, v, k)
+
+    def solve(u: np.ndarray) -> np.ndarray:
+        b = _bernstein(u)
+        a1 = b[:, 1:2] * t1[seg]
+        a2 = b[:, 2:3] * t2[seg]
+        tmp = pts - (b[:, 0:1] + b[:, 1:2]) * p0[seg] - (b[:, 2:3] + b[:, 3:4]) * p3[seg]
+        c00, c01 = per_piece((a1 * a1).sum(1)), per_piece((a1 * a2).sum(1))
+        c11 = per_piece((a2 * a2).sum(1))
+        x0, x1 = per_piece((a1 * tmp).sum(1)), per_piece((a2 * tmp).sum(1))
+        det = c00 * c11 - c01 * c01
+        good = np.abs(det) > 1e-12
+        safe = np.where(good, det, 1.0)
+        alpha1 = np.where(good, (x0 * c11 - x1 * c01) / safe, 0.0)
+        alpha2 = np.where(good, (c00 * x1 - c01 * x0) / safe, 0.0)
+        eps = 1e-6 * chord
+        bad = (alpha1 < eps) | (alpha2 < eps) | (alpha1 > 3 * chord) | (alpha2 > 3 * chord)
+        alpha1 = np.where(bad, chord / 3, alpha1)[:, None]
+        alpha2 = np.where(bad, chord / 3, alpha2)[:, None]
+        return np.stack([p0, p0 + alpha1 * t1, p3 + alpha2 * t2, p3], axis=1)
+
+    def curve(bez: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        c = bez[seg]
+        v = (1.0 - u)[:, None]
+        w = u[:, None]
+        q = v**3 * c[:, 0] + 3 * v**2 * w * c[:, 1] + 3 * v * w**2 * c[:, 2] + w**3 * c[:, 3]
+        q1 = 3 * v**2 * (c[:, 1] - c[:, 0]) + 6 * v * w * (c[:, 2] - c[:, 1])
+        q1 += 3 * w**2 * (c[:, 3] - c[:, 2])
+        q2 = 6 * v * (c[:, 2] - 2 * c[:, 1] + c[:, 0]) + 6 * w * (c[:, 3] - 2 * c[:, 2] + c[:, 1])
+        return q, q1, q2
+
+    bez = solve(u)
+    for _ in range(iterations):
+        q, q1, q2 = curve(bez, u)
+        diff = q - pts
+        num = (diff * q1).sum(1)
+        den = (q1 * q1).sum(1) + (diff * q2).sum(1)
+        u = u - np.divide(num, den, out=np.zeros_like(num), where=np.abs(den) > 1e-12)
+        u = np.clip(u, 0.0, 1.0)
+        u[starts], u[ends] = 0.0, 1.0
+        bez = solve(u)
+    q, _, _ = curve(bez, u)
+    err = ((q - pts) ** 2).sum(1)
+    worst = np.maximum.reduceat(err, starts)
+    at_worst = np.flatnonzero(err >= worst[seg])
+    _, first = np.unique(seg[at_worst], return_index=True)
+    worst_index = at_worst[first] - starts
+    return bez, worst, worst_index
+
+
+def fit_beziers(
+    paths: list[np.ndarray],
+    tolerance: float,
+    closed: list[bool],
+    corners: list[np.ndarray],
+    max_rounds: int = 16,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`fit_bezier` for many paths at once: ``[(control_points, knot_index), ...]``.
+
+    Schneider's recursion runs breadth first over all paths together: every round fits all
+    open pieces in one vectorised pass (:func:`_fit_pieces`), keeps those within
+    ``tolerance`` px and splits the others at their worst point, with a shared tangent.
+    """
+    prepared: list[np.ndarray] = []
+    shift: list[int] = []
+    pieces: list[tuple[int, int, int, np.ndarray, np.ndarray]] = []  # path, a, b, t1, t2
+    for i, (raw, is_closed, cs) in enumerate(zip(paths, closed, corners, strict=True)):
+        pts = np.asarray(raw, np.float64)
+        if len(pts) == 1:
+            pts = np.vstack([pts, pts])
+        n = len(pts)
+        cs = np.asarray(cs, int)
+        if is_closed:
+            start = int(cs[0]) if len(cs) else 0
+            rolled = np.roll(pts, -start, axis=0)
+            pts = np.vstack([rolled, rolled[:1]])
+            breaks = np.unique(np.concatenate([[0], (cs - start) % n, [n]]))
+            shift.append(start)
+        else:
+            breaks = np.unique(np.concatenate([[0], cs, [n - 1]]))
+            shift.append(0)
+        prepared.append(pts)
+        for a, b in zip(breaks[:-1], breaks[1:], strict=True):
+            t1, t2 = _end_tangents(pts[a : b + 1])
+            if is_closed and len(cs) == 0:  # one smooth loop: the seam shares a tangent
+                t1 = _unit(pts[min(3, n - 1)] - pts[-1 - min(3, n - 1)])
+                t2 = -t1
+            pieces.append((i, int(a), int(b), t1, t2))
+    done: list[tuple[int, int, int, np.ndarray]] = []
+    tol2 = tolerance * tolerance
+    for round_ in range(max_rounds):
+        if not pieces:
+            break
+        sizes = np.array([b - a + 1 for _, a, b, _, _ in pieces])
+        pts = np.concatenate([prepared[i][a : b + 1] for i, a, b, _, _ in pieces])
+        t1 = np.array([p[3] for p in pieces])
+        t2 = np.array([p[4] for p in pieces])
+        bez, worst, where = _fit_pieces(pts, sizes, t1, t2, iterations=0)
+        # Schneider: a near miss is worth reparametrising; a clear miss is split at once.
+        near = np.flatnonzero((worst > tol2) & (worst <= 16 * tol2))
+        if len(near):
+            take = np.zeros(len(sizes), bool)
+            take[near] = True
+            sub = np.repeat(take, sizes)
+            b2, w2, i2 = _fit_pieces(pts[sub], sizes[near], t1[near], t2[near])
+            bez[near], worst[near], where[near] = b2, w2, i2
+        pending = []
+        for j, (i, a, b, s1, s2) in enumerate(pieces):
+            if worst[j] <= tol2 or b - a < 2 or round_ == max_rounds - 1:
+                done.append((i, a, b, bez[j]))
+                continue
+            split = a + min(max(int(where[j]), 1), b - a - 1)
+            q = prepared[i]
+            center = _unit(q[split - 1] - q[split + 1])
+            if not center.any():
+                center = _unit(q[split - 1] - q[split])
+            pending.append((i, a, split, s1, center))
+            pending.append((i, split, b, -center, s2))
+        pieces = pending
+    by_path: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+    for i, a, b, bz in done:
+        by_path.setdefault(i, []).append((a, b, bz))
+    out = []
+    for i, pts in enumerate(prepared):
+        segs = sorted(by_path[i], key=lambda item: item[0])
+        cp = np.empty((3 * len(segs) + 1, 2))
+        cp[0] = segs[0][2][0]
+        for k, (_, _, bz) in enumerate(segs):
+            cp[3 * k + 1 : 3 * k + 4] = bz[1:]
+        knots = np.array([segs[0][0]] + [b for _, b, _ in segs])
+        if closed[i]:
+            knots = (knots + shift[i]) % (len(pts) - 1)
+        out.append((cp, knots))
+    return out

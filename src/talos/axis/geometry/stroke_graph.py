@@ -15,6 +15,7 @@ Pixel work is done with OpenCV on whole images; Python loops run once per branch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -31,7 +32,7 @@ class StrokePath:
     points: np.ndarray
     closed: bool
 
-    @property
+    @cached_property
     def length(self) -> float:
         pts = np.vstack([self.points, self.points[:1]]) if self.closed else self.points
         return float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
@@ -62,20 +63,17 @@ class _Branch:
         return d / n if n > 0 else np.zeros(2)
 
 
-def _order_branch(contour: np.ndarray, is_end: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Order one branch from its outer contour ``(m, 2)``; ``is_end`` flags its end pixels."""
+def _order_branch(contour: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Order one branch from its outer contour ``(m, 2)``; ``ends`` are the contour indices
+    of its end pixels (ascending)."""
     m = len(contour)
     if m <= 2:
         return contour, False
-    ends = np.flatnonzero(is_end)
     if len(ends) == 0:
         return contour, True  # a 1-px loop: the outer contour visits each pixel once
     start = ends[0]
-    rolled = np.roll(contour, -start, axis=0)
-    if len(ends) >= 2:
-        stop = (ends[1] - start) % m
-        return rolled[: stop + 1], False
-    return rolled[: m // 2 + 1], False
+    stop = (ends[1] - start) % m if len(ends) >= 2 else m // 2
+    return contour[(start + np.arange(stop + 1)) % m], False
 
 
 _OFFSETS = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)])
@@ -125,18 +123,25 @@ def _branches(skeleton: np.ndarray) -> tuple[list[_Branch], np.ndarray]:
     end_pixel[ry[rest_count <= 1], rx[rest_count <= 1]] = True
     contours, hierarchy = cv2.findContours(rest, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     branches: list[_Branch] = []
-    links = hierarchy[0] if hierarchy is not None else ()
-    for contour, link in zip(contours, links, strict=True):
-        if link[3] != -1:
-            continue  # a hole's border: the same pixels as an outer contour
-        c = contour.reshape(-1, 2)
-        ordered, closed = _order_branch(c, end_pixel[c[:, 1], c[:, 0]])
-        nodes = [0, 0]
-        if not closed and len(jy):
-            ends = np.array([ordered[0], ordered[-1]])
-            near = _gather_neighbours(label_image, ends[:, 1], ends[:, 0]).max(0)
-            nodes = [int(near[0]), int(near[1])]
-        branches.append(_Branch(ordered.astype(np.float64), nodes, closed))
+    links = hierarchy[0] if hierarchy is not None else np.zeros((0, 4), int)
+    # Outer contours only: a hole's border runs over the same pixels as an outer contour.
+    outer = [contours[i].reshape(-1, 2) for i in np.flatnonzero(links[:, 3] == -1)]
+    if outer:
+        sizes = np.array([len(c) for c in outer])
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        every = np.concatenate(outer)
+        end_at = np.flatnonzero(end_pixel[every[:, 1], every[:, 0]])  # all contours at once
+        bounds = np.searchsorted(end_at, starts)
+        for k, c in enumerate(outer):
+            ends = end_at[bounds[k] : bounds[k + 1]] - starts[k]
+            ordered, closed = _order_branch(c, ends)
+            branches.append(_Branch(ordered.astype(np.float64), [0, 0], closed))
+    if branches and len(jy):  # which junction (if any) touches each end, all at once
+        ends = np.array([[b.points[0], b.points[-1]] for b in branches], int).reshape(-1, 2)
+        near = _gather_neighbours(label_image, ends[:, 1], ends[:, 0]).max(0).reshape(-1, 2)
+        for b, (n0, n1) in zip(branches, near.tolist(), strict=True):
+            if not b.closed:
+                b.nodes = [n0, n1]
     # Junctions with no branch at all (an isolated blob of junction pixels) are dropped.
     return branches, centroids
 

@@ -8,13 +8,40 @@ import numpy as np
 
 from talos.axis.context import FrameContext
 from talos.axis.io.frames import frame_stem
-from talos.axis.layers import assign_layers
-from talos.axis.pipeline import ProcessingStep
+from talos.axis.layers import assign_layers, motion_mask
+from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.quality import ssim
 from talos.axis.render.raster import render_frame
 from talos.axis.steps import STEPS, BuildContext
+from talos.axis.strategies.edges import to_gray
 
 FOREGROUND_MASK = "foreground_mask"  # extras key: (H, W) bool, moving/near pixels
+
+
+@STEPS.register("motion")
+class MotionStep(ProcessingStep):
+    """Foreground by motion: pixels that changed since the previous frame once the camera's
+    global shift is undone (:func:`talos.axis.layers.motion_mask`), handed to ``layers`` in
+    ``ctx.extras["foreground_mask"]``. Stateful (needs the previous frame); put it before
+    ``layers``. The first frame has no foreground."""
+
+    name = "motion"
+    stateful = True
+
+    def __init__(self, build: BuildContext) -> None:
+        self.previous: np.ndarray | None = None
+
+    def open(self, run: RunInfo) -> None:
+        self.previous = None
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        gray = to_gray(ctx.image)
+        if self.previous is None or self.previous.shape != gray.shape:
+            mask = np.zeros(gray.shape, bool)
+        else:
+            mask = motion_mask(self.previous, gray)
+        self.previous = gray
+        return ctx.builder().add_extras(**{FOREGROUND_MASK: mask}).build()
 
 
 @STEPS.register("layers")

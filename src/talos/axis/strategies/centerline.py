@@ -16,12 +16,16 @@ from dataclasses import replace
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
-from talos.axis.geometry.fitting import find_corners, fit_bezier, smooth_path
+from talos.axis.geometry import path_batch
+from talos.axis.geometry.bezier import chain_curvatures
+from talos.axis.geometry.fitting import (
+    fit_beziers,
+)
+from talos.axis.geometry.path_batch import PathBatch
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin, width_from_distance
 from talos.axis.geometry.stroke_graph import StrokePath, trace_strokes
-from talos.axis.layers import assign_style_classes
+from talos.axis.layers import style_classes
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
 from talos.config import Settings
@@ -62,23 +66,43 @@ class CenterlineVectorizer(Vectorizer):
         paths = trace_strokes(skeleton, self.v.spur_length, self.v.gap, self.v.join_angle)
         return paths, ink
 
-    def fit(self, path: StrokePath, widths: np.ndarray, stroke_id: int) -> Stroke:
-        """One path → a :class:`Stroke` with pressure and curvature."""
-        points = smooth_path(path.points, path.closed, self.v.smoothing)
-        corners = find_corners(points, path.closed, self.v.corner_angle)
-        cp, knots = fit_bezier(points, self.v.tolerance, path.closed, corners)
-        width_px = path_widths(path, widths)[knots]
-        top = float(width_px.max())
-        pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(knots))
-        return Stroke(
-            stroke_id=stroke_id,
-            control_points=cp,
-            pressure=pressure,
-            closed=path.closed,
-            width=max(top, 0.5),
-            curvature=knot_curvature(cp),
-            curvature_mean=mean_abs_curvature(cp),
+    def fit_all(self, paths: list[StrokePath], distance: np.ndarray) -> list[Stroke]:
+        """Paths → :class:`Stroke` objects with pressure and curvature (ids in order).
+
+        All paths are fitted together, breadth first (:func:`fit_beziers`).
+        """
+        batch = PathBatch([p.points for p in paths], [p.closed for p in paths])
+        smoothed = path_batch.smooth(batch, self.v.smoothing)
+        corners = path_batch.corners(batch, smoothed, self.v.corner_angle)
+        points = batch.split(smoothed)
+        fits = fit_beziers(points, self.v.tolerance, [p.closed for p in paths], corners)
+        kappas = chain_curvatures([cp for cp, _ in fits])
+        per_point = batch.split(path_batch.widths(batch, distance, WIDTH_WINDOW))
+        widths = [w[knots] for w, (_, knots) in zip(per_point, fits, strict=True)]
+        styles = style_classes(
+            [float(np.hypot(*np.diff(cp, axis=0).T).sum()) for cp, _ in fits],
+            [float(w.mean()) for w in widths],
+            self.v.detail_length,
         )
+        strokes = []
+        for i, (path, (cp, _), (kappa, kappa_mean), width_px) in enumerate(
+            zip(paths, fits, kappas, widths, strict=True)
+        ):
+            top = float(width_px.max())
+            pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(width_px))
+            strokes.append(
+                Stroke(
+                    stroke_id=i,
+                    control_points=cp,
+                    pressure=pressure,
+                    closed=path.closed,
+                    style_class=styles[i],
+                    width=max(top, 0.5),
+                    curvature=kappa,
+                    curvature_mean=kappa_mean,
+                )
+            )
+        return strokes
 
     def vectorize(self, line_map: np.ndarray) -> VectorResult:
         lm = np.asarray(line_map)
@@ -89,7 +113,7 @@ class CenterlineVectorizer(Vectorizer):
         if not paths:
             return VectorResult(line_map=cleaned)
         widths = ink_distance(ink)
-        strokes: list[Stroke] = []
+        to_fit: list[StrokePath] = []
         circles: list[Circle] = []
         triangles: list[Triangle] = []
         for path in paths:
@@ -108,8 +132,8 @@ class CenterlineVectorizer(Vectorizer):
                     tri = tuple((float(x), float(y)) for x, y in vertices)
                     triangles.append(Triangle(tri, width=width))  # type: ignore[arg-type]
                     continue
-            strokes.append(self.fit(path, widths, len(strokes)))
-        strokes_out = assign_style_classes(strokes, self.v.detail_length)
+            to_fit.append(path)
+        strokes_out = self.fit_all(to_fit, widths)
         next_id = len(strokes_out)
         circles = [replace(c, stroke_id=next_id + i) for i, c in enumerate(circles)]
         next_id += len(circles)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from talos.axis.geometry.bezier import curvature, segments
+from talos.axis.geometry.bezier import curvature, segment_derivatives, segments
 from talos.axis.model import Stroke
 
 
@@ -73,11 +73,7 @@ def mean_curvatures(strokes: Sequence[Stroke], per_segment: int = 16) -> np.ndar
     if len(todo) == 0:
         return out
     segs, owner = frame_segments([strokes[i] for i in todo])
-    t = ((np.arange(per_segment) + 0.5) / per_segment)[None, :, None]
-    u = 1.0 - t
-    p0, p1, p2, p3 = (segs[:, k][:, None, :] for k in range(4))
-    d1 = 3 * u**2 * (p1 - p0) + 6 * u * t * (p2 - p1) + 3 * t**2 * (p3 - p2)
-    d2 = 6 * u * (p2 - 2 * p1 + p0) + 6 * t * (p3 - 2 * p2 + p1)
+    d1, d2 = segment_derivatives(segs, (np.arange(per_segment) + 0.5) / per_segment)
     speed = np.hypot(d1[..., 0], d1[..., 1])
     weighted = (np.abs(curvature(d1, d2)) * speed).sum(axis=1)
     total = np.bincount(owner, weights=speed.sum(axis=1), minlength=len(todo))
