@@ -160,3 +160,39 @@ def test_empty_frames_pass_through_tracker_and_smoother():
         out, _ = tracker.update(strokes, None, t, SHAPE)
         assert len(smoother.update(out, None)) == len(strokes)
     assert [row["length"] for row in tracker.table()] == [2]
+
+
+def _foreground_step():
+    from talos.axis.io.output import OutputDir
+    from talos.axis.steps import STEPS, BuildContext
+    from talos.config import Settings
+
+    return STEPS.create("foreground", BuildContext(Settings(), OutputDir("unused")))
+
+
+def test_foreground_mask_from_motion_the_camera_does_not_explain():
+    from talos.axis.context import FrameContextBuilder
+
+    flow = _flow(3.0, -1.0)  # the camera pans ...
+    flow[100:140, 200:260] = (9.0, 2.0)  # ... and one object moves on its own
+    noise = np.random.default_rng(0).normal(0, 0.05, flow.shape).astype(np.float32)
+    ctx = FrameContextBuilder(index=1, time=0.0, image=np.zeros((*SHAPE, 3), np.uint8))
+    ctx = _foreground_step().process(ctx.set(flow=flow + noise).build())
+    mask = ctx.extras["foreground_mask"]
+    assert mask[120, 230] and not mask[20, 20] and not mask[200, 100]
+    assert 0.02 < mask.mean() < 0.05
+
+
+def test_foreground_mask_from_depth_and_none_without_information():
+    from talos.axis.context import FrameContextBuilder
+
+    depth = np.full(SHAPE, 30.0, np.float32)
+    depth[50:120, 60:160] = 2.0  # a near object
+    image = np.zeros((*SHAPE, 3), np.uint8)
+    step = _foreground_step()
+    ctx = step.process(FrameContextBuilder(index=0, time=0.0, image=image, depth=depth).build())
+    mask = ctx.extras["foreground_mask"]
+    assert mask[80, 100] and not mask[200, 300]
+    planar = np.broadcast_to(np.float32(10.0), SHAPE)
+    ctx = step.process(FrameContextBuilder(index=0, time=0.0, image=image, depth=planar).build())
+    assert "foreground_mask" not in ctx.extras
