@@ -122,7 +122,7 @@ class TrackStep(ProcessingStep):
         if not self.config.enabled:
             return ctx
         proxies = primitive_proxies(ctx.circles, ctx.triangles)
-        tracked, _ = self.tracker.update(
+        tracked = self.tracker.update(
             [*ctx.strokes, *proxies], ctx.flow, ctx.index, (ctx.height, ctx.width)
         )
         strokes = tracked[: len(ctx.strokes)]

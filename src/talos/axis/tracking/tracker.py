@@ -193,9 +193,8 @@ class StrokeTracker:
         flow: np.ndarray | None,
         frame_index: int,
         frame_shape: tuple[int, int],
-    ) -> tuple[list[Stroke], dict[int, int]]:
-        """Track one frame. Returns the strokes with stable ids, and the map from the ids the
-        vectorizer gave to the stable ones (for primitives that name a stroke)."""
+    ) -> list[Stroke]:
+        """Track one frame: the strokes, in order, with their stable ids."""
         if self.tracks:
             moved = warp_points(np.concatenate([t.points for t in self.tracks]), flow)
             sizes = np.cumsum([len(t.points) for t in self.tracks])[:-1]
@@ -206,7 +205,6 @@ class StrokeTracker:
         samples = split_by_owner(points, owner, len(strokes))
 
         out: list[Stroke] = []
-        id_map: dict[int, int] = {}
         seen = set()
         for j, stroke in enumerate(strokes):
             i = matches.get(j)
@@ -219,7 +217,6 @@ class StrokeTracker:
                 track.points, track.last_frame, track.lost = samples[j], frame_index, 0
                 track.length += 1
             seen.add(track.track_id)
-            id_map[stroke.stroke_id] = track.track_id
             out.append(stroke.evolve(stroke_id=track.track_id))
 
         alive = []
@@ -231,7 +228,7 @@ class StrokeTracker:
             else:
                 alive.append(track)
         self.tracks = alive
-        return out, id_map
+        return out
 
     def _match(
         self, points: np.ndarray, owner: np.ndarray, m: int, frame_shape: tuple[int, int]
