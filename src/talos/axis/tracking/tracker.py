@@ -183,7 +183,8 @@ class StrokeTracker:
         self.next_id = 0
 
     def table(self) -> list[dict[str, int]]:
-        """Every track so far: ``id``, ``first_frame``, ``last_frame``, ``length`` (frames seen)."""
+        """Every track so far: ``stroke_id``, ``first_frame``, ``last_frame``, ``length`` (frames
+        seen)."""
         rows = [t.row() for t in (*self.finished, *self.tracks)]
         return sorted(rows, key=lambda r: r["stroke_id"])
 
