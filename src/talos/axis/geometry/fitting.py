@@ -312,6 +312,8 @@ def fit_beziers(
     open pieces in one vectorised pass (:func:`_fit_pieces`), keeps those within
     ``tolerance`` px and splits the others at their worst point, with a shared tangent.
     """
+    if not paths:
+        return []
     prepared: list[np.ndarray] = []
     shift: list[int] = []
     pieces: list[tuple[int, int, int, np.ndarray, np.ndarray]] = []  # path, a, b, t1, t2
@@ -337,48 +339,58 @@ def fit_beziers(
                 t1 = _unit(pts[min(3, n - 1)] - pts[-1 - min(3, n - 1)])
                 t2 = -t1
             pieces.append((i, int(a), int(b), t1, t2))
-    done: list[tuple[int, int, int, np.ndarray]] = []
     tol2 = tolerance * tolerance
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in prepared])[:-1]]).astype(np.int64)
+    every = np.concatenate(prepared)
+    path = np.array([p[0] for p in pieces], np.int64)
+    a = np.array([p[1] for p in pieces], np.int64)
+    b = np.array([p[2] for p in pieces], np.int64)
+    t1 = np.array([p[3] for p in pieces], np.float64).reshape(-1, 2)
+    t2 = np.array([p[4] for p in pieces], np.float64).reshape(-1, 2)
+    done_path, done_a, done_b, done_bez = [], [], [], []
     for round_ in range(max_rounds):
-        if not pieces:
+        if len(path) == 0:
             break
-        sizes = np.array([b - a + 1 for _, a, b, _, _ in pieces])
-        pts = np.concatenate([prepared[i][a : b + 1] for i, a, b, _, _ in pieces])
-        t1 = np.array([p[3] for p in pieces])
-        t2 = np.array([p[4] for p in pieces])
+        sizes = b - a + 1
+        first = offsets[path] + a
+        within = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        pts = every[np.repeat(first, sizes) + within]
         bez, worst, where = _fit_pieces(pts, sizes, t1, t2, iterations=0)
         # Schneider: a near miss is worth reparametrising; a clear miss is split at once.
         near = np.flatnonzero((worst > tol2) & (worst <= 16 * tol2))
         if len(near):
             take = np.zeros(len(sizes), bool)
             take[near] = True
-            sub = np.repeat(take, sizes)
-            b2, w2, i2 = _fit_pieces(pts[sub], sizes[near], t1[near], t2[near])
+            b2, w2, i2 = _fit_pieces(pts[np.repeat(take, sizes)], sizes[near], t1[near], t2[near])
             bez[near], worst[near], where[near] = b2, w2, i2
-        pending = []
-        for j, (i, a, b, s1, s2) in enumerate(pieces):
-            if worst[j] <= tol2 or b - a < 2 or round_ == max_rounds - 1:
-                done.append((i, a, b, bez[j]))
-                continue
-            split = a + min(max(int(where[j]), 1), b - a - 1)
-            q = prepared[i]
-            center = _unit(q[split - 1] - q[split + 1])
-            if not center.any():
-                center = _unit(q[split - 1] - q[split])
-            pending.append((i, a, split, s1, center))
-            pending.append((i, split, b, -center, s2))
-        pieces = pending
-    by_path: dict[int, list[tuple[int, int, np.ndarray]]] = {}
-    for i, a, b, bz in done:
-        by_path.setdefault(i, []).append((a, b, bz))
+        accept = (worst <= tol2) | (b - a < 2) | (round_ == max_rounds - 1)
+        done_path.append(path[accept])
+        done_a.append(a[accept])
+        done_b.append(b[accept])
+        done_bez.append(bez[accept])
+        keep = ~accept
+        path, a, b, t1, t2, where = path[keep], a[keep], b[keep], t1[keep], t2[keep], where[keep]
+        split = a + np.clip(where, 1, b - a - 1)
+        at = offsets[path] + split
+        center = every[at - 1] - every[at + 1]
+        fallback = every[at - 1] - every[at]  # the path doubles back: incoming direction
+        norm = np.hypot(*center.T)
+        center = np.where((norm > 1e-12)[:, None], center, fallback)
+        center /= np.maximum(np.hypot(*center.T), 1e-12)[:, None]
+        path = np.concatenate([path, path])
+        a, b = np.concatenate([a, split]), np.concatenate([split, b])
+        t1, t2 = np.concatenate([t1, -center]), np.concatenate([center, t2])
+    seg_path = np.concatenate(done_path)
+    seg_a, seg_b = np.concatenate(done_a), np.concatenate(done_b)
+    seg_bez = np.concatenate(done_bez)
+    order = np.lexsort((seg_a, seg_path))
+    seg_path, seg_a, seg_b, seg_bez = seg_path[order], seg_a[order], seg_b[order], seg_bez[order]
+    bounds = np.searchsorted(seg_path, np.arange(len(prepared) + 1))
     out = []
     for i, pts in enumerate(prepared):
-        segs = sorted(by_path[i], key=lambda item: item[0])
-        cp = np.empty((3 * len(segs) + 1, 2))
-        cp[0] = segs[0][2][0]
-        for k, (_, _, bz) in enumerate(segs):
-            cp[3 * k + 1 : 3 * k + 4] = bz[1:]
-        knots = np.array([segs[0][0]] + [b for _, b, _ in segs])
+        lo, hi = bounds[i], bounds[i + 1]
+        cp = np.concatenate([seg_bez[lo, :1], seg_bez[lo:hi, 1:].reshape(-1, 2)])
+        knots = np.concatenate([seg_a[lo : lo + 1], seg_b[lo:hi]])
         if closed[i]:
             knots = (knots + shift[i]) % (len(pts) - 1)
         out.append((cp, knots))

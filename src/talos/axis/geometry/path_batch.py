@@ -106,8 +106,17 @@ def widths(batch: PathBatch, distance: np.ndarray, window: int) -> np.ndarray:
     head = capped & (batch.local < cap)
     tail = capped & (batch.local > batch.n - 1 - cap)
     first = batch.starts[batch.path]
-    raw = np.where(head, raw[first + cap], raw)
-    raw = np.where(tail, raw[first + batch.n - 1 - cap], raw)
+    last = first + batch.n - 1
+    # The width beyond the cap: the mean over the next ~w points (one sample is too noisy).
+    running = np.concatenate([[0.0], np.cumsum(raw)])
+
+    def mean_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # inclusive global indices
+        b = np.maximum(a, b)
+        return (running[b + 1] - running[a]) / (b - a + 1)
+
+    beyond_head = mean_between(first + cap, np.minimum(first + 2 * cap, last - cap))
+    beyond_tail = mean_between(np.maximum(last - 2 * cap, first + cap), last - cap)
+    raw = np.where(head, beyond_head, np.where(tail, beyond_tail, raw))
     half = np.where(batch.n < 3, 0, (np.minimum(window, batch.n) - 1) // 2)
     total = np.zeros_like(raw)
     for offset in range(-(window // 2), window // 2 + 1):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from talos.axis.geometry import path_batch
 from talos.axis.geometry.bezier import chain_curvatures
@@ -23,7 +22,7 @@ from talos.axis.geometry.fitting import (
 )
 from talos.axis.geometry.path_batch import PathBatch
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
-from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin, width_from_distance
+from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin
 from talos.axis.geometry.stroke_graph import StrokePath, trace_strokes
 from talos.axis.layers import style_classes
 from talos.axis.model import Circle, Stroke, Triangle
@@ -36,20 +35,7 @@ WIDTH_WINDOW = 9  # centerline points averaged for the width at a knot (DT is no
 def path_widths(path: StrokePath, distance: np.ndarray) -> np.ndarray:
     """Line width in px at every point of ``path`` (smoothed along it), ``(n,)``, from the
     ink's distance transform ``(H, W)`` (:func:`~talos.axis.geometry.skeleton.ink_distance`)."""
-    h, w = distance.shape
-    xy = np.rint(path.points).astype(int)
-    x = np.clip(xy[:, 0], 0, w - 1)
-    y = np.clip(xy[:, 1], 0, h - 1)
-    raw = width_from_distance(distance[y, x])  # 1 px where a junction centre misses the ink
-    if not path.closed and len(raw) > 4:
-        # An open centerline ends inside the line's round cap, where the ink is narrower:
-        # the last ~w points take the width found beyond the cap.
-        k = min(int(np.ceil(raw.max())), (len(raw) - 1) // 2)
-        raw[:k], raw[len(raw) - k :] = raw[k], raw[len(raw) - 1 - k]
-    if len(raw) < 3:
-        return raw.astype(np.float64)
-    mode = "wrap" if path.closed else "nearest"
-    return uniform_filter1d(raw.astype(np.float64), min(WIDTH_WINDOW, len(raw)), mode=mode)
+    return path_batch.widths(PathBatch([path.points], [path.closed]), distance, WIDTH_WINDOW)
 
 
 @VECTORIZERS.register("centerline")
