@@ -178,3 +178,11 @@ def test_onnx_edges_run_in_the_worker_pool(sample_clip, tmp_path):
     )
     result = trace_video(sample_clip, tmp_path / "o", settings)
     assert result.summary.frames == 4 and result.summary.counts["strokes"] > 0
+
+
+def test_identity_scales_ground_truth_to_the_processing_size(sample_clip, tmp_path):
+    settings = Settings(processing={"workers": 1, "width": 240, "max_frames": 6})
+    result = trace_video(sample_clip, tmp_path / "o", settings)
+    report = evaluate_identity(result.output_dir, ground_truth_path(sample_clip))
+    assert report["frames"] == 6 and report["detected_share"] > 0.9
+    assert report["kept_one_id_share"] >= 0.95
