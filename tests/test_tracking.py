@@ -187,3 +187,18 @@ def test_foreground_mask_from_depth_and_none_without_information():
     planar = np.broadcast_to(np.float32(10.0), SHAPE)
     ctx = step.process(FrameContextBuilder(index=0, time=0.0, image=image, depth=planar).build())
     assert "foreground_mask" not in ctx.extras
+
+
+def test_smoothing_keeps_stored_curvature_in_step_with_the_curve():
+    from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
+
+    smoother = TrackSmoother(window=5, max_px=3.0)
+    rng = np.random.default_rng(2)
+    for t in range(4):
+        stroke = _jittery(t, rng, 0.0)
+        cp = stroke.control_points
+        stroke = stroke.evolve(curvature=knot_curvature(cp), curvature_mean=mean_abs_curvature(cp))
+        (out,) = smoother.update([stroke], None)
+    assert not np.allclose(out.control_points, stroke.control_points)  # it was smoothed
+    assert out.curvature_mean == pytest.approx(mean_abs_curvature(out.control_points))
+    np.testing.assert_allclose(out.curvature, knot_curvature(out.control_points), rtol=1e-5)

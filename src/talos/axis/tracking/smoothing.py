@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.spatial import cKDTree
 
-from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
+from talos.axis.geometry.bezier import chain_curvatures
 from talos.axis.model import Stroke
 from talos.axis.tracking.batch import sample_strokes, split_by_owner
 from talos.axis.tracking.tracker import warp_points
@@ -38,7 +38,7 @@ _GROUP_OFFSET = 1.0e7
 class TrackSmoother:
     """Smooths each frame's strokes against the previous frame's output, by ``stroke_id``."""
 
-    def __init__(self, window: int = 3, max_px: float = 2.0, sample_step_px: float = 1.0) -> None:
+    def __init__(self, window: int = 3, max_px: float = 2.0, sample_step_px: float = 1.5) -> None:
         self.alpha = 1.0 - 2.0 / (window + 1.0)
         self.max_px = float(max_px)
         self.step = float(sample_step_px)
@@ -53,6 +53,7 @@ class TrackSmoother:
             for k, shift in zip(carried, shifts, strict=True):
                 _, prev_s, prev_pressure = self.previous[strokes[k].stroke_id]
                 out[k] = self._smooth(strokes[k], shift, prev_s, prev_pressure)
+            _refresh_curvature(out, carried)
         points, owner = sample_strokes(out, self.step)
         self.previous = {
             stroke.stroke_id: (dense, _arc_fraction(stroke.knots), stroke.pressure)
@@ -87,9 +88,23 @@ class TrackSmoother:
         pressure = stroke.pressure.astype(np.float64)
         blended = np.interp(_arc_fraction(cp[0::3]), prev_s, prev_pressure)
         pressure = (1.0 - self.alpha) * pressure + self.alpha * blended
-        changes: dict[str, object] = {"control_points": cp, "pressure": pressure}
-        if stroke.curvature is not None:
-            changes["curvature"] = knot_curvature(cp)
-        if stroke.curvature_mean is not None:
-            changes["curvature_mean"] = mean_abs_curvature(cp)
-        return stroke.evolve(**changes)
+        return stroke.evolve(control_points=cp, pressure=pressure)
+
+
+def _refresh_curvature(strokes: list[Stroke], which: Sequence[int]) -> None:
+    """Recompute, in one batch, the curvature fields that strokes ``which`` carried before
+    smoothing moved their control points (in place in ``strokes``)."""
+    stale = [
+        k
+        for k in which
+        if strokes[k].curvature is not None or strokes[k].curvature_mean is not None
+    ]
+    if not stale:
+        return
+    fresh = chain_curvatures([strokes[k].control_points for k in stale])
+    for k, (knots, mean) in zip(stale, fresh, strict=True):
+        stroke = strokes[k]
+        strokes[k] = stroke.evolve(
+            curvature=knots if stroke.curvature is not None else None,
+            curvature_mean=mean if stroke.curvature_mean is not None else None,
+        )
