@@ -110,9 +110,33 @@ class EdgeSettings(_Section):
 class VectorizeSettings(_Section):
     """Line map to strokes."""
 
-    strategy: str = Field("contours", description="Vectorizer strategy.")
+    strategy: str = Field("centerline", description="Vectorizer strategy: centerline, contours.")
     tolerance: PosFloat = Field(1.0, description="Max deviation of the fitted curve in px.")
     min_length: NonNegFloat = Field(8.0, description="Drop strokes shorter than this, px.")
+    fill_holes: NonNegFloat = Field(
+        3.0, description="Fill enclosed background slivers at most this wide (px) before thinning."
+    )
+    spur_length: NonNegFloat = Field(6.0, description="Prune side branches shorter than this, px.")
+    gap: NonNegFloat = Field(3.0, description="Bridge facing stroke ends up to this far apart, px.")
+    join_angle: Annotated[float, Field(ge=0, le=90)] = Field(
+        45.0, description="At a junction, join two branches that turn by at most this, degrees."
+    )
+    corner_angle: Annotated[float, Field(gt=0, le=180)] = Field(
+        60.0, description="A turn sharper than this (degrees over ~4 px) is a corner knot."
+    )
+    smoothing: Annotated[int, Field(ge=1, le=15)] = Field(
+        5, description="Moving-average window over centerline pixels before fitting, points."
+    )
+    shapes: bool = Field(True, description="Detect circles and triangles as primitives.")
+    circle_residual: PosFloat = Field(
+        0.06, description="Circle when every point is within max(1 px, this x radius)."
+    )
+    triangle_residual: PosFloat = Field(
+        0.01, description="Triangle when 90% of points are within max(1 px, this x perimeter)."
+    )
+    detail_length: NonNegFloat = Field(
+        40.0, description="Strokes shorter than this (px) are style_class detail."
+    )
 
 
 class ModelSettings(_Section):
@@ -123,17 +147,86 @@ class ModelSettings(_Section):
 
 
 class DepthSettings(ModelSettings):
-    strategy: str = Field("planar", description="Depth strategy: planar, onnx, ...")
+    strategy: str = Field("planar", description="Depth strategy: planar, sequence, onnx.")
     planar_depth: PosFloat = Field(10.0, description="Constant depth of the planar strategy.")
+    sequence_path: Path | None = Field(
+        None,
+        description="Strategy sequence: a folder of per-frame depth files (16-bit PNG, .npy, "
+        ".exr; sorted by name, one per decoded frame) or one .npy of shape (N, H, W).",
+    )
+    scale: PosFloat = Field(
+        1.0, description="Multiplier from stored depth values to scene units (e.g. 0.001 for mm)."
+    )
+    near: PosFloat = Field(1.0, description="Strategy onnx: depth of the nearest pixel.")
+    far: PosFloat = Field(100.0, description="Strategy onnx: depth of the farthest pixel.")
+
+    @model_validator(mode="after")
+    def _sequence_and_range(self) -> DepthSettings:
+        if self.strategy == "sequence" and self.sequence_path is None:
+            raise ValueError("depth.sequence_path: required when depth.strategy is sequence")
+        if self.far <= self.near:
+            raise ValueError(f"depth.far ({self.far}) must be greater than near ({self.near})")
+        return self
 
 
 class FlowSettings(ModelSettings):
     strategy: str = Field("dis", description="Optical flow strategy: dis, farneback, onnx.")
+    max_width: NonNegInt = Field(
+        960, description="Estimate flow on frames downscaled to this width; 0 = full size."
+    )
+    dis_preset: Literal["ultrafast", "fast", "medium"] = Field(
+        "fast", description="OpenCV DIS preset."
+    )
+
+
+class TrackingSettings(_Section):
+    """Stable stroke ids across frames (StrokeTracker) and temporal smoothing."""
+
+    enabled: bool = Field(True, description="Assign stable ids; off = per-frame ids.")
+    gate_px: PosFloat = Field(
+        12.0, description="Largest mean chamfer distance, px, for a stroke to keep an id."
+    )
+    max_lost: NonNegInt = Field(
+        5, description="Frames a lost track is kept (occlusion) before its id dies."
+    )
+    sample_step_px: PosFloat = Field(3.0, description="Spacing of the points compared, px.")
+    smoothing: bool = Field(True, description="Smooth control points and pressure per track.")
+    smoothing_window: Annotated[int, Field(ge=1)] = Field(
+        3, description="Frames in the smoothing window (1 = no smoothing)."
+    )
+    smoothing_max_px: PosFloat = Field(
+        2.0, description="Offsets larger than this, px, are motion, not jitter: left unsmoothed."
+    )
+    layer_motion_px: PosFloat = Field(
+        0.15,
+        description="Foreground step: motion beyond the camera's, px/frame, that is foreground.",
+    )
+
+
+class CameraSettings(_Section):
+    """Camera used when the shot spec gives no intrinsics."""
+
+    fov_deg: Annotated[float, Field(gt=0, lt=180)] = Field(
+        50.0, description="Horizontal field of view, degrees."
+    )
 
 
 class PipelineSettings(_Section):
     steps: list[str] = Field(
-        default_factory=lambda: ["edges", "vectorize", "render", "write"],
+        default_factory=lambda: [
+            "edges",
+            "vectorize",
+            "score",
+            "flow",
+            "depth",
+            "track",
+            "smooth",
+            "lift",
+            "foreground",
+            "layers",
+            "render",
+            "write",
+        ],
         description="Processing steps after decode, by registry name, in order.",
     )
 
@@ -337,6 +430,8 @@ class Settings(BaseSettings):
     vectorize: VectorizeSettings = VectorizeSettings()
     depth: DepthSettings = DepthSettings()
     flow: FlowSettings = FlowSettings()
+    tracking: TrackingSettings = TrackingSettings()
+    camera: CameraSettings = CameraSettings()
     pipeline: PipelineSettings = PipelineSettings()
     output: OutputSettings = OutputSettings()
     store: StoreSettings = StoreSettings()

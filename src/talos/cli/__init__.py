@@ -24,6 +24,7 @@ SUBCOMMANDS = (
     "worker",
     "diagrams",
     "dlq",
+    "evaluate",
 )
 
 EXIT_FAILURE = 1

@@ -31,7 +31,11 @@ def evaluate(control_points: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def derivatives(control_points: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and second derivatives w.r.t. ``t`` of every segment: two ``(n, m, 2)`` arrays."""
-    seg = segments(control_points)
+    return segment_derivatives(segments(control_points), t)
+
+
+def segment_derivatives(seg: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`derivatives` for segments given as ``(n, 4, 2)`` control points."""
     t = np.asarray(t, dtype=np.float64)[None, :, None]
     u = 1.0 - t
     p0, p1, p2, p3 = (seg[:, k][:, None, :] for k in range(4))
@@ -83,3 +87,33 @@ def mean_abs_curvature(control_points: np.ndarray, per_segment: int = 16) -> flo
     if total <= 1e-9:
         return 0.0
     return float((np.abs(curvature(d1, d2)) * speed).sum() / total)
+
+
+def chain_curvatures(
+    chains: list[np.ndarray], per_segment: int = 16
+) -> list[tuple[np.ndarray, float]]:
+    """:func:`knot_curvature` and :func:`mean_abs_curvature` of many chains in one pass:
+    ``[(knot κ (n + 1,), mean |κ|), ...]``, segments of all chains evaluated together."""
+    if not chains:
+        return []
+    counts = np.array([(len(c) - 1) // 3 for c in chains])
+    segs = np.concatenate([segments(c) for c in chains])  # (S, 4, 2)
+    d1, d2 = segment_derivatives(segs, np.array([0.0, 1.0]))
+    ends = curvature(d1, d2)  # (S, 2): at both ends of every segment
+    t = (np.arange(per_segment) + 0.5) / per_segment
+    d1, d2 = segment_derivatives(segs, t)
+    speed = np.hypot(d1[..., 0], d1[..., 1])
+    weighted = (np.abs(curvature(d1, d2)) * speed).sum(1)
+    length = speed.sum(1)
+    out = []
+    start = 0
+    for n in counts:
+        k = ends[start : start + n]
+        knots = np.empty(n + 1)
+        knots[0], knots[-1] = k[0, 0], k[-1, 1]
+        knots[1:-1] = 0.5 * (k[:-1, 1] + k[1:, 0])
+        total = float(length[start : start + n].sum())
+        mean = float(weighted[start : start + n].sum() / total) if total > 1e-9 else 0.0
+        out.append((knots, mean))
+        start += n
+    return out

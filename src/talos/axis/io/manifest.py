@@ -28,7 +28,10 @@ def build_manifest(run: RunInfo, summary: RunSummary) -> dict[str, Any]:
     shot: Mapping[str, Any] = run.shot
     frames = summary.results.get("frame_index", [])
     camera = dict(shot.get("camera", {}) or {})
-    camera.setdefault("intrinsics", default_intrinsics(run.width, run.height))
+    camera.setdefault(
+        "intrinsics",
+        summary.results.get("camera_intrinsics") or default_intrinsics(run.width, run.height),
+    )
     layers = list(shot.get("layers", ()) or DEFAULT_LAYERS)
     run_metrics = summary_to_dict(summary)
     metrics = {

@@ -1,4 +1,9 @@
-"""Frames as SVG: one ``<path>`` per stroke, carrying its ``stroke_id``, grouped by layer."""
+"""Frames as SVG: one ``<path>`` per stroke, carrying its ``stroke_id``, grouped by layer.
+
+A stroke of (nearly) constant width is a stroked path; a stroke whose width varies is a
+filled outline (its segment pieces and knot discs, :mod:`talos.axis.render.outline`), so the
+SVG draws exactly what :mod:`talos.axis.render.raster` draws.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from talos.axis.geometry.fitting import fit_bezier
 from talos.axis.model import Circle, Stroke, Triangle
+from talos.axis.render.outline import is_constant_width, segment_pieces, stroke_radii
 
 INK = "#141414"
 
@@ -31,14 +38,51 @@ def bezier_path_data(control_points: np.ndarray, closed: bool = False) -> str:
     return "".join(parts)
 
 
-def _stroke_element(stroke: Stroke) -> str:
-    width = stroke.width * float(np.mean(stroke.pressure)) if stroke.pressure.size else stroke.width
-    path_data = bezier_path_data(stroke.control_points, stroke.closed)
+OUTLINE_TOLERANCE = 0.25  # px: how closely a filled outline's cubics follow the offsets
+
+
+def _offset_chains(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two sides of a flattened segment piece ``(2m, 2)`` as Bézier chains."""
+    m = len(piece) // 2
+    left, _ = fit_bezier(piece[:m], OUTLINE_TOLERANCE)
+    right, _ = fit_bezier(piece[m:], OUTLINE_TOLERANCE)
+    return left, right
+
+
+def _disc_data(center: np.ndarray, radius: float) -> str:
+    # Two half-circle arcs, swept the same way round as the pieces (nonzero fill unions them).
+    x, y, r = float(center[0]), float(center[1]), float(radius)
     return (
-        f'<path id="s{stroke.stroke_id}" data-stroke-id="{stroke.stroke_id}" '
-        f'class={quoteattr(stroke.style_class)} d="{path_data}" '
-        f'stroke-width="{_num(max(width, 0.1))}"/>'
+        f"M{_num(x + r)} {_num(y)}A{_num(r)} {_num(r)} 0 1 0 {_num(x - r)} {_num(y)}"
+        f"A{_num(r)} {_num(r)} 0 1 0 {_num(x + r)} {_num(y)}Z"
     )
+
+
+def variable_width_path_data(control_points: np.ndarray, radii: np.ndarray, closed: bool) -> str:
+    """Filled-outline path data of a variable-width stroke: one subpath per segment piece
+    (offset curves fitted as cubics) and one per knot disc (see ``render.outline``)."""
+    parts = []
+    for piece in segment_pieces(control_points, radii):
+        left, right = _offset_chains(piece)
+        parts.append(bezier_path_data(left))
+        parts.append("L" + bezier_path_data(right)[1:] + "Z")
+    knots = np.asarray(control_points, np.float64)[::3]
+    last = len(knots) - 1 if closed and len(knots) > 1 else len(knots)
+    parts.extend(_disc_data(knots[k], radii[k]) for k in range(last))
+    return "".join(parts)
+
+
+def _stroke_element(stroke: Stroke) -> str:
+    radii = stroke_radii(stroke)
+    head = (
+        f'<path id="s{stroke.stroke_id}" data-stroke-id="{stroke.stroke_id}" '
+        f"class={quoteattr(stroke.style_class)} "
+    )
+    if is_constant_width(radii):
+        path_data = bezier_path_data(stroke.control_points, stroke.closed)
+        return f'{head}d="{path_data}" stroke-width="{_num(2 * radii[0])}"/>'
+    path_data = variable_width_path_data(stroke.control_points, radii, stroke.closed)
+    return f'{head}d="{path_data}" fill="{INK}" stroke="none"/>'
 
 
 def frame_svg(
@@ -77,7 +121,8 @@ def frame_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}">'
         f'<rect width="100%" height="100%" fill="#ffffff"/>'
-        f'<g fill="none" stroke="{INK}" stroke-linecap="round" stroke-linejoin="round">'
-        + "".join(groups)
-        + "</g></svg>\n"
+        # Strokes use pixel centres at integers (as the line map does); SVG pixels are unit
+        # squares from their corner, so everything is moved by half a pixel.
+        f'<g transform="translate(0.5 0.5)" fill="none" stroke="{INK}" '
+        'stroke-linecap="round" stroke-linejoin="round">' + "".join(groups) + "</g></svg>\n"
     )

@@ -42,9 +42,11 @@ class VectorizeStep(ProcessingStep):
             raise ValueError("vectorize needs a line map: put the edges step before it")
         result = self.vectorizer.vectorize(ctx.line_map)
         points = sum(s.control_points.shape[0] for s in result.strokes)
+        builder = ctx.builder()
+        if result.line_map is not None:  # score against what was actually traced
+            builder.set(line_map=result.line_map)
         return (
-            ctx.builder()
-            .set(strokes=result.strokes, circles=result.circles, triangles=result.triangles)
+            builder.set(strokes=result.strokes, circles=result.circles, triangles=result.triangles)
             .add_counts(
                 strokes=len(result.strokes),
                 control_points=points,

@@ -46,6 +46,7 @@ class VectorResult:
     strokes: tuple[Stroke, ...] = ()
     circles: tuple[Circle, ...] = ()
     triangles: tuple[Triangle, ...] = ()
+    line_map: np.ndarray | None = None  # the cleaned map it traced, when it cleaned the input
 
 
 class Vectorizer(ABC):
@@ -60,5 +61,9 @@ DEPTH_ESTIMATORS: Registry[DepthEstimator] = Registry("depth strategy")
 FLOW_ESTIMATORS: Registry[FlowEstimator] = Registry("flow strategy")
 VECTORIZERS: Registry[Vectorizer] = Registry("vectorize strategy")
 
+from talos.axis.strategies import centerline as _centerline  # noqa: E402,F401
+from talos.axis.strategies import depth as _depth  # noqa: E402,F401
 from talos.axis.strategies import edges as _edges  # noqa: E402,F401  (registers built-ins)
+from talos.axis.strategies import flow as _flow  # noqa: E402,F401
+from talos.axis.strategies import onnx_edges as _onnx_edges  # noqa: E402,F401
 from talos.axis.strategies import vectorize as _vectorize  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Evaluation of traced output against generated ground truth."""

@@ -1,0 +1,160 @@
+"""Identity metrics: does each true line keep one ``stroke_id`` for its whole life?
+
+Per frame of the output, every true line of the ground truth (``OUT.gt.json`` from
+:func:`talos.axis.io.sample.generate_sample`) is matched to the traced stroke that covers it:
+*coverage* is the share of the true polyline's points (resampled every 1 px) lying within
+``tol = width/2 + 3`` px of the stroke's curve (width = the drawn line width). Strokes
+covering ≥ 50 % are candidates; the id the line had before wins if it is still a candidate
+(as in CLEAR-MOT), else the best-covering one. Circles and triangles that carry a
+``stroke_id`` count as strokes.
+
+Reported, per run:
+
+- ``true_lines``: lines in the ground truth;
+- ``detected_share``: share of (line, frame) pairs matched to some stroke;
+- ``id_switches``: times a line's id changed between two frames where it was matched;
+- ``fragmentation``: times a line's matching was interrupted and resumed (CLEAR-MOT Frag);
+- ``ids_per_line_mean``: mean number of distinct ids a line was given;
+- ``kept_one_id_share``: share of true lines with exactly one id over their life, matched in
+  at least 80 % of their frames;
+- ``median_track_length``: median length in frames of the output's tracks (``lines.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from talos.axis.errors import InputError
+from talos.axis.geometry.bezier import sample
+from talos.axis.io.manifest import MANIFEST_FILE
+from talos.axis.tracking.tracker import resample_polyline
+
+MIN_COVERAGE = 0.5
+MIN_DETECTED = 0.8
+
+
+class EvaluationError(InputError):
+    """The output folder or the ground truth cannot be evaluated."""
+
+
+def _load_json(path: Path, what: str) -> Any:
+    if not path.is_file():
+        raise EvaluationError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EvaluationError(f"{what} {path} is not valid JSON: {exc}") from None
+
+
+def _frame_curves(frame: Mapping[str, Any]) -> list[tuple[int, np.ndarray]]:
+    """``(stroke_id, dense points (m, 2))`` for every stroke and id-carrying primitive."""
+    curves = []
+    for stroke in frame.get("strokes", []):
+        pts = sample(np.asarray(stroke["bezier"], dtype=np.float64), per_segment=8)
+        curves.append((int(stroke["stroke_id"]), resample_polyline(pts, 1.0)))
+    for circle in frame.get("circles", []):
+        if circle.get("stroke_id") is None:
+            continue
+        a = np.linspace(0, 2 * np.pi, 181)
+        pts = np.asarray(circle["center"]) + circle["radius"] * np.stack([np.cos(a), np.sin(a)], 1)
+        curves.append((int(circle["stroke_id"]), resample_polyline(pts, 1.0)))
+    for triangle in frame.get("triangles", []):
+        if triangle.get("stroke_id") is None:
+            continue
+        v = np.asarray(triangle["vertices"], dtype=np.float64)
+        curves.append((int(triangle["stroke_id"]), resample_polyline(np.vstack([v, v[:1]]), 1.0)))
+    return curves
+
+
+def _best_id(
+    truth: np.ndarray, tol: float, curves: list[tuple[int, np.ndarray]], previous: int | None
+) -> int | None:
+    lo, hi = truth.min(axis=0) - tol, truth.max(axis=0) + tol
+    coverage: dict[int, float] = {}
+    for stroke_id, pts in curves:
+        if len(pts) == 0 or (pts.max(axis=0) < lo).any() or (pts.min(axis=0) > hi).any():
+            continue
+        distance, _ = cKDTree(pts).query(truth, distance_upper_bound=tol)
+        share = float(np.mean(distance <= tol))
+        coverage[stroke_id] = max(share, coverage.get(stroke_id, 0.0))
+    candidates = {k: v for k, v in coverage.items() if v >= MIN_COVERAGE}
+    if not candidates:
+        return None
+    if previous in candidates:
+        return previous
+    return max(candidates, key=lambda k: candidates[k])
+
+
+def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
+    """Identity metrics of the trace in ``output_dir`` against ``truth_path`` (see module)."""
+    output_dir, truth_path = Path(output_dir), Path(truth_path)
+    manifest = _load_json(output_dir / MANIFEST_FILE, "manifest")
+    truth = _load_json(truth_path, "ground truth")
+    try:
+        gt_frames = truth["frame_truth"]
+        gt_fps = float(truth["fps"])
+        sx = manifest["frame_size"]["width"] / float(truth["width"])
+        sy = manifest["frame_size"]["height"] / float(truth["height"])
+        widths = {int(line["id"]): float(line["width"]) for line in truth["lines"]}
+        frame_entries = manifest["frames"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EvaluationError(f"{truth_path} or {output_dir} lacks field {exc}") from None
+    if not frame_entries:
+        raise EvaluationError(f"{output_dir} holds no frames")
+
+    history: dict[int, list[int | None]] = {line_id: [] for line_id in widths}
+    for entry in frame_entries:
+        gt_index = round(float(entry["time"]) * gt_fps)
+        if not 0 <= gt_index < len(gt_frames):
+            continue
+        frame = _load_json(output_dir / entry["path"], "frame file")
+        curves = _frame_curves(frame)
+        for line in gt_frames[gt_index]["lines"]:
+            line_id = int(line["id"])
+            if line_id not in history:
+                continue
+            pts = np.asarray(line["points"], dtype=np.float64)
+            if line.get("closed"):
+                pts = np.vstack([pts, pts[:1]])
+            pts = resample_polyline(pts * [sx, sy], 1.0)
+            tol = 0.5 * widths[line_id] * max(sx, sy) + 3.0
+            seen = [i for i in history[line_id] if i is not None]
+            history[line_id].append(_best_id(pts, tol, curves, seen[-1] if seen else None))
+
+    switches = fragments = kept = 0
+    matched = total = 0
+    ids_per_line = []
+    for ids in history.values():
+        total += len(ids)
+        seen = [i for i in ids if i is not None]
+        matched += len(seen)
+        switches += sum(1 for a, b in zip(seen, seen[1:], strict=False) if a != b)
+        fragments += sum(
+            1
+            for k in range(1, len(ids))
+            if ids[k] is not None and ids[k - 1] is None and any(i is not None for i in ids[:k])
+        )
+        distinct = len(set(seen))
+        ids_per_line.append(distinct)
+        if distinct == 1 and ids and len(seen) >= MIN_DETECTED * len(ids):
+            kept += 1
+    lengths = [int(t["length"]) for t in manifest.get("tracks", [])]
+    true_lines = len(history)
+    return {
+        "true_lines": true_lines,
+        "frames": len(frame_entries),
+        "detected_share": matched / total if total else 0.0,
+        "id_switches": switches,
+        "fragmentation": fragments,
+        "ids_per_line_mean": float(np.mean(ids_per_line)) if ids_per_line else 0.0,
+        "kept_one_id_share": kept / true_lines if true_lines else 0.0,
+        "median_track_length": float(np.median(lengths)) if lengths else 0.0,
+        "tracks": len(lengths),
+        "delta_kappa_mean": (manifest.get("metrics") or {}).get("delta_kappa_mean"),
+    }

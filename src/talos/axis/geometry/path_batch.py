@@ -1,0 +1,125 @@
+"""Per-point work on many ordered paths at once: smoothing, corner detection, widths.
+
+A frame of real footage has hundreds of short strokes; doing each one's small NumPy calls in
+a Python loop costs more than the arithmetic. :class:`PathBatch` concatenates the paths and
+turns "the point ``k`` steps along this path" into one gather over all of them, with each
+path's own boundary rule (clamped for open paths, wrapped for closed ones). The results
+match :func:`~talos.axis.geometry.fitting.smooth_path` and
+:func:`~talos.axis.geometry.fitting.find_corners` path by path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from talos.axis.geometry.skeleton import width_from_distance
+
+
+class PathBatch:
+    """``k`` paths of ``n_i`` points each, concatenated into ``points`` ``(N, 2)``."""
+
+    def __init__(self, paths: Sequence[np.ndarray], closed: Sequence[bool]) -> None:
+        self.sizes = np.array([len(p) for p in paths], np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        self.points = (
+            np.concatenate([np.asarray(p, np.float64) for p in paths])
+            if len(paths)
+            else np.zeros((0, 2))
+        )
+        self.path = np.repeat(np.arange(len(self.sizes)), self.sizes)
+        self.local = np.arange(len(self.points)) - self.starts[self.path]
+        self.n = self.sizes[self.path]
+        self.closed = np.asarray(closed, bool)[self.path]
+
+    def along(self, offset: int | np.ndarray) -> np.ndarray:
+        """Global index of the point ``offset`` steps along each point's own path."""
+        k = self.local + offset
+        wrapped = np.mod(k, self.n)
+        clamped = np.clip(k, 0, self.n - 1)
+        return self.starts[self.path] + np.where(self.closed, wrapped, clamped)
+
+    def split(self, values: np.ndarray) -> list[np.ndarray]:
+        """Per-path pieces of a per-point array."""
+        return np.split(values, self.starts[1:]) if len(self.sizes) else []
+
+
+def smooth(batch: PathBatch, window: int) -> np.ndarray:
+    """Moving average over ``window`` points along each path (ends of open paths kept);
+    paths shorter than ``window + 2`` points are left as they are. ``(N, 2)``."""
+    pts = batch.points
+    if window < 2 or len(pts) == 0:
+        return pts.copy()
+    lo = -(window // 2)
+    total = np.zeros_like(pts)
+    for offset in range(lo, lo + window):
+        total += pts[batch.along(offset)]
+    out = total / window
+    keep = (batch.n < window + 2)[:, None]
+    ends = ~batch.closed & ((batch.local == 0) | (batch.local == batch.n - 1))
+    return np.where(keep | ends[:, None], pts, out)
+
+
+def corners(
+    batch: PathBatch, points: np.ndarray, angle_deg: float, reach: int = 4
+) -> list[np.ndarray]:
+    """Corner indices per path (local): turn over ``±reach`` points above ``angle_deg`` at a
+    local maximum over ``±reach``; never within ``reach`` of an open path's ends."""
+    if len(points) == 0:
+        return [np.zeros(0, int) for _ in batch.sizes]
+    a = points - points[batch.along(-reach)]
+    b = points[batch.along(reach)] - points
+    na, nb = np.hypot(*a.T), np.hypot(*b.T)
+    cos = np.einsum("ij,ij->i", a, b) / np.maximum(na * nb, 1e-12)
+    turn = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    near_end = ~batch.closed & ((batch.local < reach) | (batch.local >= batch.n - reach))
+    turn[near_end | (batch.n < 2 * reach + 3)] = 0.0
+    peak_of_window = turn.copy()
+    for offset in range(-reach, reach + 1):
+        np.maximum(peak_of_window, turn[batch.along(offset)], out=peak_of_window)
+    found = np.flatnonzero((turn >= peak_of_window) & (turn > angle_deg))
+    if len(found) > 1:  # plateaus: keep the first index of each run on a path
+        same_path = batch.path[found[1:]] == batch.path[found[:-1]]
+        found = found[np.concatenate([[True], ~same_path | (np.diff(found) > reach)])]
+    out = [np.zeros(0, int) for _ in batch.sizes]
+    for p, g in zip(batch.path[found].tolist(), found.tolist(), strict=True):
+        out[p] = np.append(out[p], g - batch.starts[p])
+    return out
+
+
+def widths(batch: PathBatch, distance: np.ndarray, window: int) -> np.ndarray:
+    """Line width in px at every point ``(N,)``, from the ink's distance transform
+    ``(H, W)``, averaged over ``window`` points along each path.
+
+    An open centerline ends inside its line's round cap, where the ink is narrower: the last
+    ~w points of each open end take the width found just beyond the cap.
+    """
+    if len(batch.points) == 0:
+        return np.zeros(0)
+    h, w = distance.shape
+    xy = np.rint(batch.points).astype(np.int64)
+    raw = width_from_distance(distance[np.clip(xy[:, 1], 0, h - 1), np.clip(xy[:, 0], 0, w - 1)])
+    top = np.maximum.reduceat(raw, batch.starts)[batch.path]
+    cap = np.minimum(np.ceil(top).astype(np.int64), (batch.n - 1) // 2)
+    capped = ~batch.closed & (batch.n > 4)
+    head = capped & (batch.local < cap)
+    tail = capped & (batch.local > batch.n - 1 - cap)
+    first = batch.starts[batch.path]
+    last = first + batch.n - 1
+    # The width beyond the cap: the mean over the next ~w points (one sample is too noisy).
+    running = np.concatenate([[0.0], np.cumsum(raw)])
+
+    def mean_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # inclusive global indices
+        b = np.maximum(a, b)
+        return (running[b + 1] - running[a]) / (b - a + 1)
+
+    beyond_head = mean_between(first + cap, np.minimum(first + 2 * cap, last - cap))
+    beyond_tail = mean_between(np.maximum(last - 2 * cap, first + cap), last - cap)
+    raw = np.where(head, beyond_head, np.where(tail, beyond_tail, raw))
+    half = np.where(batch.n < 3, 0, (np.minimum(window, batch.n) - 1) // 2)
+    total = np.zeros_like(raw)
+    for offset in range(-(window // 2), window // 2 + 1):
+        inside = np.abs(offset) <= half
+        total += np.where(inside, raw[batch.along(offset)], 0.0)
+    return total / (2 * half + 1)

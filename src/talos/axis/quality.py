@@ -1,0 +1,51 @@
+"""Fidelity of traced strokes: SSIM between their rendering and the line map they came from.
+
+:func:`ssim` is Wang et al.'s structural similarity computed with box filters (OpenCV), the
+same definition as ``skimage.metrics.structural_similarity`` with its defaults (7×7 uniform
+window, sample covariance, K1 = 0.01, K2 = 0.03, mean over windows wholly inside the image):
+
+    SSIM = ((2 μx μy + C1)(2 σxy + C2)) / ((μx² + μy² + C1)(σx² + σy² + C2)),
+    C1 = (K1 L)², C2 = (K2 L)², L = data range.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+WINDOW = 7
+K1, K2 = 0.01, 0.03
+
+
+def ssim(reference: np.ndarray, test: np.ndarray, data_range: float = 255.0) -> float:
+    """Mean SSIM of two same-shape ``(H, W)`` images (uint8 or float), in [-1, 1].
+
+    Images smaller than the 7×7 window are compared as one window (1.0 when equal).
+    """
+    a = np.asarray(reference, dtype=np.float32)
+    b = np.asarray(test, dtype=np.float32)
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"ssim needs two (H, W) images of one shape, got {a.shape}, {b.shape}")
+    c1, c2 = (K1 * data_range) ** 2, (K2 * data_range) ** 2
+    if min(a.shape) < WINDOW:
+        if a.size == 0:
+            return 1.0
+        mx, my = float(a.mean()), float(b.mean())
+        vx, vy = float(a.var()), float(b.var())
+        cxy = float(((a - mx) * (b - my)).mean())
+        return ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    n = WINDOW * WINDOW
+    cov_norm = n / (n - 1.0)
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, cv2.CV_32F, (WINDOW, WINDOW), borderType=cv2.BORDER_REFLECT)
+
+    mx, my = box(a), box(b)
+    vx = cov_norm * (box(a * a) - mx * mx)
+    vy = cov_norm * (box(b * b) - my * my)
+    vxy = cov_norm * (box(a * b) - mx * my)
+    num = (2 * mx * my + c1) * (2 * vxy + c2)
+    den = (mx * mx + my * my + c1) * (vx + vy + c2)
+    pad = (WINDOW - 1) // 2
+    s = num / den
+    return float(s[pad:-pad, pad:-pad].mean(dtype=np.float64))

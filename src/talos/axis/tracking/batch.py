@@ -1,0 +1,82 @@
+"""Whole-frame Bézier operations: every stroke of a frame in one vectorised pass.
+
+Per-stroke NumPy calls cost more in call overhead than in arithmetic when a frame holds
+hundreds of short strokes, so the tracker and the smoother work on all segments at once,
+with an ``owner`` array naming the stroke of each segment or point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from talos.axis.geometry.bezier import curvature, segment_derivatives, segments
+from talos.axis.model import Stroke
+
+
+def frame_segments(strokes: Sequence[Stroke]) -> tuple[np.ndarray, np.ndarray]:
+    """All cubic segments ``(S, 4, 2)`` float64 and the stroke index of each ``(S,)``."""
+    if not strokes:
+        return np.zeros((0, 4, 2)), np.zeros(0, np.int64)
+    segs = np.concatenate([segments(s.control_points) for s in strokes])
+    owner = np.repeat(np.arange(len(strokes)), [s.segment_count for s in strokes])
+    return segs, owner
+
+
+def _bernstein(segs: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Point of segment ``segs[k]`` at ``t[k]``: ``(K, 4, 2)``, ``(K,)`` → ``(K, 2)``."""
+    t = t[:, None]
+    u = 1.0 - t
+    p0, p1, p2, p3 = segs[:, 0], segs[:, 1], segs[:, 2], segs[:, 3]
+    return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
+
+
+def sample_strokes(strokes: Sequence[Stroke], step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points along every stroke, at most about ``step`` px apart, in curve order, both ends
+    included: ``(P, 2)`` float64 and the owner stroke of each point ``(P,)``.
+
+    A segment gets ``ceil(L / step)`` uniform parameter samples, ``L`` its control-polygon
+    length (an upper bound of its arc length).
+    """
+    segs, seg_owner = frame_segments(strokes)
+    if len(segs) == 0:
+        return np.zeros((0, 2)), np.zeros(0, np.int64)
+    polygon = np.linalg.norm(np.diff(segs, axis=1), axis=2).sum(axis=1)
+    count = np.maximum(1, np.ceil(polygon / step)).astype(np.int64)
+    seg_index = np.repeat(np.arange(len(segs)), count)
+    first = np.cumsum(count) - count
+    t = (np.arange(count.sum()) - first[seg_index]) / count[seg_index]
+    points = _bernstein(segs[seg_index], t)
+    owner = seg_owner[seg_index]
+    per_stroke = np.bincount(owner, minlength=len(strokes))
+    ends = np.array([s.control_points[-1] for s in strokes], dtype=np.float64)
+    at = np.cumsum(per_stroke)
+    points = np.insert(points, at, ends, axis=0)
+    owner = np.insert(owner, at, np.arange(len(strokes)))
+    return points, owner
+
+
+def split_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:
+    """``values`` grouped by a sorted ``owner`` array into ``n`` arrays."""
+    if n == 0:
+        return []
+    return np.split(values, np.cumsum(np.bincount(owner, minlength=n))[:-1])
+
+
+def mean_curvatures(strokes: Sequence[Stroke], per_segment: int = 16) -> np.ndarray:
+    """:attr:`Stroke.mean_curvature` of every stroke, ``(N,)`` 1/px: the known
+    ``curvature_mean`` where set, else ``∫|κ| ds / ∫ ds`` over ``per_segment`` midpoint
+    samples per segment (as :func:`~talos.axis.geometry.bezier.mean_abs_curvature`)."""
+    out = np.array([np.nan if s.curvature_mean is None else s.curvature_mean for s in strokes])
+    todo = np.flatnonzero(np.isnan(out))
+    if len(todo) == 0:
+        return out
+    segs, owner = frame_segments([strokes[i] for i in todo])
+    d1, d2 = segment_derivatives(segs, (np.arange(per_segment) + 0.5) / per_segment)
+    speed = np.hypot(d1[..., 0], d1[..., 1])
+    weighted = (np.abs(curvature(d1, d2)) * speed).sum(axis=1)
+    total = np.bincount(owner, weights=speed.sum(axis=1), minlength=len(todo))
+    bent = np.bincount(owner, weights=weighted, minlength=len(todo))
+    out[todo] = np.divide(bent, total, out=np.zeros_like(bent), where=total > 1e-9)
+    return out
