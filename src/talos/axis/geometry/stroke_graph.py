@@ -317,3 +317,50 @@ def trace_strokes(
     links = _link_at_junctions(branches, centroids, max_turn_deg)
     _bridge_gaps(branches, links, gap)
     return _chains(branches, links)
+
+
+def extend_ends(
+    paths: list[StrokePath], ink: np.ndarray, distance: np.ndarray, reach: int = 6
+) -> list[StrokePath]:
+    """Give back what thinning ate at open ends: walk on along each free end's direction
+    while the ink lasts, and stop half the local line width short of its edge (so a round
+    cap of that radius ends where the ink ends). ``ink`` is ``(H, W)`` bool, ``distance``
+    its distance transform; ends that would not grow are left alone."""
+    h, w = ink.shape
+    steps = np.arange(1, 4 * reach + 1) * 0.5  # px, in half-pixel steps
+    out = []
+    for path in paths:
+        pts = path.points
+        if path.closed or len(pts) < 3:
+            out.append(path)
+            continue
+        ends = []
+        for tip, inner in (
+            (pts[0], pts[min(reach, len(pts) - 1)]),
+            (pts[-1], pts[-1 - min(reach, len(pts) - 1)]),
+        ):
+            d = tip - inner
+            norm = float(np.hypot(*d))
+            if norm < 1e-9:
+                ends.append(None)
+                continue
+            probe = tip + steps[:, None] * (d / norm)
+            xy = np.rint(probe).astype(int)
+            inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+            on_ink = np.zeros(len(steps), bool)
+            on_ink[inside] = ink[xy[inside, 1], xy[inside, 0]]
+            run = int(np.argmin(on_ink)) if not on_ink.all() else len(steps)
+            ti = np.rint(tip).astype(int)
+            half = max(
+                float(distance[min(max(ti[1], 0), h - 1), min(max(ti[0], 0), w - 1)]) - 0.5, 0
+            )
+            grow = run * 0.5 - half
+            ends.append(tip + grow * d / norm if grow >= 1.0 else None)
+        head, tail = ends
+        new = pts
+        if head is not None:
+            new = np.vstack([head, new])
+        if tail is not None:
+            new = np.vstack([new, tail])
+        out.append(StrokePath(new, False))
+    return out
