@@ -330,42 +330,36 @@ def extend_ends(
     """Give back what thinning ate at open ends: walk on along each free end's direction
     while the ink lasts, and stop half the local line width short of its edge (so a round
     cap of that radius ends where the ink ends). ``ink`` is ``(H, W)`` bool, ``distance``
-    its distance transform; ends that would not grow are left alone."""
+    its distance transform; ends that would grow by less than 1 px are left alone. All
+    ends are probed at once."""
     h, w = ink.shape
+    which = [i for i, p in enumerate(paths) if not p.closed and len(p.points) >= 3]
+    if not which:
+        return list(paths)
+    tips, inner = [], []
+    for i in which:
+        pts = paths[i].points
+        k = min(reach, len(pts) - 1)
+        tips += [pts[0], pts[-1]]
+        inner += [pts[k], pts[-1 - k]]
+    tip, d = np.array(tips), np.array(tips) - np.array(inner)
+    norm = np.hypot(*d.T)
+    unit = d / np.maximum(norm, 1e-9)[:, None]
     steps = np.arange(1, 4 * reach + 1) * 0.5  # px, in half-pixel steps
-    out = []
-    for path in paths:
-        pts = path.points
-        if path.closed or len(pts) < 3:
-            out.append(path)
-            continue
-        ends = []
-        for tip, inner in (
-            (pts[0], pts[min(reach, len(pts) - 1)]),
-            (pts[-1], pts[-1 - min(reach, len(pts) - 1)]),
-        ):
-            d = tip - inner
-            norm = float(np.hypot(*d))
-            if norm < 1e-9:
-                ends.append(None)
-                continue
-            probe = tip + steps[:, None] * (d / norm)
-            xy = np.rint(probe).astype(int)
-            inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
-            on_ink = np.zeros(len(steps), bool)
-            on_ink[inside] = ink[xy[inside, 1], xy[inside, 0]]
-            run = int(np.argmin(on_ink)) if not on_ink.all() else len(steps)
-            ti = np.rint(tip).astype(int)
-            half = max(
-                float(distance[min(max(ti[1], 0), h - 1), min(max(ti[0], 0), w - 1)]) - 0.5, 0
-            )
-            grow = run * 0.5 - half
-            ends.append(tip + grow * d / norm if grow >= 1.0 else None)
-        head, tail = ends
-        new = pts
-        if head is not None:
-            new = np.vstack([head, new])
-        if tail is not None:
-            new = np.vstack([new, tail])
-        out.append(StrokePath(new, False))
+    probe = np.rint(tip[:, None, :] + steps[None, :, None] * unit[:, None, :]).astype(np.int64)
+    x, y = probe[..., 0], probe[..., 1]
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    on_ink = inside & ink[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)]
+    run = np.where(on_ink.all(1), len(steps), np.argmin(on_ink, axis=1)) * 0.5
+    t = np.rint(tip).astype(np.int64)
+    half = np.maximum(distance[np.clip(t[:, 1], 0, h - 1), np.clip(t[:, 0], 0, w - 1)] - 0.5, 0)
+    grow = np.where(norm > 1e-9, run - half, 0.0)
+    new_tip = tip + grow[:, None] * unit
+    out = list(paths)
+    for j, i in enumerate(which):
+        pts = paths[i].points
+        head = new_tip[2 * j : 2 * j + 1] if grow[2 * j] >= 1.0 else pts[:0]
+        tail = new_tip[2 * j + 1 : 2 * j + 2] if grow[2 * j + 1] >= 1.0 else pts[:0]
+        if len(head) or len(tail):
+            out[i] = StrokePath(np.concatenate([head, pts, tail]), False)
     return out
