@@ -110,8 +110,8 @@ def test_thinning_a_drawn_line_gives_one_stroke_of_its_length_and_width(width, a
     result = _vectorizer(gap=0.0).vectorize(canvas)
     assert len(result.strokes) == 1 and not result.circles and not result.triangles
     stroke = result.strokes[0]
-    # Thinning eats up to about half the width off each end (the round caps).
-    assert length - width / 2 - 4 <= arc_length(stroke.control_points) <= length + width + 2
+    # Thinning eats into the ends (extend_ends gives it back) and may hook them a little.
+    assert length - 3 <= arc_length(stroke.control_points) <= length + width + 2
     drawn = stroke.width * np.asarray(stroke.pressure)
     if width >= 3:  # 1-2 px diagonal staircases have no meaningful distance-transform width
         assert np.median(drawn) == pytest.approx(width, abs=max(1.5, 0.2 * width))

@@ -48,6 +48,12 @@ def test_ssim_on_a_line_map_and_tiny_images():
     b = cv2.GaussianBlur(a, (0, 0), 1.0)
     assert ssim(a, b) == pytest.approx(structural_similarity(a, b, data_range=255), abs=1e-3)
     assert ssim(a, a) == pytest.approx(1.0)
+    sparse = np.zeros((400, 650), np.uint8)  # mostly empty: scored tile by tile
+    cv2.circle(sparse, (200, 130), 40, 255, 3)
+    cv2.line(sparse, (600, 390), (649, 350), 255, 2)
+    moved = np.roll(sparse, 2, axis=1)
+    expected = structural_similarity(sparse, moved, data_range=255)
+    assert ssim(sparse, moved) == pytest.approx(expected, abs=1e-6)
     one = np.zeros((1, 1), np.uint8)
     assert ssim(one, one) == pytest.approx(1.0)
     assert ssim(one, one + 255) < 0.01

@@ -103,9 +103,11 @@ def _junction_clusters(jy: np.ndarray, jx: np.ndarray) -> tuple[np.ndarray, np.n
 def _branches(skeleton: np.ndarray) -> tuple[list[_Branch], np.ndarray]:
     """Cut the skeleton at junctions; return the branches and the junction centroids.
 
-    Neighbour counts and junction labels are gathered at skeleton pixels only (sparse).
+    Neighbour counts, end pixels and junction labels are looked up at skeleton pixels only
+    (sorted linear indices), never through whole-image label maps.
     """
     h, w = skeleton.shape
+    stride = w + 2
     padded = np.zeros((h + 2, w + 2), np.uint8)
     padded[1:-1, 1:-1] = skeleton
     ys, xs = np.nonzero(skeleton)
@@ -113,14 +115,12 @@ def _branches(skeleton: np.ndarray) -> tuple[list[_Branch], np.ndarray]:
     is_junction = count >= 3
     jy, jx = ys[is_junction], xs[is_junction]
     jlabels, centroids = _junction_clusters(jy, jx)
-    label_image = np.zeros((h + 2, w + 2), np.int32)
-    label_image[jy + 1, jx + 1] = jlabels
+    jlin = (jy + 1) * stride + (jx + 1)  # sorted: np.nonzero is row-major
     padded[jy + 1, jx + 1] = 0
     rest = padded[1:-1, 1:-1]
     ry, rx = ys[~is_junction], xs[~is_junction]
-    end_pixel = np.zeros((h, w), bool)
     rest_count = _gather_neighbours(padded, ry, rx).sum(0)
-    end_pixel[ry[rest_count <= 1], rx[rest_count <= 1]] = True
+    end_lin = (ry[rest_count <= 1] + 1) * stride + (rx[rest_count <= 1] + 1)
     contours, hierarchy = cv2.findContours(rest, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     branches: list[_Branch] = []
     links = hierarchy[0] if hierarchy is not None else np.zeros((0, 4), int)
@@ -130,15 +130,20 @@ def _branches(skeleton: np.ndarray) -> tuple[list[_Branch], np.ndarray]:
         sizes = np.array([len(c) for c in outer])
         starts = np.concatenate([[0], np.cumsum(sizes)])
         every = np.concatenate(outer)
-        end_at = np.flatnonzero(end_pixel[every[:, 1], every[:, 0]])  # all contours at once
+        every_lin = (every[:, 1] + 1) * stride + (every[:, 0] + 1)
+        end_at = np.flatnonzero(np.isin(every_lin, end_lin))  # all contours at once
         bounds = np.searchsorted(end_at, starts)
         for k, c in enumerate(outer):
             ends = end_at[bounds[k] : bounds[k + 1]] - starts[k]
             ordered, closed = _order_branch(c, ends)
             branches.append(_Branch(ordered.astype(np.float64), [0, 0], closed))
     if branches and len(jy):  # which junction (if any) touches each end, all at once
-        ends = np.array([[b.points[0], b.points[-1]] for b in branches], int).reshape(-1, 2)
-        near = _gather_neighbours(label_image, ends[:, 1], ends[:, 0]).max(0).reshape(-1, 2)
+        ends = np.array([[b.points[0], b.points[-1]] for b in branches], np.int64).reshape(-1, 2)
+        centre = (ends[:, 1] + 1) * stride + (ends[:, 0] + 1)
+        around = centre[None, :] + (_OFFSETS[:, 0] * stride + _OFFSETS[:, 1])[:, None]
+        at = np.minimum(np.searchsorted(jlin, around), len(jlin) - 1)
+        label = np.where(jlin[at] == around, jlabels[at], 0)
+        near = label.max(0).reshape(-1, 2)
         for b, (n0, n1) in zip(branches, near.tolist(), strict=True):
             if not b.closed:
                 b.nodes = [n0, n1]
@@ -317,3 +322,44 @@ def trace_strokes(
     links = _link_at_junctions(branches, centroids, max_turn_deg)
     _bridge_gaps(branches, links, gap)
     return _chains(branches, links)
+
+
+def extend_ends(
+    paths: list[StrokePath], ink: np.ndarray, distance: np.ndarray, reach: int = 6
+) -> list[StrokePath]:
+    """Give back what thinning ate at open ends: walk on along each free end's direction
+    while the ink lasts, and stop half the local line width short of its edge (so a round
+    cap of that radius ends where the ink ends). ``ink`` is ``(H, W)`` bool, ``distance``
+    its distance transform; ends that would grow by less than 1 px are left alone. All
+    ends are probed at once."""
+    h, w = ink.shape
+    which = [i for i, p in enumerate(paths) if not p.closed and len(p.points) >= 3]
+    if not which:
+        return list(paths)
+    tips, inner = [], []
+    for i in which:
+        pts = paths[i].points
+        k = min(reach, len(pts) - 1)
+        tips += [pts[0], pts[-1]]
+        inner += [pts[k], pts[-1 - k]]
+    tip, d = np.array(tips), np.array(tips) - np.array(inner)
+    norm = np.hypot(*d.T)
+    unit = d / np.maximum(norm, 1e-9)[:, None]
+    steps = np.arange(1, 4 * reach + 1) * 0.5  # px, in half-pixel steps
+    probe = np.rint(tip[:, None, :] + steps[None, :, None] * unit[:, None, :]).astype(np.int64)
+    x, y = probe[..., 0], probe[..., 1]
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    on_ink = inside & ink[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)]
+    run = np.where(on_ink.all(1), len(steps), np.argmin(on_ink, axis=1)) * 0.5
+    t = np.rint(tip).astype(np.int64)
+    half = np.maximum(distance[np.clip(t[:, 1], 0, h - 1), np.clip(t[:, 0], 0, w - 1)] - 0.5, 0)
+    grow = np.where(norm > 1e-9, run - half, 0.0)
+    new_tip = tip + grow[:, None] * unit
+    out = list(paths)
+    for j, i in enumerate(which):
+        pts = paths[i].points
+        head = new_tip[2 * j : 2 * j + 1] if grow[2 * j] >= 1.0 else pts[:0]
+        tail = new_tip[2 * j + 1 : 2 * j + 2] if grow[2 * j + 1] >= 1.0 else pts[:0]
+        if len(head) or len(tail):
+            out[i] = StrokePath(np.concatenate([head, pts, tail]), False)
+    return out

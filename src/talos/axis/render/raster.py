@@ -25,8 +25,14 @@ SUPERSAMPLE = 3
 _SCALE = float(1 << SHIFT)
 
 
+TILE = 128  # output px; only tiles that were drawn on are averaged down
+
+
 class _Canvas:
-    """A supersampled binary buffer; ``fill`` takes polygons in output pixel coordinates."""
+    """A supersampled binary buffer; ``fill`` takes polygons in output pixel coordinates.
+
+    The buffer starts as untouched zero pages; ``coverage`` box-averages only the tiles that
+    polygons reached (a frame of lines is mostly empty)."""
 
     def __init__(self, width: int, height: int, factor: int = SUPERSAMPLE) -> None:
         self.size = (width, height)
@@ -34,6 +40,7 @@ class _Canvas:
         self.buffer = np.zeros((height * factor, width * factor), np.uint8)
         # Output pixel x covers supersampled pixels x·S ... x·S + S - 1 (centres at integers).
         self.offset = (factor - 1) / 2.0
+        self.touched = np.zeros((-(-height // TILE), -(-width // TILE)), bool)
 
     @property
     def bias(self) -> float:
@@ -42,12 +49,29 @@ class _Canvas:
         return 0.5 / self.factor
 
     def fill(self, polygons: Sequence[np.ndarray]) -> None:
-        if len(polygons):
-            scaled = [p * self.factor + self.offset for p in polygons]
-            cv2.fillPoly(self.buffer, _fixed(scaled), 255, cv2.LINE_8, SHIFT)
+        if not len(polygons):
+            return
+        every = np.concatenate(polygons)
+        (x0, y0), (x1, y1) = np.floor(every.min(0) - 1), np.ceil(every.max(0) + 1)
+        rows, cols = self.touched.shape
+        r0, r1 = int(np.clip(y0 // TILE, 0, rows - 1)), int(np.clip(y1 // TILE, 0, rows - 1))
+        c0, c1 = int(np.clip(x0 // TILE, 0, cols - 1)), int(np.clip(x1 // TILE, 0, cols - 1))
+        self.touched[r0 : r1 + 1, c0 : c1 + 1] = True
+        scaled = [p * self.factor + self.offset for p in polygons]
+        cv2.fillPoly(self.buffer, _fixed(scaled), 255, cv2.LINE_8, SHIFT)
 
     def coverage(self) -> np.ndarray:
-        return cv2.resize(self.buffer, self.size, interpolation=cv2.INTER_AREA)
+        width, height = self.size
+        if self.touched.mean() > 0.6:
+            return cv2.resize(self.buffer, self.size, interpolation=cv2.INTER_AREA)
+        out = np.zeros((height, width), np.uint8)
+        f = self.factor
+        for ty, tx in zip(*np.nonzero(self.touched), strict=True):
+            y0, x0 = ty * TILE, tx * TILE
+            y1, x1 = min(y0 + TILE, height), min(x0 + TILE, width)
+            tile = self.buffer[y0 * f : y1 * f, x0 * f : x1 * f]
+            out[y0:y1, x0:x1] = cv2.resize(tile, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        return out
 
 
 def _fixed(polygons: Iterable[np.ndarray]) -> list[np.ndarray]:

@@ -23,7 +23,7 @@ from talos.axis.geometry.fitting import (
 from talos.axis.geometry.path_batch import PathBatch
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin
-from talos.axis.geometry.stroke_graph import StrokePath, trace_strokes
+from talos.axis.geometry.stroke_graph import StrokePath, extend_ends, trace_strokes
 from talos.axis.layers import style_classes
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
@@ -57,6 +57,7 @@ class CenterlineVectorizer(Vectorizer):
 
         All paths are fitted together, breadth first (:func:`fit_beziers`).
         """
+        paths = extend_ends(paths, distance > 0, distance)
         batch = PathBatch([p.points for p in paths], [p.closed for p in paths])
         smoothed = path_batch.smooth(batch, self.v.smoothing)
         corners = path_batch.corners(batch, smoothed, self.v.corner_angle)
