@@ -129,22 +129,37 @@ def test_component_diagram_shows_every_registered_step_and_strategy() -> None:
         assert cls in text
 
 
-def test_sequence_diagram_shows_the_calls_in_time_order_with_the_retry() -> None:
+def test_sequence_diagram_shows_the_recorded_calls_in_time_order() -> None:
     vertices, edges = _parse(IMAGES / "sequence-prompt-to-animation.drawio")
-    for module in ("user", "orchestrator", "prism", "axis", "chroma", "store"):
+    _, messages = load_trace(TRACE)
+    for module in {m.source for m in messages} | {m.target for m in messages}:
         assert f"lifeline-{module}" in vertices
     labels = [_edge_label(edge) for edge in edges]
     assert labels[0] == "POST /jobs" and labels[1] == "202 Accepted"
+    requests = [label.split("  ")[0] for label in labels[::2]]
+    assert requests == [f"{m.method} {m.path}" for m in messages]
+    assert (
+        labels.index("POST /direct  (attempt 1)")
+        < labels.index("POST /generate  (attempt 1)")
+        < labels.index("POST /colorize  (attempt 1)")
+    )
+    assert sum("POST /callbacks/job-completed" in label for label in labels) == 3
+
+
+def test_sequence_diagram_shows_a_retry_with_its_backoff(tmp_path: Path) -> None:
+    calls = [
+        _call(1.0, "user", "orchestrator", "POST", "/jobs", 202, "j1"),
+        _call(2.0, "orchestrator", "axis", "POST", "/generate", 503, "j1", "attempt 1"),
+        _call(3.0, "orchestrator", "axis", "POST", "/generate", 202, "j1", "attempt 2"),
+        _call(4.0, "axis", "orchestrator", "POST", "/callbacks/job-completed", 200, "j1"),
+    ]
+    log = tmp_path / "calls.jsonl"
+    log.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    labels = [edge.lines[0].text for edge in sequence_from_trace(log).edges]
     first = labels.index("POST /generate  (attempt 1)")
     assert labels[first + 1] == "503 Service Unavailable"
     assert labels[first + 2] == "POST /generate  (attempt 2)  · retry after 1.0 s"
     assert labels[first + 3] == "202 Accepted"
-    assert (
-        labels.index("POST /direct  (attempt 1)")
-        < first
-        < labels.index("POST /colorize  (attempt 1)")
-    )
-    assert sum("POST /callbacks/job-completed" in label for label in labels) == 3
 
 
 def test_committed_images_match_what_the_code_generates(tmp_path: Path) -> None:

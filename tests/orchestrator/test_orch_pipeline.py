@@ -13,6 +13,7 @@ import httpx
 import numpy as np
 import pytest
 
+from talos.axis.geometry import bezier
 from talos.calllog import read_calls
 from talos.chroma.profiles import hex_to_bgr, load_profile
 
@@ -34,17 +35,18 @@ def _near(pixel: np.ndarray, color: tuple[int, int, int], tol: int) -> bool:
 
 
 def _line_pixels_match(image: np.ndarray, frame: dict, profile_name: str) -> float:
-    """Fraction of the frame's stroke knots drawn in the profile's line color for their layer."""
+    """Fraction of points along the frame's strokes drawn in the profile's line color for their
+    layer (8 samples per Bézier segment, knots included)."""
     profile = load_profile(profile_name)
     hits = total = 0
     for stroke in frame["strokes"]:
         color = profile.line_bgr(stroke["layer"])
-        for x, y in np.asarray(stroke["bezier"])[::3]:
+        for x, y in bezier.sample(np.asarray(stroke["bezier"]), per_segment=8):
             xi, yi = int(round(x)), int(round(y))
             if 0 <= yi < image.shape[0] and 0 <= xi < image.shape[1]:
                 total += 1
                 hits += _near(image[yi, xi], color, 60)
-    assert total > 10, "too few knots to judge"
+    assert total > 10, "too few points to judge"
     return hits / total
 
 
