@@ -27,7 +27,7 @@ class CliError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from talos.cli import sample, trace, validate
+    from talos.cli import bench, sample, trace, validate
 
     parser = argparse.ArgumentParser(
         prog="axis",
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"axis {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (trace, sample, validate):
+    for module in (trace, sample, validate, bench):
         module.register(commands)
     return parser
 
