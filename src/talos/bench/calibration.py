@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
+
+from talos.axis.context import FrameContext
+from talos.axis.pipeline import PipelineObserver, StepEvent
 
 _SIZE = (540, 960)
 
@@ -55,3 +59,53 @@ def measure_calibration(repeats: int = 5) -> float:
     finally:
         cv2.setNumThreads(threads)
     return float(statistics.median(times))
+
+
+class CalibrationProbe(PipelineObserver):
+    """Runs the calibration workload once after every frame, in the pipeline's own thread,
+    and calibrates each step's time against the probes around it.
+
+    For the CI gate (serial mode: every step in this thread): load on a shared machine comes
+    and goes within seconds, and a probe taken right next to the frame sees the same load as
+    the frame did. Frame ``i``'s step time is divided by the median probe of frames
+    ``i - window .. i + window``; :meth:`calibrated` gives each step's median ratio.
+    """
+
+    def __init__(self, window: int = 2) -> None:
+        self.window = window
+        self.probe_ms: list[float] = []
+        self.step_ms: dict[str, list[float]] = {}
+        self._image = _workload_input()
+        self._frame_steps: dict[str, float] = {}
+
+    def on_step_finished(self, event: StepEvent) -> None:
+        self._frame_steps[event.step] = event.duration_ms
+
+    def on_frame_processed(self, ctx: FrameContext, events: Sequence[StepEvent]) -> None:
+        for step, ms in self._frame_steps.items():
+            self.step_ms.setdefault(step, []).append(ms)
+        self._frame_steps = {}
+        start = time.perf_counter()
+        calibration_workload(self._image)
+        self.probe_ms.append((time.perf_counter() - start) * 1000.0)
+
+    def calibrated(self) -> dict[str, dict[str, float]]:
+        """Per step: ``p50_cal``/``p95_cal``, percentiles over frames of step time divided by
+        the local probe time."""
+        probes = np.asarray(self.probe_ms)
+        if probes.size == 0:
+            return {}
+        local = np.array(
+            [
+                np.median(probes[max(0, i - self.window) : i + self.window + 1])
+                for i in range(probes.size)
+            ]
+        )
+        result = {}
+        for step, values in self.step_ms.items():
+            ratios = np.asarray(values[: local.size]) / local[: len(values)]
+            result[step] = {
+                "p50_cal": float(np.percentile(ratios, 50)),
+                "p95_cal": float(np.percentile(ratios, 95)),
+            }
+        return result

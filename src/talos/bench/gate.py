@@ -34,7 +34,7 @@ class GateThresholds:
 
     warn: float = 0.15
     fail: float = 0.35
-    min_share: float = 0.03
+    min_share: float = 0.05
 
 
 @dataclass(frozen=True)

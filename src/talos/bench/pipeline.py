@@ -10,7 +10,10 @@ The child's own exact ``ru_maxrss`` is reported too.
 
 The calibration workload (:func:`talos.bench.calibration.measure_calibration`) runs before
 every repeat and after the last; ``calibration_ms`` is the median, and every time is also
-given divided by it (``*_cal`` keys): machine-independent "calibration units".
+given divided by it (``*_cal`` keys): machine-independent "calibration units". In serial mode
+(the CI gate) a :class:`~talos.bench.calibration.CalibrationProbe` also runs the workload after
+every frame in the pipeline's thread, and the steps' ``*_cal`` figures are frame by frame
+ratios to the probes around them, which follows load that comes and goes during a run.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 
 from talos.axis.errors import AxisError
 from talos.axis.io.sample import ground_truth_path
-from talos.bench.calibration import measure_calibration
+from talos.bench.calibration import CalibrationProbe, measure_calibration
 from talos.bench.standard import clip_sha256
 from talos.config import Settings
 
@@ -63,6 +67,7 @@ class RunMeasurement:
     peak_rss_mb: float
     main_peak_rss_mb: float
     output_bytes: int
+    probe: dict[str, Any] | None = None
 
     @property
     def fps(self) -> float:
@@ -109,19 +114,21 @@ def bench_settings(settings: Settings, frames: int | None = None, serial: bool =
 
 
 def _child_run(
-    conn: Any, input_path: str, output_dir: str, settings: Settings, single_thread: bool
+    conn: Any, input_path: str, output_dir: str, settings: Settings, serial: bool
 ) -> None:
     """Body of the child process: trace, then send back what happened."""
     try:
-        if single_thread:
-            import cv2
-
-            cv2.setNumThreads(1)
         from talos.axis.metrics import summary_to_dict
         from talos.axis.trace import trace_video
 
+        observers = []
+        if serial:
+            import cv2
+
+            cv2.setNumThreads(1)
+            observers.append(CalibrationProbe())
         start = time.perf_counter()
-        result = trace_video(input_path, output_dir, settings)
+        result = trace_video(input_path, output_dir, settings, observers=observers)
         wall_s = time.perf_counter() - start
         usage = resource.getrusage(resource.RUSAGE_SELF)
         conn.send(
@@ -131,6 +138,12 @@ def _child_run(
                     "wall_s": wall_s,
                     "summary": summary_to_dict(result.summary),
                     "main_peak_rss_mb": usage.ru_maxrss * 1024 / MB,
+                    "probe": {
+                        "steps": observers[0].calibrated(),
+                        "median_ms": float(np.median(observers[0].probe_ms)),
+                    }
+                    if observers
+                    else None,
                 },
             )
         )
@@ -162,9 +175,11 @@ def run_once(
     input_path: str | Path,
     output_dir: str | Path,
     settings: Settings,
-    single_thread: bool = False,
+    serial: bool = False,
 ) -> RunMeasurement:
-    """Trace ``input_path`` into ``output_dir`` (emptied first) in a fresh child process."""
+    """Trace ``input_path`` into ``output_dir`` (emptied first) in a fresh child process.
+    ``serial`` sets OpenCV to one thread and calibrates every frame (:class:`CalibrationProbe`).
+    """
     output = Path(output_dir)
     if output.exists():
         shutil.rmtree(output)
@@ -172,7 +187,7 @@ def run_once(
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
         target=_child_run,
-        args=(sender, str(input_path), str(output), settings, single_thread),
+        args=(sender, str(input_path), str(output), settings, serial),
         name="axis-bench-run",
     )
     child.start()
@@ -201,6 +216,7 @@ def run_once(
         peak_rss_mb=max(peak / MB, payload["main_peak_rss_mb"]),
         main_peak_rss_mb=payload["main_peak_rss_mb"],
         output_bytes=_folder_bytes(output),
+        probe=payload["probe"],
     )
 
 
@@ -209,7 +225,8 @@ def _median(values: Sequence[float]) -> float:
 
 
 def _step_table(runs: Sequence[RunMeasurement], calibration_ms: float) -> dict[str, Any]:
-    """Per step, the median over runs of p50/p95/total/share, plus calibrated p50/p95."""
+    """Per step, the median over runs of p50/p95/total/share, plus calibrated p50/p95: from
+    the per-frame probes where the runs had them, else divided by ``calibration_ms``."""
     names: list[str] = []
     for run in runs:
         names += [n for n in run.summary["steps"] if n not in names]
@@ -218,13 +235,18 @@ def _step_table(runs: Sequence[RunMeasurement], calibration_ms: float) -> dict[s
         stats = [run.summary["steps"][name] for run in runs if name in run.summary["steps"]]
         p50 = _median([s["p50_ms"] for s in stats])
         p95 = _median([s["p95_ms"] for s in stats])
+        probed = [r.probe["steps"][name] for r in runs if r.probe and name in r.probe["steps"]]
         table[name] = {
             "p50_ms": round(p50, 3),
             "p95_ms": round(p95, 3),
             "total_ms": round(_median([s["total_ms"] for s in stats]), 3),
             "share": round(_median([s["share"] for s in stats]), 4),
-            "p50_cal": round(p50 / calibration_ms, 4),
-            "p95_cal": round(p95 / calibration_ms, 4),
+            "p50_cal": round(
+                _median([p["p50_cal"] for p in probed]) if probed else p50 / calibration_ms, 4
+            ),
+            "p95_cal": round(
+                _median([p["p95_cal"] for p in probed]) if probed else p95 / calibration_ms, 4
+            ),
         }
     return table
 
@@ -281,9 +303,10 @@ def run_benchmark(
         calibrations.append(measure_calibration())
         if progress:
             progress(f"run {i + 1}/{repeat} (calibration {calibrations[-1]:.2f} ms)")
-        runs.append(run_once(input_path, trace_dir, run_settings, single_thread=serial))
+        runs.append(run_once(input_path, trace_dir, run_settings, serial=serial))
     calibrations.append(measure_calibration())
-    calibration_ms = _median(calibrations)
+    probes = [r.probe["median_ms"] for r in runs if r.probe]
+    calibration_ms = _median(probes or calibrations)
 
     wall_s = _median([r.wall_s for r in runs])
     n_frames = runs[-1].frames
