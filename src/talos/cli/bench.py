@@ -91,6 +91,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="where generated standard clips are cached",
     )
     add_config_option(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _positive(value: int | None, name: str) -> None:
@@ -110,8 +111,19 @@ def _input_clip(args: argparse.Namespace, frames: int | None) -> Path:
         raise CliError(f"cannot write the standard clip under {args.clips}: {exc}") from None
 
 
-def _progress(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
+def _progress_printer(args: argparse.Namespace) -> Any:
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"bench: {message}", file=sys.stderr, flush=True)
+
+    return progress
+
+
+def _check_input(clip: Path, settings: Any) -> None:
+    """Fail before any work (and with the decoder's own words) on an unusable input."""
+    from talos.axis.io.video import FrameSource
+
+    FrameSource(clip, settings.processing)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         frames = frames or (baseline or {}).get("frames") or GATE_FRAMES
         repeat = repeat or GATE_REPEAT
     clip = _input_clip(args, frames)
+    _check_input(clip, settings)
     report = run_benchmark(
         clip,
         args.output,
@@ -136,11 +149,11 @@ def run(args: argparse.Namespace) -> int:
         frames=frames,
         repeat=repeat or 1,
         serial=args.serial or args.gate,
-        progress=_progress,
+        progress=_progress_printer(args),
     )
     print(format_report(report))
     if args.compare:
-        report["compare"] = _comparison(clip, settings, maps=5, repeat=3)
+        report["compare"] = _comparison(args, clip, settings, maps=5, repeat=3)
     gate_failure = None
     if args.gate:
         gate_failure = _run_gate(args, report, baseline)
@@ -185,10 +198,12 @@ def _run_gate(
     return None
 
 
-def _comparison(clip: Path, settings: Any, maps: int, repeat: int) -> dict[str, Any]:
+def _comparison(
+    args: argparse.Namespace, clip: Path, settings: Any, maps: int, repeat: int
+) -> dict[str, Any]:
     from talos.bench.compare import compare_vectorizers, format_comparison, sample_line_maps
 
-    _progress(f"comparing vectorizers on {maps} line maps")
+    _progress_printer(args)(f"comparing vectorizers on {maps} line maps")
     report = compare_vectorizers(sample_line_maps(clip, settings, maps), settings, repeat)
     print(format_comparison(report))
     return report
@@ -199,7 +214,8 @@ def run_vectorize(args: argparse.Namespace) -> int:
     _positive(args.repeat, "--repeat")
     settings = settings_from_args(args)
     clip = _input_clip(args, None)
-    report = _comparison(clip, settings, args.maps, args.repeat)
+    _check_input(clip, settings)
+    report = _comparison(args, clip, settings, args.maps, args.repeat)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "compare.json"
