@@ -14,6 +14,7 @@ does not grow with the length of the clip.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import os
@@ -182,8 +183,21 @@ def _init_worker(steps: Sequence[ProcessingStep], run: RunInfo) -> None:
         step.open(run)
 
 
+# Stands in for a frame's image on the way back from a worker when no step replaced it: the
+# main process still holds the image it sent, and a 1080p frame is 6 MB of pickling each way.
+_IMAGE_KEPT = np.zeros((0, 0, 3), np.uint8)
+
+
 def _worker_run(ctx: FrameContext, run_id: str) -> tuple[FrameContext, list[StepEvent]]:
-    return _run_steps(_worker_steps, ctx, run_id)
+    done, events = _run_steps(_worker_steps, ctx, run_id)
+    if done.image is ctx.image:
+        done = dataclasses.replace(done, image=_IMAGE_KEPT)
+    return done, events
+
+
+def _with_image(ctx: FrameContext, image: np.ndarray) -> FrameContext:
+    """Put back the image a worker left out (see ``_IMAGE_KEPT``)."""
+    return dataclasses.replace(ctx, image=image) if ctx.image.size == 0 else ctx
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -304,7 +318,9 @@ class Pipeline:
             return
 
         window = 2 * self.workers
-        pending: deque[tuple[StepEvent, Future[tuple[FrameContext, list[StepEvent]]]]] = deque()
+        pending: deque[
+            tuple[StepEvent, np.ndarray, Future[tuple[FrameContext, list[StepEvent]]]]
+        ] = deque()
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(
             max_workers=self.workers,
@@ -314,17 +330,18 @@ class Pipeline:
         ) as pool:
             try:
                 for ctx, decode_event in self._contexts(frames, run):
-                    pending.append((decode_event, pool.submit(_worker_run, ctx, run.run_id)))
+                    future = pool.submit(_worker_run, ctx, run.run_id)
+                    pending.append((decode_event, ctx.image, future))
                     if len(pending) >= window:
-                        decode_event, future = pending.popleft()
+                        decode_event, image, future = pending.popleft()
                         done, events = future.result()
-                        yield done, [decode_event, *events]
+                        yield _with_image(done, image), [decode_event, *events]
                 while pending:
-                    decode_event, future = pending.popleft()
+                    decode_event, image, future = pending.popleft()
                     done, events = future.result()
-                    yield done, [decode_event, *events]
+                    yield _with_image(done, image), [decode_event, *events]
             finally:
-                for _, future in pending:
+                for _, _, future in pending:
                     future.cancel()
 
 

@@ -1,4 +1,5 @@
-"""Decoding ahead in a background thread: order, errors, early stop, bounded look-ahead."""
+"""Overlapping work: decoding ahead in a background thread (order, errors, early stop,
+bounded look-ahead), and the worker pool not shipping frames back that it did not change."""
 
 from __future__ import annotations
 
@@ -77,3 +78,33 @@ def test_pipeline_stops_the_decode_thread_when_a_step_fails():
     with pytest.raises(Exception, match="boom"):
         Pipeline([Fail()], decode_ahead=2).run(frames, RunInfo("r", 4, 4, 24.0))
     assert threading.active_count() == before
+
+
+class Invert(ProcessingStep):
+    name = "invert"
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        if ctx.index % 2:
+            return ctx
+        return ctx.builder().set(image=255 - ctx.image).build()
+
+
+class Check(ProcessingStep):
+    name = "check"
+    stateful = True
+
+    def __init__(self) -> None:
+        self.means: list[float] = []
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        self.means.append(float(ctx.image.mean()))
+        return ctx
+
+
+def test_worker_pool_returns_the_frame_image_kept_or_replaced():
+    check = Check()
+    frames = [Frame(i, i / 24, np.full((6, 8, 3), 10 * i, np.uint8), i) for i in range(8)]
+    summary = Pipeline([Invert(), check], workers=2).run(frames, RunInfo("r", 8, 6, 24.0))
+    assert summary.frames == 8
+    # odd frames come back as decoded (image kept in the main process), even ones inverted
+    assert check.means == [255 - 10 * i if i % 2 == 0 else 10 * i for i in range(8)]
