@@ -149,6 +149,8 @@ def test_axis_bench_cli_writes_bench_json(sample_clip, tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "bench.json").read_text())
     assert report["frames"] == 4 and "fps" in report
+    markdown = (out / "bench.md").read_text()
+    assert "| edges |" in markdown and report["machine"]["cpu"] in markdown
     assert result.stdout.strip().endswith(str(out / "bench.json"))
     assert "p50 ms" in result.stdout
 

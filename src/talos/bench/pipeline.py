@@ -401,9 +401,46 @@ def _identity_line(identity: Mapping[str, Any] | None) -> str:
     return ", ".join(f"{k} {identity[k]}" for k in keys if k in identity)
 
 
+def format_markdown(report: Mapping[str, Any]) -> str:
+    """The per-step table and headline figures as Markdown (for the README), with the date
+    and machine they came from."""
+    machine = report["machine"]
+    pipeline = report["pipeline"]
+    lines = [
+        f"`axis bench` on {report['date'][:10]}, {machine['cpu']}, {machine['cores']} cores; "
+        f"{report['frames']} frames of `{Path(report['input']['path']).name}`, "
+        f"steps {', '.join(pipeline['steps'])} (edges {pipeline['edges']}, vectorize "
+        f"{pipeline['vectorize']}), median of {report['repeat']} run(s).",
+        "",
+        "| step | p50 ms | p95 ms | share | p50 (calibration units) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, s in report["steps"].items():
+        lines.append(
+            f"| {name} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['share'] * 100:.1f}% "
+            f"| {s['p50_cal']:.3f} |"
+        )
+
+    def fmt(value: Any, spec: str) -> str:
+        return "n/a" if value is None else format(value, spec)
+
+    lines += [
+        "",
+        f"Wall {report['wall_s']:.2f} s, **{report['fps']:.1f} fps**; peak RSS "
+        f"{report['peak_rss_mb']:.0f} MB (main process {report['main_peak_rss_mb']:.0f} MB); "
+        f"output {report['output_bytes_per_frame'] / 1024:.1f} KB/frame; SSIM "
+        f"{fmt(report['ssim'], '.3f')}, Δκ {fmt(report['delta_kappa'], '.4f')}; "
+        f"calibration {report['calibration_ms']:.2f} ms, wall per frame "
+        f"{report['wall_per_frame_cal']:.2f} calibration units.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def write_report(report: Mapping[str, Any], output_dir: str | Path) -> Path:
-    """Write ``output_dir/bench.json``; return its path."""
+    """Write ``output_dir/bench.json`` and ``bench.md`` (:func:`format_markdown`); return the
+    JSON file's path."""
     path = Path(output_dir) / "bench.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1) + "\n")
+    path.with_suffix(".md").write_text(format_markdown(report))
     return path
