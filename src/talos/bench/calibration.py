@@ -68,7 +68,7 @@ class CalibrationProbe(PipelineObserver):
     For the CI gate (serial mode: every step in this thread): load on a shared machine comes
     and goes within seconds, and a probe taken right next to the frame sees the same load as
     the frame did. Frame ``i``'s step time is divided by the median probe of frames
-    ``i - window .. i + window``; :meth:`calibrated` gives each step's median ratio.
+    ``i - window .. i + window`` (:meth:`ratios`; :func:`pooled_percentiles` over runs).
     """
 
     def __init__(self, window: int = 2) -> None:
@@ -89,12 +89,12 @@ class CalibrationProbe(PipelineObserver):
         calibration_workload(self._image)
         self.probe_ms.append((time.perf_counter() - start) * 1000.0)
 
-    def calibrated(self) -> dict[str, dict[str, float]]:
-        """Per step: ``p50_cal``/``p95_cal``, percentiles over frames of step time divided by
-        the local probe time."""
+    def ratios(self, warmup: int = 2) -> dict[str, list[float]]:
+        """Per step, each frame's time divided by the local probe time, leaving out the first
+        ``warmup`` frames (first calls fill caches and allocators)."""
         probes = np.asarray(self.probe_ms)
-        if probes.size == 0:
-            return {}
+        if probes.size <= warmup:
+            warmup = 0
         local = np.array(
             [
                 np.median(probes[max(0, i - self.window) : i + self.window + 1])
@@ -103,9 +103,20 @@ class CalibrationProbe(PipelineObserver):
         )
         result = {}
         for step, values in self.step_ms.items():
-            ratios = np.asarray(values[: local.size]) / local[: len(values)]
-            result[step] = {
-                "p50_cal": float(np.percentile(ratios, 50)),
-                "p95_cal": float(np.percentile(ratios, 95)),
-            }
+            n = min(len(values), local.size)
+            result[step] = (np.asarray(values[warmup:n]) / local[warmup:n]).tolist()
         return result
+
+
+def pooled_percentiles(runs: Sequence[dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    """``p50_cal``/``p95_cal`` per step over the frames of all runs pooled (a median of
+    per-run medians wastes the samples when each run is short)."""
+    steps: dict[str, list[float]] = {}
+    for run in runs:
+        for step, ratios in run.items():
+            steps.setdefault(step, []).extend(ratios)
+    return {
+        step: {"p50_cal": float(np.percentile(v, 50)), "p95_cal": float(np.percentile(v, 95))}
+        for step, v in steps.items()
+        if v
+    }

@@ -37,7 +37,7 @@ import psutil
 
 from talos.axis.errors import AxisError
 from talos.axis.io.sample import ground_truth_path
-from talos.bench.calibration import CalibrationProbe, measure_calibration
+from talos.bench.calibration import CalibrationProbe, measure_calibration, pooled_percentiles
 from talos.bench.standard import clip_sha256
 from talos.config import Settings
 
@@ -139,7 +139,7 @@ def _child_run(
                     "summary": summary_to_dict(result.summary),
                     "main_peak_rss_mb": usage.ru_maxrss * 1024 / MB,
                     "probe": {
-                        "steps": observers[0].calibrated(),
+                        "ratios": observers[0].ratios(),
                         "median_ms": float(np.median(observers[0].probe_ms)),
                     }
                     if observers
@@ -227,6 +227,7 @@ def _median(values: Sequence[float]) -> float:
 def _step_table(runs: Sequence[RunMeasurement], calibration_ms: float) -> dict[str, Any]:
     """Per step, the median over runs of p50/p95/total/share, plus calibrated p50/p95: from
     the per-frame probes where the runs had them, else divided by ``calibration_ms``."""
+    probed = pooled_percentiles([r.probe["ratios"] for r in runs if r.probe])
     names: list[str] = []
     for run in runs:
         names += [n for n in run.summary["steps"] if n not in names]
@@ -235,17 +236,16 @@ def _step_table(runs: Sequence[RunMeasurement], calibration_ms: float) -> dict[s
         stats = [run.summary["steps"][name] for run in runs if name in run.summary["steps"]]
         p50 = _median([s["p50_ms"] for s in stats])
         p95 = _median([s["p95_ms"] for s in stats])
-        probed = [r.probe["steps"][name] for r in runs if r.probe and name in r.probe["steps"]]
         table[name] = {
             "p50_ms": round(p50, 3),
             "p95_ms": round(p95, 3),
             "total_ms": round(_median([s["total_ms"] for s in stats]), 3),
             "share": round(_median([s["share"] for s in stats]), 4),
             "p50_cal": round(
-                _median([p["p50_cal"] for p in probed]) if probed else p50 / calibration_ms, 4
+                probed[name]["p50_cal"] if name in probed else p50 / calibration_ms, 4
             ),
             "p95_cal": round(
-                _median([p["p95_cal"] for p in probed]) if probed else p95 / calibration_ms, 4
+                probed[name]["p95_cal"] if name in probed else p95 / calibration_ms, 4
             ),
         }
     return table
@@ -287,19 +287,28 @@ def run_benchmark(
     repeat: int = 1,
     serial: bool = False,
     progress: Callable[[str], None] | None = None,
+    budget_s: float | None = None,
 ) -> dict[str, Any]:
     """Benchmark the configured pipeline on ``input_path``; return the report (bench.json).
 
     ``output_dir/trace`` holds the last run's output. ``serial`` runs one process, decoding
-    in line, OpenCV on one thread (the gate's mode). Raises :class:`BenchError` on failure.
+    in line, OpenCV on one thread (the gate's mode). With ``budget_s``, no further repeat
+    starts once another one like the last would end past the budget (at least one run).
+    Raises :class:`BenchError` on failure.
     """
     input_path = Path(input_path)
     output = Path(output_dir)
     trace_dir = output / "trace"
     run_settings = bench_settings(settings, frames, serial)
     calibrations = []
-    runs = []
+    runs: list[RunMeasurement] = []
+    started = time.perf_counter()
     for i in range(max(1, repeat)):
+        elapsed = time.perf_counter() - started
+        if runs and budget_s is not None and elapsed * (i + 1) / i > budget_s:
+            if progress:
+                progress(f"stopping after {i} runs: the next would pass {budget_s:g} s")
+            break
         calibrations.append(measure_calibration())
         if progress:
             progress(f"run {i + 1}/{repeat} (calibration {calibrations[-1]:.2f} ms)")
@@ -331,6 +340,7 @@ def run_benchmark(
             "serial": serial,
         },
         "repeat": len(runs),
+        "bench_s": round(time.perf_counter() - started, 2),
         "frames": n_frames,
         "wall_s": round(wall_s, 4),
         "fps": round(n_frames / wall_s, 3) if wall_s > 0 else 0.0,
