@@ -12,6 +12,7 @@ from talos.bench.gate import (
     GateThresholds,
     baseline_from_report,
     compare_steps,
+    confirm,
     format_gate,
     gate_report,
     judge_step,
@@ -145,3 +146,14 @@ def test_bad_baseline_files_raise_a_clear_error(tmp_path, content, needle):
         path.write_text(content)
     with pytest.raises(BaselineError, match=needle):
         load_baseline(path)
+
+
+def test_a_failure_must_repeat_in_the_second_measurement():
+    first = compare_steps(_scaled(edges=1.5, render=1.5), BASE)
+    second = compare_steps(_scaled(edges=1.5, render=1.05, decode=1.5), BASE)
+    result = confirm(first, second)
+    assert _verdict(result, "edges").status == "fail"  # failed both times: a real regression
+    assert _verdict(result, "render").status == "ok"  # noise the first time
+    assert _verdict(result, "decode").status == "ok"  # noise the second time
+    assert result.failed and "second measurement" in result.notes[-1]
+    assert not confirm(first, compare_steps(_scaled(render=1.2), BASE)).failed

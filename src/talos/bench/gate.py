@@ -7,7 +7,9 @@ workload measured in the same run), so a faster or slower machine moves both ali
 frame time in both runs is reported but not judged (a 0.3 ms step is all noise). The line
 ``(all steps)`` is the sum of the step p50s: it catches many small steps growing together.
 
-The baseline changes only by a deliberate, reviewed commit (``axis bench --gate
+A failed gate measures again and fails only for a step that failed both times
+(:func:`confirm`): the gate must not flake on a busy machine. The baseline changes only by a
+deliberate, reviewed commit (``axis bench --gate
 --update-baseline`` writes it).
 """
 
@@ -146,6 +148,32 @@ def compare_steps(
             )
         )
     return GateResult(verdicts)
+
+
+def confirm(first: GateResult, second: GateResult) -> GateResult:
+    """Combine a failed gate with a second measurement: a step keeps the milder of its two
+    verdicts (``fail`` only if it failed both times), so one noisy run cannot fail CI while a
+    real regression, which shows every time, still does. Figures are the second run's."""
+    severity = {"ok": 0, "warn": 1, "fail": 2}
+    earlier = {v.step: v for v in first.verdicts}
+    verdicts = []
+    for verdict in second.verdicts:
+        before = earlier.get(verdict.step)
+        if (
+            before is not None
+            and verdict.status in severity
+            and before.status in severity
+            and severity[before.status] < severity[verdict.status]
+        ):
+            verdict = StepVerdict(
+                verdict.step,
+                verdict.baseline_cal,
+                verdict.current_cal,
+                verdict.change,
+                before.status,
+            )
+        verdicts.append(verdict)
+    return GateResult(verdicts, [*second.notes, "second measurement after a failure"])
 
 
 def baseline_from_report(report: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ DEFAULT_OUTPUT = "out/bench"
 DEFAULT_BASELINE = "benchmarks/baseline.json"
 GATE_FRAMES = 32
 GATE_REPEAT = 3
-GATE_BUDGET_S = 100.0  # the whole gate stays under 2 minutes however slow the pipeline gets
+# Per measurement; a failed gate measures a second time, so the gate stays under 2 minutes.
+GATE_BUDGET_S = 55.0
 
 
 def register(commands: Any) -> None:
@@ -143,22 +144,26 @@ def run(args: argparse.Namespace) -> int:
         repeat = repeat or GATE_REPEAT
     clip = _input_clip(args, frames)
     _check_input(clip, settings)
-    report = run_benchmark(
-        clip,
-        args.output,
-        settings,
-        frames=frames,
-        repeat=repeat or 1,
-        serial=args.serial or args.gate,
-        progress=_progress_printer(args),
-        budget_s=GATE_BUDGET_S if args.gate else None,
-    )
+
+    def measure() -> dict[str, Any]:
+        return run_benchmark(
+            clip,
+            args.output,
+            settings,
+            frames=frames,
+            repeat=repeat or 1,
+            serial=args.serial or args.gate,
+            progress=_progress_printer(args),
+            budget_s=GATE_BUDGET_S if args.gate else None,
+        )
+
+    report = measure()
     print(format_report(report))
     if args.compare:
         report["compare"] = _comparison(args, clip, settings, maps=5, repeat=3)
     gate_failure = None
     if args.gate:
-        gate_failure = _run_gate(args, report, baseline)
+        report, gate_failure = _run_gate(args, report, baseline, measure)
     path = write_report(report, args.output)
     print(path)
     if gate_failure:
@@ -176,26 +181,37 @@ def _gate_baseline(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_gate(
-    args: argparse.Namespace, report: dict[str, Any], baseline: dict[str, Any] | None
-) -> str | None:
-    """Judge the report; return the failure line, or None. Writes the baseline if asked."""
-    from talos.bench.gate import baseline_from_report, format_gate, gate_report
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    baseline: dict[str, Any] | None,
+    measure: Any,
+) -> tuple[dict[str, Any], str | None]:
+    """Judge the report (measuring once more after a failure, see ``gate.confirm``); return
+    the report to write and the failure line, or None. Writes the baseline if asked."""
+    from talos.bench.gate import baseline_from_report, confirm, format_gate, gate_report
+    from talos.bench.pipeline import format_report
 
     if args.update_baseline:
         path = Path(args.baseline)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(baseline_from_report(report), indent=1) + "\n")
         print(f"baseline written: {path} (review and commit it)")
-        return None
+        return report, None
     assert baseline is not None
     result = gate_report(report, baseline)
+    if result.failed:
+        print(format_gate(result))
+        _progress_printer(args)("gate failed; measuring again to confirm")
+        report = measure()
+        print(format_report(report))
+        result = confirm(result, gate_report(report, baseline))
     report["gate"] = result.to_dict()
     print(format_gate(result))
     if result.failed:
         worst = [v for v in result.verdicts if v.status == "fail"]
         named = ", ".join(f"'{v.step}' {v.change:+.0%}" for v in worst)
-        return f"performance gate failed: slower than {args.baseline} in {named}"
-    return None
+        return report, f"performance gate failed: slower than {args.baseline} in {named}"
+    return report, None
 
 
 def _comparison(
