@@ -207,3 +207,15 @@ def test_axis_bench_vectorize_writes_compare_json(sample_clip, tmp_path):
     report = json.loads((tmp_path / "compare.json").read_text())
     assert report["frames"] == [0, 15] and report["size"] == [320, 240]
     assert "axis" in result.stdout and "vtracer" in result.stdout
+
+
+def test_axis_bench_runs_on_a_folder_of_images(sample_clip, tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i, frame in enumerate(FrameSource(sample_clip, load_settings().processing)):
+        cv2.imwrite(str(frames / f"{i:03d}.png"), frame.image)
+        if i == 3:
+            break
+    report = run_benchmark(frames, tmp_path / "out", load_settings(), repeat=1)
+    assert report["frames"] == 4 and report["input"]["sha256"] is None
+    assert report["identity"] is None  # no ground truth beside a folder

@@ -260,7 +260,10 @@ def identity_metrics(output_dir: Path, truth_path: Path | None) -> dict[str, Any
         from talos.axis.evaluation.identity import evaluate_identity
     except ImportError:
         return None
-    return dict(evaluate_identity(output_dir, truth_path))
+    try:
+        return dict(evaluate_identity(output_dir, truth_path))
+    except Exception as exc:  # an add-on figure: report why it is missing, keep the rest
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def _bars(report: Mapping[str, Any]) -> dict[str, bool | None]:
@@ -327,7 +330,7 @@ def run_benchmark(
         "machine": machine_info(),
         "input": {
             "path": str(input_path),
-            "sha256": clip_sha256(input_path),
+            "sha256": clip_sha256(input_path) if input_path.is_file() else None,
             "ground_truth": str(truth) if truth.is_file() else None,
         },
         "pipeline": {
@@ -407,6 +410,8 @@ def format_report(report: Mapping[str, Any]) -> str:
 def _identity_line(identity: Mapping[str, Any] | None) -> str:
     if not identity:
         return "n/a"
+    if "error" in identity:
+        return f"n/a ({identity['error']})"
     keys = ("kept_one_id_share", "id_switches", "fragmentation", "median_track_length")
     return ", ".join(f"{k} {identity[k]}" for k in keys if k in identity)
 
