@@ -182,6 +182,7 @@ def test_axis_bench_gate_passes_then_fails_naming_the_step(sample_clip, tmp_path
         (("--input", "missing.mp4"), ("input not found",)),
         (("--frames", "0"), ("--frames must be at least 1",)),
         (("--update-baseline",), ("--update-baseline needs --gate",)),
+        (("--gate", "--profile"), ("--profile and --gate do not mix",)),
         (("--gate", "--baseline", "nope.json"), ("baseline nope.json not found",)),
     ],
 )
@@ -219,3 +220,15 @@ def test_axis_bench_runs_on_a_folder_of_images(sample_clip, tmp_path):
     report = run_benchmark(frames, tmp_path / "out", load_settings(), repeat=1)
     assert report["frames"] == 4 and report["input"]["sha256"] is None
     assert report["identity"] is None  # no ground truth beside a folder
+
+
+def test_axis_bench_profile_writes_a_call_tree_of_every_step(sample_clip, tmp_path):
+    result = run_axis(
+        "bench", "--input", str(sample_clip), "--frames", "3", "--profile", "-o", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    tree = (tmp_path / "profile.txt").read_text()
+    for step in ("EdgeStep.process", "VectorizeStep.process", "RenderStep.process"):
+        assert step in tree
+    assert (tmp_path / "profile.html").stat().st_size > 0
+    assert json.loads((tmp_path / "bench.json").read_text())["pipeline"]["serial"]

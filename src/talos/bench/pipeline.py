@@ -114,7 +114,12 @@ def bench_settings(settings: Settings, frames: int | None = None, serial: bool =
 
 
 def _child_run(
-    conn: Any, input_path: str, output_dir: str, settings: Settings, serial: bool
+    conn: Any,
+    input_path: str,
+    output_dir: str,
+    settings: Settings,
+    serial: bool,
+    profile_dir: str | None = None,
 ) -> None:
     """Body of the child process: trace, then send back what happened."""
     try:
@@ -127,9 +132,12 @@ def _child_run(
 
             cv2.setNumThreads(1)
             observers.append(CalibrationProbe())
+        profiler = _start_profiler() if profile_dir else None
         start = time.perf_counter()
         result = trace_video(input_path, output_dir, settings, observers=observers)
         wall_s = time.perf_counter() - start
+        if profiler is not None and profile_dir is not None:
+            _write_profile(profiler, Path(profile_dir))
         usage = resource.getrusage(resource.RUSAGE_SELF)
         conn.send(
             (
@@ -151,6 +159,22 @@ def _child_run(
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
+
+
+def _start_profiler() -> Any:
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    return profiler
+
+
+def _write_profile(profiler: Any, folder: Path) -> None:
+    """``profile.html`` (interactive) and ``profile.txt`` (call tree) of the run."""
+    profiler.stop()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "profile.html").write_text(profiler.output_html())
+    (folder / "profile.txt").write_text(profiler.output_text(unicode=True, show_all=False))
 
 
 def _tree_rss(process: psutil.Process) -> int:
@@ -176,9 +200,12 @@ def run_once(
     output_dir: str | Path,
     settings: Settings,
     serial: bool = False,
+    profile_dir: str | Path | None = None,
 ) -> RunMeasurement:
     """Trace ``input_path`` into ``output_dir`` (emptied first) in a fresh child process.
     ``serial`` sets OpenCV to one thread and calibrates every frame (:class:`CalibrationProbe`).
+    ``profile_dir`` profiles the run's main process with pyinstrument (``profile.html``,
+    ``profile.txt``); in serial mode that is every step.
     """
     output = Path(output_dir)
     if output.exists():
@@ -187,7 +214,14 @@ def run_once(
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
         target=_child_run,
-        args=(sender, str(input_path), str(output), settings, serial),
+        args=(
+            sender,
+            str(input_path),
+            str(output),
+            settings,
+            serial,
+            None if profile_dir is None else str(profile_dir),
+        ),
         name="axis-bench-run",
     )
     child.start()
@@ -291,12 +325,14 @@ def run_benchmark(
     serial: bool = False,
     progress: Callable[[str], None] | None = None,
     budget_s: float | None = None,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """Benchmark the configured pipeline on ``input_path``; return the report (bench.json).
 
     ``output_dir/trace`` holds the last run's output. ``serial`` runs one process, decoding
     in line, OpenCV on one thread (the gate's mode). With ``budget_s``, no further repeat
     starts once another one like the last would end past the budget (at least one run).
+    ``profile`` profiles the last run (pyinstrument) into ``output_dir/profile.{html,txt}``.
     Raises :class:`BenchError` on failure.
     """
     input_path = Path(input_path)
@@ -315,7 +351,9 @@ def run_benchmark(
         calibrations.append(measure_calibration())
         if progress:
             progress(f"run {i + 1}/{repeat} (calibration {calibrations[-1]:.2f} ms)")
-        runs.append(run_once(input_path, trace_dir, run_settings, serial=serial))
+        last = i == max(1, repeat) - 1
+        profile_dir = output if profile and last else None
+        runs.append(run_once(input_path, trace_dir, run_settings, serial, profile_dir))
     calibrations.append(measure_calibration())
     probes = [r.probe["median_ms"] for r in runs if r.probe]
     calibration_ms = _median(probes or calibrations)

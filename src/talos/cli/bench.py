@@ -49,6 +49,11 @@ def register(commands: Any) -> None:
         help="one process, decoding in line, OpenCV on one thread (the gate's mode)",
     )
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the last run with pyinstrument (implies --serial): OUTDIR/profile.html/.txt",
+    )
+    parser.add_argument(
         "--gate", action="store_true", help="compare with the baseline; exit 1 on a regression"
     )
     parser.add_argument(
@@ -135,6 +140,13 @@ def run(args: argparse.Namespace) -> int:
     _positive(args.repeat, "--repeat")
     if args.update_baseline and not args.gate:
         raise CliError("--update-baseline needs --gate", EXIT_USAGE)
+    if args.profile and args.gate:
+        raise CliError("--profile and --gate do not mix (the profiler slows the steps)", EXIT_USAGE)
+    if args.profile:
+        try:
+            import pyinstrument  # noqa: F401
+        except ImportError:
+            raise CliError("--profile needs pyinstrument (pip install pyinstrument)") from None
     settings = settings_from_args(args)
     baseline = None
     frames, repeat = args.frames, args.repeat
@@ -152,9 +164,10 @@ def run(args: argparse.Namespace) -> int:
             settings,
             frames=frames,
             repeat=repeat or 1,
-            serial=args.serial or args.gate,
+            serial=args.serial or args.gate or args.profile,
             progress=_progress_printer(args),
             budget_s=GATE_BUDGET_S if args.gate else None,
+            profile=args.profile,
         )
 
     report = measure()
