@@ -117,7 +117,7 @@ def test_vectorizer_comparison_scores_every_tool_on_the_same_map():
         assert 0 < row["ssim"] <= 1 and row["ssim_ink"] <= row["ssim"]
         assert row["ssim_ink"] > report["blank"]["ssim_ink"]  # better than an empty page
     assert tools["axis"]["time_vs_axis"] == 1.0
-    assert set(report["bar"]) == {"faster", "ssim", "smaller"}
+    assert set(report["bar"]) == {"faster", "faster_vectorize_only", "ssim", "smaller"}
     assert "vtracer" in format_comparison(report)
 
 
