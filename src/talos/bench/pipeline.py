@@ -131,7 +131,8 @@ def _child_run(
             import cv2
 
             cv2.setNumThreads(1)
-            observers.append(CalibrationProbe())
+            if not profile_dir:  # the probes would crowd the profile
+                observers.append(CalibrationProbe())
         profiler = _start_profiler() if profile_dir else None
         start = time.perf_counter()
         result = trace_video(input_path, output_dir, settings, observers=observers)
