@@ -66,6 +66,7 @@ def test_benchmark_report_has_the_issue_s_figures(bench_report, sample_clip):
         )
     assert sum(s["share"] for s in report["steps"].values()) == pytest.approx(1, abs=0.01)
     assert 30 < report["peak_rss_mb"] < 4096
+    assert 0 < report["peak_pss_mb"] <= report["peak_rss_mb"]
     files = [p for p in (out / "trace").rglob("*") if p.is_file()]
     assert report["output_bytes"] == sum(p.stat().st_size for p in files)
     assert report["input"]["sha256"] == clip_sha256(sample_clip)

@@ -6,7 +6,9 @@ Each run happens in a fresh child process (``spawn``), so the peak RSS is the ru
 this process's, and no warm cache carries over between repeats. Peak RSS is sampled every
 50 ms over the child and all of its descendants (the worker pool) and summed: the memory the
 run needed at its worst moment, counting shared pages once per process (an upper bound).
-The child's own exact ``ru_maxrss`` is reported too.
+``peak_pss_mb`` sums PSS instead (shared pages split between the processes sharing them:
+the tree's true footprint), sampled every 250 ms. The child's own exact ``ru_maxrss`` is
+reported too.
 
 The calibration workload (:func:`talos.bench.calibration.measure_calibration`) runs before
 every repeat and after the last; ``calibration_ms`` is the median, and every time is also
@@ -43,6 +45,7 @@ from talos.config import Settings
 
 REPORT_SCHEMA = "axis-bench/1"
 RSS_SAMPLE_S = 0.05
+PSS_EVERY = 5  # samples
 MB = 1024 * 1024
 
 # The bars of BRIEF §5 / issue 7 that a bench report is checked against.
@@ -65,6 +68,7 @@ class RunMeasurement:
     frames: int
     summary: dict[str, Any]
     peak_rss_mb: float
+    peak_pss_mb: float
     main_peak_rss_mb: float
     output_bytes: int
     probe: dict[str, Any] | None = None
@@ -178,7 +182,9 @@ def _write_profile(profiler: Any, folder: Path) -> None:
     (folder / "profile.txt").write_text(profiler.output_text(unicode=True, show_all=False))
 
 
-def _tree_rss(process: psutil.Process) -> int:
+def _tree_memory(process: psutil.Process, pss: bool) -> int:
+    """Sum of RSS (or, with ``pss``, of PSS: shared pages split between their users) over
+    ``process`` and its descendants, bytes."""
     total = 0
     try:
         members = [process, *process.children(recursive=True)]
@@ -186,8 +192,8 @@ def _tree_rss(process: psutil.Process) -> int:
         return 0
     for member in members:
         try:
-            total += member.memory_info().rss
-        except psutil.Error:
+            total += member.memory_full_info().pss if pss else member.memory_info().rss
+        except (psutil.Error, AttributeError):
             continue
     return total
 
@@ -227,11 +233,15 @@ def run_once(
     )
     child.start()
     sender.close()
-    peak = 0
+    peak = peak_pss = 0
     try:
         watched = psutil.Process(child.pid)
+        samples = 0
         while not receiver.poll(RSS_SAMPLE_S):
-            peak = max(peak, _tree_rss(watched))
+            peak = max(peak, _tree_memory(watched, pss=False))
+            if samples % PSS_EVERY == 0:  # PSS reads smaps: slower, so less often
+                peak_pss = max(peak_pss, _tree_memory(watched, pss=True))
+            samples += 1
             if not child.is_alive():
                 break
         try:
@@ -249,6 +259,7 @@ def run_once(
         frames=int(summary["frames"]),
         summary=summary,
         peak_rss_mb=max(peak / MB, payload["main_peak_rss_mb"]),
+        peak_pss_mb=peak_pss / MB,
         main_peak_rss_mb=payload["main_peak_rss_mb"],
         output_bytes=_folder_bytes(output),
         probe=payload["probe"],
@@ -391,6 +402,7 @@ def run_benchmark(
         "wall_per_frame_cal": round(wall_s * 1000.0 / max(1, n_frames) / calibration_ms, 4),
         "steps": _step_table(runs, calibration_ms),
         "peak_rss_mb": round(max(r.peak_rss_mb for r in runs), 1),
+        "peak_pss_mb": round(max(r.peak_pss_mb for r in runs), 1),
         "main_peak_rss_mb": round(max(r.main_peak_rss_mb for r in runs), 1),
         "output_bytes": runs[-1].output_bytes,
         "output_bytes_per_frame": round(runs[-1].output_bytes / max(1, n_frames)),
@@ -430,7 +442,8 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines += [
         f"frames {report['frames']}  wall {report['wall_s']:.2f} s  fps {report['fps']:.2f}"
         f"  (median of {report['repeat']})",
-        f"peak RSS {report['peak_rss_mb']:.0f} MB (main process {report['main_peak_rss_mb']:.0f}"
+        f"peak RSS {report['peak_rss_mb']:.0f} MB (PSS {report['peak_pss_mb']:.0f} MB; main "
+        f"process {report['main_peak_rss_mb']:.0f}"
         f" MB)  output {report['output_bytes'] / MB:.1f} MB"
         f" ({report['output_bytes_per_frame'] / 1024:.1f} KB/frame)",
         f"SSIM {fmt(report['ssim'], '.3f')}  Δκ {fmt(report['delta_kappa'], '.4f')}"
@@ -481,7 +494,8 @@ def format_markdown(report: Mapping[str, Any]) -> str:
     lines += [
         "",
         f"Wall {report['wall_s']:.2f} s, **{report['fps']:.1f} fps**; peak RSS "
-        f"{report['peak_rss_mb']:.0f} MB (main process {report['main_peak_rss_mb']:.0f} MB); "
+        f"{report['peak_rss_mb']:.0f} MB (PSS {report['peak_pss_mb']:.0f} MB, main process "
+        f"{report['main_peak_rss_mb']:.0f} MB); "
         f"output {report['output_bytes_per_frame'] / 1024:.1f} KB/frame; SSIM "
         f"{fmt(report['ssim'], '.3f')}, Δκ {fmt(report['delta_kappa'], '.4f')}; "
         f"calibration {report['calibration_ms']:.2f} ms, wall per frame "
