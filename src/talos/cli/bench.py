@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
             "OUTDIR/bench.json: wall time, fps, per-step p50/p95/share, peak RSS, output "
             "bytes, SSIM, delta-kappa, identity metrics, each time also as a ratio to a "
             "calibration workload measured in the same run. --gate compares those ratios "
-            "with the committed baseline (warn > 15%%, fail > 35%% slower). "
+            "with the committed baseline (warn > 15%, fail > 35% slower). "
             "'axis bench vectorize' compares the vectorizer with potrace and vtracer."
         ),
     )
