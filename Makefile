@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= out/demo
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-gate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,15 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The standard-clip benchmark (and the vectorizer comparison): out/bench/bench.json.
+BENCH_DIR ?= out/bench
+bench: $(STAMP)
+	$(BIN)/axis bench -o $(BENCH_DIR) --compare
+
+# The CI perf gate: a short serial benchmark against benchmarks/baseline.json.
+bench-gate: $(STAMP)
+	$(BIN)/axis bench --gate -o $(BENCH_DIR)/gate
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

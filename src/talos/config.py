@@ -75,6 +75,9 @@ class ProcessingSettings(_Section):
     workers: NonNegInt = Field(
         0, description="Processes for frame-parallel steps; 0 = one per CPU core, 1 = in-process."
     )
+    decode_ahead: NonNegInt = Field(
+        2, description="Frames decoded ahead in a background thread; 0 = decode in line."
+    )
 
     @model_validator(mode="after")
     def _end_after_start(self) -> ProcessingSettings:

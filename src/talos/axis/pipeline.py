@@ -14,9 +14,12 @@ does not grow with the length of the clip.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import os
+import queue
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -180,8 +183,21 @@ def _init_worker(steps: Sequence[ProcessingStep], run: RunInfo) -> None:
         step.open(run)
 
 
+# Stands in for a frame's image on the way back from a worker when no step replaced it: the
+# main process still holds the image it sent, and a 1080p frame is 6 MB of pickling each way.
+_IMAGE_KEPT = np.zeros((0, 0, 3), np.uint8)
+
+
 def _worker_run(ctx: FrameContext, run_id: str) -> tuple[FrameContext, list[StepEvent]]:
-    return _run_steps(_worker_steps, ctx, run_id)
+    done, events = _run_steps(_worker_steps, ctx, run_id)
+    if done.image is ctx.image:
+        done = dataclasses.replace(done, image=_IMAGE_KEPT)
+    return done, events
+
+
+def _with_image(ctx: FrameContext, image: np.ndarray) -> FrameContext:
+    """Put back the image a worker left out (see ``_IMAGE_KEPT``)."""
+    return dataclasses.replace(ctx, image=image) if ctx.image.size == 0 else ctx
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -196,6 +212,7 @@ class Pipeline:
         steps: Sequence[ProcessingStep],
         observers: Sequence[PipelineObserver] = (),
         workers: int = 1,
+        decode_ahead: int = 2,
     ) -> None:
         names = [s.name for s in steps]
         if len(set(names)) != len(names):
@@ -203,6 +220,7 @@ class Pipeline:
         self.steps = list(steps)
         self.observers = list(observers)
         self.workers = max(1, workers)
+        self.decode_ahead = decode_ahead
         split = next((i for i, s in enumerate(self.steps) if s.stateful), len(self.steps))
         self._parallel_steps = self.steps[:split]
         self._ordered_steps = self.steps[split:]
@@ -270,16 +288,9 @@ class Pipeline:
     def _contexts(
         self, frames: Iterable[Frame], run: RunInfo
     ) -> Iterator[tuple[FrameContext, StepEvent]]:
-        """Decode frames lazily, timing each ``next()`` as the ``decode`` step."""
-        iterator = iter(frames)
-        while True:
-            start_wall = time.time()
-            start = time.perf_counter()
-            try:
-                frame = next(iterator)
-            except StopIteration:
-                return
-            duration_ms = (time.perf_counter() - start) * 1000.0
+        """Decode frames in a background thread (:func:`prefetch`), ``decode_ahead`` frames
+        ahead of the steps; each frame's decode time is its ``decode`` step."""
+        for frame, start_wall, duration_ms in prefetch(frames, self.decode_ahead):
             ctx = FrameContextBuilder(
                 index=frame.index,
                 time=frame.time,
@@ -307,7 +318,9 @@ class Pipeline:
             return
 
         window = 2 * self.workers
-        pending: deque[tuple[StepEvent, Future[tuple[FrameContext, list[StepEvent]]]]] = deque()
+        pending: deque[
+            tuple[StepEvent, np.ndarray, Future[tuple[FrameContext, list[StepEvent]]]]
+        ] = deque()
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(
             max_workers=self.workers,
@@ -317,18 +330,90 @@ class Pipeline:
         ) as pool:
             try:
                 for ctx, decode_event in self._contexts(frames, run):
-                    pending.append((decode_event, pool.submit(_worker_run, ctx, run.run_id)))
+                    future = pool.submit(_worker_run, ctx, run.run_id)
+                    pending.append((decode_event, ctx.image, future))
                     if len(pending) >= window:
-                        decode_event, future = pending.popleft()
+                        decode_event, image, future = pending.popleft()
                         done, events = future.result()
-                        yield done, [decode_event, *events]
+                        yield _with_image(done, image), [decode_event, *events]
                 while pending:
-                    decode_event, future = pending.popleft()
+                    decode_event, image, future = pending.popleft()
                     done, events = future.result()
-                    yield done, [decode_event, *events]
+                    yield _with_image(done, image), [decode_event, *events]
             finally:
-                for _, future in pending:
+                for _, _, future in pending:
                     future.cancel()
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterable[Any], ahead: int = 2) -> Iterator[tuple[Any, float, float]]:
+    """Iterate ``items`` in a background thread, at most ``ahead`` items in front of the
+    consumer; yield ``(item, start, duration_ms)``: when producing it began (Unix time, s)
+    and how long it took (the producer's own time, not the consumer's wait).
+
+    Decoding (PyAV) and OpenCV release the GIL, so the next frame decodes while the steps
+    work on this one; the bounded queue keeps at most ``ahead + 1`` decoded frames in memory.
+    ``ahead = 0`` iterates in the calling thread. An exception raised by ``items`` is raised
+    here, at the item where it happened; closing this generator stops the thread.
+    """
+    if ahead <= 0:
+        iterator = iter(items)
+        while True:
+            start_wall, start = time.time(), time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            yield item, start_wall, (time.perf_counter() - start) * 1000.0
+
+    handoff: queue.Queue[tuple[Any, float, float] | tuple[object, BaseException | None]] = (
+        queue.Queue(maxsize=ahead)
+    )
+    stop = threading.Event()
+
+    def put(entry: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            while not stop.is_set():
+                start_wall, start = time.time(), time.perf_counter()
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    break
+                if not put((item, start_wall, (time.perf_counter() - start) * 1000.0)):
+                    return
+            put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((_DONE, exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()  # a generator source closes its file in this thread
+
+    thread = threading.Thread(target=produce, name="axis-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            entry = handoff.get()
+            if entry[0] is _DONE:
+                if entry[1] is not None:
+                    raise entry[1]
+                return
+            yield entry  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
 
 
 def default_workers() -> int:

@@ -56,7 +56,12 @@ def trace_video(
     steps = build_steps(settings.pipeline.steps, BuildContext(settings, output, shot))
     workers = settings.processing.workers or default_workers()
     metrics = MetricsLogger(output.file(METRICS_FILE))
-    pipeline = Pipeline(steps, [metrics, *observers], workers=workers)
+    pipeline = Pipeline(
+        steps,
+        [metrics, *observers],
+        workers=workers,
+        decode_ahead=settings.processing.decode_ahead,
+    )
     summary = pipeline.run(source, run)
     manifest = build_manifest(run, summary)
     manifest_path = output.write_text(MANIFEST_FILE, json.dumps(manifest, indent=1))

@@ -25,6 +25,7 @@ SUBCOMMANDS = (
     "diagrams",
     "dlq",
     "evaluate",
+    "bench",
 )
 
 EXIT_FAILURE = 1

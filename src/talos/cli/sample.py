@@ -18,21 +18,47 @@ def register(commands: Any) -> None:
         ),
     )
     parser.add_argument("out", metavar="OUT.mp4", help="where to write the clip")
-    parser.add_argument("--width", type=int, default=1280, help="frame width in px (even)")
-    parser.add_argument("--height", type=int, default=720, help="frame height in px (even)")
-    parser.add_argument("--frames", type=int, default=48, help="number of frames")
-    parser.add_argument("--fps", type=int, default=24, help="frame rate")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the scene")
-    parser.add_argument("--shapes", type=int, default=8, help="number of line shapes")
+    parser.add_argument("--width", type=int, help="frame width in px (even; default 1280)")
+    parser.add_argument("--height", type=int, help="frame height in px (even; default 720)")
+    parser.add_argument("--frames", type=int, help="number of frames (default 48)")
+    parser.add_argument("--fps", type=int, help="frame rate (default 24)")
+    parser.add_argument("--seed", type=int, help="random seed of the scene (default 0)")
+    parser.add_argument("--shapes", type=int, help="number of line shapes (default 8)")
+    parser.add_argument(
+        "--standard",
+        action="store_true",
+        help="the benchmarks' standard clip: 10 s, 1920x1080, 24 fps, 240 frames, same bytes "
+        "everywhere (--frames N: its first N frames' scene, N frames long)",
+    )
     parser.set_defaults(handler=run)
+
+
+_DEFAULTS = {"width": 1280, "height": 720, "frames": 48, "fps": 24, "seed": 0, "shapes": 8}
 
 
 def run(args: argparse.Namespace) -> int:
     from talos.axis.io.sample import generate_sample
 
+    if args.standard:
+        from talos.bench.standard import STANDARD
+
+        fixed = [f"--{k}" for k in _DEFAULTS if k != "frames" and getattr(args, k) is not None]
+        if fixed:
+            raise CliError(f"--standard fixes {', '.join(fixed)}; leave them out", EXIT_USAGE)
+        values = STANDARD.to_dict() | ({"frames": args.frames} if args.frames else {})
+    else:
+        values = {
+            k: v if getattr(args, k) is None else getattr(args, k) for k, v in _DEFAULTS.items()
+        }
     try:
         gt = generate_sample(
-            args.out, args.width, args.height, args.frames, args.seed, args.fps, args.shapes
+            args.out,
+            values["width"],
+            values["height"],
+            values["frames"],
+            values["seed"],
+            values["fps"],
+            values["shapes"],
         )
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None

@@ -1,0 +1,514 @@
+"""The pipeline benchmark: run the configured pipeline over a clip, ``repeat`` times, and
+report wall time, fps, per-step p50/p95 and share, peak RSS, output bytes and the quality
+figures the pipeline computes (SSIM, Δκ) and, with ground truth, identity metrics.
+
+Each run happens in a fresh child process (``spawn``), so the peak RSS is the run's own, not
+this process's, and no warm cache carries over between repeats. Peak RSS is sampled every
+50 ms over the child and all of its descendants (the worker pool) and summed: the memory the
+run needed at its worst moment, counting shared pages once per process (an upper bound).
+``peak_pss_mb`` sums PSS instead (shared pages split between the processes sharing them:
+the tree's true footprint), sampled every 250 ms. The child's own exact ``ru_maxrss`` is
+reported too.
+
+The calibration workload (:func:`talos.bench.calibration.measure_calibration`) runs before
+every repeat and after the last; ``calibration_ms`` is the median, and every time is also
+given divided by it (``*_cal`` keys): machine-independent "calibration units". In serial mode
+(the CI gate) a :class:`~talos.bench.calibration.CalibrationProbe` also runs the workload after
+every frame in the pipeline's thread, and the steps' ``*_cal`` figures are frame by frame
+ratios to the probes around them, which follows load that comes and goes during a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+from talos.axis.errors import AxisError
+from talos.axis.io.sample import ground_truth_path
+from talos.bench.calibration import CalibrationProbe, measure_calibration, pooled_percentiles
+from talos.bench.standard import clip_sha256
+from talos.config import Settings
+
+REPORT_SCHEMA = "axis-bench/1"
+RSS_SAMPLE_S = 0.05
+PSS_EVERY = 5  # samples
+MB = 1024 * 1024
+
+# The bars of BRIEF §5 / issue 7 that a bench report is checked against.
+BAR_FPS = 10.0
+BAR_MOONSHOT_FPS = 24.0
+BAR_SSIM = 0.85
+BAR_DELTA_KAPPA = 0.05
+BAR_PEAK_RSS_MB = 1024.0
+
+
+class BenchError(AxisError):
+    """A benchmark run failed; the message says which run and why."""
+
+
+@dataclass(frozen=True)
+class RunMeasurement:
+    """One pipeline run in a child process."""
+
+    wall_s: float
+    frames: int
+    summary: dict[str, Any]
+    peak_rss_mb: float
+    peak_pss_mb: float
+    main_peak_rss_mb: float
+    output_bytes: int
+    probe: dict[str, Any] | None = None
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model (as ``lscpu`` names it), usable cores, Python and OS."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return {
+        "cpu": model,
+        "cores": cores,
+        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "host": platform.node(),
+    }
+
+
+def bench_settings(settings: Settings, frames: int | None = None, serial: bool = False) -> Settings:
+    """``settings`` limited to ``frames`` frames; ``serial`` runs every step in one process
+    with decoding in line (the CI gate's mode: per-step cost on one core)."""
+    processing: dict[str, Any] = {}
+    if frames:
+        processing["max_frames"] = frames
+    if serial:
+        processing.update(workers=1, decode_ahead=0)
+    if not processing:
+        return settings
+    return settings.model_copy(
+        update={"processing": settings.processing.model_copy(update=processing)}
+    )
+
+
+def _child_run(
+    conn: Any,
+    input_path: str,
+    output_dir: str,
+    settings: Settings,
+    serial: bool,
+    profile_dir: str | None = None,
+) -> None:
+    """Body of the child process: trace, then send back what happened."""
+    try:
+        from talos.axis.metrics import summary_to_dict
+        from talos.axis.trace import trace_video
+
+        observers = []
+        if serial:
+            import cv2
+
+            cv2.setNumThreads(1)
+            if not profile_dir:  # the probes would crowd the profile
+                observers.append(CalibrationProbe())
+        profiler = _start_profiler() if profile_dir else None
+        start = time.perf_counter()
+        result = trace_video(input_path, output_dir, settings, observers=observers)
+        wall_s = time.perf_counter() - start
+        if profiler is not None and profile_dir is not None:
+            _write_profile(profiler, Path(profile_dir))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        conn.send(
+            (
+                "ok",
+                {
+                    "wall_s": wall_s,
+                    "summary": summary_to_dict(result.summary),
+                    "main_peak_rss_mb": usage.ru_maxrss * 1024 / MB,
+                    "probe": {
+                        "ratios": observers[0].ratios(),
+                        "median_ms": float(np.median(observers[0].probe_ms)),
+                    }
+                    if observers
+                    else None,
+                },
+            )
+        )
+    except BaseException as exc:  # reported to the parent as one line
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _start_profiler() -> Any:
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    return profiler
+
+
+def _write_profile(profiler: Any, folder: Path) -> None:
+    """``profile.html`` (interactive) and ``profile.txt`` (call tree) of the run."""
+    profiler.stop()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "profile.html").write_text(profiler.output_html())
+    (folder / "profile.txt").write_text(profiler.output_text(unicode=True, show_all=False))
+
+
+def _tree_memory(process: psutil.Process, pss: bool) -> int:
+    """Sum of RSS (or, with ``pss``, of PSS: shared pages split between their users) over
+    ``process`` and its descendants, bytes."""
+    total = 0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in members:
+        try:
+            total += member.memory_full_info().pss if pss else member.memory_info().rss
+        except (psutil.Error, AttributeError):
+            continue
+    return total
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def run_once(
+    input_path: str | Path,
+    output_dir: str | Path,
+    settings: Settings,
+    serial: bool = False,
+    profile_dir: str | Path | None = None,
+) -> RunMeasurement:
+    """Trace ``input_path`` into ``output_dir`` (emptied first) in a fresh child process.
+    ``serial`` sets OpenCV to one thread and calibrates every frame (:class:`CalibrationProbe`).
+    ``profile_dir`` profiles the run's main process with pyinstrument (``profile.html``,
+    ``profile.txt``); in serial mode that is every step.
+    """
+    output = Path(output_dir)
+    if output.exists():
+        shutil.rmtree(output)
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_child_run,
+        args=(
+            sender,
+            str(input_path),
+            str(output),
+            settings,
+            serial,
+            None if profile_dir is None else str(profile_dir),
+        ),
+        name="axis-bench-run",
+    )
+    child.start()
+    sender.close()
+    peak = peak_pss = 0
+    try:
+        watched = psutil.Process(child.pid)
+        samples = 0
+        while not receiver.poll(RSS_SAMPLE_S):
+            peak = max(peak, _tree_memory(watched, pss=False))
+            if samples % PSS_EVERY == 0:  # PSS reads smaps: slower, so less often
+                peak_pss = max(peak_pss, _tree_memory(watched, pss=True))
+            samples += 1
+            if not child.is_alive():
+                break
+        try:
+            status, payload = receiver.recv()
+        except EOFError:
+            status, payload = "error", f"the run's process died (exit code {child.exitcode})"
+    finally:
+        child.join()
+        receiver.close()
+    if status != "ok":
+        raise BenchError(f"benchmark run on {input_path} failed: {payload}")
+    summary = payload["summary"]
+    return RunMeasurement(
+        wall_s=payload["wall_s"],
+        frames=int(summary["frames"]),
+        summary=summary,
+        peak_rss_mb=max(peak / MB, payload["main_peak_rss_mb"]),
+        peak_pss_mb=peak_pss / MB,
+        main_peak_rss_mb=payload["main_peak_rss_mb"],
+        output_bytes=_folder_bytes(output),
+        probe=payload["probe"],
+    )
+
+
+def _median(values: Sequence[float]) -> float:
+    return float(statistics.median(values)) if values else 0.0
+
+
+def _step_table(runs: Sequence[RunMeasurement], calibration_ms: float) -> dict[str, Any]:
+    """Per step, the median over runs of p50/p95/total/share, plus calibrated p50/p95: from
+    the per-frame probes where the runs had them, else divided by ``calibration_ms``."""
+    probed = pooled_percentiles([r.probe["ratios"] for r in runs if r.probe])
+    names: list[str] = []
+    for run in runs:
+        names += [n for n in run.summary["steps"] if n not in names]
+    table = {}
+    for name in names:
+        stats = [run.summary["steps"][name] for run in runs if name in run.summary["steps"]]
+        p50 = _median([s["p50_ms"] for s in stats])
+        p95 = _median([s["p95_ms"] for s in stats])
+        table[name] = {
+            "p50_ms": round(p50, 3),
+            "p95_ms": round(p95, 3),
+            "total_ms": round(_median([s["total_ms"] for s in stats]), 3),
+            "share": round(_median([s["share"] for s in stats]), 4),
+            "p50_cal": round(
+                probed[name]["p50_cal"] if name in probed else p50 / calibration_ms, 4
+            ),
+            "p95_cal": round(
+                probed[name]["p95_cal"] if name in probed else p95 / calibration_ms, 4
+            ),
+        }
+    return table
+
+
+def identity_metrics(output_dir: Path, truth_path: Path | None) -> dict[str, Any] | None:
+    """Identity figures from ``talos.axis.evaluation.identity`` when that module exists and
+    the clip has ground truth; ``None`` otherwise."""
+    if truth_path is None or not truth_path.is_file():
+        return None
+    try:
+        from talos.axis.evaluation.identity import evaluate_identity
+    except ImportError:
+        return None
+    try:
+        return dict(evaluate_identity(output_dir, truth_path))
+    except Exception as exc:  # an add-on figure: report why it is missing, keep the rest
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _bars(report: Mapping[str, Any]) -> dict[str, bool | None]:
+    def at_most(value: float | None, bar: float) -> bool | None:
+        return None if value is None else bool(value <= bar)
+
+    def at_least(value: float | None, bar: float) -> bool | None:
+        return None if value is None else bool(value >= bar)
+
+    return {
+        f"fps >= {BAR_FPS:g}": at_least(report["fps"], BAR_FPS),
+        f"fps >= {BAR_MOONSHOT_FPS:g} (moonshot)": at_least(report["fps"], BAR_MOONSHOT_FPS),
+        f"ssim >= {BAR_SSIM:g}": at_least(report["ssim"], BAR_SSIM),
+        f"delta_kappa <= {BAR_DELTA_KAPPA:g}": at_most(report["delta_kappa"], BAR_DELTA_KAPPA),
+        f"peak_rss_mb <= {BAR_PEAK_RSS_MB:g}": at_most(report["peak_rss_mb"], BAR_PEAK_RSS_MB),
+    }
+
+
+def run_benchmark(
+    input_path: str | Path,
+    output_dir: str | Path,
+    settings: Settings,
+    frames: int | None = None,
+    repeat: int = 1,
+    serial: bool = False,
+    progress: Callable[[str], None] | None = None,
+    budget_s: float | None = None,
+    profile: bool = False,
+) -> dict[str, Any]:
+    """Benchmark the configured pipeline on ``input_path``; return the report (bench.json).
+
+    ``output_dir/trace`` holds the last run's output. ``serial`` runs one process, decoding
+    in line, OpenCV on one thread (the gate's mode). With ``budget_s``, no further repeat
+    starts once another one like the last would end past the budget (at least one run).
+    ``profile`` profiles the last run (pyinstrument) into ``output_dir/profile.{html,txt}``.
+    Raises :class:`BenchError` on failure.
+    """
+    input_path = Path(input_path)
+    output = Path(output_dir)
+    trace_dir = output / "trace"
+    run_settings = bench_settings(settings, frames, serial)
+    calibrations = []
+    runs: list[RunMeasurement] = []
+    started = time.perf_counter()
+    for i in range(max(1, repeat)):
+        elapsed = time.perf_counter() - started
+        if runs and budget_s is not None and elapsed * (i + 1) / i > budget_s:
+            if progress:
+                progress(f"stopping after {i} runs: the next would pass {budget_s:g} s")
+            break
+        calibrations.append(measure_calibration())
+        if progress:
+            progress(f"run {i + 1}/{repeat} (calibration {calibrations[-1]:.2f} ms)")
+        last = i == max(1, repeat) - 1
+        profile_dir = output if profile and last else None
+        runs.append(run_once(input_path, trace_dir, run_settings, serial, profile_dir))
+    calibrations.append(measure_calibration())
+    probes = [r.probe["median_ms"] for r in runs if r.probe]
+    calibration_ms = _median(probes or calibrations)
+
+    wall_s = _median([r.wall_s for r in runs])
+    n_frames = runs[-1].frames
+    metrics = runs[-1].summary.get("metrics", {})
+    truth = ground_truth_path(input_path)
+    report: dict[str, Any] = {
+        "schema": REPORT_SCHEMA,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "input": {
+            "path": str(input_path),
+            "sha256": clip_sha256(input_path) if input_path.is_file() else None,
+            "ground_truth": str(truth) if truth.is_file() else None,
+        },
+        "pipeline": {
+            "steps": list(run_settings.pipeline.steps),
+            "edges": run_settings.edges.strategy,
+            "vectorize": run_settings.vectorize.strategy,
+            "workers": run_settings.processing.workers,
+            "decode_ahead": run_settings.processing.decode_ahead,
+            "processing_width": run_settings.processing.width,
+            "serial": serial,
+        },
+        "repeat": len(runs),
+        "bench_s": round(time.perf_counter() - started, 2),
+        "frames": n_frames,
+        "wall_s": round(wall_s, 4),
+        "fps": round(n_frames / wall_s, 3) if wall_s > 0 else 0.0,
+        "calibration_ms": round(calibration_ms, 4),
+        "calibration_runs_ms": [round(c, 4) for c in calibrations],
+        "wall_per_frame_cal": round(wall_s * 1000.0 / max(1, n_frames) / calibration_ms, 4),
+        "steps": _step_table(runs, calibration_ms),
+        "peak_rss_mb": round(max(r.peak_rss_mb for r in runs), 1),
+        "peak_pss_mb": round(max(r.peak_pss_mb for r in runs), 1),
+        "main_peak_rss_mb": round(max(r.main_peak_rss_mb for r in runs), 1),
+        "output_bytes": runs[-1].output_bytes,
+        "output_bytes_per_frame": round(runs[-1].output_bytes / max(1, n_frames)),
+        "ssim": metrics.get("ssim"),
+        "delta_kappa": metrics.get("delta_kappa"),
+        "identity": identity_metrics(trace_dir, truth if truth.is_file() else None),
+        "counts": runs[-1].summary.get("counts", {}),
+        "runs": [
+            {
+                "wall_s": round(r.wall_s, 4),
+                "fps": round(r.fps, 3),
+                "peak_rss_mb": round(r.peak_rss_mb, 1),
+                "step_p50_ms": {k: v["p50_ms"] for k, v in r.summary["steps"].items()},
+            }
+            for r in runs
+        ],
+    }
+    report["bars"] = _bars(report)
+    return report
+
+
+def format_report(report: Mapping[str, Any]) -> str:
+    """The report as text: the per-step table, then the headline figures."""
+    lines = [
+        f"{'step':<12}{'p50 ms':>9}{'p95 ms':>9}{'share':>8}{'p50 cal':>9}",
+    ]
+    for name, s in report["steps"].items():
+        lines.append(
+            f"{name:<12}{s['p50_ms']:>9.2f}{s['p95_ms']:>9.2f}{s['share'] * 100:>7.1f}%"
+            f"{s['p50_cal']:>9.3f}"
+        )
+
+    def fmt(value: Any, spec: str) -> str:
+        return "n/a" if value is None else format(value, spec)
+
+    machine = report["machine"]
+    lines += [
+        f"frames {report['frames']}  wall {report['wall_s']:.2f} s  fps {report['fps']:.2f}"
+        f"  (median of {report['repeat']})",
+        f"peak RSS {report['peak_rss_mb']:.0f} MB (PSS {report['peak_pss_mb']:.0f} MB; main "
+        f"process {report['main_peak_rss_mb']:.0f}"
+        f" MB)  output {report['output_bytes'] / MB:.1f} MB"
+        f" ({report['output_bytes_per_frame'] / 1024:.1f} KB/frame)",
+        f"SSIM {fmt(report['ssim'], '.3f')}  Δκ {fmt(report['delta_kappa'], '.4f')}"
+        f"  identity {_identity_line(report['identity'])}",
+        f"calibration {report['calibration_ms']:.2f} ms; wall per frame "
+        f"{report['wall_per_frame_cal']:.2f} cal;  {machine['cpu']}, {machine['cores']} cores",
+        "bars: "
+        + ", ".join(
+            f"{name}: {'n/a' if ok is None else ('yes' if ok else 'NO')}"
+            for name, ok in report["bars"].items()
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _identity_line(identity: Mapping[str, Any] | None) -> str:
+    if not identity:
+        return "n/a"
+    if "error" in identity:
+        return f"n/a ({identity['error']})"
+    keys = ("kept_one_id_share", "id_switches", "fragmentation", "median_track_length")
+    return ", ".join(f"{k} {identity[k]}" for k in keys if k in identity)
+
+
+def format_markdown(report: Mapping[str, Any]) -> str:
+    """The per-step table and headline figures as Markdown (for the README), with the date
+    and machine they came from."""
+    machine = report["machine"]
+    pipeline = report["pipeline"]
+    lines = [
+        f"`axis bench` on {report['date'][:10]}, {machine['cpu']}, {machine['cores']} cores; "
+        f"{report['frames']} frames of `{Path(report['input']['path']).name}`, "
+        f"steps {', '.join(pipeline['steps'])} (edges {pipeline['edges']}, vectorize "
+        f"{pipeline['vectorize']}), median of {report['repeat']} run(s).",
+        "",
+        "| step | p50 ms | p95 ms | share | p50 (calibration units) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, s in report["steps"].items():
+        lines.append(
+            f"| {name} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['share'] * 100:.1f}% "
+            f"| {s['p50_cal']:.3f} |"
+        )
+
+    def fmt(value: Any, spec: str) -> str:
+        return "n/a" if value is None else format(value, spec)
+
+    lines += [
+        "",
+        f"Wall {report['wall_s']:.2f} s, **{report['fps']:.1f} fps**; peak RSS "
+        f"{report['peak_rss_mb']:.0f} MB (PSS {report['peak_pss_mb']:.0f} MB, main process "
+        f"{report['main_peak_rss_mb']:.0f} MB); "
+        f"output {report['output_bytes_per_frame'] / 1024:.1f} KB/frame; SSIM "
+        f"{fmt(report['ssim'], '.3f')}, Δκ {fmt(report['delta_kappa'], '.4f')}; "
+        f"calibration {report['calibration_ms']:.2f} ms, wall per frame "
+        f"{report['wall_per_frame_cal']:.2f} calibration units.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: Mapping[str, Any], output_dir: str | Path) -> Path:
+    """Write ``output_dir/bench.json`` and ``bench.md`` (:func:`format_markdown`); return the
+    JSON file's path."""
+    path = Path(output_dir) / "bench.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    path.with_suffix(".md").write_text(format_markdown(report))
+    return path
