@@ -175,7 +175,7 @@ class DepthSettings(ModelSettings):
 class FlowSettings(ModelSettings):
     strategy: str = Field("dis", description="Optical flow strategy: dis, farneback, onnx.")
     max_width: NonNegInt = Field(
-        960, description="Estimate flow on frames downscaled to this width; 0 = full size."
+        480, description="Estimate flow on frames downscaled to this width; 0 = full size."
     )
     dis_preset: Literal["ultrafast", "fast", "medium"] = Field(
         "fast", description="OpenCV DIS preset."

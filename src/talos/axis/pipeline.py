@@ -29,6 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import cv2
 import numpy as np
 
 from talos.axis.context import FrameContext, FrameContextBuilder
@@ -178,6 +179,9 @@ _worker_steps: Sequence[ProcessingStep] = ()
 
 def _init_worker(steps: Sequence[ProcessingStep], run: RunInfo) -> None:
     global _worker_steps
+    # The pool already keeps every core busy with one frame per process; OpenCV's own thread
+    # pool on top of that only oversubscribes the cores.
+    cv2.setNumThreads(1)
     _worker_steps = steps
     for step in steps:
         step.open(run)
@@ -322,6 +326,9 @@ class Pipeline:
             tuple[StepEvent, np.ndarray, Future[tuple[FrameContext, list[StepEvent]]]]
         ] = deque()
         context = multiprocessing.get_context("forkserver")
+        # The workers fill the cores; the ordered steps here run single-threaded beside them.
+        opencv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
         with ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
@@ -343,6 +350,7 @@ class Pipeline:
             finally:
                 for _, _, future in pending:
                     future.cancel()
+                cv2.setNumThreads(opencv_threads)
 
 
 _DONE = object()

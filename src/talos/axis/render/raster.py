@@ -25,7 +25,7 @@ SUPERSAMPLE = 3
 _SCALE = float(1 << SHIFT)
 
 
-TILE = 128  # output px; only tiles that were drawn on are averaged down
+TILE = 64  # output px; only tiles that were drawn on are averaged down
 
 
 class _Canvas:
