@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import fresh_postgres_database
 
 from talos.axis.io.sample import generate_sample
 
@@ -208,19 +209,5 @@ def orchestrator_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/orchestrator.db"
         return
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    name = f"orch_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("orch_test") as url:
+        yield url

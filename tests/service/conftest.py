@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from service_helpers import CallbackServer, free_port, stop, wait_http
+from tests.conftest import fresh_postgres_database
 
 MOTO_KEY = "testing-key"
 MOTO_SECRET = "testing-secret"
@@ -86,20 +87,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test module, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    name = f"axis_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("axis_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ def load_factory(name: str) -> Callable[..., Any]:
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "serve",
-        help="run an HTTP service (default: the AXIS API)",
+        help="run the HTTP services (default: Orchestrator, PRISM, AXIS and CHROMA together)",
         description=(
             "Serve a TALOS module over HTTP. Example: axis serve axis --host 0.0.0.0 --port 8000. "
             "Host and port default to service.host / service.port (AXIS_SERVICE__HOST/PORT)."

@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature, sample
+from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
 from talos.axis.io.frames import (
     circle_from_dict,
     dumps,
@@ -30,6 +30,7 @@ from talos.axis.io.frames import (
     triangle_from_dict,
 )
 from talos.axis.model import Stroke
+from talos.axis.render.raster import render_frame
 from talos.axis.render.svg import frame_svg
 from talos.axis.service.errors import ApiError, not_found
 from talos.axis.service.jobs import COMPLETED, JobService
@@ -141,25 +142,18 @@ def new_stroke(spec: StrokeNew, stroke_id: int) -> Stroke:
 
 
 def frame_png(data: dict[str, Any]) -> bytes:
-    """The frame's strokes rasterized (black on white, width × pressure), as PNG bytes."""
-    width, height = int(data["width"]), int(data["height"])
-    image = np.full((height, width), 255, np.uint8)
-    for item in data.get("strokes", []):
-        stroke = stroke_from_dict(item)
-        pts = np.round(sample(stroke.control_points, 8)).astype(np.int32)
-        thickness = max(1, round(stroke.width * float(np.mean(stroke.pressure))))
-        cv2.polylines(image, [pts], stroke.closed, 20, thickness, cv2.LINE_AA)
-    for item in data.get("circles", []):
-        circle = circle_from_dict(item)
-        center = tuple(round(c) for c in circle.center)
-        cv2.circle(
-            image, center, round(circle.radius), 20, max(1, round(circle.width)), cv2.LINE_AA
-        )
-    for item in data.get("triangles", []):
-        tri = np.round(np.asarray(triangle_from_dict(item).vertices)).astype(np.int32)
-        cv2.polylines(image, [tri], True, 20, 2, cv2.LINE_AA)
-    ok, encoded = cv2.imencode(".png", image)
-    assert ok
+    """The frame drawn by the engine's raster renderer (variable width from pressure, the
+    same pixels the ``score`` step measures), black on white, as PNG bytes."""
+    ink = render_frame(
+        int(data["width"]),
+        int(data["height"]),
+        [stroke_from_dict(item) for item in data.get("strokes", [])],
+        [circle_from_dict(item) for item in data.get("circles", [])],
+        [triangle_from_dict(item) for item in data.get("triangles", [])],
+    )
+    ok, encoded = cv2.imencode(".png", np.subtract(255, ink, dtype=np.uint8))
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
     return encoded.tobytes()
 
 
