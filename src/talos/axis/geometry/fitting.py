@@ -224,7 +224,7 @@ def _fit_pieces(
     sizes: np.ndarray,
     t1: np.ndarray,
     t2: np.ndarray,
-    iterations: int = 3,
+    iterations: int = 2,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One least-squares cubic per piece, for many pieces at once.
 

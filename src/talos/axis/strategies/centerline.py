@@ -107,16 +107,17 @@ class CenterlineVectorizer(Vectorizer):
             if path.length < self.v.min_length:
                 continue
             if self.v.shapes and path.closed:
-                width = float(np.median(path_widths(path, widths)))
                 found = detect_circle(path.points, True, self.v.circle_residual)
                 if found is not None:
                     center, radius = found
                     xy = (float(center[0]), float(center[1]))
+                    width = float(np.median(path_widths(path, widths)))
                     circles.append(Circle(xy, radius, width=width))
                     continue
                 vertices = detect_triangle(path.points, True, self.v.triangle_residual)
                 if vertices is not None:
                     tri = tuple((float(x), float(y)) for x, y in vertices)
+                    width = float(np.median(path_widths(path, widths)))
                     triangles.append(Triangle(tri, width=width))  # type: ignore[arg-type]
                     continue
             to_fit.append(path)
