@@ -38,7 +38,7 @@ def bezier_path_data(control_points: np.ndarray, closed: bool = False) -> str:
     return "".join(parts)
 
 
-OUTLINE_TOLERANCE = 0.5  # px: how closely a filled outline's cubics follow the offsets
+OUTLINE_TOLERANCE = 1.0  # px: how closely a filled outline's cubics follow the offsets
 
 
 def _offset_chains(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
