@@ -12,7 +12,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from talos.axis.geometry.fitting import fit_bezier
+from talos.axis.geometry.fitting import fit_beziers
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.render.outline import is_constant_width, segment_pieces, stroke_radii
 
@@ -41,12 +41,17 @@ def bezier_path_data(control_points: np.ndarray, closed: bool = False) -> str:
 OUTLINE_TOLERANCE = 1.0  # px: how closely a filled outline's cubics follow the offsets
 
 
-def _offset_chains(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two sides of a flattened segment piece ``(2m, 2)`` as Bézier chains."""
-    m = len(piece) // 2
-    left, _ = fit_bezier(piece[:m], OUTLINE_TOLERANCE)
-    right, _ = fit_bezier(piece[m:], OUTLINE_TOLERANCE)
-    return left, right
+def _offset_chains(pieces: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The two sides of every flattened segment piece ``(2m, 2)`` as Bézier chains, fitted
+    all at once (:func:`fit_beziers`)."""
+    sides = []
+    for piece in pieces:
+        m = len(piece) // 2
+        sides += [piece[:m], piece[m:]]
+    fits = fit_beziers(
+        sides, OUTLINE_TOLERANCE, [False] * len(sides), [np.zeros(0, int)] * len(sides)
+    )
+    return [(fits[i][0], fits[i + 1][0]) for i in range(0, len(fits), 2)]
 
 
 def _disc_data(center: np.ndarray, radius: float) -> str:
@@ -62,8 +67,7 @@ def variable_width_path_data(control_points: np.ndarray, radii: np.ndarray, clos
     """Filled-outline path data of a variable-width stroke: one subpath per segment piece
     (offset curves fitted as cubics) and one per knot disc (see ``render.outline``)."""
     parts = []
-    for piece in segment_pieces(control_points, radii):
-        left, right = _offset_chains(piece)
+    for left, right in _offset_chains(segment_pieces(control_points, radii)):
         parts.append(bezier_path_data(left))
         parts.append("L" + bezier_path_data(right)[1:] + "Z")
     knots = np.asarray(control_points, np.float64)[::3]
