@@ -11,10 +11,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from talos.axis.io.sample import generate_sample
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# CI explores the same property-test examples on every run, so a red build means a change
+# broke something; local runs keep drawing new examples.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
