@@ -9,13 +9,18 @@ message, anything else a transient one (``transient: true`` — the Orchestrator
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from talos import __version__
 from talos.axis.errors import AxisError
 from talos.axis.service.callbacks import callback_body, send_callback
-from talos.axis.service.errors import ApiError
+from talos.axis.service.errors import ApiError, install_error_handlers
 from talos.config import Settings
 
 log = logging.getLogger(__name__)
@@ -54,3 +59,25 @@ class ModuleWorker:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+def module_app(module: str, settings: Settings, title: str, description: str) -> FastAPI:
+    """A reference module's FastAPI app: a :class:`ModuleWorker` in ``app.state.worker`` for
+    the app's lifetime, the shared JSON error bodies, and ``GET /healthz``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.worker = ModuleWorker(module, settings)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(app.state.worker.shutdown)
+
+    app = FastAPI(title=title, version=__version__, description=description, lifespan=lifespan)
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "module": module}
+
+    return app

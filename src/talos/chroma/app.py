@@ -5,22 +5,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from talos import __version__
 from talos.axis.errors import InputError
-from talos.axis.service.errors import install_error_handlers, not_found, unprocessable
+from talos.axis.service.errors import not_found, unprocessable
 from talos.axis.service.inputs import check_url
 from talos.chroma.colorize import colorize, resolve_profile
 from talos.chroma.profiles import load_profile, shipped_profile_names
 from talos.config import Settings
-from talos.modulekit import ModuleWorker
+from talos.modulekit import module_app
 from talos.orchestrator.schemas import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.store import Store
 
@@ -54,25 +50,12 @@ class ColorizeRequest(BaseModel):
 def create_app(settings: Settings) -> FastAPI:
     store = Store.from_settings(settings.store)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.worker = ModuleWorker("chroma", settings)
-        try:
-            yield
-        finally:
-            await run_in_threadpool(app.state.worker.shutdown)
-
-    app = FastAPI(
+    app = module_app(
+        "chroma",
+        settings,
         title="TALOS CHROMA (reference colorist)",
-        version=__version__,
         description="lines.json + a style profile → PNG frames and an MP4 in the shared store.",
-        lifespan=lifespan,
     )
-    install_error_handlers(app)
-
-    @app.get("/healthz", tags=["ops"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "module": "chroma"}
 
     @app.get("/profiles", tags=["profiles"])
     def profiles() -> dict[str, Any]:

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, **({"processing": processing} if processing else {}))
     from talos.axis.io.video import FrameSource
 
-    expected = _expected_frames(FrameSource(args.input, settings.processing))
+    expected = FrameSource(args.input, settings.processing).expected_frames
     bar = ProgressBar(expected, enabled=not args.quiet)
     result = trace_video(args.input, args.output, settings, observers=[bar])
     if not args.quiet:
@@ -101,13 +101,3 @@ def run(args: argparse.Namespace) -> int:
         )
     print(result.manifest_path)
     return 0
-
-
-def _expected_frames(source: Any) -> int | None:
-    info, p = source.info, source.processing
-    if not info.frame_count:
-        return None
-    duration = info.frame_count / info.fps
-    span = (min(p.end, duration) if p.end is not None else duration) - p.start
-    n = max(0, round(span * source.fps))
-    return min(n, p.max_frames) if p.max_frames else n

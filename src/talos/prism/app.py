@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from talos import __version__
 from talos.axis.errors import InputError
 from talos.axis.io.video import FrameSource
-from talos.axis.service.errors import install_error_handlers
 from talos.axis.service.inputs import check_url
 from talos.config import Settings
-from talos.modulekit import ModuleWorker
+from talos.modulekit import module_app
 from talos.orchestrator.schemas import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.prism.director import direct
 from talos.prism.schema import cut_spec_schema, validate_cut_spec
@@ -89,26 +84,13 @@ def _probe(url: str, settings: Settings) -> dict[str, Any]:
 def create_app(settings: Settings) -> FastAPI:
     store = Store.from_settings(settings.store)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.worker = ModuleWorker("prism", settings)
-        try:
-            yield
-        finally:
-            await run_in_threadpool(app.state.worker.shutdown)
-
-    app = FastAPI(
+    app = module_app(
+        "prism",
+        settings,
         title="TALOS PRISM (reference director)",
-        version=__version__,
         description="Rule-based prompt → cut_spec.json. Replace it with an LLM-backed director "
         "by pointing services.prism_url at any service with the same POST /direct.",
-        lifespan=lifespan,
     )
-    install_error_handlers(app)
-
-    @app.get("/healthz", tags=["ops"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "module": "prism"}
 
     @app.get("/schemas/cut_spec", tags=["schemas"])
     def schema() -> dict[str, Any]:

@@ -121,6 +121,18 @@ class FrameSource:
         self.width, self.height = output_size(self.info.width, self.info.height, processing)
         self.fps = processing.fps if processing.fps > 0 else self.info.fps / processing.every
 
+    @property
+    def expected_frames(self) -> int | None:
+        """How many frames iteration will yield, from the source's frame count, the time range,
+        the output rate and ``max_frames``; None when the source does not say."""
+        info, p = self.info, self.processing
+        if not info.frame_count:
+            return None
+        duration = info.frame_count / info.fps
+        span = (min(p.end, duration) if p.end is not None else duration) - p.start
+        n = max(0, round(span * self.fps))
+        return min(n, p.max_frames) if p.max_frames else n
+
     def __iter__(self) -> Iterator[Frame]:
         frames = self._iter_images() if self._images else self._iter_video()
         count = 0

@@ -95,12 +95,6 @@ def job_settings(settings: Settings, request: GenerateRequest, prepared: Prepare
     return settings.model_copy(update=update)
 
 
-def expected_frames(source: FrameSource) -> int | None:
-    from talos.cli.trace import _expected_frames
-
-    return _expected_frames(source)
-
-
 class LeaseLost(Exception):
     """Another worker took this job over (our lease expired); stop without touching it."""
 
@@ -181,7 +175,7 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
             scratch = Path(tmp)
             prepared = prepare(request, rt.settings, scratch)
             settings = job_settings(rt.settings, request, prepared)
-            heartbeat.total = expected_frames(FrameSource(prepared.video, settings.processing))
+            heartbeat.total = FrameSource(prepared.video, settings.processing).expected_frames
             jobs.heartbeat(job_id, owner, 0, heartbeat.total)
             shot = prepared.shot.model_dump(mode="json", exclude_none=True)
             result = trace_video(
