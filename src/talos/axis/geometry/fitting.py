@@ -130,6 +130,12 @@ def _fit_cubic(
     _fit_cubic(points[split:], -center, t2, tol2, out, ends, offset + split)
 
 
+def _units(v: np.ndarray) -> np.ndarray:
+    """Rows of ``(k, 2)`` scaled to unit length; zero rows stay zero."""
+    norm = np.hypot(v[:, 0], v[:, 1])
+    return v / np.where(norm > 1e-12, norm, np.inf)[:, None]
+
+
 def _end_tangents(points: np.ndarray, reach: int = 3) -> tuple[np.ndarray, np.ndarray]:
     k = min(reach, len(points) - 1)
     return _unit(points[k] - points[0]), _unit(points[-1 - k] - points[-1])
@@ -219,84 +225,115 @@ def fit_bezier(
     return cp, idx
 
 
-def _fit_pieces(
-    pts: np.ndarray,
-    sizes: np.ndarray,
-    t1: np.ndarray,
-    t2: np.ndarray,
-    iterations: int = 2,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One least-squares cubic per piece, for many pieces at once.
+class _Pieces:
+    """Many pieces' points back to back, as flat coordinate arrays, with their end tangents.
 
-    ``pts`` ``(N, 2)`` holds the pieces' points back to back (``sizes`` ``(k,)`` each, at
-    least 2); ``t1``/``t2`` ``(k, 2)`` their unit end tangents (Schneider's convention).
-    Same fit and Newton reparametrisation as :func:`fit_bezier`, summed per piece with
-    ``np.bincount``. Returns ``(beziers (k, 4, 2), worst squared error (k,), index of the
-    worst point within its piece (k,))``.
+    ``pts`` ``(N, 2)``, ``sizes`` ``(k,)`` (each at least 2), ``t1``/``t2`` ``(k, 2)`` unit
+    end tangents (Schneider's convention: both point into the piece).
     """
-    k = len(sizes)
-    seg = np.repeat(np.arange(k), sizes)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    ends = starts + sizes - 1
-    step = np.zeros(len(pts))
-    step[1:] = np.hypot(*np.diff(pts, axis=0).T)
-    step[starts] = 0.0
-    cum = np.cumsum(step)
-    cum -= cum[starts][seg]
-    total = cum[ends]
-    u = cum / np.where(total > 0, total, 1.0)[seg]
-    p0, p3 = pts[starts], pts[ends]
-    chord = np.hypot(*(p3 - p0).T)
 
-    def per_piece(v: np.ndarray) -> np.ndarray:
-        return np.bincount(seg, v, k)
+    def __init__(self, pts: np.ndarray, sizes: np.ndarray, t1: np.ndarray, t2: np.ndarray):
+        self.x, self.y = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
+        self.sizes = sizes
+        self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.ends = self.starts + sizes - 1
+        self.p0, self.p3 = pts[self.starts], pts[self.ends]
+        self.t1, self.t2 = t1, t2
+        self.chord = np.hypot(*(self.p3 - self.p0).T)
 
-    def solve(u: np.ndarray) -> np.ndarray:
-        b = _bernstein(u)
-        a1 = b[:, 1:2] * t1[seg]
-        a2 = b[:, 2:3] * t2[seg]
-        tmp = pts - (b[:, 0:1] + b[:, 1:2]) * p0[seg] - (b[:, 2:3] + b[:, 3:4]) * p3[seg]
-        c00, c01 = per_piece((a1 * a1).sum(1)), per_piece((a1 * a2).sum(1))
-        c11 = per_piece((a2 * a2).sum(1))
-        x0, x1 = per_piece((a1 * tmp).sum(1)), per_piece((a2 * tmp).sum(1))
+    def spread(self, values: np.ndarray) -> np.ndarray:
+        """Per-piece values ``(k, ...)`` repeated for every point, ``(N, ...)``."""
+        return np.repeat(values, self.sizes, axis=0)
+
+    def chord_parameters(self) -> np.ndarray:
+        """Chord-length parameter of every point in its piece, ``(N,)`` in [0, 1]."""
+        step = np.zeros(len(self.x))
+        step[1:] = np.hypot(np.diff(self.x), np.diff(self.y))
+        step[self.starts] = 0.0
+        cum = np.cumsum(step)
+        cum -= self.spread(cum[self.starts])
+        total = cum[self.ends]
+        return cum / self.spread(np.where(total > 0, total, 1.0))
+
+    def solve(self, u: np.ndarray) -> np.ndarray:
+        """Least-squares handle lengths for parameters ``u``: Béziers ``(k, 4, 2)``.
+
+        The normal equations of :func:`generate_bezier`, with the tangents (constant per
+        piece) taken out of the sums: ``C₀₀ = |t₁|² Σ b₁²``, ``C₀₁ = t₁·t₂ Σ b₁b₂``,
+        ``X₀ = t₁·Σ b₁p − t₁·p₀ Σ b₁(b₀ + b₁) − t₁·p₃ Σ b₁(b₂ + b₃)``, and so on, so all
+        eleven per-piece sums are one ``np.add.reduceat``.
+        """
+        v = 1.0 - u
+        b1, b2 = 3.0 * v * v * u, 3.0 * v * u * u
+        head, tail = v * v * v + b1, b2 + u * u * u
+        columns = np.stack(
+            [b1 * b1, b2 * b2, b1 * b2, b1 * self.x, b1 * self.y, b2 * self.x, b2 * self.y,
+             b1 * head, b1 * tail, b2 * head, b2 * tail],
+            axis=1,
+        )
+        sums = np.add.reduceat(columns, self.starts, axis=0)
+        t1, t2, p0, p3 = self.t1, self.t2, self.p0, self.p3
+        c00 = sums[:, 0] * (t1 * t1).sum(1)
+        c11 = sums[:, 1] * (t2 * t2).sum(1)
+        c01 = sums[:, 2] * (t1 * t2).sum(1)
+        x0 = t1[:, 0] * sums[:, 3] + t1[:, 1] * sums[:, 4]
+        x0 -= (t1 * p0).sum(1) * sums[:, 7] + (t1 * p3).sum(1) * sums[:, 8]
+        x1 = t2[:, 0] * sums[:, 5] + t2[:, 1] * sums[:, 6]
+        x1 -= (t2 * p0).sum(1) * sums[:, 9] + (t2 * p3).sum(1) * sums[:, 10]
         det = c00 * c11 - c01 * c01
         good = np.abs(det) > 1e-12
         safe = np.where(good, det, 1.0)
         alpha1 = np.where(good, (x0 * c11 - x1 * c01) / safe, 0.0)
         alpha2 = np.where(good, (c00 * x1 - c01 * x0) / safe, 0.0)
+        chord = self.chord
         eps = 1e-6 * chord
         bad = (alpha1 < eps) | (alpha2 < eps) | (alpha1 > 3 * chord) | (alpha2 > 3 * chord)
         alpha1 = np.where(bad, chord / 3, alpha1)[:, None]
         alpha2 = np.where(bad, chord / 3, alpha2)[:, None]
         return np.stack([p0, p0 + alpha1 * t1, p3 + alpha2 * t2, p3], axis=1)
 
-    def curve(bez: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        c = bez[seg]
-        v = (1.0 - u)[:, None]
-        w = u[:, None]
-        q = v**3 * c[:, 0] + 3 * v**2 * w * c[:, 1] + 3 * v * w**2 * c[:, 2] + w**3 * c[:, 3]
-        q1 = 3 * v**2 * (c[:, 1] - c[:, 0]) + 6 * v * w * (c[:, 2] - c[:, 1])
-        q1 += 3 * w**2 * (c[:, 3] - c[:, 2])
-        q2 = 6 * v * (c[:, 2] - 2 * c[:, 1] + c[:, 0]) + 6 * w * (c[:, 3] - 2 * c[:, 2] + c[:, 1])
-        return q, q1, q2
+    def residuals(self, bez: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Curve minus point, first and second derivatives at ``u``, per coordinate:
+        ``(dx, dy, d1x, d1y, d2x, d2y)``, each ``(N,)`` (power basis, Horner's rule)."""
+        p0, p1, p2, p3 = bez[:, 0], bez[:, 1], bez[:, 2], bez[:, 3]
+        a = self.spread(p3 - p0 + 3.0 * (p1 - p2))
+        b = self.spread(3.0 * (p0 - 2.0 * p1 + p2))
+        c = self.spread(3.0 * (p1 - p0))
+        d = self.spread(p0)
+        out = []
+        for axis, coordinate in ((0, self.x), (1, self.y)):
+            ak, bk, ck = a[:, axis], b[:, axis], c[:, axis]
+            out.append(((ak * u + bk) * u + ck) * u + d[:, axis] - coordinate)
+            out.append((3.0 * ak * u + 2.0 * bk) * u + ck)
+            out.append(6.0 * ak * u + 2.0 * bk)
+        dx, d1x, d2x, dy, d1y, d2y = out
+        return dx, dy, d1x, d1y, d2x, d2y
 
-    bez = solve(u)
-    for _ in range(iterations):
-        q, q1, q2 = curve(bez, u)
-        diff = q - pts
-        num = (diff * q1).sum(1)
-        den = (q1 * q1).sum(1) + (diff * q2).sum(1)
-        u = u - np.divide(num, den, out=np.zeros_like(num), where=np.abs(den) > 1e-12)
-        u = np.clip(u, 0.0, 1.0)
-        u[starts], u[ends] = 0.0, 1.0
-        bez = solve(u)
-    q, _, _ = curve(bez, u)
-    err = ((q - pts) ** 2).sum(1)
-    worst = np.maximum.reduceat(err, starts)
-    at_worst = np.flatnonzero(err >= worst[seg])
-    _, first = np.unique(seg[at_worst], return_index=True)
-    worst_index = at_worst[first] - starts
-    return bez, worst, worst_index
+    def worst(self, bez: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Largest squared distance per piece ``(k,)`` and the index of that point within
+        its piece ``(k,)`` (the first, on ties)."""
+        dx, dy, *_ = self.residuals(bez, u)
+        err = dx * dx + dy * dy
+        worst = np.maximum.reduceat(err, self.starts)
+        at = np.flatnonzero(err >= self.spread(worst))
+        piece = np.searchsorted(self.starts, at, side="right") - 1
+        first = np.searchsorted(piece, np.arange(len(self.sizes)))
+        return worst, at[first] - self.starts
+
+    def refine(
+        self, bez: np.ndarray, u: np.ndarray, iterations: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``iterations`` Newton–Raphson steps of every ``u`` towards its point's nearest
+        curve parameter, refitting after each: the last Béziers ``(k, 4, 2)`` and ``u``."""
+        for _ in range(iterations):
+            dx, dy, d1x, d1y, d2x, d2y = self.residuals(bez, u)
+            num = dx * d1x + dy * d1y
+            den = d1x * d1x + d1y * d1y + dx * d2x + dy * d2y
+            u = u - np.divide(num, den, out=np.zeros_like(num), where=np.abs(den) > 1e-12)
+            u = np.clip(u, 0.0, 1.0)
+            u[self.starts], u[self.ends] = 0.0, 1.0
+            bez = self.solve(u)
+        return bez, u
 
 
 def fit_beziers(
@@ -309,44 +346,55 @@ def fit_beziers(
     """:func:`fit_bezier` for many paths at once: ``[(control_points, knot_index), ...]``.
 
     Schneider's recursion runs breadth first over all paths together: every round fits all
-    open pieces in one vectorised pass (:func:`_fit_pieces`), keeps those within
+    open pieces in one vectorised pass (:class:`_Pieces`), keeps those within
     ``tolerance`` px and splits the others at their worst point, with a shared tangent.
     """
     if not paths:
         return []
-    prepared: list[np.ndarray] = []
-    shift: list[int] = []
-    pieces: list[tuple[int, int, int, np.ndarray, np.ndarray]] = []  # path, a, b, t1, t2
-    for i, (raw, is_closed, cs) in enumerate(zip(paths, closed, corners, strict=True)):
-        pts = np.asarray(raw, np.float64)
-        if len(pts) == 1:
-            pts = np.vstack([pts, pts])
-        n = len(pts)
-        cs = np.asarray(cs, int)
-        if is_closed:
-            start = int(cs[0]) if len(cs) else 0
-            rolled = np.roll(pts, -start, axis=0)
-            pts = np.vstack([rolled, rolled[:1]])
-            breaks = np.unique(np.concatenate([[0], (cs - start) % n, [n]]))
-            shift.append(start)
-        else:
-            breaks = np.unique(np.concatenate([[0], cs, [n - 1]]))
-            shift.append(0)
-        prepared.append(pts)
-        for a, b in zip(breaks[:-1], breaks[1:], strict=True):
-            t1, t2 = _end_tangents(pts[a : b + 1])
-            if is_closed and len(cs) == 0:  # one smooth loop: the seam shares a tangent
-                t1 = _unit(pts[min(3, n - 1)] - pts[-1 - min(3, n - 1)])
-                t2 = -t1
-            pieces.append((i, int(a), int(b), t1, t2))
+    count = len(paths)
+    arrays = [np.asarray(p, np.float64).reshape(-1, 2) for p in paths]
+    arrays = [np.vstack([p, p]) if len(p) == 1 else p for p in arrays]
+    n = np.array([len(p) for p in arrays], np.int64)
+    is_closed = np.asarray(closed, bool)
+    starts = np.cumsum(n) - n
+    # A closed path is rotated to start at its first corner and repeats that point at its
+    # end; its pieces run between corners (or once round, from point 0 back to it).
+    corner_count = np.array([len(c) for c in corners], np.int64)
+    corner_path = np.repeat(np.arange(count), corner_count)
+    corner_local = (
+        np.concatenate([np.asarray(c, np.int64) for c in corners])
+        if corner_count.sum()
+        else np.zeros(0, np.int64)
+    )
+    first_index = np.minimum(np.cumsum(corner_count) - corner_count, len(corner_local) - 1)
+    first_corner = corner_local[first_index] if len(corner_local) else np.zeros(count, np.int64)
+    shift = np.where(is_closed & (corner_count > 0), first_corner, 0)
+    m = n + is_closed
+    offsets = np.cumsum(m) - m
+    owner = np.repeat(np.arange(count), m)
+    local = np.arange(m.sum()) - offsets[owner]
+    wrapped = (local + shift[owner]) % n[owner]
+    every = np.concatenate(arrays)[starts[owner] + np.where(is_closed[owner], wrapped, local)]
+    corner_at = np.where(
+        is_closed[corner_path],
+        (corner_local - shift[corner_path]) % n[corner_path],
+        corner_local,
+    )
+    break_path = np.concatenate([np.arange(count), np.arange(count), corner_path])
+    break_at = np.concatenate([np.zeros(count, np.int64), m - 1, corner_at])
+    order = np.lexsort((break_at, break_path))
+    break_path, break_at = break_path[order], break_at[order]
+    follows = (break_path[1:] == break_path[:-1]) & (break_at[1:] != break_at[:-1])
+    path, a, b = break_path[:-1][follows], break_at[:-1][follows], break_at[1:][follows]
+    reach = np.minimum(3, b - a)
+    t1 = _units(every[offsets[path] + a + reach] - every[offsets[path] + a])
+    t2 = _units(every[offsets[path] + b - reach] - every[offsets[path] + b])
+    smooth_loop = (is_closed & (corner_count == 0))[path]  # the seam shares a tangent
+    k = np.minimum(3, n[path] - 1)
+    seam = _units(every[offsets[path] + k] - every[offsets[path] + m[path] - 1 - k])
+    t1 = np.where(smooth_loop[:, None], seam, t1)
+    t2 = np.where(smooth_loop[:, None], -seam, t2)
     tol2 = tolerance * tolerance
-    offsets = np.concatenate([[0], np.cumsum([len(p) for p in prepared])[:-1]]).astype(np.int64)
-    every = np.concatenate(prepared)
-    path = np.array([p[0] for p in pieces], np.int64)
-    a = np.array([p[1] for p in pieces], np.int64)
-    b = np.array([p[2] for p in pieces], np.int64)
-    t1 = np.array([p[3] for p in pieces], np.float64).reshape(-1, 2)
-    t2 = np.array([p[4] for p in pieces], np.float64).reshape(-1, 2)
     done_path, done_a, done_b, done_bez = [], [], [], []
     for round_ in range(max_rounds):
         if len(path) == 0:
@@ -355,14 +403,19 @@ def fit_beziers(
         first = offsets[path] + a
         within = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         pts = every[np.repeat(first, sizes) + within]
-        bez, worst, where = _fit_pieces(pts, sizes, t1, t2, iterations=0)
+        pieces = _Pieces(pts, sizes, t1, t2)
+        u = pieces.chord_parameters()
+        bez = pieces.solve(u)
+        worst, where = pieces.worst(bez, u)
         # Schneider: a near miss is worth reparametrising; a clear miss is split at once.
         near = np.flatnonzero((worst > tol2) & (worst <= 16 * tol2))
         if len(near):
             take = np.zeros(len(sizes), bool)
             take[near] = True
-            b2, w2, i2 = _fit_pieces(pts[np.repeat(take, sizes)], sizes[near], t1[near], t2[near])
-            bez[near], worst[near], where[near] = b2, w2, i2
+            points = np.repeat(take, sizes)
+            retry = _Pieces(pts[points], sizes[near], t1[near], t2[near])
+            bez[near], u_near = retry.refine(bez[near], u[points], 2)
+            worst[near], where[near] = retry.worst(bez[near], u_near)
         accept = (worst <= tol2) | (b - a < 2) | (round_ == max_rounds - 1)
         done_path.append(path[accept])
         done_a.append(a[accept])
@@ -385,13 +438,13 @@ def fit_beziers(
     seg_bez = np.concatenate(done_bez)
     order = np.lexsort((seg_a, seg_path))
     seg_path, seg_a, seg_b, seg_bez = seg_path[order], seg_a[order], seg_b[order], seg_bez[order]
-    bounds = np.searchsorted(seg_path, np.arange(len(prepared) + 1))
-    out = []
-    for i, pts in enumerate(prepared):
-        lo, hi = bounds[i], bounds[i + 1]
-        cp = np.concatenate([seg_bez[lo, :1], seg_bez[lo:hi, 1:].reshape(-1, 2)])
-        knots = np.concatenate([seg_a[lo : lo + 1], seg_b[lo:hi]])
-        if closed[i]:
-            knots = (knots + shift[i]) % (len(pts) - 1)
-        out.append((cp, knots))
-    return out
+    # Each path's chain: its first segment's start, then every segment's three other points.
+    first = np.searchsorted(seg_path, np.arange(count))
+    segment_count = np.diff(np.append(first, len(seg_path)))
+    rows = np.insert(seg_bez[:, 1:].reshape(-1, 2), 3 * first, seg_bez[first, 0], axis=0)
+    knots = np.insert(seg_b, first, seg_a[first])
+    knot_path = np.repeat(np.arange(count), segment_count + 1)
+    knots = np.where(is_closed[knot_path], (knots + shift[knot_path]) % n[knot_path], knots)
+    chains = np.split(rows, np.cumsum(3 * segment_count + 1)[:-1])
+    knot_lists = np.split(knots, np.cumsum(segment_count + 1)[:-1])
+    return list(zip(chains, knot_lists, strict=True))
