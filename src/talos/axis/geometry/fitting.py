@@ -267,8 +267,19 @@ class _Pieces:
         b1, b2 = 3.0 * v * v * u, 3.0 * v * u * u
         head, tail = v * v * v + b1, b2 + u * u * u
         columns = np.stack(
-            [b1 * b1, b2 * b2, b1 * b2, b1 * self.x, b1 * self.y, b2 * self.x, b2 * self.y,
-             b1 * head, b1 * tail, b2 * head, b2 * tail],
+            [
+                b1 * b1,
+                b2 * b2,
+                b1 * b2,
+                b1 * self.x,
+                b1 * self.y,
+                b2 * self.x,
+                b2 * self.y,
+                b1 * head,
+                b1 * tail,
+                b2 * head,
+                b2 * tail,
+            ],
             axis=1,
         )
         sums = np.add.reduceat(columns, self.starts, axis=0)

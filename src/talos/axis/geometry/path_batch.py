@@ -21,17 +21,34 @@ class PathBatch:
     """``k`` paths of ``n_i`` points each, concatenated into ``points`` ``(N, 2)``."""
 
     def __init__(self, paths: Sequence[np.ndarray], closed: Sequence[bool]) -> None:
-        self.sizes = np.array([len(p) for p in paths], np.int64)
-        self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
-        self.points = (
-            np.concatenate([np.asarray(p, np.float64) for p in paths])
+        points = (
+            np.concatenate([np.asarray(p, np.float64).reshape(-1, 2) for p in paths])
             if len(paths)
             else np.zeros((0, 2))
         )
-        self.path = np.repeat(np.arange(len(self.sizes)), self.sizes)
-        self.local = np.arange(len(self.points)) - self.starts[self.path]
-        self.n = self.sizes[self.path]
-        self.closed = np.asarray(closed, bool)[self.path]
+        self._build(points, np.array([len(p) for p in paths], np.int64), closed)
+
+    @classmethod
+    def from_flat(
+        cls, points: np.ndarray, sizes: np.ndarray, closed: np.ndarray | Sequence[bool]
+    ) -> PathBatch:
+        """A batch of paths already back to back: ``points`` ``(N, 2)``, ``sizes`` ``(k,)``."""
+        batch = cls.__new__(cls)
+        batch._build(np.asarray(points, np.float64), np.asarray(sizes, np.int64), closed)
+        return batch
+
+    def _build(self, points: np.ndarray, sizes: np.ndarray, closed: Sequence[bool]) -> None:
+        self.points = points
+        self.sizes = sizes
+        self.starts = np.cumsum(sizes) - sizes
+        self.path_closed = np.asarray(closed, bool).reshape(-1)
+        self.path = np.repeat(np.arange(len(sizes)), sizes)
+        self.local = np.arange(len(points)) - self.starts[self.path]
+        self.n = sizes[self.path]
+        self.closed = self.path_closed[self.path]
+
+    def __len__(self) -> int:
+        return len(self.sizes)
 
     def along(self, offset: int | np.ndarray) -> np.ndarray:
         """Global index of the point ``offset`` steps along each point's own path."""
@@ -43,6 +60,21 @@ class PathBatch:
     def split(self, values: np.ndarray) -> list[np.ndarray]:
         """Per-path pieces of a per-point array."""
         return np.split(values, self.starts[1:]) if len(self.sizes) else []
+
+    def lengths(self) -> np.ndarray:
+        """Polyline length of every path ``(k,)`` px, closing segment included when closed."""
+        if len(self.points) == 0:
+            return np.zeros(len(self.sizes))
+        nxt = self.points[self.along(1)]
+        step = np.hypot(*(nxt - self.points).T)
+        return np.bincount(self.path, step, len(self.sizes))
+
+    def subset(self, keep: np.ndarray) -> PathBatch:
+        """The paths where ``keep`` ``(k,)`` bool is set, in order."""
+        keep = np.asarray(keep, bool)
+        return PathBatch.from_flat(
+            self.points[keep[self.path]], self.sizes[keep], self.path_closed[keep]
+        )
 
 
 def smooth(batch: PathBatch, window: int) -> np.ndarray:

@@ -1,15 +1,19 @@
 """One-pixel skeletons to ordered stroke paths: branches, junctions, spurs, gaps, loops.
 
 The skeleton is cut at its junction pixels (three or more 8-neighbours). What is left falls
-apart into *branches*, simple 1-px curves found as connected components; each branch is put
-in order by walking its outer contour (``cv2.findContours`` walks a 1-px curve out and back,
-so the stretch between its two end pixels is the branch in order). The stroke graph then has
-junction clusters as nodes and branches as edges. Short spurs (a free end joined to a
-junction) are dropped; at a junction the branches that continue each other most straightly
-are joined into one stroke, as are the two branches of a junction left with two; free ends
-closer than the gap size that face each other are bridged. Closed loops stay closed.
+apart into *branches*, simple 1-px curves; each is put in order by walking its outer
+contour (``cv2.findContours`` walks a 1-px curve out and back, so the stretch between its
+two end pixels is the branch in order). The stroke graph then has junction clusters as
+nodes and branches as edges. Short spurs (a free end joined to a junction) are dropped; at
+a junction the branches that continue each other most straightly are joined into one
+stroke, as are the two branches of a junction left with two; free ends closer than the gap
+size that face each other are bridged. Closed loops stay closed.
 
-Pixel work is done with OpenCV on whole images; Python loops run once per branch or node.
+A frame of real footage has about a thousand branches, so the graph lives in flat arrays:
+all branch points back to back, and per branch end (``2·branch + end``) its junction, its
+outward direction and its partner. Pixel work is OpenCV and NumPy on the skeleton's pixel
+list; Python loops run over plain integers only (pairing ends at busy junctions, bridging,
+and walking the links), and every path's points are gathered at once at the end.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
+
+from talos.axis.geometry.path_batch import PathBatch
+from talos.axis.geometry.skeleton import flat_nonzero, padded_flat
+
+END_REACH = 6  # points behind a branch end that give its direction
 
 
 @dataclass(frozen=True)
@@ -38,50 +47,11 @@ class StrokePath:
         return float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
 
 
-@dataclass
-class _Branch:
-    points: np.ndarray  # (n, 2) float, ordered
-    nodes: list[int]  # junction label at [start, end]; 0 = free end
-    closed: bool = False
-
-    def length(self) -> float:
-        if len(self.points) < 2:
-            return 0.0
-        return float(np.hypot(*np.diff(self.points, axis=0).T).sum())
-
-    def end_point(self, end: int) -> np.ndarray:
-        return self.points[0] if end == 0 else self.points[-1]
-
-    def end_direction(self, end: int, reach: int = 6) -> np.ndarray:
-        """Unit vector pointing out of the branch at ``end``."""
-        pts = self.points if end == 1 else self.points[::-1]
-        k = min(reach, len(pts) - 1)
-        if k <= 0:
-            return np.zeros(2)
-        d = pts[-1] - pts[-1 - k]
-        n = float(np.hypot(*d))
-        return d / n if n > 0 else np.zeros(2)
-
-
-def _order_branch(contour: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Order one branch from its outer contour ``(m, 2)``; ``ends`` are the contour indices
-    of its end pixels (ascending)."""
-    m = len(contour)
-    if m <= 2:
-        return contour, False
-    if len(ends) == 0:
-        return contour, True  # a 1-px loop: the outer contour visits each pixel once
-    start = ends[0]
-    stop = (ends[1] - start) % m if len(ends) >= 2 else m // 2
-    return contour[(start + np.arange(stop + 1)) % m], False
-
-
-_OFFSETS = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)])
-
-
-def _gather_neighbours(padded: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Values of the 8 neighbours of pixels ``(ys, xs)`` in a 1-px padded image, ``(8, n)``."""
-    return np.stack([padded[ys + 1 + dy, xs + 1 + dx] for dy, dx in _OFFSETS])
+def _neighbour_offsets(stride: int) -> np.ndarray:
+    """Flat offsets of the 8 neighbours in an image with rows of ``stride`` pixels."""
+    return np.array(
+        [1, 1 - stride, -stride, -1 - stride, -1, stride - 1, stride, stride + 1], np.intp
+    )
 
 
 def _junction_clusters(jy: np.ndarray, jx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,217 +70,328 @@ def _junction_clusters(jy: np.ndarray, jx: np.ndarray) -> tuple[np.ndarray, np.n
     return labels + 1, centroids
 
 
-def _pixels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-major ``(ys, xs)`` of the non-zero pixels of a 2-D mask, like ``np.nonzero`` but
-    with OpenCV's vectorised scan (3× faster on a mostly empty 1080p mask)."""
-    image = np.ascontiguousarray(mask, dtype=np.uint8)
-    found = cv2.findNonZero(image)
-    if found is None:
-        empty = np.zeros(0, np.intp)
-        return empty, empty
-    xy = found.reshape(-1, 2).astype(np.intp)
-    return xy[:, 1], xy[:, 0]
+@dataclass
+class _Branches:
+    """Branches back to back: ``points`` ``(N, 2)`` ordered, ``sizes``/``closed`` ``(B,)``,
+    ``nodes`` ``(B, 2)`` the junction label at each end (0: a free end), and the junction
+    ``centroids`` ``(J + 1, 2)`` (row 0 unused)."""
+
+    points: np.ndarray
+    sizes: np.ndarray
+    closed: np.ndarray
+    nodes: np.ndarray
+    centroids: np.ndarray
+
+    @property
+    def starts(self) -> np.ndarray:
+        return np.cumsum(self.sizes) - self.sizes
+
+    def lengths(self) -> np.ndarray:
+        """Open polyline length of every branch ``(B,)`` px."""
+        step = np.zeros(len(self.points))
+        step[1:] = np.hypot(*np.diff(self.points, axis=0).T)
+        step[self.starts] = 0.0
+        return np.bincount(np.repeat(np.arange(len(self.sizes)), self.sizes), step, len(self.sizes))
+
+    def keep(self, keep: np.ndarray) -> _Branches:
+        return _Branches(
+            self.points[np.repeat(keep, self.sizes)],
+            self.sizes[keep],
+            self.closed[keep],
+            self.nodes[keep],
+            self.centroids,
+        )
+
+    def end_points(self) -> np.ndarray:
+        """Position of every end ``(2B, 2)``: row ``2b`` is branch ``b``'s first point."""
+        first = self.starts
+        return self.points[np.column_stack([first, first + self.sizes - 1]).ravel()]
+
+    def end_directions(self, reach: int = END_REACH) -> np.ndarray:
+        """Unit vector pointing out of the branch at every end ``(2B, 2)`` (zero when the
+        branch is a single point)."""
+        first = self.starts
+        last = first + self.sizes - 1
+        k = np.minimum(reach, self.sizes - 1)
+        tip = np.column_stack([first, last]).ravel()
+        behind = np.column_stack([first + k, last - k]).ravel()
+        d = self.points[tip] - self.points[behind]
+        norm = np.hypot(*d.T)
+        return d / np.where(norm > 0, norm, np.inf)[:, None]
 
 
-def _branches(skeleton: np.ndarray) -> tuple[list[_Branch], np.ndarray]:
-    """Cut the skeleton at junctions; return the branches and the junction centroids.
-
-    Neighbour counts, end pixels and junction labels are looked up at skeleton pixels only
-    (sorted linear indices), never through whole-image label maps.
-    """
+def _branches(skeleton: np.ndarray) -> _Branches:
+    """Cut the skeleton at junctions into ordered branches (see module docstring)."""
     h, w = skeleton.shape
-    stride = w + 2
-    padded = np.zeros((h + 2, w + 2), np.uint8)
-    padded[1:-1, 1:-1] = skeleton
-    ys, xs = _pixels(skeleton)
-    count = _gather_neighbours(padded, ys, xs).sum(0)
-    is_junction = count >= 3
-    jy, jx = ys[is_junction], xs[is_junction]
-    jlabels, centroids = _junction_clusters(jy, jx)
-    jlin = (jy + 1) * stride + (jx + 1)  # sorted: np.nonzero is row-major
-    padded[jy + 1, jx + 1] = 0
-    rest = padded[1:-1, 1:-1]
-    ry, rx = ys[~is_junction], xs[~is_junction]
-    rest_count = _gather_neighbours(padded, ry, rx).sum(0)
-    end_lin = (ry[rest_count <= 1] + 1) * stride + (rx[rest_count <= 1] + 1)
-    contours, hierarchy = cv2.findContours(rest, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
-    branches: list[_Branch] = []
-    links = hierarchy[0] if hierarchy is not None else np.zeros((0, 4), int)
+    image, stride = padded_flat(skeleton)
+    around = _neighbour_offsets(stride)
+    pixels = flat_nonzero(image)
+    count = sum(image[pixels + offset] for offset in around)
+    junction = pixels[count >= 3]
+    jy, jx = np.divmod(junction, stride)
+    labels, centroids = _junction_clusters(jy - 1, jx - 1)
+    image[junction] = 0
+    rest = pixels[count < 3]
+    rest_count = sum(image[rest + offset] for offset in around)
+    is_end = np.zeros(len(image), bool)
+    is_end[rest[rest_count <= 1]] = True
+    rest_image = image[: (h + 2) * stride].reshape(h + 2, stride)
+    contours, hierarchy = cv2.findContours(rest_image, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    empty = _Branches(
+        np.zeros((0, 2)),
+        np.zeros(0, np.int64),
+        np.zeros(0, bool),
+        np.zeros((0, 2), np.int64),
+        centroids,
+    )
+    if hierarchy is None:
+        return empty
     # Outer contours only: a hole's border runs over the same pixels as an outer contour.
-    outer = [contours[i].reshape(-1, 2) for i in np.flatnonzero(links[:, 3] == -1)]
-    if outer:
-        sizes = np.array([len(c) for c in outer])
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        every = np.concatenate(outer)
-        every_lin = (every[:, 1] + 1) * stride + (every[:, 0] + 1)
-        end_at = np.flatnonzero(np.isin(every_lin, end_lin))  # all contours at once
-        bounds = np.searchsorted(end_at, starts)
-        for k, c in enumerate(outer):
-            ends = end_at[bounds[k] : bounds[k + 1]] - starts[k]
-            ordered, closed = _order_branch(c, ends)
-            branches.append(_Branch(ordered.astype(np.float64), [0, 0], closed))
-    if branches and len(jy):  # which junction (if any) touches each end, all at once
-        ends = np.array([[b.points[0], b.points[-1]] for b in branches], np.int64).reshape(-1, 2)
-        centre = (ends[:, 1] + 1) * stride + (ends[:, 0] + 1)
-        around = centre[None, :] + (_OFFSETS[:, 0] * stride + _OFFSETS[:, 1])[:, None]
-        at = np.minimum(np.searchsorted(jlin, around), len(jlin) - 1)
-        label = np.where(jlin[at] == around, jlabels[at], 0)
-        near = label.max(0).reshape(-1, 2)
-        for b, (n0, n1) in zip(branches, near.tolist(), strict=True):
-            if not b.closed:
-                b.nodes = [n0, n1]
-    # Junctions with no branch at all (an isolated blob of junction pixels) are dropped.
-    return branches, centroids
+    outer = [contours[i] for i in np.flatnonzero(hierarchy[0][:, 3] == -1)]
+    if not outer:
+        return empty
+    m = np.array([len(c) for c in outer], np.int64)
+    first = np.cumsum(m) - m
+    every = np.concatenate(outer).reshape(-1, 2)
+    end_at = np.flatnonzero(is_end[every[:, 1] * stride + every[:, 0]])
+    owner = np.searchsorted(first, end_at, side="right") - 1
+    n_ends = np.bincount(owner, minlength=len(m))
+    k = np.searchsorted(owner, np.arange(len(m)))  # each contour's first end in ``end_at``
+    last = max(len(end_at) - 1, 0)
+    e0 = end_at[np.minimum(k, last)] - first if len(end_at) else np.zeros(len(m), np.int64)
+    e1 = end_at[np.minimum(k + 1, last)] - first if len(end_at) else e0
+    # Between two ends, the contour's way out is the branch; a contour with one end walks
+    # out and back, so its first half is the branch; one with none is a closed 1-px loop.
+    whole = (m <= 2) | (n_ends == 0)
+    begin = np.where(whole, 0, e0)
+    size = np.where(whole, m, np.where(n_ends >= 2, (e1 - e0) % m, m // 2) + 1)
+    branch = np.repeat(np.arange(len(m)), size)
+    step = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    xy = every[first[branch] + (begin[branch] + step) % m[branch]]
+    closed = (n_ends == 0) & (m > 2)
+    # Which junction (if any) touches each end of an open branch.
+    nodes = np.zeros((len(m), 2), np.int64)
+    if len(junction):
+        tips = xy[np.column_stack([np.cumsum(size) - size, np.cumsum(size) - 1]).ravel()]
+        near = (tips[:, 1] * stride + tips[:, 0])[None, :] + around[:, None]  # (8, 2B)
+        at = np.minimum(np.searchsorted(junction, near), len(junction) - 1)
+        touching = np.where(junction[at] == near, labels[at], 0)
+        nodes = touching.max(0).reshape(-1, 2)
+        nodes[closed] = 0
+    return _Branches((xy - 1).astype(np.float64), size, closed, nodes, centroids)
 
 
-def _prune_spurs(branches: list[_Branch], spur_length: float) -> list[_Branch]:
-    """Drop branches with one free end and one junction end shorter than ``spur_length``."""
+def _prune_spurs(branches: _Branches, spur_length: float) -> _Branches:
+    """Drop branches with one free end and one junction end shorter than ``spur_length``,
+    and short ones looping back into the junction they left."""
+    short = branches.lengths() < spur_length
+    n0, n1 = branches.nodes[:, 0], branches.nodes[:, 1]
+    one_free = (n0 == 0) != (n1 == 0)
+    node = np.maximum(n0, n1)
+    kept = np.ones(len(short), bool)
     for _ in range(2):  # a spur's removal can turn a neighbour into a spur of its own
-        degree: dict[int, int] = {}
-        for b in branches:
-            for node in b.nodes:
-                if node:
-                    degree[node] = degree.get(node, 0) + 1
-        keep = []
-        for b in branches:
-            one_free = (b.nodes[0] == 0) != (b.nodes[1] == 0)
-            node = b.nodes[0] or b.nodes[1]
-            if one_free and b.length() < spur_length and degree.get(node, 0) >= 3:
-                continue
-            if b.nodes[0] == b.nodes[1] != 0 and b.length() < spur_length:
-                continue  # a pixel or two looping back into the junction it left
-            keep.append(b)
-        if len(keep) == len(branches):
+        degree = np.bincount(branches.nodes[kept].ravel(), minlength=len(branches.centroids))
+        drop = kept & short & ((one_free & (degree[node] >= 3)) | ((n0 == n1) & (n0 != 0)))
+        if not drop.any():
             break
-        branches = keep
-    return branches
+        kept &= ~drop
+    return branches.keep(kept)
 
 
-def _link_at_junctions(
-    branches: list[_Branch], centroids: np.ndarray, max_turn_deg: float
-) -> dict[tuple[int, int], tuple[tuple[int, int], np.ndarray | None]]:
-    """Pair branch ends meeting at a junction: ``(branch, end) -> ((branch, end), via)``."""
-    at_node: dict[int, list[tuple[int, int]]] = {}
-    for i, b in enumerate(branches):
-        for end, node in enumerate(b.nodes):
-            if node:
-                at_node.setdefault(node, []).append((i, end))
-    links: dict[tuple[int, int], tuple[tuple[int, int], np.ndarray | None]] = {}
-    straight = -np.cos(np.deg2rad(max_turn_deg))
-    for node, ends in at_node.items():
-        via = centroids[node]
-        if len(ends) == 2:
-            pairs = [(ends[0], ends[1])]
-        else:
-            dirs = np.array([branches[i].end_direction(e) for i, e in ends])
-            dots = dirs @ dirs.T  # -1: the two branches continue each other straight
-            iu, ju = np.triu_indices(len(ends), 1)
-            order = np.argsort(dots[iu, ju])
-            used: set[int] = set()
-            pairs = []
-            for k in order:
-                a, b = int(iu[k]), int(ju[k])
-                if dots[a, b] > straight:
-                    break
-                if a in used or b in used:
-                    continue
-                used.update((a, b))
-                pairs.append((ends[a], ends[b]))
-        for a, b in pairs:
-            links[a] = (b, via)
-            links[b] = (a, via)
-        for i, end in ends:
-            if (i, end) not in links:  # the stroke stops at the junction: reach its centre
-                b = branches[i]
-                b.points = np.vstack([via, b.points]) if end == 0 else np.vstack([b.points, via])
+class _Links:
+    """Per end (``2·branch + end``): the partner end it continues into (−1: none) and the
+    junction it goes through (0: a bridged gap), plus the junction an unpaired junction
+    end reaches out to (its centre is added to the stroke; 0: none)."""
+
+    def __init__(self, ends: int) -> None:
+        self.partner = [-1] * ends
+        self.via = [0] * ends
+        self.cap = [0] * ends
+
+    def join(self, a: int, b: int, via: int) -> None:
+        self.partner[a], self.partner[b] = b, a
+        self.via[a] = self.via[b] = via
+
+
+def _link_at_junctions(branches: _Branches, directions: np.ndarray, max_turn_deg: float) -> _Links:
+    """Pair branch ends meeting at a junction: two ends at a junction continue each other;
+    at a busier one, the straightest pairs (turn at most ``max_turn_deg``) are joined,
+    straightest first."""
+    end_node = branches.nodes.ravel()
+    links = _Links(len(end_node))
+    at_junction = np.flatnonzero(end_node > 0)
+    at_junction = at_junction[np.argsort(end_node[at_junction], kind="stable")]
+    node = end_node[at_junction]
+    group_start = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+    group_size = np.diff(np.r_[group_start, len(node)])
+    for g in group_start[group_size == 2].tolist():
+        links.join(int(at_junction[g]), int(at_junction[g + 1]), int(node[g]))
+    # Busy junctions: every pair of their ends, sorted by junction, then by straightness.
+    pairs = []
+    for size in np.unique(group_size[group_size >= 3]).tolist():
+        iu, ju = np.triu_indices(size, 1)
+        base = group_start[group_size == size][:, None]
+        pairs.append(np.stack([at_junction[base + iu], at_junction[base + ju]], -1).reshape(-1, 2))
+    if pairs:
+        pair = np.concatenate(pairs)
+        dots = (directions[pair[:, 0]] * directions[pair[:, 1]]).sum(1)
+        straight = -np.cos(np.deg2rad(max_turn_deg))
+        pair_node = end_node[pair[:, 0]]
+        order = np.lexsort((dots, pair_node))
+        order = order[dots[order] <= straight]  # pairs that turn too much stay apart
+        for (a, b), n in zip(pair[order].tolist(), pair_node[order].tolist(), strict=True):
+            if links.partner[a] < 0 and links.partner[b] < 0:
+                links.join(a, b, n)
+    for e in at_junction.tolist():
+        if links.partner[e] < 0:  # the stroke stops at the junction: reach its centre
+            links.cap[e] = int(end_node[e])
     return links
 
 
-def _bridge_gaps(
-    branches: list[_Branch],
-    links: dict[tuple[int, int], tuple[tuple[int, int], np.ndarray | None]],
-    gap: float,
-) -> None:
+def _bridge_gaps(branches: _Branches, directions: np.ndarray, links: _Links, gap: float) -> None:
     """Link free ends closer than ``gap`` px that face each other (closest pairs first)."""
     if gap <= 0:
         return
-    ends = [
-        (i, e)
-        for i, b in enumerate(branches)
-        if not b.closed
-        for e in (0, 1)
-        if b.nodes[e] == 0 and (i, e) not in links
-    ]
-    if len(ends) < 2:
+    end_node = branches.nodes.ravel()
+    open_end = np.repeat(~branches.closed, 2)
+    free = np.flatnonzero((end_node == 0) & open_end & (np.array(links.partner) < 0))
+    if len(free) < 2:
         return
-    pos = np.array([branches[i].end_point(e) for i, e in ends])
+    pos = branches.end_points()[free]
     pairs = cKDTree(pos).query_pairs(gap, output_type="ndarray")
     if len(pairs) == 0:
         return
-    dist = np.hypot(*(pos[pairs[:, 0]] - pos[pairs[:, 1]]).T)
-    for k in np.argsort(dist):
-        a, b = ends[pairs[k, 0]], ends[pairs[k, 1]]
-        if a in links or b in links:
-            continue
-        if a[0] == b[0] and branches[a[0]].length() < 4 * gap:
-            continue  # don't curl a short dash into a ring
-        if dist[k] > 1.5:
-            da, db = branches[a[0]].end_direction(a[1]), branches[b[0]].end_direction(b[1])
-            step = (pos[pairs[k, 1]] - pos[pairs[k, 0]]) / dist[k]
-            if da @ step < 0.3 or db @ -step < 0.3:
-                continue  # the ends don't point at each other
-        links[a] = (b, None)
-        links[b] = (a, None)
+    offset = pos[pairs[:, 1]] - pos[pairs[:, 0]]
+    dist = np.hypot(*offset.T)
+    step = offset / np.maximum(dist, 1e-12)[:, None]
+    a_end, b_end = free[pairs[:, 0]], free[pairs[:, 1]]
+    # The ends must point at each other, unless they (nearly) touch.
+    facing = (dist <= 1.5) | (
+        ((directions[a_end] * step).sum(1) >= 0.3) & ((directions[b_end] * -step).sum(1) >= 0.3)
+    )
+    # Don't curl a short dash into a ring.
+    curl = (a_end // 2 == b_end // 2) & (branches.lengths()[a_end // 2] < 4 * gap)
+    order = np.argsort(dist, kind="stable")
+    usable = (facing & ~curl)[order]
+    for a, b in zip(a_end[order][usable].tolist(), b_end[order][usable].tolist(), strict=True):
+        if links.partner[a] < 0 and links.partner[b] < 0:
+            links.join(a, b, 0)
 
 
-def _chains(
-    branches: list[_Branch],
-    links: dict[tuple[int, int], tuple[tuple[int, int], np.ndarray | None]],
-) -> list[StrokePath]:
-    """Follow links from branch to branch; what comes back to its start is a closed loop."""
-    visited = np.zeros(len(branches), bool)
-    paths: list[StrokePath] = []
+def _walk(branches: _Branches, links: _Links) -> PathBatch:
+    """Follow links from branch to branch; what comes back to its start is a closed loop.
 
-    def walk(start: int, entry: int) -> StrokePath:
-        pieces: list[np.ndarray] = []
+    Each path is recorded as runs over a point table (the branch points, then the junction
+    centroids): a branch forwards or backwards, or one centroid; all paths' points are
+    gathered from the runs at once.
+    """
+    n_points = len(branches.points)
+    starts = branches.starts.tolist()
+    sizes = branches.sizes.tolist()
+    closed_branch = branches.closed.tolist()
+    partner, via, cap = links.partner, links.via, links.cap
+    visited = [False] * len(sizes)
+    run_start: list[int] = []
+    run_size: list[int] = []
+    run_step: list[int] = []
+    path_runs: list[int] = []
+    path_closed: list[bool] = []
+
+    def point(node: int) -> None:
+        run_start.append(n_points + node)
+        run_size.append(1)
+        run_step.append(1)
+
+    def branch_run(i: int, forward: bool) -> None:
+        head, tail = (2 * i, 2 * i + 1) if forward else (2 * i + 1, 2 * i)
+        if cap[head]:
+            point(cap[head])
+        run_start.append(starts[i] if forward else starts[i] + sizes[i] - 1)
+        run_size.append(sizes[i])
+        run_step.append(1 if forward else -1)
+        if cap[tail]:
+            point(cap[tail])
+
+    def walk(start: int, entry: int) -> None:
+        first_run = len(run_start)
         i, e = start, entry
         closed = False
         while True:
             visited[i] = True
-            pts = branches[i].points
-            pieces.append(pts if e == 0 else pts[::-1])
-            nxt = links.get((i, 1 - e))
-            if nxt is None:
+            branch_run(i, e == 0)
+            out = 2 * i + 1 - e
+            nxt = partner[out]
+            if nxt < 0:
                 break
-            (j, f), via = nxt
+            j, f = divmod(nxt, 2)
             if visited[j]:
                 closed = (j, f) == (start, entry)
-                if closed and via is not None:
-                    pieces.append(via[None, :])
+                if closed and via[out]:
+                    point(via[out])
                 break
-            if via is not None:
-                pieces.append(via[None, :])
+            if via[out]:
+                point(via[out])
             i, e = j, f
-        points = np.vstack(pieces)
-        if closed and len(points) > 2 and np.array_equal(points[0], points[-1]):
-            points = points[:-1]
-        return StrokePath(points, closed)
+        path_runs.append(len(run_start) - first_run)
+        path_closed.append(closed)
 
-    for i, b in enumerate(branches):
+    for i in range(len(sizes)):
         if visited[i]:
             continue
-        if b.closed:
+        if closed_branch[i]:
             visited[i] = True
-            paths.append(StrokePath(b.points, True))
+            branch_run(i, True)
+            path_runs.append(1)
+            path_closed.append(True)
             continue
         for e in (0, 1):
-            if (i, e) not in links:
-                paths.append(walk(i, e))
+            if partner[2 * i + e] < 0:
+                walk(i, e)
                 break
-    for i in range(len(branches)):  # whatever is left is made of loops through links
+    for i in range(len(sizes)):  # whatever is left is made of loops through links
         if not visited[i]:
-            paths.append(walk(i, 0))
-    return paths
+            walk(i, 0)
+    table = np.vstack([branches.points, branches.centroids])
+    size = np.array(run_size, np.int64)
+    within = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    index = np.repeat(np.array(run_start, np.int64), size) + np.repeat(run_step, size) * within
+    run_path = np.repeat(np.arange(len(path_runs)), path_runs)
+    path_size = np.bincount(run_path, size, len(path_runs)).astype(np.int64)
+    points = table[index]
+    closed = np.array(path_closed, bool)
+    # A loop that comes back onto its first point does not repeat it.
+    last = np.cumsum(path_size) - 1
+    first = last - path_size + 1
+    repeat = closed & (path_size > 2) & (points[first] == points[last]).all(1)
+    if repeat.any():
+        keep = np.ones(len(points), bool)
+        keep[last[repeat]] = False
+        points, path_size = points[keep], path_size - repeat
+    return PathBatch.from_flat(points, path_size, closed)
+
+
+def trace_stroke_batch(
+    skeleton: np.ndarray,
+    spur_length: float = 6.0,
+    gap: float = 3.0,
+    max_turn_deg: float = 45.0,
+) -> PathBatch:
+    """Ordered stroke paths of a ``(H, W)`` bool one-pixel skeleton, as one batch.
+
+    ``spur_length`` (px): side branches shorter than this are pruned. ``gap`` (px): free ends
+    at most this far apart that face each other are joined. ``max_turn_deg``: at a junction
+    of three or more branches, two are joined when one continues the other with a turn of at
+    most this many degrees.
+    """
+    sk = np.asarray(skeleton)
+    sk = sk if sk.dtype == bool else sk > 0
+    if sk.size == 0 or not sk.any():
+        return PathBatch.from_flat(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, bool))
+    branches = _prune_spurs(_branches(sk), spur_length)
+    directions = branches.end_directions()
+    links = _link_at_junctions(branches, directions, max_turn_deg)
+    _bridge_gaps(branches, directions, links, gap)
+    return _walk(branches, links)
 
 
 def trace_strokes(
@@ -319,42 +400,34 @@ def trace_strokes(
     gap: float = 3.0,
     max_turn_deg: float = 45.0,
 ) -> list[StrokePath]:
-    """Ordered stroke paths of a ``(H, W)`` bool one-pixel skeleton.
-
-    ``spur_length`` (px): side branches shorter than this are pruned. ``gap`` (px): free ends
-    at most this far apart that face each other are joined. ``max_turn_deg``: at a junction
-    of three or more branches, two are joined when one continues the other with a turn of at
-    most this many degrees.
-    """
-    sk = np.asarray(skeleton) > 0
-    if sk.size == 0 or not sk.any():
-        return []
-    branches, centroids = _branches(sk)
-    branches = _prune_spurs(branches, spur_length)
-    links = _link_at_junctions(branches, centroids, max_turn_deg)
-    _bridge_gaps(branches, links, gap)
-    return _chains(branches, links)
+    """:func:`trace_stroke_batch` as one :class:`StrokePath` per stroke."""
+    batch = trace_stroke_batch(skeleton, spur_length, gap, max_turn_deg)
+    return [
+        StrokePath(points, closed)
+        for points, closed in zip(
+            batch.split(batch.points), batch.path_closed.tolist(), strict=True
+        )
+    ]
 
 
 def extend_ends(
-    paths: list[StrokePath], ink: np.ndarray, distance: np.ndarray, reach: int = 6
-) -> list[StrokePath]:
+    batch: PathBatch, ink: np.ndarray, distance: np.ndarray, reach: int = 6
+) -> PathBatch:
     """Give back what thinning ate at open ends: walk on along each free end's direction
     while the ink lasts, and stop half the local line width short of its edge (so a round
     cap of that radius ends where the ink ends). ``ink`` is ``(H, W)`` bool, ``distance``
     its distance transform; ends that would grow by less than 1 px are left alone. All
     ends are probed at once."""
     h, w = ink.shape
-    which = [i for i, p in enumerate(paths) if not p.closed and len(p.points) >= 3]
-    if not which:
-        return list(paths)
-    tips, inner = [], []
-    for i in which:
-        pts = paths[i].points
-        k = min(reach, len(pts) - 1)
-        tips += [pts[0], pts[-1]]
-        inner += [pts[k], pts[-1 - k]]
-    tip, d = np.array(tips), np.array(tips) - np.array(inner)
+    which = np.flatnonzero(~batch.path_closed & (batch.sizes >= 3))
+    if len(which) == 0:
+        return batch
+    first = batch.starts[which]
+    last = first + batch.sizes[which] - 1
+    k = np.minimum(reach, batch.sizes[which] - 1)
+    pts = batch.points
+    tip = pts[np.column_stack([first, last]).ravel()]
+    d = tip - pts[np.column_stack([first + k, last - k]).ravel()]
     norm = np.hypot(*d.T)
     unit = d / np.maximum(norm, 1e-9)[:, None]
     steps = np.arange(1, 4 * reach + 1) * 0.5  # px, in half-pixel steps
@@ -367,11 +440,11 @@ def extend_ends(
     half = np.maximum(distance[np.clip(t[:, 1], 0, h - 1), np.clip(t[:, 0], 0, w - 1)] - 0.5, 0)
     grow = np.where(norm > 1e-9, run - half, 0.0)
     new_tip = tip + grow[:, None] * unit
-    out = list(paths)
-    for j, i in enumerate(which):
-        pts = paths[i].points
-        head = new_tip[2 * j : 2 * j + 1] if grow[2 * j] >= 1.0 else pts[:0]
-        tail = new_tip[2 * j + 1 : 2 * j + 2] if grow[2 * j + 1] >= 1.0 else pts[:0]
-        if len(head) or len(tail):
-            out[i] = StrokePath(np.concatenate([head, pts, tail]), False)
-    return out
+    head, tail = grow[0::2] >= 1.0, grow[1::2] >= 1.0
+    # Tails first: a tail and the next path's head go in at the same index, in this order.
+    at = np.concatenate([last[tail] + 1, first[head]])
+    added = np.concatenate([new_tip[1::2][tail], new_tip[0::2][head]])
+    sizes = batch.sizes.copy()
+    sizes[which] += head.astype(np.int64) + tail
+    points = np.insert(pts, at, added, axis=0)
+    return PathBatch.from_flat(points, sizes, batch.path_closed)

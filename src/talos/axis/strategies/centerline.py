@@ -17,25 +17,17 @@ import numpy as np
 
 from talos.axis.geometry import path_batch
 from talos.axis.geometry.bezier import chain_curvatures
-from talos.axis.geometry.fitting import (
-    fit_beziers,
-)
+from talos.axis.geometry.fitting import fit_beziers
 from talos.axis.geometry.path_batch import PathBatch
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin
-from talos.axis.geometry.stroke_graph import StrokePath, extend_ends, trace_strokes
+from talos.axis.geometry.stroke_graph import extend_ends, trace_stroke_batch
 from talos.axis.layers import style_classes
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
 from talos.config import Settings
 
 WIDTH_WINDOW = 9  # centerline points averaged for the width at a knot (DT is noisy)
-
-
-def path_widths(path: StrokePath, distance: np.ndarray) -> np.ndarray:
-    """Line width in px at every point of ``path`` (smoothed along it), ``(n,)``, from the
-    ink's distance transform ``(H, W)`` (:func:`~talos.axis.geometry.skeleton.ink_distance`)."""
-    return path_batch.widths(PathBatch([path.points], [path.closed]), distance, WIDTH_WINDOW)
 
 
 @VECTORIZERS.register("centerline")
@@ -45,24 +37,23 @@ class CenterlineVectorizer(Vectorizer):
     def __init__(self, settings: Settings) -> None:
         self.v = settings.vectorize
 
-    def paths(self, line_map: np.ndarray) -> tuple[list[StrokePath], np.ndarray]:
+    def paths(self, line_map: np.ndarray) -> tuple[PathBatch, np.ndarray]:
         """The cleaned ink mask ``(H, W)`` bool and its ordered centerline paths."""
         ink = fill_thin_holes(line_map, self.v.fill_holes)
         skeleton = thin(ink)
-        paths = trace_strokes(skeleton, self.v.spur_length, self.v.gap, self.v.join_angle)
+        paths = trace_stroke_batch(skeleton, self.v.spur_length, self.v.gap, self.v.join_angle)
         return paths, ink
 
-    def fit_all(self, paths: list[StrokePath], distance: np.ndarray) -> list[Stroke]:
+    def fit_all(self, paths: PathBatch, distance: np.ndarray) -> list[Stroke]:
         """Paths → :class:`Stroke` objects with pressure and curvature (ids in order).
 
         All paths are fitted together, breadth first (:func:`fit_beziers`).
         """
-        paths = extend_ends(paths, distance > 0, distance)
-        batch = PathBatch([p.points for p in paths], [p.closed for p in paths])
+        batch = extend_ends(paths, distance > 0, distance)
+        closed = batch.path_closed.tolist()
         smoothed = path_batch.smooth(batch, self.v.smoothing)
         corners = path_batch.corners(batch, smoothed, self.v.corner_angle)
-        points = batch.split(smoothed)
-        fits = fit_beziers(points, self.v.tolerance, [p.closed for p in paths], corners)
+        fits = fit_beziers(batch.split(smoothed), self.v.tolerance, closed, corners)
         kappas = chain_curvatures([cp for cp, _ in fits])
         per_point = batch.split(path_batch.widths(batch, distance, WIDTH_WINDOW))
         widths = [w[knots] for w, (_, knots) in zip(per_point, fits, strict=True)]
@@ -72,8 +63,8 @@ class CenterlineVectorizer(Vectorizer):
             self.v.detail_length,
         )
         strokes = []
-        for i, (path, (cp, _), (kappa, kappa_mean), width_px) in enumerate(
-            zip(paths, fits, kappas, widths, strict=True)
+        for i, (is_closed, (cp, _), (kappa, kappa_mean), width_px) in enumerate(
+            zip(closed, fits, kappas, widths, strict=True)
         ):
             top = float(width_px.max())
             pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(width_px))
@@ -82,7 +73,7 @@ class CenterlineVectorizer(Vectorizer):
                     stroke_id=i,
                     control_points=cp,
                     pressure=pressure,
-                    closed=path.closed,
+                    closed=is_closed,
                     style_class=styles[i],
                     width=max(top, 0.5),
                     curvature=kappa,
@@ -97,31 +88,33 @@ class CenterlineVectorizer(Vectorizer):
             return VectorResult()
         paths, ink = self.paths(lm)
         cleaned = np.where(ink, np.uint8(255), np.uint8(0))
-        if not paths:
+        if not len(paths):
             return VectorResult(line_map=cleaned)
         widths = ink_distance(ink)
-        to_fit: list[StrokePath] = []
+        to_fit = paths.lengths() >= self.v.min_length
         circles: list[Circle] = []
         triangles: list[Triangle] = []
-        for path in paths:
-            if path.length < self.v.min_length:
-                continue
-            if self.v.shapes and path.closed:
-                found = detect_circle(path.points, True, self.v.circle_residual)
+        loops = to_fit & paths.path_closed & self.v.shapes
+        if loops.any():
+            candidates = paths.subset(loops)
+            loop_widths = candidates.split(path_batch.widths(candidates, widths, WIDTH_WINDOW))
+            loop_points = candidates.split(candidates.points)
+            for i, points, width_px in zip(
+                np.flatnonzero(loops), loop_points, loop_widths, strict=True
+            ):
+                width = float(np.median(width_px))
+                found = detect_circle(points, True, self.v.circle_residual)
                 if found is not None:
-                    center, radius = found
-                    xy = (float(center[0]), float(center[1]))
-                    width = float(np.median(path_widths(path, widths)))
-                    circles.append(Circle(xy, radius, width=width))
+                    (x, y), radius = found
+                    circles.append(Circle((float(x), float(y)), radius, width=width))
+                    to_fit[i] = False
                     continue
-                vertices = detect_triangle(path.points, True, self.v.triangle_residual)
+                vertices = detect_triangle(points, True, self.v.triangle_residual)
                 if vertices is not None:
                     tri = tuple((float(x), float(y)) for x, y in vertices)
-                    width = float(np.median(path_widths(path, widths)))
                     triangles.append(Triangle(tri, width=width))  # type: ignore[arg-type]
-                    continue
-            to_fit.append(path)
-        strokes_out = self.fit_all(to_fit, widths)
+                    to_fit[i] = False
+        strokes_out = self.fit_all(paths.subset(to_fit), widths)
         next_id = len(strokes_out)
         circles = [replace(c, stroke_id=next_id + i) for i, c in enumerate(circles)]
         next_id += len(circles)
