@@ -21,21 +21,21 @@ def fill_thin_holes(ink: np.ndarray, max_width: float) -> np.ndarray:
     length ``L`` has area ``≈ (h + 1)·L`` and perimeter ``≈ 2L``, so its width is
     ``2·area / perimeter − 1``. ``ink`` is ``(H, W)`` bool or 0/255; returns a bool mask.
     """
-    mask = np.asarray(ink) > 0
-    if max_width <= 0 or mask.size == 0 or not mask.any():
-        return mask
-    m = mask.astype(np.uint8)
+    m = (np.asarray(ink) > 0).view(np.uint8)
+    if max_width <= 0 or m.size == 0:
+        return m.view(bool)
     contours, hierarchy = cv2.findContours(m, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
-        return mask
+        return m.view(bool)
     links = hierarchy[0]
     area = np.array([cv2.contourArea(c) for c in contours])
     perimeter = np.array([cv2.arcLength(c, True) for c in contours])
-    depth = np.zeros(len(contours), int)
-    for i in range(len(contours)):  # parents come before children in OpenCV's order
-        parent = links[i, 3]
-        depth[i] = depth[parent] + 1 if parent >= 0 else 0
-    is_hole = depth % 2 == 1
+    # Borders alternate ink / hole / ink ... down the tree: a hole sits at an odd depth.
+    is_hole = np.zeros(len(contours), bool)
+    parent = links[:, 3]
+    while (parent >= 0).any():
+        is_hole ^= parent >= 0
+        parent = np.where(parent >= 0, links[parent, 3], -1)
     hole_area = np.where(is_hole, area, 0.0)
     hole_perimeter = np.where(is_hole, perimeter, 0.0)
     inner = np.flatnonzero((~is_hole) & (links[:, 3] >= 0))
@@ -52,7 +52,7 @@ def fill_thin_holes(ink: np.ndarray, max_width: float) -> np.ndarray:
         # Components inside the hole keep their own interiors (a ring inside a ring).
         cv2.drawContours(paint, children.get(int(i), []), -1, 0, cv2.FILLED, offset=(-x, -y))
         m[y : y + h, x : x + w] |= paint
-    return m > 0
+    return m.view(bool)
 
 
 def flat_nonzero(buffer: np.ndarray) -> np.ndarray:

@@ -410,15 +410,13 @@ def trace_strokes(
     ]
 
 
-def extend_ends(
-    batch: PathBatch, ink: np.ndarray, distance: np.ndarray, reach: int = 6
-) -> PathBatch:
+def extend_ends(batch: PathBatch, distance: np.ndarray, reach: int = 6) -> PathBatch:
     """Give back what thinning ate at open ends: walk on along each free end's direction
     while the ink lasts, and stop half the local line width short of its edge (so a round
-    cap of that radius ends where the ink ends). ``ink`` is ``(H, W)`` bool, ``distance``
-    its distance transform; ends that would grow by less than 1 px are left alone. All
-    ends are probed at once."""
-    h, w = ink.shape
+    cap of that radius ends where the ink ends). ``distance`` is the ink's distance
+    transform ``(H, W)`` (ink where it is > 0); ends that would grow by less than 1 px are
+    left alone. All ends are probed at once."""
+    h, w = distance.shape
     which = np.flatnonzero(~batch.path_closed & (batch.sizes >= 3))
     if len(which) == 0:
         return batch
@@ -434,7 +432,7 @@ def extend_ends(
     probe = np.rint(tip[:, None, :] + steps[None, :, None] * unit[:, None, :]).astype(np.int64)
     x, y = probe[..., 0], probe[..., 1]
     inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    on_ink = inside & ink[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)]
+    on_ink = inside & (distance[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)] > 0)
     run = np.where(on_ink.all(1), len(steps), np.argmin(on_ink, axis=1)) * 0.5
     t = np.rint(tip).astype(np.int64)
     half = np.maximum(distance[np.clip(t[:, 1], 0, h - 1), np.clip(t[:, 0], 0, w - 1)] - 0.5, 0)

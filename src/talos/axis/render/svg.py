@@ -3,11 +3,17 @@
 A stroke of (nearly) constant width is a stroked path; a stroke whose width varies is a
 filled outline (its segment pieces and knot discs, :mod:`talos.axis.render.outline`), so the
 SVG draws exactly what :mod:`talos.axis.render.raster` draws.
+
+A frame of dense footage has hundreds of strokes and tens of thousands of numbers, so the
+work is done per frame, not per stroke: the offset sides of all variable-width strokes are
+fitted in one :func:`fit_beziers` call (each call has a large fixed cost), and elements are
+written as ``%s`` templates whose numbers are all formatted at once (:func:`_fill`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -17,76 +23,153 @@ from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.render.outline import is_constant_width, segment_pieces, stroke_radii
 
 INK = "#141414"
+OUTLINE_TOLERANCE = 1.0  # px: how closely a filled outline's cubics follow the offsets
+
+# A template with one ``%s`` per number, and those numbers (flat, in order).
+_Text = tuple[str, np.ndarray]
+
+_ZERO, _MINUS, _DOT, _NEWLINE = b"0-.\n"
+_SEGMENT = "C%s %s %s %s %s %s"
+# Two half-circle arcs, swept the same way round as the pieces (nonzero fill unions them).
+_DISC = "M%s %sA%s %s 0 1 0 %s %sA%s %s 0 1 0 %s %sZ"
 
 
 def _num(value: float) -> str:
+    """``value`` with 2 decimals, trailing zeros and dot stripped, and ``-0`` written ``0``."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text if text not in ("-0", "") else "0"
 
 
+def _nums(values: np.ndarray) -> list[str]:
+    """:func:`_num` of every value, written by array operations: a frame has thousands of
+    numbers, and a Python call per number was most of its string building.
+
+    A value is rounded to hundredths as ``rint(100 v)``; where that product is within float
+    error of a half (or is not finite, or huge), rounding could go either way and
+    :func:`_num` writes the value. Every other number is a row of ASCII characters (minus
+    sign, whole-part digits, dot, two decimals, newline) whose unwanted ones (the minus of a
+    non-negative value, leading zeros, stripped decimals) are dropped before decoding.
+    """
+    v = np.asarray(values, np.float64).ravel()
+    if not len(v):
+        return []
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = v * 100.0
+        rounded = np.rint(scaled)
+        sure = (np.abs(np.abs(scaled - rounded) - 0.5) > 1e-6) & (np.abs(scaled) < 1e12)
+    hundredths = np.where(sure, rounded, 0.0).astype(np.int64)
+    whole, frac = np.divmod(np.abs(hundredths), 100)
+    digits = len(str(whole.max()))
+    chars = np.empty((len(v), digits + 5), np.uint8)
+    keep = np.ones(chars.shape, bool)
+    chars[:, 0], keep[:, 0] = _MINUS, hundredths < 0
+    rest = whole
+    for column in range(digits, 0, -1):
+        rest, digit = np.divmod(rest, 10)
+        chars[:, column] = digit + _ZERO
+    keep[:, 1:digits] = whole[:, None] >= 10 ** np.arange(digits - 1, 0, -1)
+    chars[:, -4], keep[:, -4] = _DOT, frac > 0
+    chars[:, -3], keep[:, -3] = frac // 10 + _ZERO, frac > 0
+    chars[:, -2], keep[:, -2] = frac % 10 + _ZERO, frac % 10 > 0
+    chars[:, -1] = _NEWLINE
+    texts = np.compress(keep.ravel(), chars.ravel()).tobytes().decode("ascii").split("\n")
+    for i in np.flatnonzero(~sure):
+        texts[i] = _num(float(v[i]))
+    return texts[:-1]
+
+
+def _fill(texts: Sequence[_Text]) -> list[str]:
+    """Every template filled with its numbers (:func:`_nums`, all formatted together)."""
+    if not texts:
+        return []
+    sizes = [len(values) for _, values in texts]
+    numbers = _nums(np.concatenate([values for _, values in texts]))
+    return [
+        template % tuple(numbers[end - size : end])
+        for (template, _), size, end in zip(texts, sizes, accumulate(sizes), strict=True)
+    ]
+
+
+def _chain(control_points: np.ndarray, start: str = "M") -> _Text:
+    """``M x y C ...`` (or ``L x y C ...`` with ``start="L"``) for a ``(3n + 1, 2)`` chain."""
+    cp = np.asarray(control_points, np.float64)
+    return start + "%s %s" + _SEGMENT * ((len(cp) - 1) // 3), cp.ravel()
+
+
 def bezier_path_data(control_points: np.ndarray, closed: bool = False) -> str:
     """SVG path data ``M x y C ...`` for a ``(3n + 1, 2)`` cubic Bézier chain."""
-    cp = np.asarray(control_points)
-    parts = [f"M{_num(cp[0, 0])} {_num(cp[0, 1])}"]
-    for i in range(1, len(cp), 3):
-        a, b, c = cp[i], cp[i + 1], cp[i + 2]
-        parts.append(
-            f"C{_num(a[0])} {_num(a[1])} {_num(b[0])} {_num(b[1])} {_num(c[0])} {_num(c[1])}"
-        )
-    if closed:
-        parts.append("Z")
-    return "".join(parts)
+    template, values = _chain(control_points)
+    return _fill([(template + ("Z" if closed else ""), values)])[0]
 
 
-OUTLINE_TOLERANCE = 1.0  # px: how closely a filled outline's cubics follow the offsets
-
-
-def _offset_chains(pieces: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The two sides of every flattened segment piece ``(2m, 2)`` as Bézier chains, fitted
-    all at once (:func:`fit_beziers`)."""
+def _outlines(strokes: Sequence[tuple[np.ndarray, np.ndarray, bool]]) -> list[_Text]:
+    """Filled-outline path data of variable-width strokes ``(control_points, radii, closed)``:
+    one subpath per segment piece (its two offset sides fitted as cubics, for all strokes in
+    one :func:`fit_beziers` call) and one per knot disc (see ``render.outline``)."""
+    pieces = [segment_pieces(cp, radii) for cp, radii, _ in strokes]
     sides = []
     for piece in pieces:
-        m = len(piece) // 2
-        sides += [piece[:m], piece[m:]]
-    fits = fit_beziers(
-        sides, OUTLINE_TOLERANCE, [False] * len(sides), [np.zeros(0, int)] * len(sides)
+        m = piece.shape[1] // 2
+        for left, right in zip(piece[:, :m], piece[:, m:], strict=True):
+            sides += [left, right]
+    fits = iter(
+        fit_beziers(
+            sides, OUTLINE_TOLERANCE, [False] * len(sides), [np.zeros(0, int)] * len(sides)
+        )
     )
-    return [(fits[i][0], fits[i + 1][0]) for i in range(0, len(fits), 2)]
-
-
-def _disc_data(center: np.ndarray, radius: float) -> str:
-    # Two half-circle arcs, swept the same way round as the pieces (nonzero fill unions them).
-    x, y, r = float(center[0]), float(center[1]), float(radius)
-    return (
-        f"M{_num(x + r)} {_num(y)}A{_num(r)} {_num(r)} 0 1 0 {_num(x - r)} {_num(y)}"
-        f"A{_num(r)} {_num(r)} 0 1 0 {_num(x + r)} {_num(y)}Z"
-    )
+    texts = []
+    for (control_points, radii, closed), piece in zip(strokes, pieces, strict=True):
+        templates, values = [], []
+        for _ in range(len(piece)):
+            (left, _), (right, _) = next(fits), next(fits)
+            for template, numbers in (_chain(left), _chain(right, "L")):
+                templates.append(template)
+                values.append(numbers)
+            templates.append("Z")
+        knots = np.asarray(control_points, np.float64)[::3]
+        last = len(knots) - 1 if closed and len(knots) > 1 else len(knots)
+        (x, y), r = knots[:last].T, np.asarray(radii[:last], np.float64)
+        templates.append(_DISC * last)
+        values.append(np.stack([x + r, y, r, r, x - r, y, r, r, x + r, y], axis=1).ravel())
+        texts.append(("".join(templates), np.concatenate(values)))
+    return texts
 
 
 def variable_width_path_data(control_points: np.ndarray, radii: np.ndarray, closed: bool) -> str:
     """Filled-outline path data of a variable-width stroke: one subpath per segment piece
     (offset curves fitted as cubics) and one per knot disc (see ``render.outline``)."""
-    parts = []
-    for left, right in _offset_chains(segment_pieces(control_points, radii)):
-        parts.append(bezier_path_data(left))
-        parts.append("L" + bezier_path_data(right)[1:] + "Z")
-    knots = np.asarray(control_points, np.float64)[::3]
-    last = len(knots) - 1 if closed and len(knots) > 1 else len(knots)
-    parts.extend(_disc_data(knots[k], radii[k]) for k in range(last))
-    return "".join(parts)
+    return _fill(_outlines([(control_points, radii, closed)]))[0]
 
 
-def _stroke_element(stroke: Stroke) -> str:
-    radii = stroke_radii(stroke)
-    head = (
-        f'<path id="s{stroke.stroke_id}" data-stroke-id="{stroke.stroke_id}" '
-        f"class={quoteattr(stroke.style_class)} "
+def _stroke_elements(strokes: Sequence[Stroke]) -> list[str]:
+    """Every stroke's ``<path>``: a stroked chain, or a filled outline where the width varies."""
+    radii = [stroke_radii(stroke) for stroke in strokes]
+    constant = [is_constant_width(r) for r in radii]
+    outlines = iter(
+        _outlines(
+            [
+                (stroke.control_points, r, stroke.closed)
+                for stroke, r, flat in zip(strokes, radii, constant, strict=True)
+                if not flat
+            ]
+        )
     )
-    if is_constant_width(radii):
-        path_data = bezier_path_data(stroke.control_points, stroke.closed)
-        return f'{head}d="{path_data}" stroke-width="{_num(2 * radii[0])}"/>'
-    path_data = variable_width_path_data(stroke.control_points, radii, stroke.closed)
-    return f'{head}d="{path_data}" fill="{INK}" stroke="none"/>'
+    bodies = []
+    for stroke, r, flat in zip(strokes, radii, constant, strict=True):
+        if flat:
+            template, values = _chain(stroke.control_points)
+            closing = "Z" if stroke.closed else ""
+            bodies.append(
+                (f'd="{template}{closing}" stroke-width="%s"/>', np.append(values, 2 * r[0]))
+            )
+        else:
+            template, values = next(outlines)
+            bodies.append((f'd="{template}" fill="{INK}" stroke="none"/>', values))
+    return [
+        f'<path id="s{stroke.stroke_id}" data-stroke-id="{stroke.stroke_id}" '
+        f"class={quoteattr(stroke.style_class)} {body}"
+        for stroke, body in zip(strokes, _fill(bodies), strict=True)
+    ]
 
 
 def frame_svg(
@@ -98,21 +181,27 @@ def frame_svg(
     layer_order: Sequence[str] = (),
 ) -> str:
     """The whole frame as an SVG document (black ink on white, layers back to front)."""
+    circles, triangles = list(circles), list(triangles)
+    shapes: list[_Text] = [
+        (
+            f'<circle id="c{i}" data-shape="circle" cx="%s" cy="%s" r="%s" stroke-width="%s"/>',
+            np.array([*circle.center, circle.radius, circle.width], np.float64),
+        )
+        for i, circle in enumerate(circles)
+    ]
+    shapes += [
+        (
+            f'<polygon id="t{i}" data-shape="triangle" points="'
+            + " ".join(["%s,%s"] * len(tri.vertices))
+            + '" stroke-width="%s"/>',
+            np.append(np.asarray(tri.vertices, np.float64).ravel(), tri.width),
+        )
+        for i, tri in enumerate(triangles)
+    ]
+    layers = [s.layer for s in strokes] + [c.layer for c in circles] + [t.layer for t in triangles]
     by_layer: dict[str, list[str]] = {}
-    for stroke in strokes:
-        by_layer.setdefault(stroke.layer, []).append(_stroke_element(stroke))
-    for i, circle in enumerate(circles):
-        cx, cy = circle.center
-        by_layer.setdefault(circle.layer, []).append(
-            f'<circle id="c{i}" data-shape="circle" cx="{_num(cx)}" cy="{_num(cy)}" '
-            f'r="{_num(circle.radius)}" stroke-width="{_num(circle.width)}"/>'
-        )
-    for i, tri in enumerate(triangles):
-        pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in tri.vertices)
-        by_layer.setdefault(tri.layer, []).append(
-            f'<polygon id="t{i}" data-shape="triangle" points="{pts}" '
-            f'stroke-width="{_num(tri.width)}"/>'
-        )
+    for layer, element in zip(layers, _stroke_elements(strokes) + _fill(shapes), strict=True):
+        by_layer.setdefault(layer, []).append(element)
     order = [name for name in layer_order if name in by_layer]
     order += sorted(name for name in by_layer if name not in order)
     groups = [

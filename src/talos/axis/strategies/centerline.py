@@ -49,7 +49,7 @@ class CenterlineVectorizer(Vectorizer):
 
         All paths are fitted together, breadth first (:func:`fit_beziers`).
         """
-        batch = extend_ends(paths, distance > 0, distance)
+        batch = extend_ends(paths, distance)
         closed = batch.path_closed.tolist()
         smoothed = path_batch.smooth(batch, self.v.smoothing)
         corners = path_batch.corners(batch, smoothed, self.v.corner_angle)
@@ -87,7 +87,7 @@ class CenterlineVectorizer(Vectorizer):
         if lm.ndim != 2 or lm.size == 0:
             return VectorResult()
         paths, ink = self.paths(lm)
-        cleaned = np.where(ink, np.uint8(255), np.uint8(0))
+        cleaned = ink.view(np.uint8) * np.uint8(255)
         if not len(paths):
             return VectorResult(line_map=cleaned)
         widths = ink_distance(ink)
