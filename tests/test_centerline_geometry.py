@@ -245,3 +245,14 @@ def test_batched_curvature_and_fitting_match_the_per_chain_versions():
     for path, (cp, knots) in zip(paths, batched, strict=True):
         assert knots[0] == 0 and knots[-1] == len(path) - 1
         assert _distance_to_polyline(sample(cp, 32), path).max() <= 0.5 + 0.02
+
+
+def test_dots_and_specks_become_strokes_when_nothing_is_dropped():
+    canvas = np.zeros((60, 80), np.uint8)
+    canvas[10, 10] = canvas[30, 50] = 255  # lone pixels
+    canvas[40:42, 20:22] = 255  # a 2x2 speck
+    strokes = _vectorizer(min_length=0.0, spur_length=0.0).vectorize(canvas).strokes
+    assert len(strokes) == 3
+    for stroke in strokes:
+        assert len(stroke.pressure) == len(stroke.control_points[::3])
+        assert np.isfinite(stroke.control_points).all() and stroke.width > 0

@@ -364,7 +364,8 @@ def fit_beziers(
         return []
     count = len(paths)
     arrays = [np.asarray(p, np.float64).reshape(-1, 2) for p in paths]
-    arrays = [np.vstack([p, p]) if len(p) == 1 else p for p in arrays]
+    given = np.array([len(p) for p in arrays], np.int64)
+    arrays = [np.vstack([p, p]) if len(p) == 1 else p for p in arrays]  # a dot: a 0-length line
     n = np.array([len(p) for p in arrays], np.int64)
     is_closed = np.asarray(closed, bool)
     starts = np.cumsum(n) - n
@@ -456,6 +457,7 @@ def fit_beziers(
     knots = np.insert(seg_b, first, seg_a[first])
     knot_path = np.repeat(np.arange(count), segment_count + 1)
     knots = np.where(is_closed[knot_path], (knots + shift[knot_path]) % n[knot_path], knots)
+    knots = np.minimum(knots, given[knot_path] - 1)  # a dot's two knots are its one point
     chains = np.split(rows, np.cumsum(3 * segment_count + 1)[:-1])
     knot_lists = np.split(knots, np.cumsum(segment_count + 1)[:-1])
     return list(zip(chains, knot_lists, strict=True))
