@@ -19,7 +19,7 @@ from talos.axis.layers import assign_layers, front_and_back
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.quality import ssim
 from talos.axis.render.raster import render_frame
-from talos.axis.render.svg import INK, frame_svg
+from talos.axis.render.svg import INK, _num, _nums, frame_svg, variable_width_path_data
 from talos.axis.schema import validate_output
 
 
@@ -91,6 +91,29 @@ def test_svg_renders_like_the_raster_in_cairo():
     assert svg.count("data-stroke-id=") == 3
     assert 'fill="#141414"' in svg  # the tapered strokes are filled outlines
     assert ssim(raster, _svg_ink(svg)) >= 0.95
+
+
+def test_svg_numbers_are_written_alike_one_by_one_and_all_at_once():
+    rng = np.random.default_rng(7)
+    values = np.concatenate(
+        [
+            rng.uniform(-2000, 2000, 20000),
+            np.round(rng.uniform(-50, 50, 2000), 3),  # ties such as 0.125 and 2.675
+            [0.0, -0.0, -0.004, 0.005, -0.005, 0.995, 9.999, 1e300, np.nan, np.inf, -np.inf],
+        ]
+    )
+    assert _nums(values) == [_num(float(v)) for v in values]
+    assert _nums(np.zeros(0)) == []
+
+
+def test_a_stroke_is_written_the_same_alone_and_in_a_frame():
+    t = np.linspace(0, 1, 7)[:, None]
+    cp = np.hstack([10 + 90 * t, 40 + 30 * t**2])
+    radii = np.array([1.0, 3.0, 2.0])
+    stroke = Stroke(stroke_id=3, control_points=cp, pressure=radii / 3, width=6.0)
+    other = Stroke(stroke_id=4, control_points=cp[::-1] + 5, pressure=np.ones(3), width=2.0)
+    alone = variable_width_path_data(cp, radii, False)
+    assert f'd="{alone}"' in frame_svg(120, 90, [other, stroke, other])
 
 
 def test_raster_draws_variable_width():

@@ -58,19 +58,24 @@ def _nums(values: np.ndarray) -> list[str]:
         rounded = np.rint(scaled)
         sure = (np.abs(np.abs(scaled - rounded) - 0.5) > 1e-6) & (np.abs(scaled) < 1e12)
     hundredths = np.where(sure, rounded, 0.0).astype(np.int64)
-    whole, frac = np.divmod(np.abs(hundredths), 100)
+    magnitude = np.abs(hundredths)
+    whole = magnitude // 100
+    frac = magnitude - 100 * whole
+    tenths = frac // 10
     digits = len(str(whole.max()))
     chars = np.empty((len(v), digits + 5), np.uint8)
     keep = np.ones(chars.shape, bool)
     chars[:, 0], keep[:, 0] = _MINUS, hundredths < 0
     rest = whole
-    for column in range(digits, 0, -1):
-        rest, digit = np.divmod(rest, 10)
-        chars[:, column] = digit + _ZERO
-    keep[:, 1:digits] = whole[:, None] >= 10 ** np.arange(digits - 1, 0, -1)
+    for column in range(digits, 0, -1):  # units first; a digit is kept where it is not leading
+        keep[:, column] = rest > 0
+        shifted = rest // 10
+        chars[:, column] = rest - 10 * shifted + _ZERO
+        rest = shifted
+    keep[:, digits] = True
     chars[:, -4], keep[:, -4] = _DOT, frac > 0
-    chars[:, -3], keep[:, -3] = frac // 10 + _ZERO, frac > 0
-    chars[:, -2], keep[:, -2] = frac % 10 + _ZERO, frac % 10 > 0
+    chars[:, -3], keep[:, -3] = tenths + _ZERO, frac > 0
+    chars[:, -2], keep[:, -2] = frac - 10 * tenths + _ZERO, frac != 10 * tenths
     chars[:, -1] = _NEWLINE
     texts = np.compress(keep.ravel(), chars.ravel()).tobytes().decode("ascii").split("\n")
     for i in np.flatnonzero(~sure):
@@ -107,19 +112,17 @@ def _outlines(strokes: Sequence[tuple[np.ndarray, np.ndarray, bool]]) -> list[_T
     one subpath per segment piece (its two offset sides fitted as cubics, for all strokes in
     one :func:`fit_beziers` call) and one per knot disc (see ``render.outline``)."""
     pieces = [segment_pieces(cp, radii) for cp, radii, _ in strokes]
-    sides = []
+    sides: list[np.ndarray] = []
     for piece in pieces:
         m = piece.shape[1] // 2
         for left, right in zip(piece[:, :m], piece[:, m:], strict=True):
             sides += [left, right]
-    fits = iter(
-        fit_beziers(
-            sides, OUTLINE_TOLERANCE, [False] * len(sides), [np.zeros(0, int)] * len(sides)
-        )
-    )
-    texts = []
+    count = len(sides)
+    fits = iter(fit_beziers(sides, OUTLINE_TOLERANCE, [False] * count, [np.zeros(0, int)] * count))
+    texts: list[_Text] = []
     for (control_points, radii, closed), piece in zip(strokes, pieces, strict=True):
-        templates, values = [], []
+        templates: list[str] = []
+        values: list[np.ndarray] = []
         for _ in range(len(piece)):
             (left, _), (right, _) = next(fits), next(fits)
             for template, numbers in (_chain(left), _chain(right, "L")):
@@ -154,13 +157,14 @@ def _stroke_elements(strokes: Sequence[Stroke]) -> list[str]:
             ]
         )
     )
-    bodies = []
+    bodies: list[_Text] = []
     for stroke, r, flat in zip(strokes, radii, constant, strict=True):
         if flat:
             template, values = _chain(stroke.control_points)
             closing = "Z" if stroke.closed else ""
+            width = 2 * r[:1]
             bodies.append(
-                (f'd="{template}{closing}" stroke-width="%s"/>', np.append(values, 2 * r[0]))
+                (f'd="{template}{closing}" stroke-width="%s"/>', np.concatenate((values, width)))
             )
         else:
             template, values = next(outlines)
