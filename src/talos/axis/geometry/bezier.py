@@ -97,23 +97,24 @@ def chain_curvatures(
     if not chains:
         return []
     counts = np.array([(len(c) - 1) // 3 for c in chains])
-    segs = np.concatenate([segments(c) for c in chains])  # (S, 4, 2)
+    every = np.concatenate([np.asarray(c, np.float64) for c in chains])
+    # Segment s of chain c starts at row 3s + c of the stacked chains (each adds one knot).
+    first = 3 * np.arange(counts.sum()) + np.repeat(np.arange(len(chains)), counts)
+    segs = every[first[:, None] + np.arange(4)]  # (S, 4, 2)
     d1, d2 = segment_derivatives(segs, np.array([0.0, 1.0]))
     ends = curvature(d1, d2)  # (S, 2): at both ends of every segment
     t = (np.arange(per_segment) + 0.5) / per_segment
     d1, d2 = segment_derivatives(segs, t)
     speed = np.hypot(d1[..., 0], d1[..., 1])
-    weighted = (np.abs(curvature(d1, d2)) * speed).sum(1)
-    length = speed.sum(1)
-    out = []
-    start = 0
-    for n in counts:
-        k = ends[start : start + n]
-        knots = np.empty(n + 1)
-        knots[0], knots[-1] = k[0, 0], k[-1, 1]
-        knots[1:-1] = 0.5 * (k[:-1, 1] + k[1:, 0])
-        total = float(length[start : start + n].sum())
-        mean = float(weighted[start : start + n].sum() / total) if total > 1e-9 else 0.0
-        out.append((knots, mean))
-        start += n
-    return out
+    chain_start = np.cumsum(counts) - counts
+    weighted = np.add.reduceat((np.abs(curvature(d1, d2)) * speed).sum(1), chain_start)
+    length = np.add.reduceat(speed.sum(1), chain_start)
+    means = np.divide(weighted, length, out=np.zeros(len(chains)), where=length > 1e-9)
+    # The knot after each segment: the mean of the two segments meeting there, or the
+    # segment's own end at a chain's last knot; each chain's first knot goes in front.
+    last = np.zeros(len(segs), bool)
+    last[np.cumsum(counts) - 1] = True
+    after = np.where(last, ends[:, 1], 0.5 * (ends[:, 1] + np.roll(ends[:, 0], -1)))
+    knots = np.insert(after, chain_start, ends[chain_start, 0])
+    per_chain = np.split(knots, np.cumsum(counts + 1)[:-1])
+    return list(zip(per_chain, means.tolist(), strict=True))

@@ -54,33 +54,48 @@ class CenterlineVectorizer(Vectorizer):
         smoothed = path_batch.smooth(batch, self.v.smoothing)
         corners = path_batch.corners(batch, smoothed, self.v.corner_angle)
         fits = fit_beziers(batch.split(smoothed), self.v.tolerance, closed, corners)
-        kappas = chain_curvatures([cp for cp, _ in fits])
-        per_point = batch.split(path_batch.widths(batch, distance, WIDTH_WINDOW))
-        widths = [w[knots] for w, (_, knots) in zip(per_point, fits, strict=True)]
+        if not fits:
+            return []
+        chains = [cp for cp, _ in fits]
+        kappas = chain_curvatures(chains)
+        # Per-knot widths and per-stroke sums for all strokes at once.
+        knot_count = np.array([len(knots) for _, knots in fits])
+        knot_start = np.cumsum(knot_count) - knot_count
+        knots = np.concatenate([knots for _, knots in fits]) + np.repeat(batch.starts, knot_count)
+        width_px = path_batch.widths(batch, distance, WIDTH_WINDOW)[knots]
+        top = np.maximum.reduceat(width_px, knot_start)
+        pressure = np.clip(width_px / np.repeat(top, knot_count), 0.0, 1.0)
+        every = np.concatenate(chains)
+        step = np.hypot(*np.diff(every, axis=0).T)
+        chain_start = 3 * knot_start - 2 * np.arange(len(fits))  # a chain has 3k - 2 rows
+        polygon = np.add.reduceat(np.append(step, 0.0), chain_start)
+        polygon -= np.append(step[chain_start[1:] - 1], 0.0)  # the step between two chains
         styles = style_classes(
-            [float(np.hypot(*np.diff(cp, axis=0).T).sum()) for cp, _ in fits],
-            [float(w.mean()) for w in widths],
-            self.v.detail_length,
+            polygon, np.add.reduceat(width_px, knot_start) / knot_count, self.v.detail_length
         )
-        strokes = []
-        for i, (is_closed, (cp, _), (kappa, kappa_mean), width_px) in enumerate(
-            zip(closed, fits, kappas, widths, strict=True)
-        ):
-            top = float(width_px.max())
-            pressure = np.clip(width_px / top, 0.0, 1.0) if top > 0 else np.ones(len(width_px))
-            strokes.append(
-                Stroke(
-                    stroke_id=i,
-                    control_points=cp,
-                    pressure=pressure,
-                    closed=is_closed,
-                    style_class=styles[i],
-                    width=max(top, 0.5),
-                    curvature=kappa,
-                    curvature_mean=kappa_mean,
+        return [
+            Stroke(
+                stroke_id=i,
+                control_points=cp,
+                pressure=p,
+                closed=is_closed,
+                style_class=style,
+                width=max(float(widest), 0.5),
+                curvature=kappa,
+                curvature_mean=kappa_mean,
+            )
+            for i, (cp, p, is_closed, style, widest, (kappa, kappa_mean)) in enumerate(
+                zip(
+                    chains,
+                    np.split(pressure, knot_start[1:]),
+                    closed,
+                    styles,
+                    top.tolist(),
+                    kappas,
+                    strict=True,
                 )
             )
-        return strokes
+        ]
 
     def vectorize(self, line_map: np.ndarray) -> VectorResult:
         lm = np.asarray(line_map)
