@@ -9,6 +9,8 @@ end knot. With Bernstein weights ``B(t) = (1-t)³P₀ + 3(1-t)²t P₁ + 3(1-t)t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -20,9 +22,22 @@ def segments(control_points: np.ndarray) -> np.ndarray:
     return cp[idx]
 
 
+def chain_segments(chains: Sequence[np.ndarray]) -> np.ndarray:
+    """The segments of many chains, stacked in order: ``(S, 4, 2)``."""
+    counts = np.array([(len(c) - 1) // 3 for c in chains])
+    every = np.concatenate([np.asarray(c, np.float64) for c in chains])
+    # Segment s of chain c starts at row 3s + c of the stacked chains (each adds one knot).
+    first = 3 * np.arange(counts.sum()) + np.repeat(np.arange(len(chains)), counts)
+    return every[first[:, None] + np.arange(4)]
+
+
 def evaluate(control_points: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Points of every segment at parameters ``t`` (shape ``(m,)``): ``(n, m, 2)``."""
-    seg = segments(control_points)
+    return segment_points(segments(control_points), t)
+
+
+def segment_points(seg: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """:func:`evaluate` for segments given as ``(n, 4, 2)`` control points."""
     t = np.asarray(t, dtype=np.float64)[None, :, None]
     u = 1.0 - t
     p0, p1, p2, p3 = (seg[:, k][:, None, :] for k in range(4))
@@ -97,10 +112,7 @@ def chain_curvatures(
     if not chains:
         return []
     counts = np.array([(len(c) - 1) // 3 for c in chains])
-    every = np.concatenate([np.asarray(c, np.float64) for c in chains])
-    # Segment s of chain c starts at row 3s + c of the stacked chains (each adds one knot).
-    first = 3 * np.arange(counts.sum()) + np.repeat(np.arange(len(chains)), counts)
-    segs = every[first[:, None] + np.arange(4)]  # (S, 4, 2)
+    segs = chain_segments(chains)
     d1, d2 = segment_derivatives(segs, np.array([0.0, 1.0]))
     ends = curvature(d1, d2)  # (S, 2): at both ends of every segment
     t = (np.arange(per_segment) + 0.5) / per_segment

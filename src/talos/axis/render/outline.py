@@ -13,9 +13,11 @@ mean width and written to SVG as plain stroked paths.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from talos.axis.geometry.bezier import derivatives, evaluate, segments
+from talos.axis.geometry.bezier import chain_segments, segment_derivatives, segment_points
 from talos.axis.model import Stroke
 
 CONSTANT_WIDTH_TOLERANCE = 1.0  # px of width variation drawn as one width
@@ -24,40 +26,73 @@ MIN_RADIUS = 0.25  # px; thinner ink is invisible anyway
 
 def stroke_radii(stroke: Stroke) -> np.ndarray:
     """Drawn half-width at every knot, ``(n + 1,)`` px (constant when nearly so)."""
-    widths = np.maximum(stroke.width * np.asarray(stroke.pressure, np.float64), 2 * MIN_RADIUS)
-    if widths.max() - widths.min() <= CONSTANT_WIDTH_TOLERANCE:
-        widths = np.full_like(widths, widths.mean())
-    return widths / 2.0
+    return all_stroke_radii([stroke])[0][0]
 
 
-def is_constant_width(radii: np.ndarray) -> bool:
-    return bool(np.ptp(radii) < 1e-9)
-
-
-def samples_per_segment(control_points: np.ndarray) -> int:
-    """How finely to flatten the segments of a chain: about one sample per 2 px."""
-    seg = segments(control_points)
-    polygon = np.hypot(*np.diff(seg, axis=1).transpose(2, 0, 1)).sum(1)
-    return int(np.clip(np.ceil(polygon.max() / 2.0), 4, 64))
+def all_stroke_radii(strokes: Sequence[Stroke]) -> tuple[list[np.ndarray], np.ndarray]:
+    """:func:`stroke_radii` of every stroke, and which of them are drawn with one width
+    ``(k,)`` bool; all strokes' knots in one pass."""
+    if not strokes:
+        return [], np.zeros(0, bool)
+    counts = np.array([len(s.pressure) for s in strokes])
+    starts = np.cumsum(counts) - counts
+    scale = np.repeat(np.array([s.width for s in strokes], np.float64), counts)
+    pressure = np.concatenate([s.pressure for s in strokes]).astype(np.float64)
+    widths = np.maximum(scale * pressure, 2 * MIN_RADIUS)
+    spread = np.maximum.reduceat(widths, starts) - np.minimum.reduceat(widths, starts)
+    constant = spread <= CONSTANT_WIDTH_TOLERANCE
+    mean = np.add.reduceat(widths, starts) / counts
+    widths = np.where(np.repeat(constant, counts), np.repeat(mean, counts), widths)
+    return np.split(widths / 2.0, starts[1:]), constant
 
 
 def segment_pieces(control_points: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Outline polygons of the segment pieces, ``(n, 2m, 2)``: left side forward, right side
-    back, for ``n`` segments flattened to ``m`` samples each."""
-    m = samples_per_segment(control_points)
-    t = np.linspace(0.0, 1.0, m)
-    pts = evaluate(control_points, t)  # (n, m, 2)
-    d1, _ = derivatives(control_points, t)
-    # A zero derivative (a handle on its knot) has the direction of the next difference.
-    fallback = np.gradient(pts, axis=1)
-    speed = np.hypot(d1[..., 0], d1[..., 1])[..., None]
-    tangent = np.where(speed > 1e-9, d1, fallback)
-    tangent /= np.maximum(np.hypot(tangent[..., 0], tangent[..., 1])[..., None], 1e-12)
-    normal = np.stack([-tangent[..., 1], tangent[..., 0]], axis=-1)
-    r = radii[:-1, None] + (radii[1:] - radii[:-1])[:, None] * t[None, :]
-    left = pts + normal * r[..., None]
-    right = pts - normal * r[..., None]
-    return np.concatenate([left, right[:, ::-1]], axis=1)
+    back, for ``n`` segments flattened to ``m`` samples each (about one per 2 px of the
+    chain's longest control polygon, 4 to 64)."""
+    return all_segment_pieces([control_points], [radii])[0]
+
+
+def all_segment_pieces(
+    chains: Sequence[np.ndarray], radii: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """:func:`segment_pieces` of many chains: the segments of all chains that are flattened
+    to the same number of samples are offset together."""
+    if not len(chains):
+        return []
+    counts = np.array([(len(c) - 1) // 3 for c in chains])
+    starts = np.cumsum(counts) - counts
+    seg = chain_segments(chains)
+    polygon = np.hypot(*np.diff(seg, axis=1).transpose(2, 0, 1)).sum(1)
+    samples = np.clip(np.ceil(np.maximum.reduceat(polygon, starts) / 2.0), 4, 64).astype(int)
+    r = np.concatenate([np.asarray(x, np.float64) for x in radii])
+    # Knot k of chain c is row k + (segments before c) + c of the stacked radii.
+    r0 = r[np.arange(len(seg)) + np.repeat(np.arange(len(chains)), counts)]
+    r1 = r[np.arange(len(seg)) + np.repeat(np.arange(len(chains)), counts) + 1]
+    chain_of = np.repeat(np.arange(len(chains)), counts)
+    out: list[np.ndarray] = [np.zeros((0, 0, 2))] * len(chains)
+    for m in np.unique(samples).tolist():
+        which = np.flatnonzero(samples[chain_of] == m)
+        t = np.linspace(0.0, 1.0, m)
+        pts = segment_points(seg[which], t)  # (s, m, 2)
+        d1, _ = segment_derivatives(seg[which], t)
+        # A zero derivative (a handle on its knot) has the direction of the next difference.
+        fallback = np.gradient(pts, axis=1)
+        speed = np.hypot(d1[..., 0], d1[..., 1])[..., None]
+        tangent = np.where(speed > 1e-9, d1, fallback)
+        tangent /= np.maximum(np.hypot(tangent[..., 0], tangent[..., 1])[..., None], 1e-12)
+        normal = np.stack([-tangent[..., 1], tangent[..., 0]], axis=-1)
+        radius = r0[which, None] + (r1[which] - r0[which])[:, None] * t[None, :]
+        left = pts + normal * radius[..., None]
+        right = pts - normal * radius[..., None]
+        pieces = np.concatenate([left, right[:, ::-1]], axis=1)
+        for c, block in zip(
+            np.flatnonzero(samples == m).tolist(),
+            np.split(pieces, np.cumsum(counts[samples == m])[:-1]),
+            strict=True,
+        ):
+            out[c] = block
+    return out
 
 
 def disc(center: np.ndarray, radius: float) -> np.ndarray:

@@ -18,7 +18,13 @@ import cv2
 import numpy as np
 
 from talos.axis.model import Circle, Stroke, Triangle
-from talos.axis.render.outline import disc, segment_pieces, stroke_radii
+from talos.axis.render.outline import (
+    all_segment_pieces,
+    all_stroke_radii,
+    disc,
+    segment_pieces,
+    stroke_radii,
+)
 
 SHIFT = 4
 SUPERSAMPLE = 3
@@ -79,11 +85,15 @@ def _fixed(polygons: Iterable[np.ndarray]) -> list[np.ndarray]:
 
 
 def draw_stroke(
-    canvas: _Canvas, control_points: np.ndarray, radii: np.ndarray, closed: bool
+    canvas: _Canvas,
+    control_points: np.ndarray,
+    radii: np.ndarray,
+    closed: bool,
+    pieces: np.ndarray | None = None,
 ) -> None:
-    """Draw one Bézier chain of knot radii ``radii`` (px) onto ``canvas``."""
-    radii = np.maximum(np.asarray(radii, np.float64) - canvas.bias, 0.05)
-    pieces = segment_pieces(control_points, radii)
+    """Draw one Bézier chain of knot radii ``radii`` (px, less the canvas bias) onto
+    ``canvas``; ``pieces`` are its :func:`segment_pieces` when already made."""
+    pieces = segment_pieces(control_points, radii) if pieces is None else pieces
     n = len(pieces)
     knots = np.asarray(control_points, np.float64)[::3]
     # A closed chain's first and last piece meet at the seam: keep them in different calls.
@@ -112,8 +122,10 @@ def render_frame(
     if not (strokes or circles or triangles):
         return np.zeros((height, width), np.uint8)
     canvas = _Canvas(width, height)
-    for stroke in strokes:
-        draw_stroke(canvas, stroke.control_points, stroke_radii(stroke), stroke.closed)
+    radii = [np.maximum(r - canvas.bias, 0.05) for r in all_stroke_radii(strokes)[0]]
+    chains = [stroke.control_points for stroke in strokes]
+    for stroke, r, pieces in zip(strokes, radii, all_segment_pieces(chains, radii), strict=True):
+        draw_stroke(canvas, stroke.control_points, r, stroke.closed, pieces)
     for circle in circles:
         half = max(circle.width, 0.5) / 2.0 - canvas.bias
         outer = disc(np.array(circle.center), circle.radius + half)
@@ -122,5 +134,6 @@ def render_frame(
         canvas.fill([outer, inner] if circle.radius > half else [outer])
     for tri in triangles:
         edge = Stroke.from_polyline(np.array(tri.vertices), 0, closed=True, width=tri.width)
-        draw_stroke(canvas, edge.control_points, stroke_radii(edge), True)
+        drawn = np.maximum(stroke_radii(edge) - canvas.bias, 0.05)
+        draw_stroke(canvas, edge.control_points, drawn, True)
     return canvas.coverage()

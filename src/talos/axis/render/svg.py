@@ -20,7 +20,7 @@ import numpy as np
 
 from talos.axis.geometry.fitting import fit_beziers
 from talos.axis.model import Circle, Stroke, Triangle
-from talos.axis.render.outline import is_constant_width, segment_pieces, stroke_radii
+from talos.axis.render.outline import all_segment_pieces, all_stroke_radii
 
 INK = "#141414"
 OUTLINE_TOLERANCE = 1.0  # px: how closely a filled outline's cubics follow the offsets
@@ -111,7 +111,7 @@ def _outlines(strokes: Sequence[tuple[np.ndarray, np.ndarray, bool]]) -> list[_T
     """Filled-outline path data of variable-width strokes ``(control_points, radii, closed)``:
     one subpath per segment piece (its two offset sides fitted as cubics, for all strokes in
     one :func:`fit_beziers` call) and one per knot disc (see ``render.outline``)."""
-    pieces = [segment_pieces(cp, radii) for cp, radii, _ in strokes]
+    pieces = all_segment_pieces([cp for cp, _, _ in strokes], [radii for _, radii, _ in strokes])
     sides: list[np.ndarray] = []
     for piece in pieces:
         m = piece.shape[1] // 2
@@ -146,8 +146,8 @@ def variable_width_path_data(control_points: np.ndarray, radii: np.ndarray, clos
 
 def _stroke_elements(strokes: Sequence[Stroke]) -> list[str]:
     """Every stroke's ``<path>``: a stroked chain, or a filled outline where the width varies."""
-    radii = [stroke_radii(stroke) for stroke in strokes]
-    constant = [is_constant_width(r) for r in radii]
+    radii, flags = all_stroke_radii(strokes)
+    constant = flags.tolist()
     outlines = iter(
         _outlines(
             [
