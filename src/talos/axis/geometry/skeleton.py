@@ -6,6 +6,8 @@ on whole images or on the list of ink pixels; none loops over pixels in Python.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -64,26 +66,48 @@ def flat_nonzero(buffer: np.ndarray) -> np.ndarray:
     return hot[row] * 8 + col
 
 
-def padded_flat(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """A ``(H, W)`` mask as a flat uint8 image with a 1-px border of zeros (rows of
-    ``W + 2``), its length a multiple of 8; and that row stride."""
-    h, w = mask.shape
-    stride = w + 2
-    size = (h + 2) * stride
-    flat = np.zeros(size + (-size) % 8, np.uint8)
-    flat[:size].reshape(h + 2, stride)[1:-1, 1:-1] = mask
-    return flat, stride
+def neighbour_offsets(stride: int) -> np.ndarray:
+    """Flat offsets of the 8 neighbours (E, NE, N, NW, W, SW, S, SE) in an image with rows of
+    ``stride`` pixels."""
+    return np.array(
+        [1, 1 - stride, -stride, -1 - stride, -1, stride - 1, stride, stride + 1], np.intp
+    )
 
 
-def ink_pixels(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-major ``(ys, xs)`` of the non-zero pixels of a 2-D mask, like ``np.nonzero``."""
-    m = np.asarray(mask) != 0
-    if m.size == 0:
-        empty = np.zeros(0, np.intp)
-        return empty, empty
-    flat, stride = padded_flat(m)
-    ys, xs = np.divmod(flat_nonzero(flat), stride)
-    return ys - 1, xs - 1
+@dataclass(frozen=True)
+class PixelSet:
+    """The set pixels of an ``(H, W)`` mask, kept as the mask's flat copy with a 1-px border
+    of zeros: ``image`` uint8 (rows of ``stride = W + 2``, length a multiple of 8) and
+    ``pixels``, the ascending flat indices of its set pixels. Per-pixel work then looks up
+    neighbours by flat offsets (:func:`neighbour_offsets`) without bounds checks."""
+
+    image: np.ndarray
+    stride: int
+    shape: tuple[int, int]
+    pixels: np.ndarray
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> PixelSet:
+        """The set pixels of a ``(H, W)`` mask (non-zero is set)."""
+        m = np.asarray(mask)
+        h, w = m.shape
+        stride = w + 2
+        size = (h + 2) * stride
+        image = np.zeros(size + (-size) % 8, np.uint8)
+        image[:size].reshape(h + 2, stride)[1:-1, 1:-1] = m if m.dtype == bool else m != 0
+        return cls(image, stride, (h, w), flat_nonzero(image))
+
+    def framed(self) -> np.ndarray:
+        """``image`` as a ``(H + 2, W + 2)`` view (the mask with its border)."""
+        h, w = self.shape
+        return self.image[: (h + 2) * self.stride].reshape(h + 2, self.stride)
+
+    def mask(self) -> np.ndarray:
+        """The ``(H, W)`` bool mask of ``pixels``."""
+        out = np.zeros(len(self.image), bool)
+        out[self.pixels] = True
+        h, w = self.shape
+        return out[: (h + 2) * self.stride].reshape(h + 2, self.stride)[1:-1, 1:-1].copy()
 
 
 def _guo_hall_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +137,13 @@ _DELETES = _guo_hall_tables()
 
 
 def thin(ink: np.ndarray) -> np.ndarray:
-    """One-pixel, 8-connected centerlines of the ink, ``(H, W)`` bool (Guo–Hall thinning).
+    """One-pixel, 8-connected centerlines of the ink, ``(H, W)`` bool (Guo–Hall thinning;
+    see :func:`thin_pixels`)."""
+    return thin_pixels(ink).mask()
+
+
+def thin_pixels(ink: np.ndarray) -> PixelSet:
+    """The pixels of the ink's one-pixel, 8-connected centerlines (Guo–Hall thinning).
 
     The two subiterations of :func:`_guo_hall_tables` alternate until neither deletes a
     pixel; each decides for all pixels at once from the image as it was before it (the
@@ -121,18 +151,12 @@ def thin(ink: np.ndarray) -> np.ndarray:
     the first two subiterations only those next to a pixel deleted in the last two (no other
     pixel's neighbourhood changed), so the cost follows the ink, not the image area.
     """
-    mask = np.asarray(ink) > 0
-    h, w = mask.shape
-    if mask.size == 0 or not mask.any():
-        return np.zeros(mask.shape, bool)
-    image, stride = padded_flat(mask)
-    flat = flat_nonzero(image)
-    near = np.zeros(len(image), np.uint8)  # next to a pixel deleted lately
-    neighbours = np.array(
-        [1, 1 - stride, -stride, -1 - stride, -1, stride - 1, stride, stride + 1], np.intp
-    )
-    candidates = alive = flat
-    deleted: list[np.ndarray] = []
+    ink_set = PixelSet.of(ink)
+    image, stride = ink_set.image, ink_set.stride
+    neighbours = neighbour_offsets(stride)
+    # The last subiteration that deleted a neighbour of each pixel (0: none yet).
+    touched = np.zeros(len(image), np.uint16)
+    candidates = alive = ink_set.pixels
     subiteration = 0
     while len(candidates):
         code = np.zeros(len(candidates), np.uint8)
@@ -140,17 +164,13 @@ def thin(ink: np.ndarray) -> np.ndarray:
             code |= image[candidates + offset] << np.uint8(bit)
         gone = candidates[_DELETES[subiteration % 2][code]]
         image[gone] = 0
-        deleted = [*deleted[-1:], gone]
         subiteration += 1
+        touched[(gone[:, None] + neighbours[None, :]).ravel()] = subiteration
         alive = alive[image[alive] == 1]
-        if subiteration == 1:
-            candidates = alive  # the second table has not seen any pixel yet
-            continue
-        around = (np.concatenate(deleted)[:, None] + neighbours[None, :]).ravel()
-        near[around] = 1
-        candidates = alive[near[alive] == 1]
-        near[around] = 0
-    return image[: (h + 2) * stride].reshape(h + 2, stride)[1:-1, 1:-1].astype(bool)
+        # The second subiteration has not seen any pixel yet; later ones only need those
+        # whose neighbourhood changed since they last looked (the last two subiterations).
+        candidates = alive if subiteration == 1 else alive[touched[alive] >= subiteration - 1]
+    return PixelSet(image, stride, ink_set.shape, alive)
 
 
 def ink_distance(ink: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ and walking the links), and every path's points are gathered at once at the end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import cv2
@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from talos.axis.geometry.path_batch import PathBatch
-from talos.axis.geometry.skeleton import flat_nonzero, padded_flat
+from talos.axis.geometry.skeleton import PixelSet, neighbour_offsets
 
 END_REACH = 6  # points behind a branch end that give its direction
 
@@ -45,13 +45,6 @@ class StrokePath:
     def length(self) -> float:
         pts = np.vstack([self.points, self.points[:1]]) if self.closed else self.points
         return float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
-
-
-def _neighbour_offsets(stride: int) -> np.ndarray:
-    """Flat offsets of the 8 neighbours in an image with rows of ``stride`` pixels."""
-    return np.array(
-        [1, 1 - stride, -stride, -1 - stride, -1, stride - 1, stride, stride + 1], np.intp
-    )
 
 
 def _junction_clusters(jy: np.ndarray, jx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,12 +113,10 @@ class _Branches:
         return d / np.where(norm > 0, norm, np.inf)[:, None]
 
 
-def _branches(skeleton: np.ndarray) -> _Branches:
+def _branches(skeleton: PixelSet) -> _Branches:
     """Cut the skeleton at junctions into ordered branches (see module docstring)."""
-    h, w = skeleton.shape
-    image, stride = padded_flat(skeleton)
-    around = _neighbour_offsets(stride)
-    pixels = flat_nonzero(image)
+    image, stride, pixels = skeleton.image.copy(), skeleton.stride, skeleton.pixels
+    around = neighbour_offsets(stride)
     count = sum(image[pixels + offset] for offset in around)
     junction = pixels[count >= 3]
     jy, jx = np.divmod(junction, stride)
@@ -135,7 +126,7 @@ def _branches(skeleton: np.ndarray) -> _Branches:
     rest_count = sum(image[rest + offset] for offset in around)
     is_end = np.zeros(len(image), bool)
     is_end[rest[rest_count <= 1]] = True
-    rest_image = image[: (h + 2) * stride].reshape(h + 2, stride)
+    rest_image = replace(skeleton, image=image).framed()
     contours, hierarchy = cv2.findContours(rest_image, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     empty = _Branches(
         np.zeros((0, 2)),
@@ -371,21 +362,21 @@ def _walk(branches: _Branches, links: _Links) -> PathBatch:
 
 
 def trace_stroke_batch(
-    skeleton: np.ndarray,
+    skeleton: np.ndarray | PixelSet,
     spur_length: float = 6.0,
     gap: float = 3.0,
     max_turn_deg: float = 45.0,
 ) -> PathBatch:
-    """Ordered stroke paths of a ``(H, W)`` bool one-pixel skeleton, as one batch.
+    """Ordered stroke paths of a one-pixel skeleton (an ``(H, W)`` mask, or the pixels
+    :func:`~talos.axis.geometry.skeleton.thin_pixels` gives), as one batch.
 
     ``spur_length`` (px): side branches shorter than this are pruned. ``gap`` (px): free ends
     at most this far apart that face each other are joined. ``max_turn_deg``: at a junction
     of three or more branches, two are joined when one continues the other with a turn of at
     most this many degrees.
     """
-    sk = np.asarray(skeleton)
-    sk = sk if sk.dtype == bool else sk > 0
-    if sk.size == 0 or not sk.any():
+    sk = skeleton if isinstance(skeleton, PixelSet) else PixelSet.of(skeleton)
+    if len(sk.pixels) == 0:
         return PathBatch.from_flat(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, bool))
     branches = _prune_spurs(_branches(sk), spur_length)
     directions = branches.end_directions()
@@ -395,7 +386,7 @@ def trace_stroke_batch(
 
 
 def trace_strokes(
-    skeleton: np.ndarray,
+    skeleton: np.ndarray | PixelSet,
     spur_length: float = 6.0,
     gap: float = 3.0,
     max_turn_deg: float = 45.0,

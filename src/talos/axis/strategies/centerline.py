@@ -20,7 +20,7 @@ from talos.axis.geometry.bezier import chain_curvatures
 from talos.axis.geometry.fitting import fit_beziers
 from talos.axis.geometry.path_batch import PathBatch
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
-from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin
+from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin_pixels
 from talos.axis.geometry.stroke_graph import extend_ends, trace_stroke_batch
 from talos.axis.layers import style_classes
 from talos.axis.model import Circle, Stroke, Triangle
@@ -40,7 +40,7 @@ class CenterlineVectorizer(Vectorizer):
     def paths(self, line_map: np.ndarray) -> tuple[PathBatch, np.ndarray]:
         """The cleaned ink mask ``(H, W)`` bool and its ordered centerline paths."""
         ink = fill_thin_holes(line_map, self.v.fill_holes)
-        skeleton = thin(ink)
+        skeleton = thin_pixels(ink)
         paths = trace_stroke_batch(skeleton, self.v.spur_length, self.v.gap, self.v.join_angle)
         return paths, ink
 
