@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from talos.axis.geometry import ragged
+
 
 def segments(control_points: np.ndarray) -> np.ndarray:
     """``(3n + 1, 2)`` chain → ``(n, 4, 2)`` array of per-segment control points."""
@@ -128,5 +130,5 @@ def chain_curvatures(
     last[np.cumsum(counts) - 1] = True
     after = np.where(last, ends[:, 1], 0.5 * (ends[:, 1] + np.roll(ends[:, 0], -1)))
     knots = np.insert(after, chain_start, ends[chain_start, 0])
-    per_chain = np.split(knots, np.cumsum(counts + 1)[:-1])
+    per_chain = ragged.split(knots, counts + 1)
     return list(zip(per_chain, means.tolist(), strict=True))

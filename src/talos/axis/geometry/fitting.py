@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
+from talos.axis.geometry import ragged
 from talos.axis.geometry.bezier import evaluate
 
 MAX_REPARAMETERIZE = 4
@@ -458,6 +459,6 @@ def fit_beziers(
     knot_path = np.repeat(np.arange(count), segment_count + 1)
     knots = np.where(is_closed[knot_path], (knots + shift[knot_path]) % n[knot_path], knots)
     knots = np.minimum(knots, given[knot_path] - 1)  # a dot's two knots are its one point
-    chains = np.split(rows, np.cumsum(3 * segment_count + 1)[:-1])
-    knot_lists = np.split(knots, np.cumsum(segment_count + 1)[:-1])
+    chains = ragged.split(rows, 3 * segment_count + 1)
+    knot_lists = ragged.split(knots, segment_count + 1)
     return list(zip(chains, knot_lists, strict=True))

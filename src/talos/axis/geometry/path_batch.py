@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from talos.axis.geometry import ragged
 from talos.axis.geometry.skeleton import width_from_distance
 
 
@@ -59,7 +60,7 @@ class PathBatch:
 
     def split(self, values: np.ndarray) -> list[np.ndarray]:
         """Per-path pieces of a per-point array."""
-        return np.split(values, self.starts[1:]) if len(self.sizes) else []
+        return ragged.split(values, self.sizes)
 
     def lengths(self) -> np.ndarray:
         """Polyline length of every path ``(k,)`` px, closing segment included when closed."""

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from talos.axis.geometry import ragged
 from talos.axis.geometry.bezier import chain_segments, segment_derivatives, segment_points
 from talos.axis.model import Stroke
 
@@ -43,7 +44,7 @@ def all_stroke_radii(strokes: Sequence[Stroke]) -> tuple[list[np.ndarray], np.nd
     constant = spread <= CONSTANT_WIDTH_TOLERANCE
     mean = np.add.reduceat(widths, starts) / counts
     widths = np.where(np.repeat(constant, counts), np.repeat(mean, counts), widths)
-    return np.split(widths / 2.0, starts[1:]), constant
+    return ragged.split(widths / 2.0, counts), constant
 
 
 def segment_pieces(control_points: np.ndarray, radii: np.ndarray) -> np.ndarray:
@@ -88,7 +89,7 @@ def all_segment_pieces(
         pieces = np.concatenate([left, right[:, ::-1]], axis=1)
         for c, block in zip(
             np.flatnonzero(samples == m).tolist(),
-            np.split(pieces, np.cumsum(counts[samples == m])[:-1]),
+            ragged.split(pieces, counts[samples == m]),
             strict=True,
         ):
             out[c] = block

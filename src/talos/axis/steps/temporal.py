@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from talos.axis.context import FrameContext
+from talos.axis.geometry import ragged
 from talos.axis.geometry.camera import (
     camera_to_world,
     extrinsics_from_shot,
@@ -211,10 +212,11 @@ class LiftStep(ProcessingStep):
         points = camera_to_world(camera, pose) if pose is not None else camera
         uv = project(points, K, pose)
         error = float(np.mean(np.linalg.norm(uv - knots, axis=1)))
-        splits = np.cumsum([len(s.knots) for s in ctx.strokes])[:-1]
         strokes = [
             s.evolve(points_3d=p)
-            for s, p in zip(ctx.strokes, np.split(points, splits), strict=True)
+            for s, p in zip(
+                ctx.strokes, ragged.split(points, [len(s.knots) for s in ctx.strokes]), strict=True
+            )
         ]
         return ctx.builder().set(strokes=strokes).add_metrics(reprojection_error_px=error).build()
 

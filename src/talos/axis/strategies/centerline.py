@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from talos.axis.geometry import path_batch
+from talos.axis.geometry import path_batch, ragged
 from talos.axis.geometry.bezier import chain_curvatures
 from talos.axis.geometry.fitting import fit_beziers
 from talos.axis.geometry.path_batch import PathBatch
@@ -87,7 +87,7 @@ class CenterlineVectorizer(Vectorizer):
             for i, (cp, p, is_closed, style, widest, (kappa, kappa_mean)) in enumerate(
                 zip(
                     chains,
-                    np.split(pressure, knot_start[1:]),
+                    ragged.split(pressure, knot_count),
                     closed,
                     styles,
                     top.tolist(),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from talos.axis.geometry import ragged
 from talos.axis.geometry.bezier import curvature, segment_derivatives, segments
 from talos.axis.model import Stroke
 
@@ -61,7 +62,7 @@ def split_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> list[np.nda
     """``values`` grouped by a sorted ``owner`` array into ``n`` arrays."""
     if n == 0:
         return []
-    return np.split(values, np.cumsum(np.bincount(owner, minlength=n))[:-1])
+    return ragged.split(values, np.bincount(owner, minlength=n))
 
 
 def mean_curvatures(strokes: Sequence[Stroke], per_segment: int = 16) -> np.ndarray:

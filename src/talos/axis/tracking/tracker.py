@@ -33,6 +33,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from talos.axis.geometry import ragged
 from talos.axis.model import Stroke
 from talos.axis.tracking.batch import mean_curvatures, sample_strokes, split_by_owner
 
@@ -198,8 +199,8 @@ class StrokeTracker:
         """Track one frame: the strokes, in order, with their stable ids."""
         if self.tracks:
             moved = warp_points(np.concatenate([t.points for t in self.tracks]), flow)
-            sizes = np.cumsum([len(t.points) for t in self.tracks])[:-1]
-            for track, points in zip(self.tracks, np.split(moved, sizes), strict=True):
+            sizes = [len(t.points) for t in self.tracks]
+            for track, points in zip(self.tracks, ragged.split(moved, sizes), strict=True):
                 track.points = points
         points, owner = sample_strokes(strokes, self.step)
         matches = self._match(points, owner, len(strokes), frame_shape)
