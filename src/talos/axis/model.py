@@ -16,6 +16,13 @@ DEFAULT_LAYER = "foreground"
 def _frozen(array: np.ndarray | None, dtype: type = np.float32) -> np.ndarray | None:
     if array is None:
         return None
+    if (
+        isinstance(array, np.ndarray)
+        and array.dtype == dtype
+        and array.flags.owndata
+        and not array.flags.writeable
+    ):
+        return array  # already a frozen copy (e.g. from the stroke this one evolves from)
     out = np.array(array, dtype=dtype, copy=True)
     out.setflags(write=False)
     return out

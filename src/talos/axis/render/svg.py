@@ -169,9 +169,10 @@ def _stroke_elements(strokes: Sequence[Stroke]) -> list[str]:
         else:
             template, values = next(outlines)
             bodies.append((f'd="{template}" fill="{INK}" stroke="none"/>', values))
+    classes = {name: quoteattr(name) for name in {stroke.style_class for stroke in strokes}}
     return [
         f'<path id="s{stroke.stroke_id}" data-stroke-id="{stroke.stroke_id}" '
-        f"class={quoteattr(stroke.style_class)} {body}"
+        f"class={classes[stroke.style_class]} {body}"
         for stroke, body in zip(strokes, _fill(bodies), strict=True)
     ]
 
