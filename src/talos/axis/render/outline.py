@@ -50,7 +50,7 @@ def all_stroke_radii(strokes: Sequence[Stroke]) -> tuple[list[np.ndarray], np.nd
 def segment_pieces(control_points: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Outline polygons of the segment pieces, ``(n, 2m, 2)``: left side forward, right side
     back, for ``n`` segments flattened to ``m`` samples each (about one per 2 px of the
-    chain's longest control polygon, 4 to 64)."""
+    chain's longest control polygon, rounded up to a power of two from 4 to 64)."""
     return all_segment_pieces([control_points], [radii])[0]
 
 
@@ -65,7 +65,10 @@ def all_segment_pieces(
     starts = np.cumsum(counts) - counts
     seg = chain_segments(chains)
     polygon = np.hypot(*np.diff(seg, axis=1).transpose(2, 0, 1)).sum(1)
-    samples = np.clip(np.ceil(np.maximum.reduceat(polygon, starts) / 2.0), 4, 64).astype(int)
+    # At least one sample per 2 px, rounded up to a power of two: a frame's segments then
+    # fall into at most five groups, each flattened in one pass.
+    wanted = np.clip(np.maximum.reduceat(polygon, starts) / 2.0, 4, 64)
+    samples = (2 ** np.ceil(np.log2(wanted))).astype(int)
     r = np.concatenate([np.asarray(x, np.float64) for x in radii])
     # Knot k of chain c is row k + (segments before c) + c of the stacked radii.
     r0 = r[np.arange(len(seg)) + np.repeat(np.arange(len(chains)), counts)]
@@ -78,7 +81,9 @@ def all_segment_pieces(
         pts = segment_points(seg[which], t)  # (s, m, 2)
         d1, _ = segment_derivatives(seg[which], t)
         # A zero derivative (a handle on its knot) has the direction of the next difference.
-        fallback = np.gradient(pts, axis=1)
+        fallback = np.empty_like(pts)  # np.gradient along the samples, without its overhead
+        fallback[:, 1:-1] = (pts[:, 2:] - pts[:, :-2]) / 2.0
+        fallback[:, 0], fallback[:, -1] = pts[:, 1] - pts[:, 0], pts[:, -1] - pts[:, -2]
         speed = np.hypot(d1[..., 0], d1[..., 1])[..., None]
         tangent = np.where(speed > 1e-9, d1, fallback)
         tangent /= np.maximum(np.hypot(tangent[..., 0], tangent[..., 1])[..., None], 1e-12)
