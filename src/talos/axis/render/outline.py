@@ -101,8 +101,30 @@ def all_segment_pieces(
     return out
 
 
+def disc_vertices(radius: np.ndarray | float) -> np.ndarray:
+    """How many vertices a circle of ``radius`` px needs to stay within ~0.05 px of it
+    (12 to 96): a chord of angle θ misses the arc by ``r·θ²/8``."""
+    r = np.maximum(np.asarray(radius, np.float64), 0.1)
+    return np.clip(np.ceil(np.pi / np.sqrt(0.1 / r)), 12, 96).astype(np.int64)
+
+
+def discs(centers: np.ndarray, radii: np.ndarray) -> list[np.ndarray]:
+    """Circles as polygons: one ``(k_i, 2)`` array per centre ``(n, 2)`` and radius ``(n,)``
+    (:func:`disc_vertices` each), made in one pass per vertex count."""
+    centers = np.asarray(centers, np.float64).reshape(-1, 2)
+    radii = np.asarray(radii, np.float64).reshape(-1)
+    k = disc_vertices(radii)
+    out: list[np.ndarray] = [np.zeros((0, 2))] * len(radii)
+    for count in np.unique(k).tolist():
+        which = np.flatnonzero(k == count)
+        a = np.linspace(0.0, 2 * np.pi, count, endpoint=False)
+        ring = np.stack([np.cos(a), np.sin(a)], axis=1)
+        polygons = centers[which, None, :] + radii[which, None, None] * ring[None]
+        for i, polygon in zip(which.tolist(), polygons, strict=True):
+            out[i] = polygon
+    return out
+
+
 def disc(center: np.ndarray, radius: float) -> np.ndarray:
     """A circle as a polygon, ``(k, 2)``, fine enough to be within ~0.05 px of it."""
-    k = int(np.clip(np.ceil(np.pi / np.sqrt(0.1 / max(radius, 0.1))), 12, 96))
-    a = np.linspace(0.0, 2 * np.pi, k, endpoint=False)
-    return np.asarray(center, np.float64) + radius * np.stack([np.cos(a), np.sin(a)], axis=1)
+    return discs(np.asarray(center)[None], np.array([radius]))[0]

@@ -18,13 +18,7 @@ import cv2
 import numpy as np
 
 from talos.axis.model import Circle, Stroke, Triangle
-from talos.axis.render.outline import (
-    all_segment_pieces,
-    all_stroke_radii,
-    disc,
-    segment_pieces,
-    stroke_radii,
-)
+from talos.axis.render.outline import all_segment_pieces, all_stroke_radii, disc, discs
 
 SHIFT = 4
 SUPERSAMPLE = 3
@@ -54,17 +48,36 @@ class _Canvas:
         supersampled pixel, so radii are drawn that much smaller (in output px)."""
         return 0.5 / self.factor
 
+    def touch(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Mark the tiles under boxes ``lo``..``hi`` ``(k, 2)`` ``(x, y)`` output px as drawn."""
+        rows, cols = self.touched.shape
+        tiles = np.floor(np.concatenate([lo - 1, hi + 1], axis=1) / TILE).astype(np.int64)
+        tiles = np.clip(tiles, 0, [cols - 1, rows - 1, cols - 1, rows - 1])
+        for c0, r0, c1, r1 in tiles.tolist():
+            self.touched[r0 : r1 + 1, c0 : c1 + 1] = True
+
+    def fixed(self, points: np.ndarray) -> np.ndarray:
+        """Output px ``(..., 2)`` float → the buffer's fixed-point coordinates, int32."""
+        return np.rint((points * self.factor + self.offset) * _SCALE).astype(np.int32)
+
     def fill(self, polygons: Sequence[np.ndarray]) -> None:
+        """Fill polygons given in output px (even-odd over the call: keep them apart)."""
         if not len(polygons):
             return
         every = np.concatenate(polygons)
-        (x0, y0), (x1, y1) = np.floor(every.min(0) - 1), np.ceil(every.max(0) + 1)
-        rows, cols = self.touched.shape
-        r0, r1 = int(np.clip(y0 // TILE, 0, rows - 1)), int(np.clip(y1 // TILE, 0, rows - 1))
-        c0, c1 = int(np.clip(x0 // TILE, 0, cols - 1)), int(np.clip(x1 // TILE, 0, cols - 1))
-        self.touched[r0 : r1 + 1, c0 : c1 + 1] = True
-        scaled = [p * self.factor + self.offset for p in polygons]
-        cv2.fillPoly(self.buffer, _fixed(scaled), 255, cv2.LINE_8, SHIFT)
+        self.touch(every.min(0)[None], every.max(0)[None])
+        self.fill_fixed([self.fixed(p) for p in polygons])
+
+    def fill_fixed(self, polygons: Sequence[np.ndarray]) -> None:
+        """Fill polygons already in fixed point (:meth:`fixed`), tiles already touched."""
+        if len(polygons):
+            cv2.fillPoly(self.buffer, polygons, 255, cv2.LINE_8, SHIFT)
+
+    def fill_discs(self, centers: np.ndarray, radii: np.ndarray) -> None:
+        """Filled discs, centres ``(k, 2)`` output px and radii ``(k,)``, tiles already
+        touched: one convex fill each, so overlapping discs simply add up."""
+        for polygon in discs(centers, radii):
+            cv2.fillConvexPoly(self.buffer, self.fixed(polygon), 255, cv2.LINE_8, SHIFT)
 
     def coverage(self) -> np.ndarray:
         width, height = self.size
@@ -80,32 +93,40 @@ class _Canvas:
         return out
 
 
-def _fixed(polygons: Iterable[np.ndarray]) -> list[np.ndarray]:
-    return [np.rint(p * _SCALE).astype(np.int32).reshape(-1, 1, 2) for p in polygons]
-
-
-def draw_stroke(
+def draw_strokes(
     canvas: _Canvas,
-    control_points: np.ndarray,
-    radii: np.ndarray,
-    closed: bool,
-    pieces: np.ndarray | None = None,
+    chains: Sequence[np.ndarray],
+    radii: Sequence[np.ndarray],
+    closed: Sequence[bool],
 ) -> None:
-    """Draw one Bézier chain of knot radii ``radii`` (px, less the canvas bias) onto
-    ``canvas``; ``pieces`` are its :func:`segment_pieces` when already made."""
-    pieces = segment_pieces(control_points, radii) if pieces is None else pieces
-    n = len(pieces)
-    knots = np.asarray(control_points, np.float64)[::3]
-    # A closed chain's first and last piece meet at the seam: keep them in different calls.
-    odd_seam = closed and n % 2 == 1 and n > 1
-    groups = [range(0, n - 1 if odd_seam else n, 2), range(1, n, 2)]
-    if odd_seam:
-        groups.append(range(n - 1, n))
-    for group in groups:
-        canvas.fill([pieces[i] for i in group])
-    last = len(knots) - 1 if closed and len(knots) > 1 else len(knots)
-    for start in (0, 1):
-        canvas.fill([disc(knots[k], radii[k]) for k in range(start, last, 2)])
+    """Draw Bézier chains of knot radii (px, less the canvas bias) onto ``canvas``: their
+    segment pieces, every other one per fill call, and a disc at every knot."""
+    if not len(chains):
+        return
+    counts = [len(r) for r in radii]
+    starts = np.cumsum(counts) - counts
+    every_cp = np.concatenate([np.asarray(c, np.float64) for c in chains])
+    cp_starts = 3 * starts - 2 * np.arange(len(chains))  # a chain has 3k - 2 rows
+    widest = np.maximum.reduceat(np.concatenate(radii), starts)[:, None]
+    canvas.touch(
+        np.minimum.reduceat(every_cp, cp_starts) - widest,
+        np.maximum.reduceat(every_cp, cp_starts) + widest,
+    )
+    for pieces, is_closed in zip(all_segment_pieces(chains, radii), closed, strict=True):
+        fixed = canvas.fixed(pieces)
+        n = len(fixed)
+        # A closed chain's first and last piece meet at the seam: keep them in different calls.
+        odd_seam = is_closed and n % 2 == 1 and n > 1
+        canvas.fill_fixed(list(fixed[0 : n - 1 if odd_seam else n : 2]))
+        canvas.fill_fixed(list(fixed[1:n:2]))
+        if odd_seam:
+            canvas.fill_fixed([fixed[n - 1]])
+    # A disc at every knot: round caps and joins (a closed chain's last knot is its first).
+    knots = every_cp[3 * np.arange(sum(counts)) - 2 * np.repeat(np.arange(len(chains)), counts)]
+    keep = np.ones(len(knots), bool)
+    loops = np.flatnonzero(np.asarray(closed, bool) & (np.asarray(counts) > 1))
+    keep[starts[loops] + np.asarray(counts)[loops] - 1] = False
+    canvas.fill_discs(knots[keep], np.concatenate(radii)[keep])
 
 
 def render_frame(
@@ -124,16 +145,17 @@ def render_frame(
     canvas = _Canvas(width, height)
     radii = [np.maximum(r - canvas.bias, 0.05) for r in all_stroke_radii(strokes)[0]]
     chains = [stroke.control_points for stroke in strokes]
-    for stroke, r, pieces in zip(strokes, radii, all_segment_pieces(chains, radii), strict=True):
-        draw_stroke(canvas, stroke.control_points, r, stroke.closed, pieces)
+    draw_strokes(canvas, chains, radii, [stroke.closed for stroke in strokes])
     for circle in circles:
         half = max(circle.width, 0.5) / 2.0 - canvas.bias
         outer = disc(np.array(circle.center), circle.radius + half)
         inner = disc(np.array(circle.center), max(circle.radius - half, 0.0))
         # Even-odd: the ring between the two polygons.
         canvas.fill([outer, inner] if circle.radius > half else [outer])
-    for tri in triangles:
-        edge = Stroke.from_polyline(np.array(tri.vertices), 0, closed=True, width=tri.width)
-        drawn = np.maximum(stroke_radii(edge) - canvas.bias, 0.05)
-        draw_stroke(canvas, edge.control_points, drawn, True)
+    edges = [
+        Stroke.from_polyline(np.array(tri.vertices), 0, closed=True, width=tri.width)
+        for tri in triangles
+    ]
+    drawn = [np.maximum(r - canvas.bias, 0.05) for r in all_stroke_radii(edges)[0]]
+    draw_strokes(canvas, [e.control_points for e in edges], drawn, [True] * len(edges))
     return canvas.coverage()
