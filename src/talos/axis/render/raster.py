@@ -5,9 +5,10 @@ line map. Each stroke is the union of its segment pieces and knot discs
 (:mod:`talos.axis.render.outline`), filled with OpenCV's anti-aliased polygon filler at
 1/16 px precision into a 3× supersampled buffer that is then box-averaged down (exact area
 coverage, like SVG renderers; OpenCV's own anti-aliased fill adds a halo to every polygon, and
-a stroke is many polygons). The filler uses the even-odd rule over all polygons of one call,
-so a call only gets polygons that do not overlap: every other piece, every other disc.
-Coordinates are pixel centres at integers (OpenCV's convention).
+a stroke is many polygons). The polygon filler uses the even-odd rule over all polygons of
+one call, so a call only gets polygons that do not overlap (every other piece of a stroke);
+discs are convex and filled one by one. Coordinates are pixel centres at integers (OpenCV's
+convention).
 """
 
 from __future__ import annotations
