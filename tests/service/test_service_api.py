@@ -275,6 +275,12 @@ def test_edit_revisions_and_restore(client: httpx.Client, done_job, service) -> 
         "/jobs/happy-1/frames/1/strokes", json={"control_points": [[1, 1], [5, 0], [9, 0], [12, 3]]}
     )
     assert added.status_code == 201 and added.json()["stroke_id"] >= 1_000_000
+
+    def listed_count() -> int:  # the manifest's index follows the frame's strokes
+        index = client.get("/jobs/happy-1/lines.json").json()["frames"]
+        return next(entry["stroke_count"] for entry in index if entry["index"] == 1)
+
+    assert listed_count() == len(original["strokes"]) + 1
     deleted = client.delete(url)
     assert deleted.status_code == 200
     assert sid not in [s["stroke_id"] for s in deleted.json()["data"]["strokes"]]
@@ -292,6 +298,7 @@ def test_edit_revisions_and_restore(client: httpx.Client, done_job, service) -> 
     restored = client.post("/jobs/happy-1/frames/1/revisions/0/restore")
     assert restored.status_code == 200 and restored.json()["revision"] == 5
     assert restored.json()["data"] == original
+    assert listed_count() == len(original["strokes"])
     assert client.get("/jobs/happy-1/frames/1.json").json() == original
     assert len(client.get("/jobs/happy-1/frames/1/revisions").json()) == 6  # nothing lost
     assert_error(client.post("/jobs/happy-1/frames/1/revisions/99/restore"), 404, "not_found")

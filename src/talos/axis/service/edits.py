@@ -29,12 +29,13 @@ from talos.axis.io.frames import (
     stroke_to_dict,
     triangle_from_dict,
 )
+from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.model import Stroke
 from talos.axis.render.raster import render_frame
 from talos.axis.render.svg import frame_svg
 from talos.axis.service.errors import ApiError, not_found
 from talos.axis.service.jobs import COMPLETED, JobService
-from talos.axis.service.models import FrameHead, FrameRevision
+from talos.axis.service.models import FrameHead, FrameRevision, Job
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.schemas import StrokeNew, StrokePatch
 from talos.store import StoreNotFoundError
@@ -319,6 +320,9 @@ class FrameEditor:
         frame_json = json.dumps(data, separators=(",", ":"))
         try:
             with self.rt.sessions.begin() as session:
+                # Edits of any frame of one job take turns from here on (lines.json is shared);
+                # SQLite locks the whole database at the first write anyway.
+                session.execute(select(Job.job_id).where(Job.job_id == job_id).with_for_update())
                 if state.revision == 0:
                     # the first statement takes the write lock; a concurrent first edit fails here
                     session.add(FrameHead(job_id=job_id, frame=frame, revision=revision))
@@ -369,22 +373,29 @@ class FrameEditor:
     def _publish(self, job_id: str, frame: int, data: dict[str, Any]) -> None:
         stem = f"{job_id}/axis/{frame_stem(frame)}"
         self.store.put_bytes(f"{stem}.json", dumps(data))
-        layers = self._layer_order(job_id)
+        manifest = self._manifest(job_id)
+        layers = sorted(manifest.get("layers", []), key=lambda layer: layer.get("order", 0))
+        count = len(data.get("strokes", []))
+        for entry in manifest.get("frames", []):
+            if entry.get("index") == frame and entry.get("stroke_count") != count:
+                entry["stroke_count"] = count
+                self.store.put_bytes(
+                    f"{job_id}/axis/{MANIFEST_FILE}", json.dumps(manifest, indent=1).encode()
+                )
         strokes = [stroke_from_dict(s) for s in data.get("strokes", [])]
         circles = [circle_from_dict(c) for c in data.get("circles", [])]
         triangles = [triangle_from_dict(t) for t in data.get("triangles", [])]
-        svg = frame_svg(data["width"], data["height"], strokes, circles, triangles, layers)
+        order = [layer["name"] for layer in layers]
+        svg = frame_svg(data["width"], data["height"], strokes, circles, triangles, order)
         self.store.put_bytes(f"{stem}.svg", svg.encode("utf-8"))
         if self.store.exists(f"{stem}.png"):
             self.store.put_bytes(f"{stem}.png", frame_png(data))
 
-    def _layer_order(self, job_id: str) -> list[str]:
+    def _manifest(self, job_id: str) -> dict[str, Any]:
         try:
-            manifest = json.loads(self.store.get_bytes(f"{job_id}/axis/lines.json"))
+            return json.loads(self.store.get_bytes(f"{job_id}/axis/{MANIFEST_FILE}"))
         except StoreNotFoundError:
-            return []
-        layers = sorted(manifest.get("layers", []), key=lambda layer: layer.get("order", 0))
-        return [layer["name"] for layer in layers]
+            return {}
 
 
 def _find(strokes: list[dict[str, Any]], stroke_id: int, job_id: str, frame: int) -> int:
