@@ -5,10 +5,13 @@ Coordinates are pixels at the processing resolution, x to the right, y down.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+
+from talos.axis.geometry import ragged
 
 DEFAULT_LAYER = "foreground"
 
@@ -16,16 +19,21 @@ DEFAULT_LAYER = "foreground"
 def _frozen(array: np.ndarray | None, dtype: type = np.float32) -> np.ndarray | None:
     if array is None:
         return None
-    if (
-        isinstance(array, np.ndarray)
-        and array.dtype == dtype
-        and array.flags.owndata
-        and not array.flags.writeable
-    ):
-        return array  # already a frozen copy (e.g. from the stroke this one evolves from)
+    if isinstance(array, np.ndarray) and array.dtype == dtype and not array.flags.writeable:
+        # Already frozen: from the stroke this one evolves from, or from frozen_pieces.
+        return array
     out = np.array(array, dtype=dtype, copy=True)
     out.setflags(write=False)
     return out
+
+
+def frozen_pieces(values: np.ndarray, sizes: np.ndarray | Sequence[int]) -> list[np.ndarray]:
+    """``values`` as read-only float32, cut into consecutive pieces of ``sizes`` rows (views):
+    the arrays of a frame's strokes in one conversion (a :class:`Stroke` keeps them as they
+    are instead of copying each)."""
+    out = np.array(values, np.float32)
+    out.setflags(write=False)
+    return ragged.split(out, sizes)
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from talos.axis.geometry import path_batch, ragged
+from talos.axis.geometry import path_batch
 from talos.axis.geometry.bezier import chain_curvatures
 from talos.axis.geometry.fitting import fit_beziers
 from talos.axis.geometry.path_batch import PathBatch
@@ -23,7 +23,7 @@ from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin_pixels
 from talos.axis.geometry.stroke_graph import extend_ends, trace_stroke_batch
 from talos.axis.layers import style_classes
-from talos.axis.model import Circle, Stroke, Triangle
+from talos.axis.model import Circle, Stroke, Triangle, frozen_pieces
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
 from talos.config import Settings
 
@@ -73,6 +73,7 @@ class CenterlineVectorizer(Vectorizer):
         styles = style_classes(
             polygon, np.add.reduceat(width_px, knot_start) / knot_count, self.v.detail_length
         )
+        curvature = np.concatenate([kappa for kappa, _ in kappas])
         return [
             Stroke(
                 stroke_id=i,
@@ -84,10 +85,11 @@ class CenterlineVectorizer(Vectorizer):
                 curvature=kappa,
                 curvature_mean=kappa_mean,
             )
-            for i, (cp, p, is_closed, style, widest, (kappa, kappa_mean)) in enumerate(
+            for i, (cp, p, kappa, is_closed, style, widest, (_, kappa_mean)) in enumerate(
                 zip(
-                    chains,
-                    ragged.split(pressure, knot_count),
+                    frozen_pieces(every, 3 * knot_count - 2),
+                    frozen_pieces(pressure, knot_count),
+                    frozen_pieces(curvature, knot_count),
                     closed,
                     styles,
                     top.tolist(),
