@@ -256,3 +256,10 @@ def test_dots_and_specks_become_strokes_when_nothing_is_dropped():
     for stroke in strokes:
         assert len(stroke.pressure) == len(stroke.control_points[::3])
         assert np.isfinite(stroke.control_points).all() and stroke.width > 0
+
+
+def test_a_line_map_that_is_all_ink_gives_finite_strokes():
+    # No background pixel at all: the distance transform has nothing to measure to.
+    result = _vectorizer().vectorize(np.full((60, 80), 255, np.uint8))
+    for stroke in result.strokes:
+        assert np.isfinite(stroke.control_points).all() and 0 < stroke.width < 100

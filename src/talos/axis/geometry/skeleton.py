@@ -180,9 +180,17 @@ def ink_distance(ink: np.ndarray) -> np.ndarray:
     there is ``2·DT − 1`` (see :func:`width_from_distance`). The 3×3 chamfer metric is within
     a few percent of Euclidean at line-width scales, and fast.
     """
-    mask = (np.asarray(ink) > 0).astype(np.uint8)
+    mask = np.asarray(ink)
+    mask = (
+        np.ascontiguousarray(mask).view(np.uint8)
+        if mask.dtype == bool
+        else (mask > 0).view(np.uint8)
+    )
     if mask.size == 0:
         return np.zeros(mask.shape, np.float32)
+    if cv2.countNonZero(mask) == mask.size:  # no background at all: the frame's edge bounds it
+        framed = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+        return cv2.distanceTransform(framed, cv2.DIST_L2, 3)[1:-1, 1:-1]
     return cv2.distanceTransform(mask, cv2.DIST_L2, 3)
 
 
