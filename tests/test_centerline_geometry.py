@@ -263,3 +263,18 @@ def test_a_line_map_that_is_all_ink_gives_finite_strokes():
     result = _vectorizer().vectorize(np.full((60, 80), 255, np.uint8))
     for stroke in result.strokes:
         assert np.isfinite(stroke.control_points).all() and 0 < stroke.width < 100
+
+
+def test_thinning_equals_scikit_image_guo_hall_thin():
+    from skimage.morphology import thin as reference_thin
+
+    rng = np.random.default_rng(3)
+    masks = [
+        rng.random((int(h), int(w))) < p for h, w, p in rng.uniform(1, 60, (40, 3)) / [1, 1, 60]
+    ]
+    masks += [cv2.dilate((rng.random((90, 120)) < 0.05).astype(np.uint8), np.ones((5, 5))) > 0]
+    blob = np.zeros((420, 440), bool)  # thick enough for thin_pixels' blob path
+    blob[5:415, 5:435] = True
+    blob[150:165, 40:380] = False
+    for mask in [*masks, blob]:
+        assert np.array_equal(thin(mask), reference_thin(mask))

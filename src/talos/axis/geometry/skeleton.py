@@ -134,6 +134,7 @@ def _guo_hall_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 _DELETES = _guo_hall_tables()
+BLOB_PIXELS = 1 << 16  # ink left beyond this, and 4x the changes: list changed pixels directly
 
 
 def thin(ink: np.ndarray) -> np.ndarray:
@@ -156,7 +157,9 @@ def thin_pixels(ink: np.ndarray) -> PixelSet:
     neighbours = neighbour_offsets(stride)
     # The last subiteration that deleted a neighbour of each pixel (0: none yet).
     touched = np.zeros(len(image), np.uint16)
+    slot = np.zeros(0, np.int32)  # scratch for removing repeats from index lists
     candidates = alive = ink_set.pixels
+    near_before = np.zeros(0, np.intp)
     subiteration = 0
     while len(candidates):
         code = np.zeros(len(candidates), np.uint8)
@@ -165,12 +168,23 @@ def thin_pixels(ink: np.ndarray) -> PixelSet:
         gone = candidates[_DELETES[subiteration % 2][code]]
         image[gone] = 0
         subiteration += 1
-        touched[(gone[:, None] + neighbours[None, :]).ravel()] = subiteration
-        alive = alive[image[alive] == 1]
-        # The second subiteration has not seen any pixel yet; later ones only need those
-        # whose neighbourhood changed since they last looked (the last two subiterations).
-        candidates = alive if subiteration == 1 else alive[touched[alive] >= subiteration - 1]
-    return PixelSet(image, stride, ink_set.shape, alive)
+        near = (gone[:, None] + neighbours[None, :]).ravel()
+        touched[near] = subiteration
+        if subiteration == 1:  # the second table has not seen any pixel yet
+            candidates = alive = alive[image[alive] == 1]
+        elif len(alive) > max(4 * (len(near_before) + len(near)), BLOB_PIXELS):
+            # A thick blob: far more ink than changes, so list the changed pixels directly
+            # (``alive`` is left stale until the next full pass).
+            both = np.concatenate([near_before, near])
+            both = both[image[both] == 1]
+            slot = slot if len(slot) else np.zeros(len(image), np.int32)
+            slot[both] = np.arange(len(both), dtype=np.int32)
+            candidates = both[slot[both] == np.arange(len(both))]
+        else:  # later ones only need pixels whose neighbourhood changed since they looked
+            alive = alive[image[alive] == 1]
+            candidates = alive[touched[alive] >= subiteration - 1]
+        near_before = near
+    return PixelSet(image, stride, ink_set.shape, alive[image[alive] == 1])
 
 
 def ink_distance(ink: np.ndarray) -> np.ndarray:
