@@ -136,12 +136,12 @@ def test_worker_runs_queued_job_into_s3(client: httpx.Client, workers, store: St
     assert 'axis_jobs{status="completed"} 1.0' in metrics
 
 
-def test_failure_in_the_worker_is_recorded_and_called_back(
-    client: httpx.Client, workers, callbacks: CallbackServer, moto_s3
+def test_failure_in_the_worker_is_recorded_and_called_back_and_a_retry_runs_it_again(
+    client: httpx.Client, workers, callbacks: CallbackServer, store: Store, inputs
 ) -> None:
     body = {
         "job_id": "d-missing",
-        "video_source_url": f"s3://{moto_s3['bucket']}/nowhere/missing.mp4",
+        "video_source_url": store.url_for("nowhere/missing.mp4"),
         "callback_url": callbacks.url,
     }
     assert client.post("/generate", json=body).status_code == 202
@@ -155,6 +155,20 @@ def test_failure_in_the_worker_is_recorded_and_called_back(
         and "missing.mp4" in sent["error_message"]
     )
     assert sent["error_code"] == "input_not_found" and sent["output_url"] is None
+    # The input turns up; the same request again (a DLQ replay) queues the job again.
+    store.put_file("nowhere/missing.mp4", inputs["root"] / "clip.mp4")
+    again = client.post("/generate", json=body)
+    assert again.status_code == 202 and "queued again" in again.json()["message"]
+    status = wait_job(client, "d-missing", timeout=120, until=("completed",))
+    assert status["error"] is None and status["attempts"] >= 2
+    deadline = time.monotonic() + 30
+    sent_statuses: list[str] = []
+    while "completed" not in sent_statuses and time.monotonic() < deadline:
+        sent_statuses = [b["status"] for b in callbacks.received if b["job_id"] == "d-missing"]
+        time.sleep(0.1)
+    assert sent_statuses == ["failed", "completed"]
+    twice = client.post("/generate", json=body)  # a finished job is not run a third time
+    assert "already exists (completed)" in twice.json()["message"]
 
 
 def test_worker_killed_mid_job_then_restarted_finishes_it(

@@ -56,7 +56,8 @@ class JobService:
 
     def submit(self, request: GenerateRequest) -> tuple[Job, bool]:
         """Insert the job (status queued); ``(job, created)``. Same id + same body returns the
-        existing job; same id + another body is a 409."""
+        existing job (see :meth:`requeue_failed` for a retry); same id + another body is a
+        409."""
         digest = request_hash(request)
         existing = self.find(request.job_id)
         if existing is not None:
@@ -97,6 +98,35 @@ class JobService:
                 {"status": job.status},
             )
         return job
+
+    def requeue_failed(self, job_id: str) -> bool:
+        """Queue a failed job again (a repeated POST of the same request is a retry), as if
+        just accepted; its ``attempts`` keep counting. False unless it was failed: of two
+        concurrent retries only one re-queues it."""
+        with self.sessions.begin() as session:
+            result = session.execute(
+                update(Job)
+                .where(Job.job_id == job_id, Job.status == FAILED)
+                .values(
+                    status=QUEUED,
+                    updated_at=utcnow(),
+                    started_at=None,
+                    finished_at=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    frames_done=0,
+                    frames_total=None,
+                    wall_s=None,
+                    output_url=None,
+                    error_code=None,
+                    error_status=None,
+                    error_message=None,
+                    callback_status=None,
+                    callback_attempts=0,
+                    callback_error=None,
+                )
+            )
+            return result.rowcount == 1
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 
 from talos.axis.service.deps import ExecutorDep, JobsDep, RuntimeDep
 from talos.axis.service.errors import unavailable
+from talos.axis.service.executors import Executor
 from talos.axis.service.inputs import check_url
 from talos.axis.service.runner import job_settings, prepare
 from talos.axis.service.schemas import Accepted, GenerateRequest, error_responses
@@ -29,13 +30,17 @@ def generate(
     body: GenerateRequest, response: Response, rt: RuntimeDep, jobs: JobsDep, executor: ExecutorDep
 ) -> Accepted:
     """Queue a job. Inputs given as ``file://`` are checked now (400/422); remote inputs are
-    checked by the worker, and a failure is recorded on the job and sent to its callback."""
+    checked by the worker, and a failure is recorded on the job and sent to its callback.
+    The same request again returns the job as it is, or queues it again if it failed."""
     response.headers["Location"] = f"/jobs/{body.job_id}"
     if rt.model_error:
         raise unavailable("model_unavailable", f"models are not loaded: {rt.model_error}")
     existing = jobs.find(body.job_id)
     if existing is not None:
         jobs.submit(body)  # 409 when the body differs
+        if jobs.requeue_failed(body.job_id):  # the same request again after a failure: retry
+            _send(executor, body.job_id)
+            return Accepted(job_id=body.job_id, message="job queued again (it had failed)")
         return Accepted(job_id=body.job_id, message=f"job already exists ({existing.status})")
     video = check_url(body.video_source_url, rt.settings, "video_source_url")
     if body.cut_spec_url:
@@ -47,9 +52,13 @@ def generate(
             job_settings(rt.settings, body, prepared)
     job, created = jobs.submit(body)
     if created:
-        try:
-            executor.submit(job.job_id)
-        except Exception as exc:  # the job is safe in the database; the sweeper re-sends it
-            log.warning("job %s queued but not sent to workers yet: %s", job.job_id, exc)
+        _send(executor, job.job_id)
         return Accepted(job_id=job.job_id, message="job queued")
     return Accepted(job_id=job.job_id, message=f"job already exists ({job.status})")
+
+
+def _send(executor: Executor, job_id: str) -> None:
+    try:
+        executor.submit(job_id)
+    except Exception as exc:  # the job is safe in the database; the sweeper re-sends it
+        log.warning("job %s queued but not sent to workers yet: %s", job_id, exc)
