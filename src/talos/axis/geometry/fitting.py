@@ -304,27 +304,30 @@ class _Pieces:
         alpha2 = np.where(bad, chord / 3, alpha2)[:, None]
         return np.stack([p0, p0 + alpha1 * t1, p3 + alpha2 * t2, p3], axis=1)
 
-    def residuals(self, bez: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Curve minus point, first and second derivatives at ``u``, per coordinate:
-        ``(dx, dy, d1x, d1y, d2x, d2y)``, each ``(N,)`` (power basis, Horner's rule)."""
+    def residuals(
+        self, bez: np.ndarray, u: np.ndarray, derivatives: bool = True
+    ) -> tuple[np.ndarray, ...]:
+        """Curve minus point at ``u`` per coordinate, then (with ``derivatives``) the first
+        and second derivatives: ``(dx, dy[, d1x, d1y, d2x, d2y])``, each ``(N,)`` (power
+        basis, Horner's rule)."""
         p0, p1, p2, p3 = bez[:, 0], bez[:, 1], bez[:, 2], bez[:, 3]
         a = self.spread(p3 - p0 + 3.0 * (p1 - p2))
         b = self.spread(3.0 * (p0 - 2.0 * p1 + p2))
         c = self.spread(3.0 * (p1 - p0))
         d = self.spread(p0)
-        out = []
+        offsets, slopes, bends = [], [], []
         for axis, coordinate in ((0, self.x), (1, self.y)):
             ak, bk, ck = a[:, axis], b[:, axis], c[:, axis]
-            out.append(((ak * u + bk) * u + ck) * u + d[:, axis] - coordinate)
-            out.append((3.0 * ak * u + 2.0 * bk) * u + ck)
-            out.append(6.0 * ak * u + 2.0 * bk)
-        dx, d1x, d2x, dy, d1y, d2y = out
-        return dx, dy, d1x, d1y, d2x, d2y
+            offsets.append(((ak * u + bk) * u + ck) * u + d[:, axis] - coordinate)
+            if derivatives:
+                slopes.append((3.0 * ak * u + 2.0 * bk) * u + ck)
+                bends.append(6.0 * ak * u + 2.0 * bk)
+        return (*offsets, *slopes, *bends)
 
     def worst(self, bez: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Largest squared distance per piece ``(k,)`` and the index of that point within
         its piece ``(k,)`` (the first, on ties)."""
-        dx, dy, *_ = self.residuals(bez, u)
+        dx, dy = self.residuals(bez, u, derivatives=False)
         err = dx * dx + dy * dy
         worst = np.maximum.reduceat(err, self.starts)
         at = np.flatnonzero(err >= self.spread(worst))
