@@ -56,6 +56,7 @@ class RunInfo:
     fps: float
     source: Mapping[str, Any] = field(default_factory=dict)
     shot: Mapping[str, Any] = field(default_factory=dict)
+    expected_frames: int | None = None  # how many frames the source will give, when known
 
     @staticmethod
     def new_run_id() -> str:

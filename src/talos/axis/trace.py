@@ -52,6 +52,7 @@ def trace_video(
         fps=source.fps,
         source=source.info.to_dict(),
         shot=shot,
+        expected_frames=source.expected_frames,
     )
     steps = build_steps(settings.pipeline.steps, BuildContext(settings, output, shot))
     workers = settings.processing.workers or default_workers()

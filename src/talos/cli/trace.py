@@ -18,14 +18,13 @@ from talos.cli.common import add_config_option, settings_from_args
 class ProgressBar(PipelineObserver):
     """A tqdm bar on stderr, one tick per frame."""
 
-    def __init__(self, total: int | None, enabled: bool = True) -> None:
-        self.total = total
+    def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self._bar: tqdm | None = None
 
     def on_run_started(self, run: RunInfo) -> None:
         self._bar = tqdm(
-            total=self.total,
+            total=run.expected_frames,
             unit="frame",
             desc="tracing",
             disable=not self.enabled,
@@ -82,10 +81,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None
     }
     settings = settings_from_args(args, **({"processing": processing} if processing else {}))
-    from talos.axis.io.video import FrameSource
-
-    expected = FrameSource(args.input, settings.processing).expected_frames
-    bar = ProgressBar(expected, enabled=not args.quiet)
+    bar = ProgressBar(enabled=not args.quiet)
     result = trace_video(args.input, args.output, settings, observers=[bar])
     if not args.quiet:
         summary = result.summary

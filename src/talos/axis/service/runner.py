@@ -13,7 +13,7 @@ import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ from pydantic import ValidationError
 
 from talos.axis.context import FrameContext
 from talos.axis.errors import AxisError, InputError, StrategyError
-from talos.axis.io.video import FrameSource, VideoInfo
-from talos.axis.pipeline import PipelineObserver, StepEvent
+from talos.axis.io.video import VideoInfo
+from talos.axis.pipeline import PipelineObserver, RunInfo, StepEvent
 from talos.axis.service.callbacks import callback_body, send_callback
 from talos.axis.service.errors import ApiError, bad_request, unavailable
 from talos.axis.service.inputs import check_url, fetch, read_small
@@ -100,9 +100,15 @@ class LeaseLost(Exception):
 
 
 class _Progress(PipelineObserver):
-    def __init__(self) -> None:
+    def __init__(self, report: Callable[[int, int | None], object]) -> None:
+        self.report = report  # (frames done, frames expected): recorded on the job
         self.frames_done = 0
+        self.frames_total: int | None = None
         self.lost = threading.Event()
+
+    def on_run_started(self, run: RunInfo) -> None:
+        self.frames_total = run.expected_frames
+        self.report(0, self.frames_total)
 
     def on_frame_processed(self, ctx: FrameContext, events: Sequence[StepEvent]) -> None:
         self.frames_done += 1
@@ -117,14 +123,14 @@ class _Heartbeat(threading.Thread):
         super().__init__(name=f"heartbeat-{job_id}", daemon=True)
         self.jobs, self.job_id, self.owner = jobs, job_id, owner
         self.progress, self.interval_s = progress, interval_s
-        self.total: int | None = None
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(self.interval_s):
             try:
+                progress = self.progress
                 if not self.jobs.heartbeat(
-                    self.job_id, self.owner, self.progress.frames_done, self.total
+                    self.job_id, self.owner, progress.frames_done, progress.frames_total
                 ):
                     self.progress.lost.set()
                     return
@@ -165,7 +171,7 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
         return "failed"
     log.info("job %s: attempt %d by %s", job_id, job.attempts, owner)
     request = GenerateRequest.model_validate(job.request)
-    progress = _Progress()
+    progress = _Progress(lambda done, total: jobs.heartbeat(job_id, owner, done, total))
     heartbeat = _Heartbeat(jobs, job_id, owner, progress, rt.settings.service.heartbeat_s)
     heartbeat.start()
     output_url: str | None = None
@@ -175,8 +181,6 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
             scratch = Path(tmp)
             prepared = prepare(request, rt.settings, scratch)
             settings = job_settings(rt.settings, request, prepared)
-            heartbeat.total = FrameSource(prepared.video, settings.processing).expected_frames
-            jobs.heartbeat(job_id, owner, 0, heartbeat.total)
             shot = prepared.shot.model_dump(mode="json", exclude_none=True)
             result = trace_video(
                 prepared.video, scratch / "out", settings, [progress], shot, run_id=job_id
