@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,7 +18,7 @@ logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
-from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
+from sqlalchemy import Connection, Engine, create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
@@ -83,10 +83,17 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     yield  # PostgreSQL: the advisory lock is taken on the migration connection itself
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (no-op when it is already there)."""
+def migrate(
+    engine: Engine,
+    migrations: Path = MIGRATIONS,
+    what: str = "the job database",
+    adopt: Callable[[Connection], str | None] | None = None,
+) -> None:
+    """Bring the schema to the newest Alembic revision of ``migrations`` (no-op when it is
+    already there). ``adopt`` may name the revision an older, unversioned schema already
+    matches (it is stamped with it first); ``what`` names the database in errors."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     try:
         with _migration_lock(engine), engine.begin() as connection:
             if engine.dialect.name == "postgresql":
@@ -94,18 +101,21 @@ def migrate(engine: Engine) -> None:
                     text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
                 )
             config.attributes["connection"] = connection
+            found = adopt(connection) if adopt is not None else None
+            if found is not None:
+                command.stamp(config, found)
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot migrate the job database: {_one_line(exc)}") from None
+        raise DatabaseError(f"cannot migrate {what}: {_one_line(exc)}") from None
 
 
-def ping(engine: Engine) -> None:
+def ping(engine: Engine, what: str = "job database") -> None:
     """Raise :class:`DatabaseError` unless a trivial query succeeds."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"job database unreachable: {_one_line(exc)}") from None
+        raise DatabaseError(f"{what} unreachable: {_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException) -> str:
