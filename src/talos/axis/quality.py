@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from talos.axis.geometry.ragged import row_runs
+
 WINDOW = 7
 K1, K2 = 0.01, 0.03
 
@@ -89,9 +91,7 @@ def ssim(reference: np.ndarray, test: np.ndarray, data_range: float = 255.0) -> 
     total, counted = 0.0, 0
     # Runs of active tiles along each tile row, scored as one strip each (fewer, larger
     # OpenCV calls; a window centred in the strip reads only the strip and its margin).
-    edges = np.diff(np.pad(active.astype(np.int8), ((0, 0), (1, 1))), axis=1)
-    starts, stops = np.nonzero(edges == 1), np.nonzero(edges == -1)
-    for ty, t0, t1 in zip(starts[0].tolist(), starts[1].tolist(), stops[1].tolist(), strict=True):
+    for ty, t0, t1 in row_runs(active):
         # Window centres of this strip that are valid for the whole image.
         r0, r1 = max(ty * TILE, pad), min((ty + 1) * TILE, h - pad)
         q0, q1 = max(t0 * TILE, pad), min(t1 * TILE, w - pad)

@@ -24,12 +24,23 @@ def segments(control_points: np.ndarray) -> np.ndarray:
     return cp[idx]
 
 
+def chain_rows(knot_counts: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Where chains of ``knot_counts`` knots sit when stacked back to back (a chain of ``k``
+    knots has ``3k − 2`` rows): the row of each chain's first point ``(c,)`` and the row of
+    every knot ``(Σk,)``. Knot ``g`` of the stack, in chain ``c``, is row ``3g − 2c``."""
+    counts = np.asarray(knot_counts, np.int64)
+    chain = np.arange(len(counts))
+    knot_rows = 3 * np.arange(counts.sum()) - 2 * np.repeat(chain, counts)
+    return 3 * (np.cumsum(counts) - counts) - 2 * chain, knot_rows
+
+
 def chain_segments(chains: Sequence[np.ndarray]) -> np.ndarray:
     """The segments of many chains, stacked in order: ``(S, 4, 2)``."""
-    counts = np.array([(len(c) - 1) // 3 for c in chains])
+    counts = np.array([(len(c) - 1) // 3 + 1 for c in chains])
     every = np.concatenate([np.asarray(c, np.float64) for c in chains])
-    # Segment s of chain c starts at row 3s + c of the stacked chains (each adds one knot).
-    first = 3 * np.arange(counts.sum()) + np.repeat(np.arange(len(chains)), counts)
+    _, knot_rows = chain_rows(counts)
+    # A segment starts at every knot but a chain's last.
+    first = np.delete(knot_rows, np.cumsum(counts) - 1)
     return every[first[:, None] + np.arange(4)]
 
 

@@ -1,182 +1,18 @@
-"""Ordered points to piecewise cubic Bézier chains (Schneider's algorithm) with pressure.
+"""Ordered points to piecewise cubic Bézier chains (Schneider's algorithm).
 
-:func:`fit_bezier` fits a chain within a tolerance in px, splitting at corners first.
 Schneider (Graphics Gems, 1990): parametrise the points by chord length, solve the 2×2
 least-squares system for the two handle lengths along the end tangents, measure the largest
 deviation; if it is small, improve the parametrisation by Newton–Raphson and refit; if it is
-still too large, split at the worst point (with a shared tangent there) and recurse. All
-per-point work is NumPy; Python runs once per fitted segment.
+still too large, split at the worst point (with a shared tangent there) and go on with both
+halves. :func:`fit_beziers` runs this breadth first over all paths of a frame at once: every
+round fits every open piece in one vectorised pass; Python runs once per round.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from talos.axis.geometry import ragged
-from talos.axis.geometry.bezier import evaluate
-
-MAX_REPARAMETERIZE = 4
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.hypot(v[0], v[1]))
-    return v / n if n > 1e-12 else np.zeros(2)
-
-
-def chord_parameters(points: np.ndarray) -> np.ndarray:
-    """Chord-length parameters in [0, 1] of ``(n, 2)`` points, ``(n,)``."""
-    d = np.hypot(*np.diff(points, axis=0).T)
-    u = np.concatenate([[0.0], np.cumsum(d)])
-    return u / u[-1] if u[-1] > 0 else np.linspace(0.0, 1.0, len(points))
-
-
-def _bernstein(u: np.ndarray) -> np.ndarray:
-    v = 1.0 - u
-    return np.stack([v**3, 3 * v**2 * u, 3 * v * u**2, u**3], axis=1)
-
-
-def generate_bezier(
-    points: np.ndarray, u: np.ndarray, tangent1: np.ndarray, tangent2: np.ndarray
-) -> np.ndarray:
-    """Least-squares cubic ``(4, 2)`` through the end points with handles along the tangents.
-
-    ``tangent1`` points into the curve at its start, ``tangent2`` into it at its end
-    (Schneider's convention). Handle lengths α₁, α₂ solve the normal equations; a degenerate
-    or negative solution falls back to a third of the chord (Wu–Barsky heuristic).
-    """
-    p0, p3 = points[0], points[-1]
-    b = _bernstein(u)
-    a1 = b[:, 1:2] * tangent1
-    a2 = b[:, 2:3] * tangent2
-    c00, c01, c11 = float((a1 * a1).sum()), float((a1 * a2).sum()), float((a2 * a2).sum())
-    tmp = points - (b[:, 0:1] + b[:, 1:2]) * p0 - (b[:, 2:3] + b[:, 3:4]) * p3
-    x0, x1 = float((a1 * tmp).sum()), float((a2 * tmp).sum())
-    det = c00 * c11 - c01 * c01
-    chord = float(np.hypot(*(p3 - p0)))
-    alpha1 = alpha2 = 0.0
-    if abs(det) > 1e-12:
-        alpha1 = (x0 * c11 - x1 * c01) / det
-        alpha2 = (c00 * x1 - c01 * x0) / det
-    eps = 1e-6 * chord
-    if alpha1 < eps or alpha2 < eps or alpha1 > 3 * chord or alpha2 > 3 * chord:
-        alpha1 = alpha2 = chord / 3.0
-    return np.array([p0, p0 + alpha1 * tangent1, p3 + alpha2 * tangent2, p3])
-
-
-def _errors(bez: np.ndarray, points: np.ndarray, u: np.ndarray) -> np.ndarray:
-    d = evaluate(bez, u)[0] - points
-    return d[:, 0] ** 2 + d[:, 1] ** 2
-
-
-def _reparameterize(bez: np.ndarray, points: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """One Newton–Raphson step per point towards the nearest curve parameter."""
-    v = 1.0 - u
-    p0, p1, p2, p3 = bez
-    q = (v**3)[:, None] * p0 + (3 * v**2 * u)[:, None] * p1
-    q += (3 * v * u**2)[:, None] * p2 + (u**3)[:, None] * p3
-    q1 = (3 * v**2)[:, None] * (p1 - p0) + (6 * v * u)[:, None] * (p2 - p1)
-    q1 += (3 * u**2)[:, None] * (p3 - p2)
-    q2 = (6 * v)[:, None] * (p2 - 2 * p1 + p0) + (6 * u)[:, None] * (p3 - 2 * p2 + p1)
-    diff = q - points
-    num = (diff * q1).sum(1)
-    den = (q1 * q1).sum(1) + (diff * q2).sum(1)
-    step = np.divide(num, den, out=np.zeros_like(num), where=np.abs(den) > 1e-12)
-    new = np.clip(u - step, 0.0, 1.0)
-    new[0], new[-1] = 0.0, 1.0
-    return np.maximum.accumulate(new)
-
-
-def _fit_cubic(
-    points: np.ndarray,
-    t1: np.ndarray,
-    t2: np.ndarray,
-    tol2: float,
-    out: list[np.ndarray],
-    ends: list[int],
-    offset: int,
-) -> None:
-    """Append the fitted segments to ``out`` and their end indices (+ offset) to ``ends``."""
-    n = len(points)
-    ends_at = offset + n - 1
-    if n <= 2:
-        chord = float(np.hypot(*(points[-1] - points[0]))) / 3.0
-        p0, p3 = points[0], points[-1]
-        out.append(np.array([p0, p0 + t1 * chord, p3 + t2 * chord, p3]))
-        ends.append(ends_at)
-        return
-    u = chord_parameters(points)
-    bez = generate_bezier(points, u, t1, t2)
-    err = _errors(bez, points, u)
-    worst = int(np.argmax(err))
-    if err[worst] <= tol2:
-        out.append(bez)
-        ends.append(ends_at)
-        return
-    if err[worst] <= 16 * tol2:
-        for _ in range(MAX_REPARAMETERIZE):
-            u = _reparameterize(bez, points, u)
-            bez = generate_bezier(points, u, t1, t2)
-            err = _errors(bez, points, u)
-            worst = int(np.argmax(err))
-            if err[worst] <= tol2:
-                out.append(bez)
-                ends.append(ends_at)
-                return
-    split = min(max(worst, 1), n - 2)
-    center = _unit(points[split - 1] - points[split + 1])
-    if not center.any():  # the path doubles back here: use the incoming direction
-        center = _unit(points[split - 1] - points[split])
-    _fit_cubic(points[: split + 1], t1, center, tol2, out, ends, offset)
-    _fit_cubic(points[split:], -center, t2, tol2, out, ends, offset + split)
-
-
-def _units(v: np.ndarray) -> np.ndarray:
-    """Rows of ``(k, 2)`` scaled to unit length; zero rows stay zero."""
-    norm = np.hypot(v[:, 0], v[:, 1])
-    return v / np.where(norm > 1e-12, norm, np.inf)[:, None]
-
-
-def _end_tangents(points: np.ndarray, reach: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    k = min(reach, len(points) - 1)
-    return _unit(points[k] - points[0]), _unit(points[-1 - k] - points[-1])
-
-
-def find_corners(
-    points: np.ndarray, closed: bool, angle_deg: float = 60.0, reach: int = 4
-) -> np.ndarray:
-    """Indices of corners: local maxima of the turn angle over ``±reach`` points that
-    exceed ``angle_deg``. Ends of open paths are not reported."""
-    n = len(points)
-    if n < 2 * reach + 3:
-        return np.zeros(0, int)
-    mode = "wrap" if closed else "nearest"
-    idx = np.arange(n)
-    before = points[(idx - reach) % n] if closed else points[np.maximum(idx - reach, 0)]
-    after = points[(idx + reach) % n] if closed else points[np.minimum(idx + reach, n - 1)]
-    a, b = points - before, after - points
-    na, nb = np.hypot(*a.T), np.hypot(*b.T)
-    cos = np.einsum("ij,ij->i", a, b) / np.maximum(na * nb, 1e-12)
-    turn = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-    if not closed:
-        turn[:reach] = turn[n - reach :] = 0.0
-    peak = (turn >= maximum_filter1d(turn, 2 * reach + 1, mode=mode)) & (turn > angle_deg)
-    corners = np.flatnonzero(peak)
-    if len(corners) > 1:  # plateaus: keep the first index of each run
-        keep = np.concatenate([[True], np.diff(corners) > reach])
-        corners = corners[keep]
-    return corners
-
-
-def smooth_path(points: np.ndarray, closed: bool, window: int = 3) -> np.ndarray:
-    """Moving average of ``(n, 2)`` points (removes the pixel staircase); ends stay put."""
-    if len(points) < window + 2 or window < 2:
-        return points.astype(np.float64)
-    mode = "wrap" if closed else "nearest"
-    out = uniform_filter1d(points.astype(np.float64), window, axis=0, mode=mode)
-    if not closed:
-        out[0], out[-1] = points[0], points[-1]
-    return out
 
 
 def fit_bezier(
@@ -190,40 +26,18 @@ def fit_bezier(
     Returns ``(control_points (3k + 1, 2), knot_index (k + 1,))``: the knots lie on the
     points ``points[knot_index]``. ``corners`` (indices) are kept as knots with free tangents
     on either side; elsewhere neighbouring segments share a tangent. A closed path starts and
-    ends at the same knot (its first corner, or point 0).
+    ends at the same knot (its first corner, or point 0). One path of :func:`fit_beziers`.
     """
-    pts = np.asarray(points, dtype=np.float64)
-    n = len(pts)
-    if n == 0:
+    if len(points) == 0:
         raise ValueError("cannot fit an empty path")
-    if n == 1:
-        pts = np.vstack([pts, pts])
-        n = 2
-    corners = np.zeros(0, int) if corners is None else np.asarray(corners, int)
-    if closed:
-        start = int(corners[0]) if len(corners) else 0
-        pts = np.vstack([np.roll(pts, -start, axis=0), np.roll(pts, -start, axis=0)[:1]])
-        breaks = np.unique(np.concatenate([[0], (corners - start) % n, [n]]))
-    else:
-        breaks = np.unique(np.concatenate([[0], corners, [n - 1]]))
-    tol2 = tolerance * tolerance
-    segs: list[np.ndarray] = []
-    knot_index = [0]
-    for a, b in zip(breaks[:-1], breaks[1:], strict=True):
-        piece = pts[a : b + 1]
-        t1, t2 = _end_tangents(piece)
-        if closed and len(corners) == 0:  # one smooth loop: the seam shares a tangent
-            t1 = _unit(pts[min(3, n - 1)] - pts[-1 - min(3, n - 1)])
-            t2 = -t1
-        _fit_cubic(piece, t1, t2, tol2, segs, knot_index, int(a))
-    cp = np.empty((3 * len(segs) + 1, 2))
-    cp[0] = segs[0][0]
-    for i, s in enumerate(segs):
-        cp[3 * i + 1 : 3 * i + 4] = s[1:]
-    idx = np.asarray(knot_index, int)
-    if closed:
-        idx = (idx + (int(corners[0]) if len(corners) else 0)) % n
-    return cp, idx
+    cs = np.zeros(0, int) if corners is None else np.asarray(corners, int)
+    return fit_beziers([np.asarray(points, np.float64)], tolerance, [closed], [cs])[0]
+
+
+def _units(v: np.ndarray) -> np.ndarray:
+    """Rows of ``(k, 2)`` scaled to unit length; zero rows stay zero."""
+    norm = np.hypot(v[:, 0], v[:, 1])
+    return v / np.where(norm > 1e-12, norm, np.inf)[:, None]
 
 
 class _Pieces:
@@ -259,10 +73,12 @@ class _Pieces:
     def solve(self, u: np.ndarray) -> np.ndarray:
         """Least-squares handle lengths for parameters ``u``: Béziers ``(k, 4, 2)``.
 
-        The normal equations of :func:`generate_bezier`, with the tangents (constant per
-        piece) taken out of the sums: ``C₀₀ = |t₁|² Σ b₁²``, ``C₀₁ = t₁·t₂ Σ b₁b₂``,
+        A cubic through each piece's end points with handles ``α₁·t₁``, ``α₂·t₂``; α₁, α₂
+        solve the 2×2 normal equations, with the tangents (constant per piece) taken out of
+        the sums: ``C₀₀ = |t₁|² Σ b₁²``, ``C₀₁ = t₁·t₂ Σ b₁b₂``,
         ``X₀ = t₁·Σ b₁p − t₁·p₀ Σ b₁(b₀ + b₁) − t₁·p₃ Σ b₁(b₂ + b₃)``, and so on, so all
-        eleven per-piece sums are one ``np.add.reduceat``.
+        eleven per-piece sums are one ``np.add.reduceat``. A degenerate or negative solution
+        falls back to a third of the chord (Wu–Barsky heuristic).
         """
         v = 1.0 - u
         b1, b2 = 3.0 * v * v * u, 3.0 * v * u * u
@@ -358,7 +174,7 @@ def fit_beziers(
     corners: list[np.ndarray],
     max_rounds: int = 16,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """:func:`fit_bezier` for many paths at once: ``[(control_points, knot_index), ...]``.
+    """:func:`fit_bezier` of every path: ``[(control_points, knot_index), ...]``.
 
     Schneider's recursion runs breadth first over all paths together: every round fits all
     open pieces in one vectorised pass (:class:`_Pieces`), keeps those within

@@ -3,9 +3,7 @@
 A frame of real footage has hundreds of short strokes; doing each one's small NumPy calls in
 a Python loop costs more than the arithmetic. :class:`PathBatch` concatenates the paths and
 turns "the point ``k`` steps along this path" into one gather over all of them, with each
-path's own boundary rule (clamped for open paths, wrapped for closed ones). The results
-match :func:`~talos.axis.geometry.fitting.smooth_path` and
-:func:`~talos.axis.geometry.fitting.find_corners` path by path.
+path's own boundary rule (clamped for open paths, wrapped for closed ones).
 """
 
 from __future__ import annotations

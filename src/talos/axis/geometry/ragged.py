@@ -1,4 +1,5 @@
-"""Ragged arrays: many variable-length rows (paths, chains, knots) stored back to back."""
+"""Ragged arrays: many variable-length rows (paths, chains, knots) stored back to back, and
+the variable-length runs of set cells in a grid."""
 
 from __future__ import annotations
 
@@ -16,3 +17,12 @@ def split(values: np.ndarray, sizes: np.ndarray | Sequence[int]) -> list[np.ndar
     """
     ends = np.cumsum(sizes, dtype=np.int64).tolist()
     return [values[a:b] for a, b in zip([0, *ends], ends, strict=False)]  # one start extra
+
+
+def row_runs(flags: np.ndarray) -> list[tuple[int, int, int]]:
+    """Runs of set cells along each row of a 2-D bool grid, row by row: ``[(row, start,
+    stop), ...]`` with ``stop`` exclusive (work on a run of tiles is one call, not one per
+    tile)."""
+    edges = np.diff(np.pad(np.asarray(flags, np.int8), ((0, 0), (1, 1))), axis=1)
+    starts, stops = np.nonzero(edges == 1), np.nonzero(edges == -1)
+    return list(zip(starts[0].tolist(), starts[1].tolist(), stops[1].tolist(), strict=True))

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 import cv2
 import numpy as np
 
+from talos.axis.geometry.bezier import chain_rows
+from talos.axis.geometry.ragged import row_runs
 from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.render.outline import all_segment_pieces, all_stroke_radii, disc, discs
 
@@ -88,11 +90,7 @@ class _Canvas:
         f = self.factor
         # Runs of touched tiles along each tile row, averaged down as one strip each (an
         # output pixel is the mean of its own f×f block, so strips and tiles agree).
-        edges = np.diff(np.pad(self.touched.astype(np.int8), ((0, 0), (1, 1))), axis=1)
-        starts, stops = np.nonzero(edges == 1), np.nonzero(edges == -1)
-        for ty, t0, t1 in zip(
-            starts[0].tolist(), starts[1].tolist(), stops[1].tolist(), strict=True
-        ):
+        for ty, t0, t1 in row_runs(self.touched):
             y0, x0 = ty * TILE, t0 * TILE
             y1, x1 = min(y0 + TILE, height), min(t1 * TILE, width)
             strip = self.buffer[y0 * f : y1 * f, x0 * f : x1 * f]
@@ -113,7 +111,7 @@ def draw_strokes(
     counts = [len(r) for r in radii]
     starts = np.cumsum(counts) - counts
     every_cp = np.concatenate([np.asarray(c, np.float64) for c in chains])
-    cp_starts = 3 * starts - 2 * np.arange(len(chains))  # a chain has 3k - 2 rows
+    cp_starts, knot_rows = chain_rows(counts)
     widest = np.maximum.reduceat(np.concatenate(radii), starts)[:, None]
     canvas.touch(
         np.minimum.reduceat(every_cp, cp_starts) - widest,
@@ -129,7 +127,7 @@ def draw_strokes(
         if odd_seam:
             canvas.fill_fixed([fixed[n - 1]])
     # A disc at every knot: round caps and joins (a closed chain's last knot is its first).
-    knots = every_cp[3 * np.arange(sum(counts)) - 2 * np.repeat(np.arange(len(chains)), counts)]
+    knots = every_cp[knot_rows]
     keep = np.ones(len(knots), bool)
     loops = np.flatnonzero(np.asarray(closed, bool) & (np.asarray(counts) > 1))
     keep[starts[loops] + np.asarray(counts)[loops] - 1] = False

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from talos.axis.geometry import path_batch
-from talos.axis.geometry.bezier import chain_curvatures
+from talos.axis.geometry.bezier import chain_curvatures, chain_rows
 from talos.axis.geometry.fitting import fit_beziers
 from talos.axis.geometry.path_batch import PathBatch
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
@@ -67,7 +67,7 @@ class CenterlineVectorizer(Vectorizer):
         pressure = np.clip(width_px / np.repeat(top, knot_count), 0.0, 1.0)
         every = np.concatenate(chains)
         step = np.hypot(*np.diff(every, axis=0).T)
-        chain_start = 3 * knot_start - 2 * np.arange(len(fits))  # a chain has 3k - 2 rows
+        chain_start, _ = chain_rows(knot_count)
         polygon = np.add.reduceat(np.append(step, 0.0), chain_start)
         polygon -= np.append(step[chain_start[1:] - 1], 0.0)  # the step between two chains
         styles = style_classes(
