@@ -107,7 +107,12 @@ def test_happy_path_results_store_callback_and_metrics(
         "error_message": None,
         "error_code": None,
     }
+    # The body arrives before the sender records the delivery: give it a moment.
+    deadline = time.monotonic() + 10
     final = client.get("/jobs/happy-1").json()["callback"]
+    while final["status"] == "sending" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        final = client.get("/jobs/happy-1").json()["callback"]
     assert final["status"] == "delivered" and final["attempts"] == 2
     calls = list(read_calls(service.base / "calls.jsonl"))  # type: ignore[attr-defined]
     assert [(c["source"], c["status"]) for c in calls if c["job_id"] == "happy-1"] == [
