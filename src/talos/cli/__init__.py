@@ -26,6 +26,7 @@ SUBCOMMANDS = (
     "dlq",
     "evaluate",
     "bench",
+    "sheet",
 )
 
 EXIT_FAILURE = 1
