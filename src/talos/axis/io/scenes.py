@@ -51,7 +51,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -349,6 +350,16 @@ def _eyes(
 # ---------------------------------------------------------------- motion
 
 
+def _next(a: np.ndarray) -> np.ndarray:
+    """``np.roll(a, -1, axis=0)``, faster: each vertex's successor on a closed polygon."""
+    return np.concatenate((a[1:], a[:1]))
+
+
+def _prev(a: np.ndarray) -> np.ndarray:
+    """``np.roll(a, 1, axis=0)``, faster: each vertex's predecessor on a closed polygon."""
+    return np.concatenate((a[-1:], a[:-1]))
+
+
 def _rot(a: float) -> np.ndarray:
     return np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
 
@@ -410,7 +421,7 @@ def _inside(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
         return result
     p = points[near]
     x, y = p[:, 0:1], p[:, 1:2]
-    a, b = poly, np.roll(poly, -1, axis=0)
+    a, b = poly, _next(poly)
     ay, by = a[None, :, 1], b[None, :, 1]
     crosses = (ay > y) != (by > y)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -428,7 +439,7 @@ def _first_hits(a: np.ndarray, b: np.ndarray, polys: list[np.ndarray]) -> np.nda
     lo, hi = np.minimum(a, b).min(0), np.maximum(a, b).max(0)
     d = b - a
     for poly in polys:
-        e0, e1 = poly, np.roll(poly, -1, axis=0)
+        e0, e1 = poly, _next(poly)
         keep = np.all((np.maximum(e0, e1) >= lo) & (np.minimum(e0, e1) <= hi), axis=1)
         if not keep.any():
             continue
@@ -521,14 +532,14 @@ def _shadow_outline(body: Body, m: np.ndarray) -> np.ndarray:
     return _apply(m, body.outline + 0.3 * light_local)
 
 
-def _top_maps(scene: Scene, geometry: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+def _top_maps(scene: Scene, occluders: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Which body is on top at each pixel (``index + 1``, 0 none), eroded and dilated 3 × 3.
 
     Both ``(H, W)`` uint8; a point whose 3 × 3 neighbourhood agrees needs no exact test.
     """
     top = np.zeros((scene.height, scene.width), np.uint8)
-    for z, item in enumerate(geometry):
-        pts = np.round(item["lines"][0][1] * (1 << _SHIFT)).astype(np.int32)
+    for z, poly in enumerate(occluders):
+        pts = np.round(poly * (1 << _SHIFT)).astype(np.int32)
         cv2.fillPoly(top, [pts], z + 1, cv2.LINE_8, _SHIFT)
     kernel = np.ones((3, 3), np.uint8)
     return cv2.erode(top, kernel), cv2.dilate(top, kernel)
@@ -537,14 +548,18 @@ def _top_maps(scene: Scene, geometry: list[dict[str, Any]]) -> tuple[np.ndarray,
 def _frame_truth(scene: Scene, geometry: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ground-truth entries of one frame (see the module): visible pieces of every line."""
     w, h = scene.width, scene.height
-    low, high = _top_maps(scene, geometry)
+    # what hides a line: a body in front, with its ink (cel); a shadow boundary also ends
+    # under its own body's ink and that of the parts drawn over it
+    ink = scene.ink / 2 if scene.kind == "cel" else 0.0
+    occluders = [_offset(g["lines"][0][1], ink) for g in geometry]
+    low, high = _top_maps(scene, occluders)
     frame_rect = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
     entries: list[dict[str, Any]] = []
     for z, item in enumerate(geometry):
-        front = [g["lines"][0][1] for g in geometry[z + 1 :]]
+        front = occluders[z + 1 :]
         lines: list[tuple[Part, np.ndarray]] = item["lines"]
-        silhouette = lines[0][1]
-        fills = [pts for part, pts in lines[1:] if part.fill is not None]
+        silhouette = _offset(lines[0][1], -ink)
+        fills = [_offset(pts, ink) for part, pts in lines[1:] if part.fill is not None]
         allp = np.concatenate([pts for _, pts in lines])
         vis = (allp[:, 0] >= 0) & (allp[:, 0] <= w - 1) & (allp[:, 1] >= 0) & (allp[:, 1] <= h - 1)
         ix = np.clip(np.round(allp[:, 0]).astype(int), 0, w - 1)
@@ -576,21 +591,26 @@ def _frame_truth(scene: Scene, geometry: list[dict[str, Any]]) -> list[dict[str,
 # ---------------------------------------------------------------- rendering
 
 
+def _offset(pts: np.ndarray, distance: float) -> np.ndarray:
+    """The closed polygon ``pts`` ``(n, 2)`` moved ``distance`` px outward along its vertex
+    normals (inward where negative); fine for the smooth outlines drawn here."""
+    if distance == 0:
+        return pts
+    prev, nxt = _prev(pts), _next(pts)
+    tangent = nxt - prev
+    normal = np.stack([tangent[:, 1], -tangent[:, 0]], 1)
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-12
+    area2 = np.sum(pts[:, 0] * nxt[:, 1] - nxt[:, 0] * pts[:, 1])
+    return pts + distance * (normal if area2 > 0 else -normal)
+
+
 def _coverage(pts: np.ndarray, origin: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Anti-aliased coverage ``(h, w)`` float32 in 0–1 of the closed polygon ``pts`` (frame px).
 
     OpenCV's anti-aliased fill grows polygons by ~0.63 px; the polygon is shrunk along its
     vertex normals by that much first so the 50 % level sits on the true outline.
     """
-    p = pts - origin
-    prev, nxt = np.roll(p, 1, axis=0), np.roll(p, -1, axis=0)
-    tangent = nxt - prev
-    normal = np.stack([tangent[:, 1], -tangent[:, 0]], 1)
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-12
-    area2 = np.sum(p[:, 0] * nxt[:, 1] - nxt[:, 0] * p[:, 1])
-    if area2 < 0:
-        normal = -normal
-    p = p - _AA_DILATION * normal  # normal points outward for either orientation
+    p = _offset(pts - origin, -_AA_DILATION)
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.round(p * (1 << _SHIFT)).astype(np.int32)], 255, cv2.LINE_AA, _SHIFT)
     return mask.astype(np.float32) * (1.0 / 255.0)
@@ -666,9 +686,9 @@ def _world_background(scene: Scene, margin: int) -> np.ndarray:
 
 
 def _surface_textures(size: int = 256) -> list[np.ndarray]:
-    """Zero-mean, unit-std surface textures ``(size, size)`` float32 (moon, gravel, noise)."""
+    """Zero-mean, unit-std surface textures ``(size, size)`` float32 (moon, gravel, grass)."""
     out = []
-    for name in ("moon", "gravel", "coins"):
+    for name in ("moon", "gravel", "grass"):
         g = cv2.resize(_load_gray(name), (size, size), interpolation=cv2.INTER_AREA)
         g = g.astype(np.float32)
         g -= cv2.GaussianBlur(g, (0, 0), size / 16)
@@ -751,26 +771,30 @@ def _render_body(
     origin = np.array([x0, y0], np.float64)
     shape = (y1 - y0, x1 - x0)
     alpha = _coverage(silhouette, origin, shape)
-    base = np.array(body.color, np.float32) * 255
+    base = np.array(body.color, np.float64) * 255
     if cel:
-        lit = _coverage(item["shadow"], origin, shape)[..., None]
-        shadow = np.array(body.shadow_color, np.float32) * 255
-        color = shadow + lit * (base - shadow)
+        lit = _coverage(item["shadow"], origin, shape)
+        shadow = np.array(body.shadow_color, np.float64) * 255
+        color = _tint(lit, base - shadow, shadow)
+        light = None
     else:
-        shade = _shading(body, m, origin, shape, 4)
+        shade = _shading(body, m, origin, shape, max(4, round(4 * scene.height / 720)))
         tex_m = np.array([[256 / 3.0, 0, 128], [0, 256 / 3.0, 128], [0, 0, 1]]) @ np.linalg.inv(m)
         tex_m = tex_m @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
-        tex = cv2.warpAffine(
+        light = cv2.warpAffine(
             textures[body.texture],
             tex_m[:2],
             (shape[1], shape[0]),
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_WRAP,
         )
-        light = (shade * (1.0 + 0.055 * tex))[..., None]
-        color = base * light
-    for part, pts in lines[1:]:
-        if part.kind == "shadow":
+        light *= 0.055
+        light += 1.0
+        light *= shade
+        color = _tint(light, base)
+    ink = np.zeros(shape, np.float32) if cel else None
+    for part, pts in lines:
+        if part.kind in ("shadow", "silhouette") and not (cel and part.kind == "silhouette"):
             continue
         sub = _roi([pts], scene.ink + 2 if cel else 2, shape[1] + x0, shape[0] + y0, (x0, y0))
         if sub is None:
@@ -779,33 +803,40 @@ def _render_body(
         where = np.s_[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
         sorigin, sshape = np.array([sx0, sy0], np.float64), (sy1 - sy0, sx1 - sx0)
         if part.fill is not None:
-            a = _coverage(pts, sorigin, sshape)[..., None]
-            fill = np.array(part.fill, np.float32) * 255
-            if not cel:
-                soft = 0.55 + 0.45 * light[where] if part.kind == "eye" else light[where]
-                fill = fill * soft
-            color[where] += a * (fill - color[where])
+            a = _coverage(pts, sorigin, sshape)
+            fill = np.array(part.fill, np.float64) * 255
+            if light is None:
+                fill_img = np.empty((*sshape, 3), np.uint8)
+                fill_img[:] = np.round(fill).astype(np.uint8)
+            elif part.kind == "eye":
+                fill_img = _tint(light[where], 0.45 * fill, 0.55 * fill)
+            else:
+                fill_img = _tint(light[where], fill)
+            color[where] = cv2.blendLinear(color[where], fill_img, 1.0 - a, a)
         elif part.kind == "crease" and not cel:
-            a = _stroke(pts, sorigin, sshape, scene.crease, False)[..., None]
-            color[where] *= 1.0 - 0.5 * a
-    if cel:
-        ink = np.zeros(shape, np.float32)
-        for part, pts in lines:
-            if part.kind == "shadow":
-                continue
-            sub = _roi([pts], scene.ink + 2, shape[1] + x0, shape[0] + y0, (x0, y0))
-            if sub is None:
-                continue
-            sx0, sy0, sx1, sy1 = sub
-            where = np.s_[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
-            sorigin, sshape = np.array([sx0, sy0], np.float64), (sy1 - sy0, sx1 - sx0)
+            a = _stroke(pts, sorigin, sshape, scene.crease, False) * 0.5
+            black = np.zeros((*sshape, 3), np.uint8)
+            color[where] = cv2.blendLinear(color[where], black, 1.0 - a, a)
+        if ink is not None:
             stroke = _stroke(pts, sorigin, sshape, scene.ink, part.closed)
             np.maximum(ink[where], stroke, out=ink[where])
-        color += ink[..., None] * (np.float32(28.0) - color)
+    if ink is not None:
+        dark = np.full((*shape, 3), 28, np.uint8)
+        color = cv2.blendLinear(color, dark, 1.0 - ink, ink)
         alpha = np.maximum(alpha, ink)
-    roi = frame[y0:y1, x0:x1].astype(np.float32)
-    roi += alpha[..., None] * (color - roi)
-    frame[y0:y1, x0:x1] = np.clip(roi, 0, 255).astype(np.uint8)
+    roi = frame[y0:y1, x0:x1]
+    frame[y0:y1, x0:x1] = cv2.blendLinear(roi, color, 1.0 - alpha, alpha)
+
+
+def _tint(weight: np.ndarray, scale: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+    """``weight * scale + offset`` per channel: ``(h, w)`` float32 → ``(h, w, 3)`` uint8."""
+    offset = np.zeros(3) if offset is None else offset
+    return cv2.merge(
+        [
+            cv2.convertScaleAbs(weight, alpha=float(scale[c]), beta=float(offset[c]))
+            for c in range(3)
+        ]
+    )
 
 
 def _blur_kernel(direction: np.ndarray, length: float) -> np.ndarray:
@@ -844,20 +875,26 @@ class _Noise:
         return cv2.subtract(cv2.add(frame, pos[window]), neg[window])
 
 
-def _frames(scene: Scene, frames: int, fps: int) -> Iterator[tuple[np.ndarray, list[dict]]]:
-    """Each frame ``(H, W, 3)`` uint8 BGR with its ground-truth entries."""
-    margin = math.ceil(0.05 * max(scene.width, scene.height)) + 2
-    world = _world_background(scene, margin)
-    textures = _surface_textures()
-    realistic = scene.kind == "realistic"
-    noise = _Noise(scene, 2.6 if realistic else 1.2)
-    scale = scene.height / 720.0
-    shift = np.array([[1, 0, margin], [0, 1, margin], [0, 0, 1]], np.float64)
-    for i in range(frames):
-        t = i / fps
+class _Renderer:
+    """Renders frame ``i`` of ``scene`` on demand: ``(H, W, 3)`` uint8 BGR and its truth.
+
+    Frames are independent of each other (a function of ``i`` and the scene), so they can
+    be rendered ahead, in another thread, while the encoder works.
+    """
+
+    def __init__(self, scene: Scene, fps: int) -> None:
+        self.scene, self.fps = scene, fps
+        self.margin = math.ceil(0.05 * max(scene.width, scene.height)) + 2
+        self.world = _world_background(scene, self.margin)
+        self.textures = _surface_textures()
+        self.noise = _Noise(scene, 2.6 if scene.kind == "realistic" else 1.2)
+
+    def __call__(self, i: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        scene, t = self.scene, i / self.fps
         cam = _camera(scene, t)
+        shift = np.array([[1, 0, self.margin], [0, 1, self.margin], [0, 0, 1]], np.float64)
         frame = cv2.warpAffine(
-            world,
+            self.world,
             (cam @ np.linalg.inv(shift))[:2],
             (scene.width, scene.height),
             flags=cv2.INTER_LINEAR,
@@ -865,18 +902,21 @@ def _frames(scene: Scene, frames: int, fps: int) -> Iterator[tuple[np.ndarray, l
         )
         geometry = _frame_geometry(scene, t)
         for item in geometry:
-            _render_body(frame, scene, item, textures)
-        if realistic:
-            # camera motion over half a frame's shutter, at least 1.5 px (at 720p)
-            dt = 0.5 / fps
-            centre = np.array([scene.width / 2, scene.height / 2, 1.0])
-            v = (_camera(scene, t + dt / 2) - _camera(scene, t - dt / 2)) @ centre
-            speed = float(np.linalg.norm(v[:2]))
-            direction = v[:2] if speed > 1e-6 else np.array([1.0, 0.0])
-            length = float(np.clip(speed, 1.5 * scale, 4.0 * scale))
-            frame = cv2.filter2D(frame, -1, _blur_kernel(direction, length))
-        frame = noise.apply(frame, i)
-        yield frame, _frame_truth(scene, geometry)
+            _render_body(frame, scene, item, self.textures)
+        if scene.kind == "realistic":
+            frame = cv2.filter2D(frame, -1, self._blur(t))
+        frame = self.noise.apply(frame, i)
+        return frame, _frame_truth(scene, geometry)
+
+    def _blur(self, t: float) -> np.ndarray:
+        """The camera's motion over half a frame's shutter, 1.5–3 px long (at 720p)."""
+        scale = self.scene.height / 720.0
+        dt = 0.5 / self.fps
+        centre = np.array([self.scene.width / 2, self.scene.height / 2, 1.0])
+        v = (_camera(self.scene, t + dt / 2) - _camera(self.scene, t - dt / 2)) @ centre
+        speed = float(np.linalg.norm(v[:2]))
+        direction = v[:2] if speed > 1e-6 else np.array([1.0, 0.0])
+        return _blur_kernel(direction, float(np.clip(speed, 1.5 * scale, 3.0 * scale)))
 
 
 def generate_scene(
@@ -954,11 +994,23 @@ def generate_scene(
     with av.open(str(out), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": crf, "preset": "veryfast", "threads": "1", "bframes": "0"}
-        for i, (image, entries) in enumerate(_frames(spec, frames, fps)):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
-                container.mux(packet)
-            truth["frame_truth"].append({"index": i, "lines": entries})
+        stream.options = {
+            "crf": crf,
+            "preset": "ultrafast",
+            "threads": "1",
+            "bframes": "0",
+            "x264-params": "deblock=0,0",  # ultrafast, but with the usual in-loop filter
+        }
+        render = _Renderer(spec, fps)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = [pool.submit(render, i) for i in range(min(2, frames))]
+            for i in range(frames):
+                image, entries = ahead.pop(0).result()
+                if i + 2 < frames:
+                    ahead.append(pool.submit(render, i + 2))
+                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                    container.mux(packet)
+                truth["frame_truth"].append({"index": i, "lines": entries})
         for packet in stream.encode():
             container.mux(packet)
     gt_path = ground_truth_path(out)
