@@ -110,6 +110,35 @@ class EdgeSettings(_Section):
         return self
 
 
+    # Strategy hed (HED, `axis models install hed`): thresholds on the probability after NMS.
+    hed_low: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.6, description="Strategy hed: hysteresis low threshold on the edge probability."
+    )
+    hed_high: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.8, description="Strategy hed: hysteresis high threshold on the edge probability."
+    )
+    hed_max_width: NonNegInt = Field(
+        0,
+        description="Strategy hed: run the network at most this wide (px), then upsample its "
+        "probability; 0 = full size.",
+    )
+
+    @model_validator(mode="after")
+    def _hed_thresholds_ordered(self) -> EdgeSettings:
+        if self.hed_high < self.hed_low:
+            raise ValueError(f"hed_high ({self.hed_high}) must be >= hed_low ({self.hed_low})")
+        return self
+
+
+class ModelsSettings(_Section):
+    """Locally installed models (``axis models install NAME``)."""
+
+    dir: Path = Field(
+        Path("~/.cache/talos/models"),
+        description="Folder of installed models; ~ is expanded when used.",
+    )
+
+
 class VectorizeSettings(_Section):
     """Line map to strokes."""
 
@@ -430,6 +459,7 @@ class Settings(BaseSettings):
 
     processing: ProcessingSettings = ProcessingSettings()
     edges: EdgeSettings = EdgeSettings()
+    models: ModelsSettings = ModelsSettings()
     vectorize: VectorizeSettings = VectorizeSettings()
     depth: DepthSettings = DepthSettings()
     flow: FlowSettings = FlowSettings()

@@ -26,6 +26,7 @@ SUBCOMMANDS = (
     "dlq",
     "evaluate",
     "bench",
+    "models",
     "sheet",
 )
 

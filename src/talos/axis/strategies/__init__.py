@@ -65,5 +65,6 @@ from talos.axis.strategies import centerline as _centerline  # noqa: E402,F401
 from talos.axis.strategies import depth as _depth  # noqa: E402,F401
 from talos.axis.strategies import edges as _edges  # noqa: E402,F401  (registers built-ins)
 from talos.axis.strategies import flow as _flow  # noqa: E402,F401
+from talos.axis.strategies import hed as _hed  # noqa: E402,F401
 from talos.axis.strategies import onnx_edges as _onnx_edges  # noqa: E402,F401
 from talos.axis.strategies import vectorize as _vectorize  # noqa: E402,F401
