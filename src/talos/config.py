@@ -89,7 +89,10 @@ class ProcessingSettings(_Section):
 class EdgeSettings(_Section):
     """Line-map extraction."""
 
-    strategy: str = Field("xdog", description="Edge/line-map strategy: canny, xdog, onnx.")
+    strategy: str = Field(
+        "auto",
+        description="Edge/line-map strategy: auto, boundaries, xdog, canny, hed, onnx.",
+    )
     blur_sigma: NonNegFloat = Field(1.0, description="Gaussian pre-blur sigma in px.")
     low_threshold: NonNegFloat = Field(50.0, description="Canny hysteresis low threshold.")
     high_threshold: NonNegFloat = Field(150.0, description="Canny hysteresis high threshold.")
@@ -99,6 +102,28 @@ class EdgeSettings(_Section):
     xdog_epsilon: float = Field(-0.02, description="XDoG threshold on the DoG response.")
     xdog_phi: PosFloat = Field(200.0, description="XDoG soft-threshold sharpness.")
     model_path: Path | None = Field(None, description="ONNX line-art model (strategy onnx).")
+    # boundaries: colour boundaries of footage, texture suppressed (strategies/edges.py)
+    boundary_width: NonNegInt = Field(
+        640, description="boundaries: working width in px (texture scale); 0 = full size."
+    )
+    boundary_sigma: NonNegFloat = Field(
+        1.0, description="boundaries: Gaussian smoothing at the working width, px."
+    )
+    boundary_chroma: NonNegFloat = Field(
+        4.0, description="boundaries: weight of colour (a, b) against lightness (L)."
+    )
+    boundary_inhibition: NonNegFloat = Field(
+        2.0, description="boundaries: texture suppression, x the quieter side's mean gradient."
+    )
+    boundary_surround: PosFloat = Field(
+        6.0, description="boundaries: surround Gaussian sigma at the working width, px."
+    )
+    boundary_low: NonNegFloat = Field(
+        0.012, description="boundaries: hysteresis low threshold (Lab/255 per working px)."
+    )
+    boundary_high: NonNegFloat = Field(
+        0.07, description="boundaries: hysteresis high threshold (Lab/255 per working px)."
+    )
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> EdgeSettings:
@@ -107,8 +132,12 @@ class EdgeSettings(_Section):
                 f"high_threshold ({self.high_threshold}) must be >= low_threshold "
                 f"({self.low_threshold})"
             )
+        if self.boundary_high < self.boundary_low:
+            raise ValueError(
+                f"boundary_high ({self.boundary_high}) must be >= boundary_low "
+                f"({self.boundary_low})"
+            )
         return self
-
 
     # Strategy hed (HED, `axis models install hed`): thresholds on the probability after NMS.
     hed_low: Annotated[float, Field(ge=0, le=1)] = Field(

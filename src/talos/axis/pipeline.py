@@ -57,6 +57,7 @@ class RunInfo:
     source: Mapping[str, Any] = field(default_factory=dict)
     shot: Mapping[str, Any] = field(default_factory=dict)
     expected_frames: int | None = None  # how many frames the source will give, when known
+    line_extraction: Mapping[str, Any] = field(default_factory=dict)  # edge strategy used
 
     @staticmethod
     def new_run_id() -> str:

@@ -28,6 +28,24 @@ class TraceResult:
     manifest: Mapping[str, Any]
 
 
+def resolve_edge_strategy(
+    source: FrameSource, settings: Settings
+) -> tuple[Settings, dict[str, Any]]:
+    """``settings`` with ``edges.strategy: auto`` replaced by the strategy chosen from the
+    shot's first frames (:mod:`talos.axis.strategies.auto`), and the record of the choice
+    for ``lines.json``. Any other strategy is kept and recorded as it is."""
+    requested = settings.edges.strategy
+    if requested != "auto":
+        return settings, {"requested": requested, "strategy": requested}
+    from talos.axis.strategies.auto import FRAMES, choose_edge_strategy
+
+    choice = choose_edge_strategy(
+        frame.image for frame, _ in zip(source, range(FRAMES), strict=False)
+    )
+    edges = settings.edges.model_copy(update={"strategy": choice.strategy})
+    return settings.model_copy(update={"edges": edges}), choice.to_dict()
+
+
 def trace_video(
     input_path: str | Path,
     output_dir: str | Path,
@@ -43,6 +61,7 @@ def trace_video(
     :class:`~talos.axis.errors.StrategyError` for a step or strategy that cannot be built.
     """
     source = FrameSource(input_path, settings.processing)
+    settings, line_extraction = resolve_edge_strategy(source, settings)
     output = OutputDir(output_dir)
     shot = dict(shot or {})
     run = RunInfo(
@@ -53,6 +72,7 @@ def trace_video(
         source=source.info.to_dict(),
         shot=shot,
         expected_frames=source.expected_frames,
+        line_extraction=line_extraction,
     )
     steps = build_steps(settings.pipeline.steps, BuildContext(settings, output, shot))
     workers = settings.processing.workers or default_workers()

@@ -1,4 +1,5 @@
-"""``axis evaluate``: identity metrics of a trace against a sample clip's ground truth."""
+"""``axis evaluate``: line quality and identity of a trace against a generated clip's ground
+truth."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from typing import Any
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "evaluate",
-        help="score a trace's stroke identities against ground truth",
+        help="score a trace's lines and stroke identities against ground truth",
         description=(
-            "Match OUTDIR's strokes to the true lines of CLIP.gt.json frame by frame and print "
-            "ID switches, fragmentation, the share of lines that keep one id, and the median "
-            "track length. Example: axis evaluate out/clip --truth clip.gt.json"
+            "Score OUTDIR's strokes against the true lines of CLIP.gt.json frame by frame: "
+            "boundary precision, recall and F (at 3 px for 1080p, scaled, and at the BSDS "
+            "tolerance), the share of stroke length on texture, then ID switches, "
+            "fragmentation, the share of lines that keep one id, and the median track length. "
+            "Example: axis evaluate out/clip --truth clip.gt.json"
         ),
     )
     parser.add_argument("outdir", metavar="OUTDIR", help="a trace's output folder")
@@ -39,14 +42,24 @@ def _truth_beside_source(outdir: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from talos.axis.evaluation.boundaries import evaluate_boundaries
     from talos.axis.evaluation.identity import evaluate_identity
 
-    truth = args.truth or _truth_beside_source(Path(args.outdir))
-    report = evaluate_identity(Path(args.outdir), Path(truth))
+    truth = Path(args.truth or _truth_beside_source(Path(args.outdir)))
+    lines = evaluate_boundaries(Path(args.outdir), truth)
+    report = {"lines": lines, **evaluate_identity(Path(args.outdir), truth)}
     if args.json:
         print(json.dumps(report))
         return 0
+    print(
+        f"{'lines':<22}P {lines['precision']:.3f}  R {lines['recall']:.3f}  "
+        f"F {lines['f']:.3f} at {lines['tolerance_px']:.1f} px, "
+        f"texture {lines['texture_share']:.1%}; "
+        f"BSDS ({lines['bsds_tolerance_px']:.1f} px) F {lines['bsds']['f']:.3f}"
+    )
     for key, value in report.items():
+        if key == "lines":
+            continue
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         print(f"{key:<22}{shown}")
     return 0

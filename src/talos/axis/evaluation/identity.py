@@ -43,7 +43,7 @@ class EvaluationError(InputError):
     """The output folder or the ground truth cannot be evaluated."""
 
 
-def _load_json(path: Path, what: str) -> Any:
+def load_json(path: Path, what: str) -> Any:
     if not path.is_file():
         raise EvaluationError(f"{what} not found: {path}")
     try:
@@ -94,8 +94,8 @@ def _best_id(
 def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
     """Identity metrics of the trace in ``output_dir`` against ``truth_path`` (see module)."""
     output_dir, truth_path = Path(output_dir), Path(truth_path)
-    manifest = _load_json(output_dir / MANIFEST_FILE, "manifest")
-    truth = _load_json(truth_path, "ground truth")
+    manifest = load_json(output_dir / MANIFEST_FILE, "manifest")
+    truth = load_json(truth_path, "ground truth")
     try:
         gt_frames = truth["frame_truth"]
         gt_fps = float(truth["fps"])
@@ -113,7 +113,7 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
         gt_index = round(float(entry["time"]) * gt_fps)
         if not 0 <= gt_index < len(gt_frames):
             continue
-        frame = _load_json(output_dir / entry["path"], "frame file")
+        frame = load_json(output_dir / entry["path"], "frame file")
         curves = _frame_curves(frame)
         for line in gt_frames[gt_index]["lines"]:
             line_id = int(line["id"])

@@ -56,6 +56,7 @@ def build_manifest(run: RunInfo, summary: RunSummary) -> dict[str, Any]:
         "camera": camera,
         "layers": [{"name": name, "order": i} for i, name in enumerate(layers)],
         "style_profile": shot.get("style"),
+        "line_extraction": dict(run.line_extraction),
         "frame_count": len(frames),
         "frames": frames,
         "tracks": summary.results.get("tracks", []),

@@ -61,6 +61,7 @@ DEPTH_ESTIMATORS: Registry[DepthEstimator] = Registry("depth strategy")
 FLOW_ESTIMATORS: Registry[FlowEstimator] = Registry("flow strategy")
 VECTORIZERS: Registry[Vectorizer] = Registry("vectorize strategy")
 
+from talos.axis.strategies import auto as _auto  # noqa: E402,F401
 from talos.axis.strategies import centerline as _centerline  # noqa: E402,F401
 from talos.axis.strategies import depth as _depth  # noqa: E402,F401
 from talos.axis.strategies import edges as _edges  # noqa: E402,F401  (registers built-ins)
