@@ -378,7 +378,9 @@ def contact_sheet(
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot read frame file {path}: {exc}") from None
     images = decode_frames(video, manifest, [float(e["time"]) for e in entries], settings)
-    detector = EDGE_DETECTORS.create(settings.edges.strategy, settings)
+    # The strategy the trace used: with edges.strategy auto, the one it chose for the shot.
+    strategy = (manifest.get("line_extraction") or {}).get("strategy") or settings.edges.strategy
+    detector = EDGE_DETECTORS.create(strategy, settings)
 
     fw, fh = int(manifest["frame_size"]["width"]), int(manifest["frame_size"]["height"])
     layout = SheetLayout.fit(fw, fh, len(entries), width)
@@ -387,8 +389,8 @@ def contact_sheet(
     ssim = (manifest.get("metrics") or {}).get("ssim_mean")
     title = (
         f"{folder.name}: {video.name}  {fw}x{fh}, {len(manifest['frames'])} frames traced"
-        + (f", mean SSIM {ssim:.3f}" if isinstance(ssim, int | float) else "")
-        + f"  |  edges: {settings.edges.strategy}"
+        + (f", vectorizer SSIM {ssim:.3f}" if isinstance(ssim, int | float) else "")
+        + f"  |  edges: {strategy}"
     )
     _put_text(sheet, title, (MARGIN, 24), layout.width - 2 * MARGIN)
     for column, name in enumerate(COLUMNS):

