@@ -257,7 +257,9 @@ def _build_scene(kind: str, width: int, height: int, seed: int) -> Scene:
             shadow_color=tuple(np.array(color) * 0.62),
             size=size,
             aspect=aspect,
-            center=(width * rng.uniform(0.18, 0.82), height * rng.uniform(0.25, 0.78)),
+            center=_place(
+                rng, bodies, size, width, height, (0.55, 0.75) if character else (0.22, 0.78)
+            ),
             amplitude=motion_amp,
             omega=(rng.uniform(0.5, 1.2), rng.uniform(0.4, 1.0)),
             phase=float(rng.uniform(0, 2 * np.pi)),
@@ -325,6 +327,28 @@ def _build_scene(kind: str, width: int, height: int, seed: int) -> Scene:
         ink=float(max(1.0, round(3.0 * scale))),
         crease=float(max(1.0, round(1.6 * scale))),
     )
+
+
+def _place(
+    rng: np.random.Generator,
+    bodies: list[Body],
+    size: float,
+    width: int,
+    height: int,
+    rows: tuple[float, float],
+) -> tuple[float, float]:
+    """A centre (px) for a new body, its height in ``rows`` (shares of the frame height):
+    overlapping the others in part, not hiding behind them."""
+    best, best_gap = (width / 2, height / 2), -np.inf
+    for _ in range(20):
+        c = (width * rng.uniform(0.15, 0.85), height * rng.uniform(*rows))
+        gaps = [math.dist(c, b.center) / (size + b.size) for b in bodies if b.anchor is None]
+        gap = min(gaps, default=np.inf)
+        if gap >= 0.85:
+            return c
+        if gap > best_gap:
+            best, best_gap = c, gap
+    return best
 
 
 def _eyes(
