@@ -4,22 +4,30 @@
 :func:`talos.axis.io.sample.ground_truth_path`). Three scenes:
 
 ``lines``
-    :func:`talos.axis.io.sample.generate_sample` unchanged (drawn line shapes on paper), same
-    bytes as ``axis sample`` always wrote. Its ground truth has no ``scene`` key.
+    :func:`talos.axis.io.sample.generate_sample` unchanged (drawn line shapes on paper), the
+    same bytes as ``axis sample`` always wrote, GT included: that GT has no ``scene`` key
+    (read a missing one as ``"lines"``).
 ``realistic``
-    5–8 shaded objects (ellipses, blobs, rounded polygons, superellipses, a body with a head)
-    with no drawn outlines: soft directional light, darker toward the rim, a weak surface
-    texture, and inner parts (eyes with pupils, colour patches, creases drawn as thin darker
-    folds). They move, turn, breathe and occlude each other, over a defocused photograph and a
-    sharp ground texture (grass, gravel or brick) that ship with scikit-image. The camera pans
-    and zooms over all of it. Then a small linear motion blur along the camera's motion,
-    Gaussian sensor noise and x264 compression at crf 26.
+    5–8 shaded objects (ellipses, blobs, rounded polygons, superellipses, often a body with a
+    head) with no drawn outlines: soft directional light from the upper left, darker toward
+    the rim, a weak surface texture (std 5.5 % of the brightness), and inner parts: eyes
+    (sclera + pupil), colour patches, creases (thin darker fold lines). They move, turn,
+    breathe and occlude each other over a defocused photograph (astronaut, coffee, chelsea,
+    rocket) whose lower part fades into a sharp ground texture (grass, gravel or brick), all
+    shipped with scikit-image. The camera pans and zooms over everything. Then a linear
+    motion blur along the camera's motion (1.5–3 px at 720p), Gaussian sensor noise
+    (σ = 2.6 levels) and x264 at crf 26.
 ``cel``
     The same objects and motion drawn as a cartoon: flat fills, dark ink outlines (3 px at
     720p, scaled with the frame height) around objects and inner parts, ink creases, and a
     flat shadow shape on each object's side away from the light (its boundary with the lit
     fill is a true line, without ink). Softly graded background with a strongly defocused
-    photograph; mild noise, crf 23.
+    photograph; noise σ = 1.2, crf 23.
+
+Frame ``i`` shows time ``i / fps`` s, so a shorter clip is the start of a longer one with
+the same arguments. Same arguments, same bytes: seeded generators everywhere, x264 on one
+thread with fixed options (preset ultrafast with its deblocking filter back on: fast, and
+its blocks are those of cheap real footage).
 
 Ground truth
 ------------
@@ -32,17 +40,20 @@ two regions) and ``closed`` (of the whole line). ``frame_truth[i]["lines"]`` giv
 integer coordinates), after the camera:
 
 - a line hidden by an object in front of its own object, or leaving the frame, is cut
-  there (the cut point is exact to ~0.01 px); its visible pieces are listed as separate
-  entries **with the same id** (``closed`` false), a fully visible closed line is one entry
-  with ``closed`` true, and a line hidden entirely is absent that frame;
+  there (exactly where its segment crosses the hiding outline); its visible pieces are
+  separate entries **with the same id** (``closed`` false), a fully visible closed line is
+  one entry with ``closed`` true, a line hidden entirely is absent that frame, and pieces
+  shorter than 2 px are left out;
 - the boundary between an object in front and one behind belongs to the front object's
   silhouette only;
-- a shadow boundary is only the part inside its object, and stops at the inner parts
-  drawn over it;
+- in ``cel``, what hides a line includes the ink around the object in front; a shadow
+  boundary is only the part inside its object's ink and outside the inner parts' ink;
+- all points lie in ``[0, W - 1] x [0, H - 1]``;
 - texture, noise, the photograph and the ground are not true lines.
 
 Every polygon drawn is the one the ground truth gives (anti-aliased fill, corrected for
-OpenCV's 0.63 px dilation), so rendered edges lie within ~0.2 px of the truth.
+OpenCV's 0.63 px growth; ink drawn centred on the line), so rendered edges lie within
+~0.2 px of the truth before blur, noise and compression.
 
 :func:`truth_map` rasterises one frame's true lines into an id map (any scene).
 """
@@ -695,14 +706,21 @@ def _world_background(scene: Scene, margin: int) -> np.ndarray:
     photo = cv2.GaussianBlur(photo, (0, 0), 6 * scale) * 0.9
     name = TEXTURES[int(rng.integers(len(TEXTURES)))]
     tex = _load_gray(name).astype(np.float32)
-    tex_scale = scale * rng.uniform(0.6, 0.9)
-    tile = cv2.resize(tex, None, fx=tex_scale, fy=tex_scale, interpolation=cv2.INTER_AREA)
-    reps = (h // tile.shape[0] + 2, w // tile.shape[1] + 2)
-    ground = np.tile(tile, reps)[:h, :w]
-    ground = 60 + 0.75 * (ground - ground.mean()) + 0.35 * ground.mean()
-    ground = ground[..., None] * np.array(_GROUND_TINT[name], np.float32)[None, None] * 1.25
     horizon = rng.uniform(0.55, 0.7) * h
     ramp = 0.12 * h
+    if name == "brick":  # a photographed wall: one copy across the ground, not tiled
+        band = int(h - horizon + ramp)
+        ground = np.zeros((h, w), np.float32)
+        ground[h - band :] = _cover(tex, w, band)
+        ground[: h - band] = ground[h - band]
+    else:  # mirrored tiles: the textures do not wrap, and a seam would be a straight edge
+        tex_scale = scale * rng.uniform(0.6, 0.9)
+        tile = cv2.resize(tex, None, fx=tex_scale, fy=tex_scale, interpolation=cv2.INTER_AREA)
+        tile = np.block([[tile, tile[:, ::-1]], [tile[::-1], tile[::-1, ::-1]]])
+        reps = (h // tile.shape[0] + 1, w // tile.shape[1] + 1)
+        ground = np.tile(tile, reps)[:h, :w]
+    ground = 60 + 0.75 * (ground - ground.mean()) + 0.35 * ground.mean()
+    ground = ground[..., None] * np.array(_GROUND_TINT[name], np.float32)[None, None] * 1.25
     yy = np.arange(h, dtype=np.float32)[:, None, None]
     mix = np.clip((yy - horizon) / ramp + 0.5, 0, 1)
     mix = mix * mix * (3 - 2 * mix)
