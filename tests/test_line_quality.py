@@ -197,3 +197,19 @@ def test_line_benchmark_scores_every_strategy_with_the_floor(tmp_path):
     assert rows["boundaries"]["map"]["f"] > rows["naive canny (map)"]["map"]["f"]
     table = format_line_report(report)
     assert "naive canny" in table and "skipped" in table and "auto → boundaries" in table
+
+
+def test_bilinear_reads_take_any_number_of_points():
+    from talos.axis.geometry.camera import sample_depth
+    from talos.axis.geometry.sampling import sample_bilinear
+    from talos.axis.tracking.tracker import warp_points
+
+    flow = np.zeros((50, 60, 2), np.float32)
+    flow[..., 0] = 1.5
+    points = np.random.default_rng(0).uniform(0, 49, (40000, 2))  # past cv2.remap's 32767
+    assert np.allclose(warp_points(points, flow), points + [1.5, 0.0])
+    depth = np.arange(50 * 60, dtype=np.float32).reshape(50, 60)
+    values = sample_depth(depth, np.array([[3.0, 2.0], [3.5, 2.0]]))
+    assert values.tolist() == [123.0, 123.5]
+    assert sample_bilinear(depth, np.zeros((0, 2))).shape == (0,)
+    assert len(sample_depth(depth, points)) == 40000

@@ -446,7 +446,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"process {report['main_peak_rss_mb']:.0f}"
         f" MB)  output {report['output_bytes'] / MB:.1f} MB"
         f" ({report['output_bytes_per_frame'] / 1024:.1f} KB/frame)",
-        f"SSIM {fmt(report['ssim'], '.3f')}  Δκ {fmt(report['delta_kappa'], '.4f')}"
+        f"vectorizer SSIM (to its line map) {fmt(report['ssim'], '.3f')}"
+        f"  Δκ {fmt(report['delta_kappa'], '.4f')}"
         f"  identity {_identity_line(report['identity'])}",
         f"calibration {report['calibration_ms']:.2f} ms; wall per frame "
         f"{report['wall_per_frame_cal']:.2f} cal;  {machine['cpu']}, {machine['cores']} cores",
@@ -496,7 +497,7 @@ def format_markdown(report: Mapping[str, Any]) -> str:
         f"Wall {report['wall_s']:.2f} s, **{report['fps']:.1f} fps**; peak RSS "
         f"{report['peak_rss_mb']:.0f} MB (PSS {report['peak_pss_mb']:.0f} MB, main process "
         f"{report['main_peak_rss_mb']:.0f} MB); "
-        f"output {report['output_bytes_per_frame'] / 1024:.1f} KB/frame; SSIM "
+        f"output {report['output_bytes_per_frame'] / 1024:.1f} KB/frame; vectorizer SSIM "
         f"{fmt(report['ssim'], '.3f')}, Δκ {fmt(report['delta_kappa'], '.4f')}; "
         f"calibration {report['calibration_ms']:.2f} ms, wall per frame "
         f"{report['wall_per_frame_cal']:.2f} calibration units.",

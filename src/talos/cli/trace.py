@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"traced {summary.frames} frames, {summary.counts.get('strokes', 0)} strokes, "
             f"{summary.fps:.1f} fps"
-            + (f", mean SSIM {ssim:.3f}" if ssim is not None else "")
+            + (f", vectorizer SSIM {ssim:.3f}" if ssim is not None else "")
             + (f"; slowest step: {slowest.step} ({slowest.share:.0%})" if slowest else ""),
             file=sys.stderr,
         )

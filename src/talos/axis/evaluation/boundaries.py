@@ -19,8 +19,9 @@ the BSDS benchmark's dataset-level scores). Unlike BSDS, pixels are matched by d
 not one to one; with 1-px maps on both sides the two agree closely, and the distance form is
 what a person sees ("is there a true line within τ?").
 
-Tolerances: :func:`tolerance_px` is 3 px at 1920×1080, scaled with the image diagonal (at least 1 px);
-:func:`bsds_tolerance_px` is the BSDS benchmark's ``0.0075 × diagonal`` (16.5 px at 1080p).
+Tolerances: :func:`tolerance_px` is 3 px at 1920×1080, scaled with the image diagonal (at
+least 1 px); :func:`bsds_tolerance_px` is the BSDS benchmark's ``0.0075 × diagonal`` (16.5 px
+at 1080p).
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 from talos.axis.errors import InputError
+from talos.axis.geometry.sampling import sample_bilinear
 from talos.axis.io.manifest import default_intrinsics
 from talos.axis.model import Stroke
 
@@ -144,19 +144,10 @@ def pose_at(poses: Mapping[int, Pose], frame: int) -> Pose:
 
 def sample_depth(depth: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """Bilinear depth at pixel positions ``uv`` ``(N, 2)`` → ``(N,)`` (edges clamped)."""
-    uv = np.asarray(uv, dtype=np.float32).reshape(1, -1, 2)
-    if uv.shape[1] == 0:
-        return np.zeros(0, np.float32)
+    uv = np.asarray(uv, dtype=np.float32).reshape(-1, 2)
     if depth.strides == (0, 0):  # constant (planar) depth
-        return np.full(uv.shape[1], depth.flat[0], np.float32)
-    values = cv2.remap(
-        np.ascontiguousarray(depth, dtype=np.float32),
-        uv[..., 0],
-        uv[..., 1],
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-    return values.reshape(-1)
+        return np.full(len(uv), depth.flat[0], np.float32)
+    return sample_bilinear(depth, uv)
 
 
 def lift(uv: np.ndarray, depth: np.ndarray, K: np.ndarray) -> np.ndarray:

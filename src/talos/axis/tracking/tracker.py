@@ -34,6 +34,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from talos.axis.geometry import ragged
+from talos.axis.geometry.sampling import sample_bilinear
 from talos.axis.model import Stroke
 from talos.axis.tracking.batch import mean_curvatures, sample_strokes, split_by_owner
 
@@ -63,11 +64,7 @@ def warp_points(points: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
     """Move ``(n, 2)`` points by the flow ``(H, W, 2)`` at their positions (bilinear)."""
     if flow is None or len(points) == 0:
         return points
-    pts = np.asarray(points, dtype=np.float32).reshape(1, -1, 2)
-    moved = cv2.remap(
-        flow, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    return points + moved.reshape(-1, 2).astype(np.float64)
+    return points + sample_bilinear(flow, points).astype(np.float64)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,36 @@
+"""Bilinear reads of an image at many sub-pixel points at once."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# cv2.remap wants map sides under 2^15; points are laid out in rows this long.
+_ROW = 4096
+
+
+def sample_bilinear(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``image`` ``(H, W)`` or ``(H, W, C)`` float32 read bilinearly at ``points`` ``(N, 2)``
+    (x, y in px; edges clamped) → ``(N,)`` or ``(N, C)`` float32.
+
+    The points go to ``cv2.remap`` as a map of rows of at most 4096, so any number of them
+    is fine (a ``(1, N)`` map fails once N reaches 32767).
+    """
+    pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+    n = len(pts)
+    channels = image.shape[2:] if image.ndim == 3 else ()
+    if n == 0:
+        return np.zeros((0, *channels), np.float32)
+    rows = -(-n // _ROW)
+    width = min(n, _ROW)
+    grid = np.zeros((rows * width, 2), np.float32)
+    grid[:n] = pts
+    grid = grid.reshape(rows, width, 2)
+    values = cv2.remap(
+        np.ascontiguousarray(image, dtype=np.float32),
+        grid[..., 0],
+        grid[..., 1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return values.reshape(rows * width, *channels)[:n]
