@@ -35,9 +35,9 @@ The format of :mod:`talos.axis.io.sample` (``width, height, fps, frames, seed, l
 frame_truth``) plus ``"scene"``. ``lines`` lists every true line once: ``id`` (stable over
 the clip), ``kind`` (``silhouette``, ``eye``, ``pupil``, ``patch``, ``crease``,
 ``shadow``), ``width`` (drawn width in px: the ink or crease width, 0 for an edge between
-two regions) and ``closed`` (of the whole line). ``frame_truth[i]["lines"]`` gives the
-*visible* part of each line in frame ``i``, in px of the output frame (pixel centres at
-integer coordinates), after the camera:
+two regions) and ``closed`` (of the whole line; a shadow boundary is an open arc).
+``frame_truth[i]["lines"]`` gives the *visible* part of each line in frame ``i``, in px of
+the output frame (pixel centres at integer coordinates), after the camera:
 
 - a line hidden by an object in front of its own object, or leaving the frame, is cut
   there (exactly where its segment crosses the hiding outline); its visible pieces are
@@ -465,6 +465,31 @@ def _inside(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
     return result
 
 
+def _inside_fast(points: np.ndarray, poly: np.ndarray) -> np.ndarray:
+    """:func:`_inside`, by a raster of ``poly`` first: only points within ~1.5 px of its
+    outline get the exact test. ``(n,)`` bool."""
+    result = np.zeros(len(points), bool)
+    lo = np.floor(poly.min(0)).astype(int) - 2
+    hi = np.ceil(poly.max(0)).astype(int) + 3
+    ix = np.round(points[:, 0]).astype(int) - lo[0]
+    iy = np.round(points[:, 1]).astype(int) - lo[1]
+    w, h = hi - lo
+    near = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+    if not near.any():
+        return result
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [np.round((poly - lo) * (1 << _SHIFT)).astype(np.int32)], 1, 8, _SHIFT)
+    kernel = np.ones((3, 3), np.uint8)
+    sure_in, maybe_in = cv2.erode(mask, kernel), cv2.dilate(mask, kernel)
+    idx = np.flatnonzero(near)
+    yi, xi = iy[idx], ix[idx]
+    result[idx] = sure_in[yi, xi] > 0
+    unsure = idx[(maybe_in[yi, xi] > 0) & (sure_in[yi, xi] == 0)]
+    if len(unsure):
+        result[unsure] = _inside(points[unsure], poly)
+    return result
+
+
 def _first_hits(a: np.ndarray, b: np.ndarray, polys: list[np.ndarray]) -> np.ndarray:
     """Where segments ``a -> b`` (``(k, 2)`` each) first cross an edge of ``polys``: ``(k,)``.
 
@@ -612,9 +637,9 @@ def _frame_truth(scene: Scene, geometry: list[dict[str, Any]]) -> list[dict[str,
             offset += len(pts)
             boundaries = [frame_rect, *front]
             if part.kind == "shadow":
-                v &= _inside(pts, silhouette)
+                v &= _inside_fast(pts, silhouette)
                 for poly in fills:
-                    v &= ~_inside(pts, poly)
+                    v &= ~_inside_fast(pts, poly)
                 boundaries += [silhouette, *fills]
             for piece, closed in _visible_pieces(pts, part.closed, v, boundaries):
                 entries.append(
@@ -1019,7 +1044,7 @@ def generate_scene(
             )
         if body.shadow is not None:
             lines_meta.append(
-                {"id": body.shadow.line_id, "kind": "shadow", "width": 0.0, "closed": True}
+                {"id": body.shadow.line_id, "kind": "shadow", "width": 0.0, "closed": False}
             )
     lines_meta.sort(key=lambda e: e["id"])
     truth: dict[str, Any] = {
