@@ -22,7 +22,7 @@ from talos.axis.evaluation.boundaries import (
 from talos.axis.io.sample import generate_sample, ground_truth_path
 from talos.axis.io.scenes import generate_scene
 from talos.axis.strategies import EDGE_DETECTORS
-from talos.axis.strategies.auto import LINE_ART_ASYMMETRY, choose_edge_strategy
+from talos.axis.strategies.auto import LINE_ART_SHARE, choose_edge_strategy
 from talos.axis.trace import trace_video
 from talos.config import Settings
 
@@ -120,16 +120,19 @@ def test_auto_tells_line_art_from_footage(tmp_path):
     import av
 
     generate_sample(tmp_path / "lines.mp4", 320, 240, 3, seed=1)
-    generate_scene(tmp_path / "real.mp4", "realistic", 320, 240, 3, seed=1)
+    generate_scene(tmp_path / "real.mp4", "realistic", 640, 360, 3, seed=1)
+    generate_scene(tmp_path / "cel.mp4", "cel", 640, 360, 3, seed=1)
 
     def frames(path):
         with av.open(str(path)) as container:
             return [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
 
     line_art = choose_edge_strategy(frames(tmp_path / "lines.mp4"))
+    cel = choose_edge_strategy(frames(tmp_path / "cel.mp4"))
     footage = choose_edge_strategy(frames(tmp_path / "real.mp4"))
-    assert line_art.strategy == "xdog" and line_art.asymmetry >= LINE_ART_ASYMMETRY
-    assert footage.strategy == "boundaries" and footage.asymmetry < LINE_ART_ASYMMETRY
+    assert line_art.strategy == "xdog" and line_art.ink_share >= LINE_ART_SHARE
+    assert cel.strategy == "xdog" and cel.frames == 3
+    assert footage.strategy == "boundaries" and footage.ink_share < LINE_ART_SHARE
     assert choose_edge_strategy([]).strategy == "boundaries"
     assert choose_edge_strategy([np.full((40, 40, 3), 9, np.uint8)]).strategy == "boundaries"
 
