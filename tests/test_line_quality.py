@@ -216,3 +216,12 @@ def test_bilinear_reads_take_any_number_of_points():
     assert values.tolist() == [123.0, 123.5]
     assert sample_bilinear(depth, np.zeros((0, 2))).shape == (0,)
     assert len(sample_depth(depth, points)) == 40000
+
+
+def test_service_reports_a_missing_hed_model_as_not_ready(tmp_path):
+    from talos.axis.service.runtime import check_models
+
+    settings = Settings(models={"dir": str(tmp_path)}, edges={"strategy": "hed"})
+    error = check_models(settings)  # what /readyz and POST /generate answer 503 with
+    assert error is not None and "axis models install hed" in error
+    assert check_models(Settings()) is None  # auto builds without any model
