@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from talos.cli import EXIT_USAGE, CliError
@@ -47,12 +49,25 @@ _DEFAULTS = {"width": 1280, "height": 720, "frames": 48, "fps": 24, "seed": 0, "
 
 def run(args: argparse.Namespace) -> int:
     from talos.axis.io.sample import generate_sample
+    from talos.axis.io.scenes import generate_scene
 
     if args.scene != "lines":
         if args.standard or args.shapes is not None:
             flag = "--standard" if args.standard else "--shapes"
             raise CliError(f"{flag} is for --scene lines only", EXIT_USAGE)
-        return _run_scene(args)
+        values = _given(args)
+        return _write(
+            args,
+            lambda: generate_scene(
+                args.out,
+                args.scene,
+                width=values["width"],
+                height=values["height"],
+                frames=values["frames"],
+                seed=values["seed"],
+                fps=values["fps"],
+            ),
+        )
     if args.standard:
         from talos.bench.standard import STANDARD
 
@@ -61,11 +76,10 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"--standard fixes {', '.join(fixed)}; leave them out", EXIT_USAGE)
         values = STANDARD.to_dict() | ({"frames": args.frames} if args.frames else {})
     else:
-        values = {
-            k: v if getattr(args, k) is None else getattr(args, k) for k, v in _DEFAULTS.items()
-        }
-    try:
-        gt = generate_sample(
+        values = _given(args)
+    return _write(
+        args,
+        lambda: generate_sample(
             args.out,
             values["width"],
             values["height"],
@@ -73,30 +87,19 @@ def run(args: argparse.Namespace) -> int:
             values["seed"],
             values["fps"],
             values["shapes"],
-        )
-    except ValueError as exc:
-        raise CliError(str(exc), EXIT_USAGE) from None
-    except OSError as exc:
-        raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-    print(args.out)
-    print(gt)
-    return 0
+        ),
+    )
 
 
-def _run_scene(args: argparse.Namespace) -> int:
-    from talos.axis.io.scenes import generate_scene
+def _given(args: argparse.Namespace) -> dict[str, int]:
+    """The defaults, with what the command line sets."""
+    return {k: v if getattr(args, k) is None else getattr(args, k) for k, v in _DEFAULTS.items()}
 
-    values = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in _DEFAULTS.items()}
+
+def _write(args: argparse.Namespace, generate: Callable[[], Path]) -> int:
+    """Run ``generate``; bad arguments and unwritable paths become one-line errors."""
     try:
-        gt = generate_scene(
-            args.out,
-            args.scene,
-            width=values["width"],
-            height=values["height"],
-            frames=values["frames"],
-            seed=values["seed"],
-            fps=values["fps"],
-        )
+        gt = generate()
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     except OSError as exc:
