@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from talos.axis.geometry.bezier import sample
+from talos.axis.io.scenes import truth_map
 
 TEXTURE_FACTOR = 3.0  # a predicted pixel farther than this many tolerances from truth is texture
 _DIAGONAL_1080P = math.hypot(1920.0, 1080.0)
@@ -146,15 +147,6 @@ def draw_polylines(
     return canvas.astype(bool)
 
 
-def truth_polylines(frame_truth: Mapping[str, Any]) -> list[tuple[np.ndarray, bool]]:
-    """The true lines of one ground-truth frame (``frame_truth[i]`` of a ``.gt.json``)."""
-    return [
-        (np.asarray(line["points"], np.float64), bool(line.get("closed", False)))
-        for line in frame_truth.get("lines", [])
-        if len(line.get("points", ())) >= 1
-    ]
-
-
 def stroke_polylines(frame: Mapping[str, Any]) -> list[tuple[np.ndarray, bool]]:
     """Every stroke, circle and triangle of one frame file as a dense polyline (px)."""
     lines = [
@@ -209,6 +201,7 @@ class TruthClip:
     size of whatever is scored against it."""
 
     def __init__(self, truth: Mapping[str, Any]) -> None:
+        self.truth = truth
         try:
             self.frames = truth["frame_truth"]
             self.fps = float(truth["fps"])
@@ -223,8 +216,7 @@ class TruthClip:
 
     def mask(self, index: int, shape: tuple[int, int]) -> np.ndarray:
         """``(H, W)`` bool: frame ``index``'s true lines, 1 px wide, at ``shape`` = (H, W)."""
-        scale = (shape[1] / self.width, shape[0] / self.height)
-        return draw_polylines(shape, truth_polylines(self.frames[index]), scale)
+        return truth_map(self.truth, index, shape) > 0
 
 
 def score_line_maps(
