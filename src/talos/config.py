@@ -178,7 +178,12 @@ class VectorizeSettings(_Section):
         3.0, description="Fill enclosed background slivers at most this wide (px) before thinning."
     )
     spur_length: NonNegFloat = Field(6.0, description="Prune side branches shorter than this, px.")
-    gap: NonNegFloat = Field(3.0, description="Bridge facing stroke ends up to this far apart, px.")
+    gap: NonNegFloat = Field(
+        3.0, description="Bridge facing stroke ends up to this far apart (in x and in y), px."
+    )
+    attach_gap: NonNegFloat = Field(
+        3.0, description="Join a stroke end to a line it runs into up to this far ahead, px."
+    )
     join_angle: Annotated[float, Field(ge=0, le=90)] = Field(
         45.0, description="At a junction, join two branches that turn by at most this, degrees."
     )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from talos.axis.geometry import ragged
-from talos.axis.geometry.skeleton import width_from_distance
+from talos.axis.geometry.skeleton import PixelSet, width_from_distance
 
 
 class PathBatch:
@@ -154,3 +154,71 @@ def widths(batch: PathBatch, distance: np.ndarray, window: int) -> np.ndarray:
         inside = np.abs(offset) <= half
         total += np.where(inside, raw[batch.along(offset)], 0.0)
     return total / (2 * half + 1)
+
+
+def centre_on_ink(
+    batch: PathBatch,
+    ink: np.ndarray,
+    skeleton: PixelSet,
+    distance: np.ndarray,
+    reach: int = 2,
+) -> PathBatch:
+    """Move every point across its path to the middle of the ink around it: ``batch`` with
+    each point ``p`` moved by ``clip((c − p)·n, ±0.5)·n``, where ``n`` is the path's unit
+    normal (from the points ``reach`` steps either side) and ``c`` the centroid of the ink
+    pixels in the 3×3 window at ``p``.
+
+    Thinning keeps one side of a band two pixels wide (a boundary that non-maximum
+    suppression leaves 2 px wide, or 4-connected on a diagonal): its centerline runs half a
+    pixel off the middle, and the far side's pixels end up more than a pixel from the
+    stroke. A point whose window holds only skeleton pixels (a 1-px line) stays where it is,
+    and so does any point with ink all round (a wide line is centred already: those are
+    the points whose ``distance`` to the background, the ink's distance transform
+    ``(H, W)``, is over 1.5 px, so only the others are looked at). ``ink`` ``(H, W)`` bool
+    is the ink that ``skeleton`` (its 1-px centerlines) was thinned from; points are
+    ``(x, y)`` px.
+    """
+    pts = batch.points
+    if len(pts) == 0:
+        return batch
+    h, w = ink.shape
+    xy = np.rint(pts).astype(np.int64)
+    # Points on the frame's edge have no full window: they stay.
+    inside = (xy[:, 0] >= 1) & (xy[:, 0] < w - 1) & (xy[:, 1] >= 1) & (xy[:, 1] < h - 1)
+    look = np.flatnonzero(inside)
+    look = look[distance[xy[look, 1], xy[look, 0]] <= 1.5]  # background within 3×3
+    if len(look) == 0:
+        return batch
+    x, y = xy[look, 0], xy[look, 1]
+    flat = np.ascontiguousarray(ink).reshape(-1).view(np.uint8)
+    at, framed = y * w + x, (y + 1) * skeleton.stride + x + 1
+    # The window as 9-bit codes (bit k: offset _WINDOW[k]) of its ink and of its skeleton.
+    ink_code = np.zeros(len(look), np.uint16)
+    skeleton_code = np.zeros(len(look), np.uint16)
+    for bit, (dx, dy) in enumerate(_WINDOW.tolist()):
+        ink_code |= flat[at + dy * w + dx].astype(np.uint16) << bit
+        skeleton_code |= skeleton.image[framed + dy * skeleton.stride + dx].astype(np.uint16) << bit
+    moving = (ink_code & ~skeleton_code) != 0  # thinning removed ink next to it
+    move, code = look[moving], ink_code[moving]
+    if len(move) == 0:
+        return batch
+    k = batch.local[move]
+    n = batch.n[move]
+    first = batch.starts[batch.path[move]]
+    wrap = batch.closed[move]
+    ahead = first + np.where(wrap, (k + reach) % n, np.minimum(k + reach, n - 1))
+    behind = first + np.where(wrap, (k - reach) % n, np.maximum(k - reach, 0))
+    tangent = pts[ahead] - pts[behind]
+    length = np.hypot(*tangent.T)
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]]) / np.maximum(length, 1e-12)[:, None]
+    centroid = _WINDOW_CENTROID[code]
+    across = np.clip((centroid * normal).sum(1), -0.5, 0.5)
+    out = pts.copy()
+    out[move] += across[:, None] * normal  # a zero tangent (a dot) gives a zero normal
+    return PathBatch.from_flat(out, batch.sizes, batch.path_closed)
+
+
+_WINDOW = np.array([(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])  # (9, 2) offsets
+# Centroid offset ``(x, y)`` of the set pixels of every 9-bit window code, ``(512, 2)``.
+_BITS = (np.arange(512)[:, None] >> np.arange(9)) & 1
+_WINDOW_CENTROID = (_BITS @ _WINDOW) / np.maximum(_BITS.sum(1), 1)[:, None]

@@ -11,9 +11,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+PINHOLE = 1.5  # px: holes at most this wide are filled whatever their shape
+ROUND = 4.0  # a hole less elongated than this (half-perimeter / (width + 1)) is round
+
 
 def fill_thin_holes(ink: np.ndarray, max_width: float) -> np.ndarray:
-    """Fill enclosed background regions (holes) no wider than ``max_width`` px.
+    """Fill enclosed background regions (holes) no wider than ``max_width`` px, unless they
+    are small round outlines.
 
     An edge detector traces a wide dark line as two parallel edges around a thin sliver of
     background; filling the sliver makes the line one band again, so it thins to one
@@ -21,7 +25,12 @@ def fill_thin_holes(ink: np.ndarray, max_width: float) -> np.ndarray:
     one scan of the image); a hole's area is its border's area less the areas of the
     components inside it, its perimeter the sum of those borders. A sliver of width ``h`` and
     length ``L`` has area ``≈ (h + 1)·L`` and perimeter ``≈ 2L``, so its width is
-    ``2·area / perimeter − 1``. ``ink`` is ``(H, W)`` bool or 0/255; returns a bool mask.
+    ``w = 2·area / perimeter − 1`` and its elongation ``(perimeter / 2) / (w + 1) ≈ L / (h + 1)``.
+    A disc of radius ``r`` has ``w = r − 1`` and elongation π, a square 4: a hole less
+    elongated than ``ROUND`` and wider than ``PINHOLE`` is the inside of a small closed
+    outline (a pupil on a boundary map, a ring drawn 5-8 px across), not a sliver, and stays
+    open; pinholes in ink are filled whatever their shape. ``ink`` is ``(H, W)`` bool or
+    0/255; returns a bool mask.
     """
     m = (np.asarray(ink) > 0).view(np.uint8)
     if max_width <= 0 or m.size == 0:
@@ -44,10 +53,11 @@ def fill_thin_holes(ink: np.ndarray, max_width: float) -> np.ndarray:
     np.subtract.at(hole_area, links[inner, 3], area[inner])
     np.add.at(hole_perimeter, links[inner, 3], perimeter[inner])
     width = 2.0 * hole_area / np.maximum(hole_perimeter, 1e-9) - 1.0
+    round_ring = (0.5 * hole_perimeter < ROUND * (width + 1.0)) & (width > PINHOLE)
     children: dict[int, list[np.ndarray]] = {}
     for j in inner:
         children.setdefault(int(links[j, 3]), []).append(contours[j])
-    for i in np.flatnonzero(is_hole & (width <= max_width)):
+    for i in np.flatnonzero(is_hole & (width <= max_width) & ~round_ring):
         x, y, w, h = cv2.boundingRect(contours[i])
         paint = np.zeros((h, w), np.uint8)
         cv2.drawContours(paint, [contours[i]], -1, 1, cv2.FILLED, offset=(-x, -y))

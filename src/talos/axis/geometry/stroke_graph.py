@@ -4,16 +4,21 @@ The skeleton is cut at its junction pixels (three or more 8-neighbours). What is
 apart into *branches*, simple 1-px curves; each is put in order by walking its outer
 contour (``cv2.findContours`` walks a 1-px curve out and back, so the stretch between its
 two end pixels is the branch in order). The stroke graph then has junction clusters as
-nodes and branches as edges. Short spurs (a free end joined to a junction) are dropped; at
-a junction the branches that continue each other most straightly are joined into one
-stroke, as are the two branches of a junction left with two; free ends closer than the gap
-size that face each other are bridged. Closed loops stay closed.
+nodes and branches as edges. Junctions joined by a branch shorter than the spur length are
+one junction (lines crossing at a shallow angle, a jagged boundary's kinks); short spurs (a
+free end joined to a junction) are dropped, and a junction left with one branch is none.
+A free end that runs into another line a few pixels ahead (a T-junction an edge detector
+left open) is attached to it: that line is cut there into a new junction. At a junction the
+branches that continue each other most straightly are joined into one stroke, as are the
+two branches of a junction left with two; free ends closer than the gap size that face each
+other are bridged. Closed loops stay closed.
 
 A frame of real footage has about a thousand branches, so the graph lives in flat arrays:
 all branch points back to back, and per branch end (``2·branch + end``) its junction, its
 outward direction and its partner. Pixel work is OpenCV and NumPy on the skeleton's pixel
-list; Python loops run over plain integers only (pairing ends at busy junctions, bridging,
-and walking the links), and every path's points are gathered at once at the end.
+list; Python loops run over plain integers only (choosing attachments, pairing ends at busy
+junctions, bridging, and walking the links), and every path's points are gathered at once
+at the end.
 """
 
 from __future__ import annotations
@@ -65,15 +70,18 @@ def _junction_clusters(jy: np.ndarray, jx: np.ndarray) -> tuple[np.ndarray, np.n
 
 @dataclass
 class _Branches:
-    """Branches back to back: ``points`` ``(N, 2)`` ordered, ``sizes``/``closed`` ``(B,)``,
-    ``nodes`` ``(B, 2)`` the junction label at each end (0: a free end), and the junction
-    ``centroids`` ``(J + 1, 2)`` (row 0 unused)."""
+    """Branches back to back: ``points`` ``(N, 2)`` ordered, ``sizes``/``closed`` ``(B,)``
+    (every size at least 1), ``nodes`` ``(B, 2)`` the junction label at each end (0: a free
+    end), and the junction ``centroids`` ``(J + 1, 2)`` (row 0 unused). ``length`` caches
+    :meth:`lengths` (the points and sizes do not change; a new set of branches starts
+    without it)."""
 
     points: np.ndarray
     sizes: np.ndarray
     closed: np.ndarray
     nodes: np.ndarray
     centroids: np.ndarray
+    length: np.ndarray | None = None
 
     @property
     def starts(self) -> np.ndarray:
@@ -81,10 +89,13 @@ class _Branches:
 
     def lengths(self) -> np.ndarray:
         """Open polyline length of every branch ``(B,)`` px."""
-        step = np.zeros(len(self.points))
-        step[1:] = np.hypot(*np.diff(self.points, axis=0).T)
-        step[self.starts] = 0.0
-        return np.bincount(np.repeat(np.arange(len(self.sizes)), self.sizes), step, len(self.sizes))
+        if self.length is None:
+            step = np.zeros(len(self.points))
+            step[1:] = np.hypot(*np.diff(self.points, axis=0).T)
+            starts = self.starts
+            step[starts] = 0.0
+            self.length = np.add.reduceat(step, starts) if len(starts) else np.zeros(0)
+        return self.length
 
     def keep(self, keep: np.ndarray) -> _Branches:
         return _Branches(
@@ -93,6 +104,7 @@ class _Branches:
             self.closed[keep],
             self.nodes[keep],
             self.centroids,
+            None if self.length is None else self.length[keep],
         )
 
     def end_points(self) -> np.ndarray:
@@ -167,9 +179,53 @@ def _branches(skeleton: PixelSet) -> _Branches:
         near = (tips[:, 1] * stride + tips[:, 0])[None, :] + around[:, None]  # (8, 2B)
         at = np.minimum(np.searchsorted(junction, near), len(junction) - 1)
         touching = np.where(junction[at] == near, labels[at], 0)
-        nodes = touching.max(0).reshape(-1, 2)
+        # A tip next to two junctions (a one-pixel branch between them) goes to the higher
+        # at its first end and the lower at its last, so the branch links the two.
+        none = len(centroids)  # above every label
+        lowest = np.where(touching > 0, touching, none).min(0)
+        lowest = np.where(lowest == none, 0, lowest)
+        nodes = np.column_stack([touching.max(0)[0::2], lowest[1::2]])
         nodes[closed] = 0
     return _Branches((xy - 1).astype(np.float64), size, closed, nodes, centroids)
+
+
+def _merge_junctions(branches: _Branches, max_length: float) -> _Branches:
+    """Merge junctions joined by a branch shorter than ``max_length`` px into one, and drop
+    those branches.
+
+    Where lines cross or meet at a shallow angle, where a spur leaves a line next to another
+    junction, and all along a jagged 1-px boundary, thinning leaves two or three junction
+    clusters a pixel or a few apart instead of one. Pairing ends at each cluster alone would
+    cut the lines into fragments there (the short link between them would continue one line
+    and stop the others); one junction with all their ends pairs the lines straight through.
+    Merged clusters form connected components over those short links (union–find over
+    the links, a few dozen a frame), each labelled by its lowest junction; the merged
+    junction's centre is the mean of its clusters' centres.
+    """
+    n0, n1 = branches.nodes[:, 0], branches.nodes[:, 1]
+    link = (n0 > 0) & (n1 > 0) & (n0 != n1) & (branches.lengths() < max_length)
+    if not link.any():
+        return branches
+    root = list(range(len(branches.centroids)))
+
+    def find(a: int) -> int:
+        while root[a] != a:
+            root[a] = root[root[a]]
+            a = root[a]
+        return a
+
+    for a, b in zip(n0[link].tolist(), n1[link].tolist(), strict=True):
+        ra, rb = find(a), find(b)
+        root[max(ra, rb)] = min(ra, rb)
+    label = np.array([find(a) for a in range(len(root))])
+    # Node 0 (no junction) has no links, so it stays 0.
+    count = np.bincount(label, minlength=len(label))
+    centroids = np.zeros_like(branches.centroids)
+    for axis in (0, 1):
+        centroids[:, axis] = np.bincount(label, branches.centroids[:, axis], len(label))
+    centroids /= np.maximum(count, 1)[:, None]
+    kept = branches.keep(~link)
+    return replace(kept, nodes=label[kept.nodes], centroids=centroids)
 
 
 def _prune_spurs(branches: _Branches, spur_length: float) -> _Branches:
@@ -186,7 +242,236 @@ def _prune_spurs(branches: _Branches, spur_length: float) -> _Branches:
         if not drop.any():
             break
         kept &= ~drop
-    return branches.keep(kept)
+    return branches if kept.all() else branches.keep(kept)
+
+
+def _free_lonely_ends(branches: _Branches) -> _Branches:
+    """A junction left with one branch end (its spurs pruned) is no junction: that end
+    becomes a free end, so it can be attached or bridged like any other. The junction's
+    centre becomes the branch's last point there (the stroke still reaches it)."""
+    degree = np.bincount(branches.nodes.ravel(), minlength=len(branches.centroids))
+    lonely = (branches.nodes > 0) & (degree[branches.nodes] == 1)
+    if not lonely.any():
+        return branches
+    head, tail = lonely[:, 0], lonely[:, 1]
+    first = branches.starts
+    # Tails first: a tail and the next branch's head go in at the same index, in this order.
+    at = np.concatenate([(first + branches.sizes)[tail], first[head]])
+    centre = branches.centroids[np.concatenate([branches.nodes[tail, 1], branches.nodes[head, 0]])]
+    return _Branches(
+        np.insert(branches.points, at, centre, axis=0),
+        branches.sizes + head + tail,
+        branches.closed,
+        np.where(lonely, 0, branches.nodes),
+        branches.centroids,
+    )
+
+
+ATTACH_NEIGHBOURS = 16  # nearest skeleton points looked at per end
+HOOK = 3  # points: a target this close to a branch end cuts off the rest as a hook
+
+
+def _attach_ends(
+    branches: _Branches,
+    shape: tuple[int, int],
+    reach: float,
+    min_length: float,
+    max_turn_deg: float,
+) -> _Branches:
+    """Close the gaps an edge detector leaves where a line runs into another: every free end
+    of a branch at least ``min_length`` px long is joined to the nearest skeleton point of
+    another branch that lies ahead of it, at most ``reach`` px away (Chebyshev distance, as
+    for gaps) and at most ``max_turn_deg`` off the end's direction (the point ``q`` of an
+    end at ``t`` heading ``d`` qualifies when ``(q − t)·d ≥ cos(max_turn_deg)·|q − t|``).
+
+    Canny's non-maximum suppression breaks a boundary for a pixel or a few where it meets
+    another (a T-junction of an occluder), and often leaves a 1-2 px hook at the broken end:
+    on a Canny map of a photo, about a third of the free ends that gap bridging would leave
+    have another line at most 3 px ahead. The target branch is cut at the point it is
+    reached at, and the point becomes a junction of the two halves and the attached end, so
+    the pairing at junctions then decides which of them continue each other: the straight
+    pair goes through, the other stops there. A point within ``HOOK`` points of the target's
+    own free end cuts off the hook beyond it (a spur of that junction, pruned afterwards),
+    which joins two ends whose tips miss each other; the other branch's free tip itself
+    joins the two ends at a junction half way between the tips; a point near a junction end
+    of the target joins that junction. ``shape`` is the skeleton's ``(H, W)``. Ends are
+    taken nearest first; an end, and the last ``HOOK`` points before it, take part in one
+    attachment at most. The same branches come back when nothing is attached.
+    """
+    points, sizes, starts = branches.points, branches.sizes, branches.starts
+    end_node = branches.nodes.ravel()
+    long_open = ~branches.closed & (branches.lengths() >= min_length)
+    ends = np.flatnonzero((end_node == 0) & np.repeat(long_open, 2))
+    if reach <= 0 or len(ends) == 0:
+        return branches
+    tips = branches.end_points()[ends]
+    heading = branches.end_directions()[ends]
+    # Only skeleton points within reach of some end go into the search tree: those in the
+    # cell of an end or next to it, on a grid of cells at least ``reach`` px wide.
+    cell = int(np.floor(reach)) + 1
+    h, w = shape
+    columns = w // cell + 3
+    grid = np.zeros((h // cell + 3) * columns, bool)
+    tip_cell = (
+        (tips[:, 1].astype(np.int64) // cell + 1) * columns
+        + tips[:, 0].astype(np.int64) // cell
+        + 1
+    )
+    around = np.array([dy * columns + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    grid[(tip_cell[:, None] + around[None, :]).ravel()] = True
+    xy = points.astype(np.int64)
+    near = np.flatnonzero(grid[(xy[:, 1] // cell + 1) * columns + xy[:, 0] // cell + 1])
+    k = min(ATTACH_NEIGHBOURS, len(near))
+    tree = cKDTree(points[near], balanced_tree=False, compact_nodes=False)  # built for one query
+    _, hit = tree.query(tips, k=k, p=np.inf, distance_upper_bound=reach + 1e-9)
+    hit = hit.reshape(len(ends), k)
+    found = hit < len(near)
+    target = near[np.where(found, hit, 0)]  # (E, k) point indices
+    owner = np.searchsorted(starts, target, side="right") - 1
+    local = target - starts[owner]
+    step = points[target] - tips[:, None, :]
+    span = np.hypot(step[..., 0], step[..., 1])
+    ahead = (step * heading[:, None, :]).sum(-1) >= np.cos(np.deg2rad(max_turn_deg)) * span
+    own_branch = ends // 2
+    tip_local = np.where(ends % 2 == 0, 0, sizes[own_branch] - 1)
+    # The end's own branch near its tip is not a target (it is always there); far along
+    # it is (a curve running back into itself).
+    own = (owner == own_branch[:, None]) & (np.abs(local - tip_local[:, None]) <= 3 * reach + HOOK)
+    usable = found & ahead & ~own & (span > 0)
+    score = np.where(usable, span, np.inf)
+    best = np.argmin(score, axis=1)
+    has = np.isfinite(score[np.arange(len(ends)), best])
+    if not has.any():
+        return branches
+    source = ends[has]
+    point_branch = owner[has, best[has]]
+    point_at = local[has, best[has]]
+    order = np.argsort(score[has, best[has]], kind="stable")
+    # Which ends take part: Python over a few hundred integers, nearest first.
+    nodes = branches.nodes.copy()
+    closed = branches.closed.tolist()
+    size = sizes.tolist()
+    busy = [False] * len(end_node)
+    cut_branch: list[int] = []
+    cut_at: list[int] = []
+    cut_source: list[int] = []
+    link_centre: list[np.ndarray] = []
+    index_of = {int(e): i for i, e in enumerate(ends.tolist())}
+    for e, b, at in zip(
+        source[order].tolist(),
+        point_branch[order].tolist(),
+        point_at[order].tolist(),
+        strict=True,
+    ):
+        if busy[e]:
+            continue
+        head = not closed[b] and at <= HOOK
+        tail = not closed[b] and size[b] - 1 - at <= HOOK
+        if (head and busy[2 * b]) or (tail and busy[2 * b + 1]):
+            continue
+        busy[e] = True
+        near_end = (2 * b if head else 2 * b + 1) if head or tail else -1
+        if near_end >= 0 and end_node[near_end] > 0:
+            nodes.flat[e] = end_node[near_end]  # the target ends at a junction: join it
+            continue
+        if near_end >= 0 and at == (0 if near_end % 2 == 0 else size[b] - 1):
+            # The target is the other branch's free tip: both ends meet at a new junction
+            # half way between their tips (nothing to cut off).
+            busy[near_end] = True
+            nodes.flat[e] = nodes.flat[near_end] = len(branches.centroids) + len(link_centre)
+            link_centre.append(0.5 * (points[starts[b] + at] + tips[index_of[e]]))
+            continue
+        if head:
+            busy[2 * b] = True
+        if tail:
+            busy[2 * b + 1] = True
+        cut_branch.append(b)
+        cut_at.append(at)
+        cut_source.append(e)
+    if link_centre:
+        branches = replace(branches, centroids=np.vstack([branches.centroids, *link_centre]))
+    if not cut_branch:
+        return replace(branches, nodes=nodes)
+    return _cut(branches, nodes, np.array(cut_branch), np.array(cut_at), np.array(cut_source))
+
+
+def _cut(
+    branches: _Branches,
+    nodes: np.ndarray,
+    cut_branch: np.ndarray,
+    cut_at: np.ndarray,
+    cut_source: np.ndarray,
+) -> _Branches:
+    """Cut branches at points (``cut_branch``, ``cut_at`` local index) that become new
+    junctions, and give each ``cut_source`` end (``2·branch + end``) its cut's junction.
+
+    Cuts of one branch at most two points apart are one junction (the points between go);
+    the junction sits at the mean of its first and last point. An open branch cut ``m``
+    times becomes ``m + 1`` pieces, a closed one ``m`` (the last wraps past its first
+    point), each with the junctions at its two ends; empty pieces go. ``nodes`` ``(B, 2)``
+    are the branches' junctions with the sources' ends not yet set.
+    """
+    points, sizes, starts = branches.points, branches.sizes, branches.starts
+    order = np.lexsort((cut_at, cut_branch))
+    cb, ca, cs = cut_branch[order], cut_at[order], cut_source[order]
+    new_run = np.r_[True, (cb[1:] != cb[:-1]) | (ca[1:] - ca[:-1] > 2)]
+    run = np.cumsum(new_run) - 1  # the junction of every cut
+    first = np.flatnonzero(new_run)
+    last = np.r_[first[1:], len(cb)] - 1
+    jb, lo, hi = cb[first], ca[first], ca[last]
+    junction = len(branches.centroids) + np.arange(len(first))
+    centroids = np.vstack(
+        [branches.centroids, 0.5 * (points[starts[jb] + lo] + points[starts[jb] + hi])]
+    )
+    nodes = nodes.copy()
+    nodes.flat[cs] = junction[run]
+    # Piece rows: every open branch's head piece, and one after every cut junction.
+    is_open = ~branches.closed
+    uncut_closed = branches.closed & (np.bincount(jb, minlength=len(sizes)) == 0)
+    head_rows = np.flatnonzero(is_open | uncut_closed)
+    row_branch = np.concatenate([head_rows, jb])
+    row_start = np.concatenate([np.zeros(len(head_rows), np.int64), hi + 1])
+    row_lo = np.concatenate([np.zeros(len(head_rows), np.int64), lo])  # where its cut began
+    row_left = np.concatenate([np.where(is_open[head_rows], nodes[head_rows, 0], 0), junction])
+    by = np.lexsort((row_start, row_branch))
+    row_branch, row_start, row_lo, row_left = (
+        row_branch[by],
+        row_start[by],
+        row_lo[by],
+        row_left[by],
+    )
+    n = sizes[row_branch]
+    same_next = np.r_[row_branch[1:] == row_branch[:-1], False]
+    first_row = np.r_[True, row_branch[1:] != row_branch[:-1]]
+    branch_first = np.flatnonzero(first_row)[np.cumsum(first_row) - 1]  # each row's first
+    nxt = np.minimum(np.arange(len(row_branch)) + 1, len(row_branch) - 1)
+    wrap = branches.closed[row_branch] & ~uncut_closed[row_branch]
+    row_end = np.where(
+        same_next,
+        row_lo[nxt] - 1,
+        np.where(wrap, row_lo[branch_first] - 1 + n, n - 1),
+    )
+    row_right = np.where(
+        same_next,
+        row_left[nxt],
+        np.where(
+            wrap, row_left[branch_first], np.where(is_open[row_branch], nodes[row_branch, 1], 0)
+        ),
+    )
+    piece_size = row_end - row_start + 1
+    keep = piece_size > 0
+    row_branch, row_start, piece_size = row_branch[keep], row_start[keep], piece_size[keep]
+    row_left, row_right = row_left[keep], row_right[keep]
+    within = np.arange(piece_size.sum()) - np.repeat(np.cumsum(piece_size) - piece_size, piece_size)
+    owner = np.repeat(row_branch, piece_size)
+    index = starts[owner] + (np.repeat(row_start, piece_size) + within) % sizes[owner]
+    return _Branches(
+        points[index],
+        piece_size,
+        uncut_closed[row_branch],
+        np.column_stack([row_left, row_right]),
+        centroids,
+    )
 
 
 class _Links:
@@ -249,16 +534,25 @@ def _bridge_gaps(branches: _Branches, directions: np.ndarray, links: _Links, gap
     if len(free) < 2:
         return
     pos = branches.end_points()[free]
-    pairs = cKDTree(pos).query_pairs(gap, output_type="ndarray")
+    # Chebyshev distance: a break of k missing pixels is k + 1 apart in every direction
+    # (Euclidean would bridge a 2-px break along an axis but not along a diagonal).
+    pairs = cKDTree(pos).query_pairs(gap, p=np.inf, output_type="ndarray")
     if len(pairs) == 0:
         return
     offset = pos[pairs[:, 1]] - pos[pairs[:, 0]]
     dist = np.hypot(*offset.T)
     step = offset / np.maximum(dist, 1e-12)[:, None]
     a_end, b_end = free[pairs[:, 0]], free[pairs[:, 1]]
-    # The ends must point at each other, unless they (nearly) touch.
-    facing = (dist <= 1.5) | (
-        ((directions[a_end] * step).sum(1) >= 0.3) & ((directions[b_end] * -step).sum(1) >= 0.3)
+    # The ends must point at each other, unless they (nearly) touch; across one missing
+    # pixel (at most 2 px apart) it is enough that they do on average, as the last pixels
+    # of a broken 1-px boundary often zigzag.
+    a_faces = (directions[a_end] * step).sum(1)
+    b_faces = (directions[b_end] * -step).sum(1)
+    one_pixel = np.abs(offset).max(1) <= 2
+    facing = (
+        (dist <= 1.5)
+        | ((a_faces >= 0.3) & (b_faces >= 0.3))
+        | (one_pixel & (a_faces + b_faces >= 0.3))
     )
     # Don't curl a short dash into a ring.
     curl = (a_end // 2 == b_end // 2) & (branches.lengths()[a_end // 2] < 4 * gap)
@@ -345,7 +639,8 @@ def _walk(branches: _Branches, links: _Links) -> PathBatch:
     table = np.vstack([branches.points, branches.centroids])
     size = np.array(run_size, np.int64)
     within = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-    index = np.repeat(np.array(run_start, np.int64), size) + np.repeat(run_step, size) * within
+    step = np.array(run_step, np.int64)
+    index = np.repeat(np.array(run_start, np.int64), size) + np.repeat(step, size) * within
     run_path = np.repeat(np.arange(len(path_runs)), path_runs)
     path_size = np.bincount(run_path, size, len(path_runs)).astype(np.int64)
     points = table[index]
@@ -366,19 +661,27 @@ def trace_stroke_batch(
     spur_length: float = 6.0,
     gap: float = 3.0,
     max_turn_deg: float = 45.0,
+    attach: float = 0.0,
 ) -> PathBatch:
     """Ordered stroke paths of a one-pixel skeleton (an ``(H, W)`` mask, or the pixels
     :func:`~talos.axis.geometry.skeleton.thin_pixels` gives), as one batch.
 
-    ``spur_length`` (px): side branches shorter than this are pruned. ``gap`` (px): free ends
-    at most this far apart that face each other are joined. ``max_turn_deg``: at a junction
-    of three or more branches, two are joined when one continues the other with a turn of at
-    most this many degrees.
+    ``spur_length`` (px): side branches shorter than this are pruned, and junctions joined by
+    a branch shorter than this are one. ``gap`` (px): free ends at most this far apart (in x
+    and in y) that face each other are joined. ``max_turn_deg``: at a junction of three or
+    more branches, two are joined when one continues the other with a turn of at most this
+    many degrees. ``attach`` (px): a free end of a branch at least ``spur_length`` long is
+    joined to the line it runs into at most this far ahead (within ``max_turn_deg`` of its
+    direction); 0 attaches nothing.
     """
     sk = skeleton if isinstance(skeleton, PixelSet) else PixelSet.of(skeleton)
     if len(sk.pixels) == 0:
         return PathBatch.from_flat(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, bool))
-    branches = _prune_spurs(_branches(sk), spur_length)
+    branches = _prune_spurs(_merge_junctions(_branches(sk), spur_length), spur_length)
+    freed = _free_lonely_ends(branches)
+    branches = _attach_ends(freed, sk.shape, attach, spur_length, max_turn_deg)
+    if branches is not freed:  # attached ends: new junctions may be close, new spurs short
+        branches = _prune_spurs(_merge_junctions(branches, spur_length), spur_length)
     directions = branches.end_directions()
     links = _link_at_junctions(branches, directions, max_turn_deg)
     _bridge_gaps(branches, directions, links, gap)
@@ -390,9 +693,10 @@ def trace_strokes(
     spur_length: float = 6.0,
     gap: float = 3.0,
     max_turn_deg: float = 45.0,
+    attach: float = 0.0,
 ) -> list[StrokePath]:
     """:func:`trace_stroke_batch` as one :class:`StrokePath` per stroke."""
-    batch = trace_stroke_batch(skeleton, spur_length, gap, max_turn_deg)
+    batch = trace_stroke_batch(skeleton, spur_length, gap, max_turn_deg, attach)
     return [
         StrokePath(points, closed)
         for points, closed in zip(

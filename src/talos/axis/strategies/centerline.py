@@ -1,8 +1,10 @@
 """Line map → one editable stroke per drawn line: centerlines fitted with Bézier chains.
 
 1. Fill thin enclosed slivers (a wide line traced as two edges becomes one band again).
-2. Thin the ink to 1-px centerlines; cut them into a stroke graph (spurs pruned, gaps bridged,
-   straight continuations joined through junctions, loops kept closed).
+2. Thin the ink to 1-px centerlines; cut them into a stroke graph (nearby junctions merged,
+   spurs pruned, ends that run into a line attached to it, gaps bridged, straight
+   continuations joined through junctions, loops kept closed); move each centerline point to
+   the middle of the ink where thinning kept one side of a 2-px band.
 3. Fit each path with Schneider's algorithm within ``tolerance`` px, corners kept as knots.
 4. Pressure per knot from the local line width (distance transform), normalised by the
    stroke's widest knot (``Stroke.width``); analytic curvature per knot and its mean.
@@ -37,12 +39,18 @@ class CenterlineVectorizer(Vectorizer):
     def __init__(self, settings: Settings) -> None:
         self.v = settings.vectorize
 
-    def paths(self, line_map: np.ndarray) -> tuple[PathBatch, np.ndarray]:
-        """The cleaned ink mask ``(H, W)`` bool and its ordered centerline paths."""
+    def paths(self, line_map: np.ndarray) -> tuple[PathBatch, np.ndarray, np.ndarray | None]:
+        """The ordered centerline paths (centred on the ink), the cleaned ink mask ``(H, W)``
+        bool and its distance transform ``(H, W)`` px (None when there are no paths)."""
         ink = fill_thin_holes(line_map, self.v.fill_holes)
         skeleton = thin_pixels(ink)
-        paths = trace_stroke_batch(skeleton, self.v.spur_length, self.v.gap, self.v.join_angle)
-        return paths, ink
+        paths = trace_stroke_batch(
+            skeleton, self.v.spur_length, self.v.gap, self.v.join_angle, self.v.attach_gap
+        )
+        if not len(paths):
+            return paths, ink, None
+        distance = ink_distance(ink)
+        return path_batch.centre_on_ink(paths, ink, skeleton, distance), ink, distance
 
     def fit_all(self, paths: PathBatch, distance: np.ndarray) -> list[Stroke]:
         """Paths → :class:`Stroke` objects with pressure and curvature (ids in order).
@@ -103,11 +111,10 @@ class CenterlineVectorizer(Vectorizer):
         lm = np.asarray(line_map)
         if lm.ndim != 2 or lm.size == 0:
             return VectorResult()
-        paths, ink = self.paths(lm)
+        paths, ink, widths = self.paths(lm)
         cleaned = ink.view(np.uint8) * np.uint8(255)
-        if not len(paths):
+        if widths is None:
             return VectorResult(line_map=cleaned)
-        widths = ink_distance(ink)
         to_fit = paths.lengths() >= self.v.min_length
         circles: list[Circle] = []
         triangles: list[Triangle] = []
