@@ -124,6 +124,20 @@ def side_surround(
     return cv2.min(ahead, behind)
 
 
+def half_angle(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient ``(m cos θ, m sin θ)`` from its doubled-angle form ``V = m (cos 2θ,
+    sin 2θ)``, each ``(H, W)`` float32, with ``cos θ ≥ 0``.
+
+    ``m cos²θ = (|V| + Vx) / 2`` and ``m sin²θ = (|V| − Vx) / 2``, so ``m cos θ =
+    √(|V| (|V| + Vx) / 2)`` and ``m sin θ = sign(Vy) √(|V| (|V| − Vx) / 2)``: square roots
+    instead of the trigonometry of ``atan2`` and ``cos``/``sin``.
+    """
+    norm = cv2.magnitude(vx, vy)
+    dx = cv2.sqrt(cv2.max(0.5 * norm * (norm + vx), 0.0))
+    dy = cv2.sqrt(cv2.max(0.5 * norm * (norm - vx), 0.0))
+    return dx, np.copysign(dy, vy)
+
+
 @EDGE_DETECTORS.register("boundaries")
 class BoundaryEdgeDetector(EdgeDetector):
     """The lines an artist draws from footage: boundaries between colour regions, at the
@@ -140,10 +154,10 @@ class BoundaryEdgeDetector(EdgeDetector):
        texture has texture on both sides and is cancelled; a silhouette against grass has
        a smooth side and keeps its strength, where the isotropic form of the paper cancels
        it with the grass.
-    4. Magnitude and orientation (doubled angle) are scaled back to the frame's size
-       (bilinear) and handed, as a gradient vector, to Canny's non-maximum suppression and
-       hysteresis (``boundary_low``, ``boundary_high``): 1-px, connected lines at full
-       resolution.
+    4. The gradient vector (:func:`half_angle`) is scaled back to the frame's size
+       (bilinear, in a form without sign jumps) and handed to Canny's non-maximum
+       suppression and hysteresis (``boundary_low``, ``boundary_high``): 1-px, connected
+       lines at full resolution.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -170,13 +184,17 @@ class BoundaryEdgeDetector(EdgeDetector):
         if self.inhibition > 0:
             inhibition = side_surround(magnitude, cos2, sin2, self.surround)
             magnitude = cv2.max(cv2.scaleAdd(inhibition, -self.inhibition, magnitude), 0.0)
+        # The gradient as magnitude × doubled-angle unit vector: V = m (cos 2θ, sin 2θ).
+        scale = np.float32(_GRADIENT_SCALE) / (cv2.magnitude(cos2, sin2) + np.float32(1e-12))
+        vx, vy = cv2.multiply(cos2, scale * magnitude), cv2.multiply(sin2, scale * magnitude)
+        dx, dy = half_angle(vx, vy)
         if small is not image:
+            # Canny needs |∂x|, |∂y| and the sign of their product, sign(sin 2θ) = sign(Vy):
+            # all three interpolate without jumps, where ∂y itself flips sign at θ = ±90°.
             size = (width, height)
-            magnitude, cos2, sin2 = (
-                cv2.resize(a, size, interpolation=cv2.INTER_LINEAR) for a in (magnitude, cos2, sin2)
-            )
-        magnitude *= np.float32(_GRADIENT_SCALE)
-        dx, dy = cv2.polarToCart(magnitude, 0.5 * cv2.phase(cos2, sin2))
+            dx = cv2.resize(dx, size, interpolation=cv2.INTER_LINEAR)
+            dy = cv2.resize(np.abs(dy), size, interpolation=cv2.INTER_LINEAR)
+            dy = np.copysign(dy, cv2.resize(vy, size, interpolation=cv2.INTER_LINEAR))
         return cv2.Canny(
             dx.astype(np.int16), dy.astype(np.int16), self.low, self.high, L2gradient=True
         )
