@@ -101,7 +101,9 @@ class EdgeSettings(_Section):
     xdog_tau: NonNegFloat = Field(0.98, description="XDoG weight of the outer Gaussian.")
     xdog_epsilon: float = Field(-0.02, description="XDoG threshold on the DoG response.")
     xdog_phi: PosFloat = Field(200.0, description="XDoG soft-threshold sharpness.")
-    model_path: Path | None = Field(None, description="ONNX line-art model (strategy onnx).")
+    model_path: Path | None = Field(
+        None, description="ONNX line-art model (onnx; for hed, instead of the installed one)."
+    )
     # boundaries: colour boundaries of footage, texture suppressed (strategies/edges.py)
     boundary_width: NonNegInt = Field(
         640, description="boundaries: working width in px (texture scale); 0 = full size."
