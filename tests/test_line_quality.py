@@ -225,3 +225,42 @@ def test_service_reports_a_missing_hed_model_as_not_ready(tmp_path):
     error = check_models(settings)  # what /readyz and POST /generate answer 503 with
     assert error is not None and "axis models install hed" in error
     assert check_models(Settings()) is None  # auto builds without any model
+
+
+def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
+    from talos.axis.evaluation.identity import evaluate_identity
+
+    pieces = [
+        {"id": 0, "closed": False, "points": [[10, 50], [50, 50]]},
+        {"id": 0, "closed": False, "points": [[60, 50], [80, 50]]},  # hidden in between
+    ]
+    truth = {
+        "width": 100,
+        "height": 100,
+        "fps": 24,
+        "frames": 3,
+        "lines": [{"id": 0, "kind": "silhouette", "width": 0, "closed": False}],
+        "frame_truth": [{"index": i, "lines": pieces} for i in range(3)],
+    }
+    (tmp_path / "gt.json").write_text(json.dumps(truth))
+    (tmp_path / "frames").mkdir()
+    entries = []
+    for i in range(3):
+        # One stroke a piece: the line is the long piece's (7); the short one is not a switch.
+        strokes = [
+            {"stroke_id": 7, "bezier": [[10, 50], [23, 50], [37, 50], [50, 50]]},
+            {"stroke_id": 8, "bezier": [[60, 50], [67, 50], [73, 50], [80, 50]]},
+        ]
+        (tmp_path / "frames" / f"{i}.json").write_text(json.dumps({"strokes": strokes}))
+        entries.append({"index": i, "time": i / 24, "path": f"frames/{i}.json", "stroke_count": 1})
+    manifest = {
+        "frame_size": {"width": 100, "height": 100},
+        "frames": entries,
+        "tracks": [
+            {"stroke_id": k, "first_frame": 0, "last_frame": 2, "length": 3} for k in (7, 8)
+        ],
+    }
+    (tmp_path / "lines.json").write_text(json.dumps(manifest))
+    report = evaluate_identity(tmp_path, tmp_path / "gt.json")
+    assert report["kept_one_id_share"] == 1.0 and report["id_switches"] == 0
+    assert report["detected_share"] == 1.0 and report["ids_per_line_mean"] == 1.0

@@ -197,7 +197,7 @@ class VectorizeSettings(_Section):
     )
     shapes: bool = Field(True, description="Detect circles and triangles as primitives.")
     circle_residual: PosFloat = Field(
-        0.06, description="Circle when every point is within max(1 px, this x radius)."
+        0.02, description="Circle when every point is within max(1 px, this x radius)."
     )
     triangle_residual: PosFloat = Field(
         0.01, description="Triangle when 90% of points are within max(1 px, this x perimeter)."

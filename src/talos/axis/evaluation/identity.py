@@ -6,7 +6,9 @@ Per frame of the output, every true line of the ground truth (``OUT.gt.json`` fr
 ``tol = width/2 + 3`` px of the stroke's curve (width = the drawn line width). Strokes
 covering ≥ 50 % are candidates; the id the line had before wins if it is still a candidate
 (as in CLEAR-MOT), else the best-covering one. Circles and triangles that carry a
-``stroke_id`` count as strokes.
+``stroke_id`` count as strokes. A line the ground truth gives in several visible pieces (an
+occluder hides its middle: :mod:`talos.axis.io.scenes`) is one line: its pieces' points are
+scored together, once per frame.
 
 Reported, per run:
 
@@ -122,14 +124,18 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
             continue
         frame = load_json(output_dir / entry["path"], "frame file")
         curves = _frame_curves(frame)
+        # A line hidden in part is given as several pieces with its id: one observation.
+        pieces: dict[int, list[np.ndarray]] = {}
         for line in gt_frames[gt_index]["lines"]:
             line_id = int(line["id"])
             if line_id not in history:
                 continue
-            pts = np.asarray(line["points"], dtype=np.float64)
+            pts = np.asarray(line["points"], dtype=np.float64).reshape(-1, 2)
             if line.get("closed"):
                 pts = np.vstack([pts, pts[:1]])
-            pts = resample_polyline(pts * [sx, sy], 1.0)
+            pieces.setdefault(line_id, []).append(resample_polyline(pts * [sx, sy], 1.0))
+        for line_id, parts in pieces.items():
+            pts = np.concatenate(parts)
             tol = 0.5 * widths[line_id] * max(sx, sy) + 3.0
             seen = [i for i in history[line_id] if i is not None]
             history[line_id].append(_best_id(pts, tol, curves, seen[-1] if seen else None))
