@@ -264,3 +264,39 @@ def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
     report = evaluate_identity(tmp_path, tmp_path / "gt.json")
     assert report["kept_one_id_share"] == 1.0 and report["id_switches"] == 0
     assert report["detected_share"] == 1.0 and report["ids_per_line_mean"] == 1.0
+
+
+def test_a_scene_cut_starts_new_tracks(tmp_path):
+    """Two shots of drawn lines back to back (similar shapes in similar places, so a tracker
+    that ignores the cut carries ids across): every track lives on one side of the cut."""
+    import av
+
+    from talos.axis.tracking.cuts import colour_signature, cut_distance
+
+    frames_dir = tmp_path / "shots"
+    frames_dir.mkdir()
+    index = 0
+    for scene, seed in (("lines", 1), ("cel", 2)):
+        clip = tmp_path / f"{scene}.mp4"
+        generate_scene(clip, scene, 320, 240, 4, seed=seed)
+        with av.open(str(clip)) as container:
+            for frame in container.decode(video=0):
+                cv2.imwrite(str(frames_dir / f"{index:03d}.png"), frame.to_ndarray(format="bgr24"))
+                index += 1
+    first = cv2.imread(str(frames_dir / "000.png"))
+    assert cut_distance(colour_signature(first), colour_signature(first)) < 1e-6
+
+    def tracks(threshold):
+        settings = Settings(
+            processing={"workers": 1},
+            edges={"strategy": "xdog"},
+            tracking={"cut_threshold": threshold},
+        )
+        result = trace_video(frames_dir, tmp_path / f"o{threshold}", settings)
+        return result.manifest["tracks"]
+
+    with_cuts = tracks(0.3)
+    assert with_cuts and all(t["last_frame"] < 4 or t["first_frame"] >= 4 for t in with_cuts)
+    assert any(t["first_frame"] == 4 for t in with_cuts)
+    without = tracks(0.0)  # detection off: some id crosses, so the check above can fail
+    assert any(t["first_frame"] < 4 <= t["last_frame"] for t in without)

@@ -257,6 +257,9 @@ class TrackingSettings(_Section):
     max_lost: NonNegInt = Field(
         5, description="Frames a lost track is kept (occlusion) before its id dies."
     )
+    cut_threshold: NonNegFloat = Field(
+        0.3, description="Colour-histogram distance (0..1) between frames that is a cut; 0 = off."
+    )
     sample_step_px: PosFloat = Field(3.0, description="Spacing of the points compared, px.")
     smoothing: bool = Field(True, description="Smooth control points and pressure per track.")
     smoothing_window: Annotated[int, Field(ge=1)] = Field(

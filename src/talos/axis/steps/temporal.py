@@ -30,6 +30,7 @@ from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import DEPTH_ESTIMATORS, FLOW_ESTIMATORS
 from talos.axis.strategies.edges import to_gray
 from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
+from talos.axis.tracking.cuts import CutDetector
 from talos.axis.tracking.tracker import table_summary
 
 
@@ -100,6 +101,9 @@ class TrackStep(ProcessingStep):
     Circles and triangles are tracked with the strokes (as Bézier proxies of their outline),
     so their ``stroke_id`` is stable too and never collides with a stroke's.
 
+    A scene cut (:mod:`talos.axis.tracking.cuts`, ``tracking.cut_threshold``) ends every
+    track: the next shot's strokes get new ids.
+
     Puts ``delta_kappa`` (mean ``|κ(t) − κ(t−1)|`` over ids present in both frames, 1/px) in
     the frame metrics, and the track table (id, first/last frame, length) in the run results.
     """
@@ -110,6 +114,7 @@ class TrackStep(ProcessingStep):
     def __init__(self, build: BuildContext) -> None:
         self.config = build.settings.tracking
         self.tracker = self._new_tracker()
+        self.cuts = CutDetector(self.config.cut_threshold)
         self.kappa: dict[int, float] = {}
 
     def _new_tracker(self) -> StrokeTracker:
@@ -117,11 +122,16 @@ class TrackStep(ProcessingStep):
 
     def open(self, run: RunInfo) -> None:
         self.tracker = self._new_tracker()
+        self.cuts.reset()
         self.kappa = {}
 
     def process(self, ctx: FrameContext) -> FrameContext:
         if not self.config.enabled:
             return ctx
+        cut = self.cuts.is_cut(ctx.image)
+        if cut:  # a new shot: no id crosses, and last frame's curvatures compare with nothing
+            self.tracker.cut()
+            self.kappa = {}
         proxies = primitive_proxies(ctx.circles, ctx.triangles)
         tracked = self.tracker.update(
             [*ctx.strokes, *proxies], ctx.flow, ctx.index, (ctx.height, ctx.width)
@@ -136,7 +146,7 @@ class TrackStep(ProcessingStep):
         mean_dk, self.kappa = delta_kappa(self.kappa, strokes)
         if mean_dk is not None:
             builder.add_metrics(delta_kappa=mean_dk)
-        return builder.add_counts(live_tracks=len(self.tracker.tracks)).build()
+        return builder.add_counts(live_tracks=len(self.tracker.tracks), scene_cuts=int(cut)).build()
 
     def close(self, run: RunInfo) -> Mapping[str, Any]:
         if not self.config.enabled:

@@ -186,6 +186,12 @@ class StrokeTracker:
         rows = [t.row() for t in (*self.finished, *self.tracks)]
         return sorted(rows, key=lambda r: r["stroke_id"])
 
+    def cut(self) -> None:
+        """The shot changed: every live track ends here; later strokes get new ids (ids are
+        never reused)."""
+        self.finished.extend(self.tracks)
+        self.tracks = []
+
     def update(
         self,
         strokes: Sequence[Stroke],
