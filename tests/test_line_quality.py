@@ -300,3 +300,33 @@ def test_a_scene_cut_starts_new_tracks(tmp_path):
     assert any(t["first_frame"] == 4 for t in with_cuts)
     without = tracks(0.0)  # detection off: some id crosses, so the check above can fail
     assert any(t["first_frame"] < 4 <= t["last_frame"] for t in without)
+
+
+def test_one_frame_and_frozen_footage_give_valid_output(tmp_path):
+    from talos.axis.schema import validate_output
+
+    one = tmp_path / "one.mp4"
+    generate_scene(one, "realistic", 320, 240, 1, seed=6)
+    result = trace_video(one, tmp_path / "o1", Settings(processing={"workers": 1}))
+    assert validate_output(result.output_dir) == 1
+    assert result.manifest["line_extraction"]["frames_examined"] == 1
+
+    frozen = tmp_path / "frozen"
+    frozen.mkdir()
+    image = cv2.imread(str(_first_frame_png(one, tmp_path)))
+    for i in range(4):
+        cv2.imwrite(str(frozen / f"{i}.png"), image)
+    result = trace_video(frozen, tmp_path / "o4", Settings(processing={"workers": 1}))
+    assert validate_output(result.output_dir) == 4
+    lengths = {t["length"] for t in result.manifest["tracks"]}
+    assert lengths == {4}  # identical frames: every line keeps its id throughout
+
+
+def _first_frame_png(clip, folder):
+    import av
+
+    with av.open(str(clip)) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    path = folder / "first.png"
+    cv2.imwrite(str(path), frame)
+    return path
