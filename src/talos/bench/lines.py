@@ -101,6 +101,12 @@ def score_strategy_maps(
     return score.to_dict(), 1000 * statistics.median(times)
 
 
+def strokes_per_frame(manifest: Mapping[str, Any]) -> float:
+    """Mean stroke count of a trace's frames (``lines.json``), to one decimal."""
+    frames = manifest["frames"]
+    return round(sum(f["stroke_count"] for f in frames) / max(1, len(frames)), 1)
+
+
 def score_strategy_strokes(
     clip: Path, truth_path: Path, settings: Settings, outdir: Path
 ) -> dict[str, Any]:
@@ -116,11 +122,7 @@ def score_strategy_strokes(
     return {
         **scored,
         "fps": metrics.get("fps"),
-        "strokes_per_frame": round(
-            sum(f["stroke_count"] for f in result.manifest["frames"])
-            / max(1, len(result.manifest["frames"])),
-            1,
-        ),
+        "strokes_per_frame": strokes_per_frame(result.manifest),
         "strategy_used": extraction.get("strategy", settings.edges.strategy),
     }
 
@@ -250,11 +252,7 @@ def real_footage_sheets(
                 "clip": name,
                 "sheet": str(png),
                 "strategy": (manifest.get("line_extraction") or {}).get("strategy"),
-                "strokes_per_frame": round(
-                    sum(f["stroke_count"] for f in manifest["frames"])
-                    / max(1, len(manifest["frames"])),
-                    1,
-                ),
+                "strokes_per_frame": strokes_per_frame(manifest),
                 "fps": (manifest.get("metrics") or {}).get("fps"),
             }
         )
