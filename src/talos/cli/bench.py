@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from talos.bench.lines import STRATEGIES as LINE_STRATEGIES
 from talos.cli import EXIT_USAGE, CliError
 from talos.cli.common import add_config_option, settings_from_args
 
@@ -17,7 +18,6 @@ GATE_FRAMES = 32
 GATE_REPEAT = 3
 # Per measurement; a failed gate measures a second time, so the gate stays under 2 minutes.
 GATE_BUDGET_S = 55.0
-LINE_STRATEGIES = ("canny", "xdog", "boundaries", "hed", "auto")
 
 
 def register(commands: Any) -> None:
@@ -337,17 +337,16 @@ def run_vectorize(args: argparse.Namespace) -> int:
 def run_lines(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from talos.bench.lines import STRATEGIES as KNOWN
     from talos.bench.lines import SUITE, format_line_report, run_line_benchmark
 
     _positive(args.frames, "--frames")
     _positive(args.hed_frames, "--hed-frames")
     strategies = [name.strip() for name in args.strategies.split(",") if name.strip()]
-    unknown = sorted(set(strategies) - set(KNOWN) - {"onnx"})
+    unknown = sorted(set(strategies) - set(LINE_STRATEGIES) - {"onnx"})
     if not strategies or unknown:
         raise CliError(
             f"--strategies: unknown {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(KNOWN)}",
+            f"choose from {', '.join(LINE_STRATEGIES)}",
             EXIT_USAGE,
         )
     settings = settings_from_args(args)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from talos.axis.geometry.sampling import sample_either_side
 from talos.axis.geometry.skeleton import thin
 
 # Gradient energy (structure-tensor trace, in P² per px²) below which a neighbourhood is flat:
@@ -56,12 +57,7 @@ def ridge_maxima(prob: np.ndarray, sigma: float = 1.0, rho: float = 2.0) -> np.n
     p = np.ascontiguousarray(prob, dtype=np.float32)
     smooth = cv2.GaussianBlur(p, (0, 0), sigma) if sigma > 0 else p
     nx, ny, energy = ridge_normals(smooth, rho)
-    height, width = p.shape
-    xs = np.arange(width, dtype=np.float32)[None, :]
-    ys = np.arange(height, dtype=np.float32)[:, None]
-    border = cv2.BORDER_REPLICATE
-    ahead = cv2.remap(smooth, xs + nx, ys + ny, cv2.INTER_LINEAR, borderMode=border)
-    behind = cv2.remap(smooth, xs - nx, ys - ny, cv2.INTER_LINEAR, borderMode=border)
+    ahead, behind = sample_either_side(smooth, nx.astype(np.float32), ny.astype(np.float32))
     return (smooth >= ahead) & (smooth >= behind) & (energy > FLAT_ENERGY)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from talos.axis.geometry.sampling import sample_either_side
 from talos.axis.strategies import EDGE_DETECTORS, EdgeDetector
 from talos.config import Settings
 
@@ -116,11 +117,7 @@ def side_surround(
     surround = cv2.GaussianBlur(magnitude, (0, 0), sigma)
     theta = cv2.phase(cos2, sin2) * np.float32(0.5)
     nx, ny = cv2.polarToCart(np.full_like(theta, 1.5 * sigma), theta)
-    height, width = magnitude.shape
-    xs = np.arange(width, dtype=np.float32)[None, :]
-    ys = np.arange(height, dtype=np.float32)[:, None]
-    ahead = cv2.remap(surround, xs + nx, ys + ny, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    behind = cv2.remap(surround, xs - nx, ys - ny, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    ahead, behind = sample_either_side(surround, nx, ny, cv2.BORDER_REFLECT)
     return cv2.min(ahead, behind)
 
 
