@@ -330,3 +330,39 @@ def _first_frame_png(clip, folder):
     path = folder / "first.png"
     cv2.imwrite(str(path), frame)
     return path
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", "lines", "--strategies", "xdog,nope"], "--strategies: unknown nope"),
+        (["bench", "lines", "--strategies", ","], "--strategies: unknown (none given)"),
+        (["bench", "lines", "--frames", "0"], "--frames must be at least 1"),
+        (["bench", "lines", "--hed-frames", "0"], "--hed-frames must be at least 1"),
+        (["bench", "temporal", "--frames", "0"], "--frames must be at least 1"),
+        (["bench", "temporal", "--input", "/no/such/clip.mp4"], "not found"),
+    ],
+)
+def test_line_and_temporal_benchmarks_refuse_bad_input(tmp_path, capsys, argv, message):
+    from talos.cli import main
+
+    status = main([*argv, "-o", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert status != 0 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"edges": {"boundary_low": 0.2, "boundary_high": 0.1}}, "boundary_high"),
+        ({"edges": {"boundary_width": -1}}, "boundary_width"),
+        ({"tracking": {"cut_threshold": -0.5}}, "cut_threshold"),
+        ({"vectorize": {"attach_gap": -1}}, "attach_gap"),
+    ],
+)
+def test_new_settings_are_validated(overrides, key):
+    from talos.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=key):
+        load_settings(**overrides)
