@@ -261,6 +261,18 @@ class TrackingSettings(_Section):
         0.3, description="Colour-histogram distance (0..1) between frames that is a cut; 0 = off."
     )
     sample_step_px: PosFloat = Field(3.0, description="Spacing of the points compared, px.")
+    claim_px: PosFloat = Field(
+        4.0, description="A stroke point this near a tracked line's prediction lies on it, px."
+    )
+    stitch_px: NonNegFloat = Field(
+        12.0, description="Widest gap, px, joined between two pieces of one tracked line."
+    )
+    reid_frames: NonNegInt = Field(
+        48, description="Frames a line lost for good can still get its id back; 0 = never."
+    )
+    reid_px: PosFloat = Field(
+        48.0, description="How far, px, a returning line may be from where it was predicted."
+    )
     smoothing: bool = Field(True, description="Smooth control points and pressure per track.")
     smoothing_window: Annotated[int, Field(ge=1)] = Field(
         3, description="Frames in the smoothing window (1 = no smoothing)."

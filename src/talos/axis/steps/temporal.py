@@ -31,7 +31,7 @@ from talos.axis.strategies import DEPTH_ESTIMATORS, FLOW_ESTIMATORS
 from talos.axis.strategies.edges import to_gray
 from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
 from talos.axis.tracking.cuts import CutDetector
-from talos.axis.tracking.tracker import table_summary
+from talos.axis.tracking.tracks import table_summary
 
 
 @STEPS.register("depth")
@@ -118,7 +118,16 @@ class TrackStep(ProcessingStep):
         self.kappa: dict[int, float] = {}
 
     def _new_tracker(self) -> StrokeTracker:
-        return StrokeTracker(self.config.gate_px, self.config.max_lost, self.config.sample_step_px)
+        c = self.config
+        return StrokeTracker(
+            gate_px=c.gate_px,
+            max_lost=c.max_lost,
+            sample_step_px=c.sample_step_px,
+            claim_px=c.claim_px,
+            stitch_px=c.stitch_px,
+            reid_frames=c.reid_frames,
+            reid_px=c.reid_px,
+        )
 
     def open(self, run: RunInfo) -> None:
         self.tracker = self._new_tracker()
@@ -134,10 +143,15 @@ class TrackStep(ProcessingStep):
             self.kappa = {}
         proxies = primitive_proxies(ctx.circles, ctx.triangles)
         tracked = self.tracker.update(
-            [*ctx.strokes, *proxies], ctx.flow, ctx.index, (ctx.height, ctx.width)
+            ctx.strokes,
+            ctx.flow,
+            ctx.index,
+            (ctx.height, ctx.width),
+            line_map=ctx.line_map,
+            primitives=proxies,
         )
-        strokes = tracked[: len(ctx.strokes)]
-        ids = iter(s.stroke_id for s in tracked[len(ctx.strokes) :])
+        strokes = tracked[: len(tracked) - len(proxies)]
+        ids = iter(s.stroke_id for s in tracked[len(strokes) :])
         builder = ctx.builder().set(
             strokes=strokes,
             circles=[replace(c, stroke_id=next(ids)) for c in ctx.circles],

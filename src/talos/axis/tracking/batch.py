@@ -8,6 +8,7 @@ with an ``owner`` array naming the stroke of each segment or point.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,16 +34,32 @@ def _bernstein(segs: np.ndarray, t: np.ndarray) -> np.ndarray:
     return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
 
 
-def sample_strokes(strokes: Sequence[Stroke], step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points along every stroke, at most about ``step`` px apart, in curve order, both ends
-    included: ``(P, 2)`` float64 and the owner stroke of each point ``(P,)``.
+@dataclass(frozen=True)
+class StrokeSamples:
+    """Points along every stroke of a frame, in curve order, both ends included.
 
-    A segment gets ``ceil(L / step)`` uniform parameter samples, ``L`` its control-polygon
-    length (an upper bound of its arc length).
+    ``points`` ``(P, 2)`` float64 px; ``owner`` ``(P,)`` the stroke of each point;
+    ``segment`` ``(P,)`` the segment (within its stroke) and ``t`` ``(P,)`` the parameter of
+    each point on it, so a point names an exact place to cut the stroke.
+    """
+
+    points: np.ndarray
+    owner: np.ndarray
+    segment: np.ndarray
+    t: np.ndarray
+
+
+def sample_strokes_at(strokes: Sequence[Stroke], step: float) -> StrokeSamples:
+    """Points along every stroke, at most about ``step`` px apart (see :class:`StrokeSamples`).
+
+    A segment gets ``ceil(L / step)`` uniform parameter samples ``t = 0, 1/c, ...``, ``L``
+    its control-polygon length (an upper bound of its arc length); each stroke's last point
+    is added at ``t = 1`` of its last segment.
     """
     segs, seg_owner = frame_segments(strokes)
     if len(segs) == 0:
-        return np.zeros((0, 2)), np.zeros(0, np.int64)
+        empty = np.zeros(0, np.int64)
+        return StrokeSamples(np.zeros((0, 2)), empty, empty, np.zeros(0))
     polygon = np.linalg.norm(np.diff(segs, axis=1), axis=2).sum(axis=1)
     count = np.maximum(1, np.ceil(polygon / step)).astype(np.int64)
     seg_index = np.repeat(np.arange(len(segs)), count)
@@ -50,12 +67,28 @@ def sample_strokes(strokes: Sequence[Stroke], step: float) -> tuple[np.ndarray, 
     t = (np.arange(count.sum()) - first[seg_index]) / count[seg_index]
     points = _bernstein(segs[seg_index], t)
     owner = seg_owner[seg_index]
+    stroke_first_seg = np.cumsum([s.segment_count for s in strokes]) - [
+        s.segment_count for s in strokes
+    ]
+    local = seg_index - stroke_first_seg[owner]
     per_stroke = np.bincount(owner, minlength=len(strokes))
     ends = np.array([s.control_points[-1] for s in strokes], dtype=np.float64)
     at = np.cumsum(per_stroke)
-    points = np.insert(points, at, ends, axis=0)
-    owner = np.insert(owner, at, np.arange(len(strokes)))
-    return points, owner
+    n = np.arange(len(strokes))
+    return StrokeSamples(
+        np.insert(points, at, ends, axis=0),
+        np.insert(owner, at, n),
+        np.insert(local, at, [s.segment_count - 1 for s in strokes]),
+        np.insert(t, at, 1.0),
+    )
+
+
+def sample_strokes(strokes: Sequence[Stroke], step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points along every stroke, at most about ``step`` px apart, in curve order, both ends
+    included: ``(P, 2)`` float64 and the owner stroke of each point ``(P,)``
+    (:func:`sample_strokes_at` without the curve parameters)."""
+    samples = sample_strokes_at(strokes, step)
+    return samples.points, samples.owner
 
 
 def split_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:

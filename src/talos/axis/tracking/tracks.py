@@ -1,0 +1,100 @@
+"""Tracks: one line's life over a shot, the unit of AXIS's temporal output.
+
+A track is what ``lines.json`` lists under ``tracks`` (keyed by ``stroke_id``): the frames it
+was seen in, the tracks it came from and went into, and how consistently it moved. Splits and
+merges make the track graph: when the vectorizer breaks a line in two, the smaller piece is a
+new track whose ``parents`` hold the line's id (and the line's ``children`` the new id); when
+two tracks join into one stroke, the one that ends lists the one that goes on in its
+``children``, and that one lists it in its ``parents``.
+
+``consistency`` is the mean, over the frames after a track's first, of the share of its line
+that was where the motion predicted: ``c / max(n_pred, n_seen)`` with ``n_pred`` the points
+predicted from the last frame, ``n_seen`` those sampled on this frame's stroke and ``c`` the
+stroke points that lay on the prediction (all at the tracker's sample spacing). 1 is a line
+that moved exactly with the picture and kept its extent; a line that boils, grows or shrinks
+scores lower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Track:
+    """One line's history. ``points`` ``(n, 2)`` px: where it was last seen, sampled along
+    the curve in order and moved with the motion since; ``velocity`` ``(2,)`` px/frame: its
+    last motion, to predict it while it is hidden."""
+
+    track_id: int
+    points: np.ndarray
+    closed: bool
+    first_frame: int
+    last_frame: int
+    length: int = 1
+    lost: int = 0
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    spans: list[list[int]] = field(default_factory=list)
+    parents: list[int] = field(default_factory=list)
+    children: list[int] = field(default_factory=list)
+    consistency_sum: float = 0.0
+    consistency_count: int = 0
+    reidentified: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.spans:
+            self.spans = [[self.first_frame, self.first_frame]]
+
+    def seen(
+        self, frame: int, points: np.ndarray, closed: bool, consistency: float | None
+    ) -> None:
+        """The line was seen again in ``frame`` at ``points``; ``consistency`` is this frame's
+        share of the line that was where it was predicted (None: no prediction to score)."""
+        if self.spans and self.spans[-1][1] == frame - 1:
+            self.spans[-1][1] = frame
+        else:
+            self.spans.append([frame, frame])
+        self.points, self.closed = points, closed
+        self.last_frame, self.lost = frame, 0
+        self.length += 1
+        if consistency is not None:
+            self.consistency_sum += consistency
+            self.consistency_count += 1
+
+    @property
+    def consistency(self) -> float | None:
+        if not self.consistency_count:
+            return None
+        return round(self.consistency_sum / self.consistency_count, 4)
+
+    def row(self) -> dict[str, Any]:
+        """The track's entry in ``lines.json`` ``tracks``."""
+        return {
+            "stroke_id": self.track_id,
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "length": self.length,
+            "frames": [list(span) for span in self.spans],
+            "parents": sorted(set(self.parents)),
+            "children": sorted(set(self.children)),
+            "consistency": self.consistency,
+        }
+
+
+def link(parent: Track, child: Track) -> None:
+    """Record that ``child`` came from ``parent`` (a split, or a merge into ``child``)."""
+    parent.children.append(child.track_id)
+    child.parents.append(parent.track_id)
+
+
+def table_summary(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Count and median length (frames) of a track table."""
+    lengths = [r["length"] for r in rows]
+    return {
+        "tracks": float(len(rows)),
+        "median_track_length": float(np.median(lengths)) if lengths else 0.0,
+    }
