@@ -141,6 +141,13 @@ class EdgeSettings(_Section):
             )
         return self
 
+    # Temporal hysteresis (the `hysteresis` step): how weak a line seen last frame may get.
+    temporal_low: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.5,
+        description="A line seen last frame survives down to this share of the low threshold "
+        "(boundaries, canny); 0 = no temporal hysteresis.",
+    )
+
     # Strategy hed (HED, `axis models install hed`): thresholds on the probability after NMS.
     hed_low: Annotated[float, Field(ge=0, le=1)] = Field(
         0.6, description="Strategy hed: hysteresis low threshold on the edge probability."
@@ -301,6 +308,7 @@ class PipelineSettings(_Section):
             "vectorize",
             "score",
             "flow",
+            "hysteresis",
             "depth",
             "track",
             "smooth",

@@ -30,5 +30,6 @@ def build_steps(names: Sequence[str], build: BuildContext) -> list[ProcessingSte
 
 
 from talos.axis.steps import core as _core  # noqa: E402,F401  (registers built-ins)
+from talos.axis.steps import hysteresis as _hysteresis  # noqa: E402,F401
 from talos.axis.steps import strokes as _strokes  # noqa: E402,F401
 from talos.axis.steps import temporal as _temporal  # noqa: E402,F401

@@ -11,6 +11,7 @@ from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.render.svg import frame_svg
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import EDGE_DETECTORS, VECTORIZERS
+from talos.axis.tracking.hysteresis import pack_mask
 
 
 @STEPS.register("edges")
@@ -20,12 +21,23 @@ class EdgeStep(ProcessingStep):
     name = "edges"
 
     def __init__(self, build: BuildContext) -> None:
-        self.detector = EDGE_DETECTORS.create(build.settings.edges.strategy, build.settings)
+        settings = build.settings
+        self.detector = EDGE_DETECTORS.create(settings.edges.strategy, settings)
+        # Weak candidates only when a hysteresis step will read them.
+        self.weak_ratio = (
+            settings.edges.temporal_low if "hysteresis" in settings.pipeline.steps else 0.0
+        )
 
     def process(self, ctx: FrameContext) -> FrameContext:
-        line_map = self.detector.detect(ctx.image)
+        if self.weak_ratio > 0:
+            line_map, weak = self.detector.detect_with_weak(ctx.image, self.weak_ratio)
+        else:
+            line_map, weak = self.detector.detect(ctx.image), None
         ink = int((line_map > 0).sum())
-        return ctx.builder().set(line_map=line_map).add_counts(ink_pixels=ink).build()
+        builder = ctx.builder().set(line_map=line_map).add_counts(ink_pixels=ink)
+        if weak is not None:
+            builder.add_extras(weak_edges=pack_mask(weak))
+        return builder.build()
 
 
 @STEPS.register("vectorize")

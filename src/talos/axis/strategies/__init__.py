@@ -23,6 +23,15 @@ class EdgeDetector(ABC):
     @abstractmethod
     def detect(self, image: np.ndarray) -> np.ndarray: ...
 
+    def detect_with_weak(
+        self, image: np.ndarray, ratio: float
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The line map and the *weak* lines: ``(H, W)`` bool, the line candidates that pass
+        ``ratio`` × the low threshold but that hysteresis did not keep (none drawn). A later
+        step keeps those that continue last frame's lines (temporal hysteresis). None when
+        the strategy has no such candidates."""
+        return self.detect(image), None
+
 
 class DepthEstimator(ABC):
     """Image → depth. ``estimate`` returns ``(H, W)`` float32 depth, larger = farther."""

@@ -104,8 +104,16 @@ class AutoEdgeDetector(EdgeDetector):
         self.choice: EdgeChoice | None = None
         self.detector: EdgeDetector | None = None
 
-    def detect(self, image: np.ndarray) -> np.ndarray:
+    def _chosen(self, image: np.ndarray) -> EdgeDetector:
         if self.detector is None:
             self.choice = choose_edge_strategy([image])
             self.detector = EDGE_DETECTORS.create(self.choice.strategy, self.settings)
-        return self.detector.detect(image)
+        return self.detector
+
+    def detect(self, image: np.ndarray) -> np.ndarray:
+        return self._chosen(image).detect(image)
+
+    def detect_with_weak(
+        self, image: np.ndarray, ratio: float
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        return self._chosen(image).detect_with_weak(image, ratio)

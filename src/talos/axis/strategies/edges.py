@@ -32,11 +32,20 @@ class CannyEdgeDetector(EdgeDetector):
         self.low = settings.edges.low_threshold
         self.high = settings.edges.high_threshold
 
-    def detect(self, image: np.ndarray) -> np.ndarray:
+    def _blurred(self, image: np.ndarray) -> np.ndarray:
         gray = to_gray(image)
-        if self.sigma > 0:
-            gray = cv2.GaussianBlur(gray, (0, 0), self.sigma)
-        return cv2.Canny(gray, self.low, self.high, L2gradient=True)
+        return cv2.GaussianBlur(gray, (0, 0), self.sigma) if self.sigma > 0 else gray
+
+    def detect(self, image: np.ndarray) -> np.ndarray:
+        return cv2.Canny(self._blurred(image), self.low, self.high, L2gradient=True)
+
+    def detect_with_weak(
+        self, image: np.ndarray, ratio: float
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        gray = self._blurred(image)
+        lines = cv2.Canny(gray, self.low, self.high, L2gradient=True)
+        weak = cv2.Canny(gray, ratio * self.low, ratio * self.low, L2gradient=True)
+        return lines, (weak > 0) & (lines == 0)
 
 
 @EDGE_DETECTORS.register("xdog")
@@ -168,11 +177,32 @@ class BoundaryEdgeDetector(EdgeDetector):
         self.high = edges.boundary_high * _GRADIENT_SCALE
 
     def detect(self, image: np.ndarray) -> np.ndarray:
+        gradient = self._gradient(image)
+        if gradient is None:
+            return np.zeros(image.shape[:2], np.uint8)
+        dx, dy = gradient
+        return cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
+
+    def detect_with_weak(
+        self, image: np.ndarray, ratio: float
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        gradient = self._gradient(image)
+        if gradient is None:
+            return np.zeros(image.shape[:2], np.uint8), None
+        dx, dy = gradient
+        lines = cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
+        # Every non-maximum-suppressed candidate above the weak threshold, kept or not.
+        weak = cv2.Canny(dx, dy, ratio * self.low, ratio * self.low, L2gradient=True)
+        return lines, (weak > 0) & (lines == 0)
+
+    def _gradient(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The inhibited colour gradient at the frame's size as Canny's int16 ``(dx, dy)``
+        (steps 1–4 of the class docstring); None for a frame too small to have one."""
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         height, width = image.shape[:2]
         if min(height, width) < 3:  # no pixel has neighbours on both sides
-            return np.zeros((height, width), np.uint8)
+            return None
         small = image
         if 0 < self.width < width:
             size = (self.width, max(1, round(height * self.width / width)))
@@ -192,6 +222,4 @@ class BoundaryEdgeDetector(EdgeDetector):
             dx = cv2.resize(dx, size, interpolation=cv2.INTER_LINEAR)
             dy = cv2.resize(np.abs(dy), size, interpolation=cv2.INTER_LINEAR)
             dy = np.copysign(dy, cv2.resize(vy, size, interpolation=cv2.INTER_LINEAR))
-        return cv2.Canny(
-            dx.astype(np.int16), dy.astype(np.int16), self.low, self.high, L2gradient=True
-        )
+        return dx.astype(np.int16), dy.astype(np.int16)

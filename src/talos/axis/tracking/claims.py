@@ -7,7 +7,7 @@ at a junction) and two strokes on one (it broke the line): the tracker re-cuts a
 strokes to follow the lines (:mod:`talos.axis.tracking.tracker`).
 
 Before claiming, each tracked line's prediction is corrected by one translation
-(:func:`refine_offsets`, one step of ICP): the median offset from its points to the nearest
+(:func:`refine_offsets`, point-to-line ICP): what best lays its points onto the nearest
 stroke points within the gate. The flow that moved the prediction is blended across motion
 boundaries, where silhouettes are, and is estimated at a lower resolution; the correction
 takes out most of that error, so the claim radius can stay small and two lines that cross
@@ -38,32 +38,72 @@ def group_median(values: np.ndarray, group: np.ndarray, n: int) -> tuple[np.ndar
     return out, counts
 
 
+def curve_normals(points: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Unit normals ``(P, 2)`` of polylines given as ``points`` ``(P, 2)`` grouped by a sorted
+    ``owner`` ``(P,)``: the tangent by central differences within each polyline (one-sided at
+    its ends), turned 90°; ``(0, 0)`` for a polyline of one point."""
+    if len(points) == 0:
+        return np.zeros((0, 2))
+    ahead = np.vstack([points[1:], points[-1:]])
+    behind = np.vstack([points[:1], points[:-1]])
+    same_ahead = np.r_[owner[1:] == owner[:-1], False]
+    same_behind = np.r_[False, owner[1:] == owner[:-1]]
+    tangent = np.where(same_ahead[:, None], ahead, points) - np.where(
+        same_behind[:, None], behind, points
+    )
+    norm = np.hypot(tangent[:, 0], tangent[:, 1])
+    unit = np.divide(tangent, norm[:, None], out=np.zeros_like(tangent), where=norm[:, None] > 0)
+    return np.column_stack([-unit[:, 1], unit[:, 0]])
+
+
 def refine_offsets(
     predicted: np.ndarray,
     track_of: np.ndarray,
     n_tracks: int,
     observed: np.ndarray,
+    normals: np.ndarray,
     gate: float,
     min_share: float = 0.2,
+    steps: int = 2,
 ) -> np.ndarray:
     """One translation per tracked line, ``(n_tracks, 2)`` px, to add to its prediction.
 
-    For every predicted point ``p`` (``predicted`` ``(N, 2)``, line ``track_of`` ``(N,)``),
-    ``q`` is the nearest ``observed`` point ``(M, 2)`` within ``gate`` px; a line's offset is
-    the per-axis median of ``q − p`` over its points that found one, or 0 when fewer than
-    ``max(3, min_share × its points)`` did (nothing reliable to correct by).
+    ``steps`` rounds of point-to-line ICP restricted to translation: every predicted point
+    ``p`` (``predicted`` ``(N, 2)``, line ``track_of`` ``(N,)``), shifted by its line's offset
+    ``d`` so far, pairs with the nearest ``observed`` point ``q`` ``(M, 2)`` within ``gate``
+    px, whose curve normal is ``n`` (``normals`` ``(M, 2)``, :func:`curve_normals`). The step
+    minimises ``Σ (n · (p + d + δ − q))²`` over the line's pairs:
+    ``(Σ n nᵀ + λ I) δ = Σ n (n · (q − p − d))``, with a small ``λ`` so that motion along a
+    straight line, which no point pair can see, stays 0 (the flow's estimate) instead of
+    sliding. A line with fewer than ``max(3, min_share × its points)`` pairs keeps its
+    offset; no line moves further than ``gate`` in all.
     """
     offsets = np.zeros((n_tracks, 2))
     if len(predicted) == 0 or len(observed) == 0:
         return offsets
-    distance, nearest = cKDTree(observed).query(predicted, distance_upper_bound=gate)
-    found = np.isfinite(distance)
-    group = track_of[found]
-    delta = observed[nearest[found]] - predicted[found]
-    mx, counts = group_median(delta[:, 0], group, n_tracks)
-    my, _ = group_median(delta[:, 1], group, n_tracks)
-    enough = counts >= np.maximum(3, min_share * np.bincount(track_of, minlength=n_tracks))
-    offsets[enough] = np.column_stack([mx, my])[enough]
+    tree = cKDTree(observed)
+    needed = np.maximum(3, min_share * np.bincount(track_of, minlength=n_tracks))
+    for _ in range(steps):
+        moved = predicted + offsets[track_of]
+        distance, nearest = tree.query(moved, distance_upper_bound=gate)
+        found = np.isfinite(distance)
+        group = track_of[found]
+        n = normals[nearest[found]]
+        residual = np.einsum("ij,ij->i", n, observed[nearest[found]] - moved[found])
+        counts = np.bincount(group, minlength=n_tracks)
+        a = np.stack(
+            [np.bincount(group, n[:, i] * n[:, j], n_tracks) for i, j in ((0, 0), (0, 1), (1, 1))]
+        )
+        lam = 0.05 * np.maximum(counts, 1)
+        b0 = np.bincount(group, n[:, 0] * residual, n_tracks)
+        b1 = np.bincount(group, n[:, 1] * residual, n_tracks)
+        a00, a01, a11 = a[0] + lam, a[1], a[2] + lam
+        det = a00 * a11 - a01 * a01
+        step = np.column_stack([a11 * b0 - a01 * b1, a00 * b1 - a01 * b0]) / det[:, None]
+        step[counts < needed] = 0.0
+        total = offsets + step
+        within = np.hypot(total[:, 0], total[:, 1]) <= gate
+        offsets[within] = total[within]
     return offsets
 
 

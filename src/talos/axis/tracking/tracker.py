@@ -42,7 +42,14 @@ from talos.axis.geometry import ragged
 from talos.axis.geometry.sampling import sample_bilinear
 from talos.axis.model import Stroke
 from talos.axis.tracking.batch import mean_curvatures, sample_strokes, sample_strokes_at
-from talos.axis.tracking.claims import UNCLAIMED, claim_points, clean_labels, refine_offsets, runs
+from talos.axis.tracking.claims import (
+    UNCLAIMED,
+    claim_points,
+    clean_labels,
+    curve_normals,
+    refine_offsets,
+    runs,
+)
 from talos.axis.tracking.pieces import cut_stroke, join_strokes, reversed_stroke
 from talos.axis.tracking.reid import DormantTracks
 from talos.axis.tracking.tracks import Track, link, table_summary
@@ -166,8 +173,9 @@ class StrokeTracker:
         predicted, track_of, track_start = self._prediction()
         samples = sample_strokes_at([*strokes, *primitives], self.step)
         if len(self.tracks):
+            normals = curve_normals(samples.points, samples.owner)
             offsets = refine_offsets(
-                predicted, track_of, len(self.tracks), samples.points, self.gate
+                predicted, track_of, len(self.tracks), samples.points, normals, self.gate
             )
             predicted = predicted + offsets[track_of]
         claims = claim_points(samples.points, predicted, track_of, track_start, self.claim)

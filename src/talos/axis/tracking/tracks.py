@@ -49,9 +49,7 @@ class Track:
         if not self.spans:
             self.spans = [[self.first_frame, self.first_frame]]
 
-    def seen(
-        self, frame: int, points: np.ndarray, closed: bool, consistency: float | None
-    ) -> None:
+    def seen(self, frame: int, points: np.ndarray, closed: bool, consistency: float | None) -> None:
         """The line was seen again in ``frame`` at ``points``; ``consistency`` is this frame's
         share of the line that was where it was predicted (None: no prediction to score)."""
         if self.spans and self.spans[-1][1] == frame - 1:

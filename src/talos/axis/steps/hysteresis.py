@@ -1,0 +1,71 @@
+"""The ``hysteresis`` step: last frame's lines survive where this frame's evidence is weak."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from talos.axis.context import FrameContext
+from talos.axis.model import Stroke
+from talos.axis.pipeline import ProcessingStep, RunInfo
+from talos.axis.steps import STEPS, BuildContext
+from talos.axis.strategies import VECTORIZERS
+from talos.axis.tracking.cuts import CutDetector
+from talos.axis.tracking.hysteresis import expected_lines, recovered_lines, unpack_mask
+
+WEAK_EDGES = "weak_edges"  # ctx.extras key: the edge step's weak candidates, packed
+
+
+@STEPS.register("hysteresis")
+class TemporalHysteresisStep(ProcessingStep):
+    """Temporal hysteresis (:mod:`talos.axis.tracking.hysteresis`): the weak edge pixels
+    that continue last frame's lines (moved by ``flow``) are vectorized and added to this
+    frame's strokes and line map, before tracking. Needs the ``edges`` step's weak candidates
+    (``edges.temporal_low`` > 0, strategies ``boundaries`` and ``canny``) and the ``flow``
+    step; does nothing on a shot's first frame and at a scene cut.
+
+    Counts ``recovered_strokes`` and ``recovered_pixels`` per frame.
+    """
+
+    name = "hysteresis"
+    stateful = True
+
+    def __init__(self, build: BuildContext) -> None:
+        settings = build.settings
+        self.vectorizer = VECTORIZERS.create(settings.vectorize.strategy, settings)
+        self.radius = max(1, math.ceil(settings.tracking.claim_px / 2))
+        self.min_pixels = max(2, round(settings.vectorize.min_length))
+        self.cuts = CutDetector(settings.tracking.cut_threshold)
+        self.previous: tuple[Stroke, ...] = ()
+
+    def open(self, run: RunInfo) -> None:
+        self.previous = ()
+        self.cuts.reset()
+
+    def process(self, ctx: FrameContext) -> FrameContext:
+        packed = ctx.extras.get(WEAK_EDGES)
+        previous, self.previous = self.previous, ctx.strokes
+        cut = self.cuts.is_cut(ctx.image)
+        if packed is None or ctx.flow is None or ctx.line_map is None or not previous or cut:
+            return ctx
+        weak = unpack_mask(packed)
+        expected = expected_lines(previous, ctx.flow, weak.shape, self.radius)
+        found = recovered_lines(ctx.line_map, weak, expected, self.min_pixels)
+        pixels = int(found.sum())
+        if not pixels:
+            return ctx.builder().add_counts(recovered_strokes=0, recovered_pixels=0).build()
+        result = self.vectorizer.vectorize(found.astype(np.uint8) * 255)
+        strokes = (*ctx.strokes, *result.strokes)
+        line_map = np.where(found, np.uint8(255), ctx.line_map)
+        return (
+            ctx.builder()
+            .set(
+                strokes=strokes,
+                circles=(*ctx.circles, *result.circles),
+                triangles=(*ctx.triangles, *result.triangles),
+                line_map=line_map,
+            )
+            .add_counts(recovered_strokes=len(result.strokes), recovered_pixels=pixels)
+            .build()
+        )

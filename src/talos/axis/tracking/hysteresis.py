@@ -1,0 +1,75 @@
+"""Temporal hysteresis: a line seen in the last frame survives while its evidence does.
+
+Canny's hysteresis keeps a weak edge pixel when it connects to a strong one *in space*; this
+does the same *in time*. An edge strategy hands over, beside its line map, the *weak*
+candidates: pixels on a ridge of the edge strength (after non-maximum suppression) above a
+lower threshold that hysteresis did not keep (:meth:`~talos.axis.strategies.EdgeDetector.
+detect_with_weak`). Last frame's lines are moved onto this frame with the flow and drawn
+``radius`` px wide (:func:`expected_lines`); weak pixels there that this frame's line map
+does not already explain are the line's evidence, and each 8-connected group of at least
+``min_pixels`` of them is kept (:func:`recovered_lines`).
+
+It adds no line that the picture does not show: every pixel kept is a local maximum of the
+edge strength, and only next to where a line was. New lines still appear at once (they pass
+the ordinary thresholds), and a line whose object has left loses its weak evidence too, so
+it goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from talos.axis.model import Stroke
+from talos.axis.tracking.batch import sample_strokes, split_by_owner
+from talos.axis.tracking.tracker import warp_points
+
+SAMPLE_STEP_PX = 1.5  # spacing of the points of last frame's lines that are moved
+
+
+def pack_mask(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """``(H, W)`` bool → 1 bit per pixel and the shape: 8× less to send between processes."""
+    return np.packbits(mask, axis=None), (int(mask.shape[0]), int(mask.shape[1]))
+
+
+def unpack_mask(packed: tuple[np.ndarray, tuple[int, int]]) -> np.ndarray:
+    """The ``(H, W)`` bool mask that :func:`pack_mask` packed."""
+    bits, (height, width) = packed
+    return np.unpackbits(bits, count=height * width).reshape(height, width).astype(bool)
+
+
+def expected_lines(
+    strokes: Sequence[Stroke], flow: np.ndarray, shape: tuple[int, int], radius: int
+) -> np.ndarray:
+    """Where last frame's ``strokes`` should be now: ``(H, W)`` bool, their curves sampled
+    every :data:`SAMPLE_STEP_PX` px, each point moved by ``flow`` ``(H, W, 2)`` (bilinear),
+    drawn ``2 · radius + 1`` px wide."""
+    canvas = np.zeros(shape, np.uint8)
+    if not strokes:
+        return canvas.astype(bool)
+    points, owner = sample_strokes(strokes, SAMPLE_STEP_PX)
+    moved = np.round(warp_points(points, flow) * 4).astype(np.int32)  # 2 fractional bits
+    lines = [line.reshape(-1, 1, 2) for line in split_by_owner(moved, owner, len(strokes))]
+    cv2.polylines(canvas, lines, False, 1, 2 * radius + 1, cv2.LINE_8, 2)
+    return canvas.astype(bool)
+
+
+def recovered_lines(
+    line_map: np.ndarray, weak: np.ndarray, expected: np.ndarray, min_pixels: int
+) -> np.ndarray:
+    """The weak pixels that continue last frame's lines: ``(H, W)`` bool.
+
+    ``line_map`` ``(H, W)`` (ink > 0), ``weak`` and ``expected`` ``(H, W)`` bool. Kept: the
+    8-connected groups of at least ``min_pixels`` pixels of ``weak & expected`` that lie more
+    than 2 px from the line map's ink (what it already has needs no second stroke).
+    """
+    explained = cv2.dilate((line_map > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    candidates = (weak & expected & ~explained).astype(np.uint8)
+    if not candidates.any():
+        return candidates.astype(bool)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_pixels
+    keep[0] = False
+    return keep[labels]

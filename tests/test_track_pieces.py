@@ -1,0 +1,289 @@
+"""Point-level tracking: cutting and joining strokes exactly, claims along strokes, re-cut at
+junctions, re-join at crossings, re-identification, the track graph, temporal hysteresis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from talos.axis.geometry.bezier import sample
+from talos.axis.model import Stroke
+from talos.axis.tracking.claims import (
+    UNCLAIMED,
+    clean_labels,
+    curve_normals,
+    group_median,
+    refine_offsets,
+)
+from talos.axis.tracking.hysteresis import (
+    expected_lines,
+    pack_mask,
+    recovered_lines,
+    unpack_mask,
+)
+from talos.axis.tracking.pieces import cut_stroke, join_strokes, reversed_stroke, split_cubic
+from talos.axis.tracking.reid import DormantTracks
+from talos.axis.tracking.tracker import StrokeTracker
+from talos.axis.tracking.tracks import Track
+
+SHAPE = (240, 320)
+
+
+def _curve(points: list[list[float]], sid: int = 0, closed: bool = False) -> Stroke:
+    """A smooth chain through ``points`` (Catmull–Rom handles), pressure rising along it."""
+    p = np.asarray(points, np.float64)
+    if closed:
+        p = np.vstack([p, p[:1]])
+    prev = np.vstack([p[-2:-1] if closed else p[:1], p[:-1]])
+    nxt = np.vstack([p[1:], p[1:2] if closed else p[-1:]])
+    tangent = (nxt - prev) / 6.0
+    cp = np.empty((3 * (len(p) - 1) + 1, 2))
+    cp[0::3] = p
+    cp[1::3] = p[:-1] + tangent[:-1]
+    cp[2::3] = p[1:] - tangent[1:]
+    return Stroke(sid, cp, np.linspace(0.2, 1.0, len(p)), closed=closed)
+
+
+def _dist_to_curve(points: np.ndarray, stroke: Stroke) -> np.ndarray:
+    dense = sample(stroke.control_points, per_segment=2000)
+    return np.min(np.linalg.norm(points[:, None] - dense[None], axis=2), axis=1)
+
+
+def _line(x0: float, y0: float, x1: float, y1: float, sid: int = 0, n: int = 6) -> Stroke:
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    return Stroke.from_polyline(np.array([x0, y0]) * (1 - t) + np.array([x1, y1]) * t, sid)
+
+
+# ------------------------------------------------------------------------- pieces
+
+
+def test_split_cubic_halves_trace_the_same_curve():
+    seg = np.array([[0.0, 0.0], [10.0, 30.0], [40.0, -10.0], [50.0, 20.0]])
+    left, right = split_cubic(seg, 0.3)
+    whole = sample(seg, per_segment=100)
+    for part in (left, right):
+        assert _dist_to_curve(sample(part, per_segment=50), Stroke(0, seg, np.ones(2))).max() < 0.05
+    assert np.allclose(left[0], whole[0]) and np.allclose(right[-1], whole[-1])
+    assert np.allclose(left[-1], right[0])
+
+
+def test_cut_stroke_pieces_lie_on_the_curve_and_pressure_is_interpolated():
+    stroke = _curve([[20, 20], [80, 60], [140, 40], [200, 90], [260, 70]])
+    pieces = cut_stroke(stroke, [(1, 0.5), (3, 0.25)])
+    assert len(pieces) == 3 and not any(p.closed for p in pieces)
+    for piece in pieces:
+        assert _dist_to_curve(sample(piece.control_points, 20), stroke).max() < 0.05
+    assert np.allclose(pieces[0].control_points[-1], pieces[1].control_points[0])
+    assert np.allclose(pieces[1].control_points[-1], pieces[2].control_points[0])
+    # knot pressure at the cut in segment 1 at t = 0.5: halfway between knots 1 and 2
+    assert pieces[0].pressure[-1] == pytest.approx(0.5 * (stroke.pressure[1] + stroke.pressure[2]))
+    assert pieces[0].pressure[0] == pytest.approx(stroke.pressure[0])
+
+
+def test_cut_closed_stroke_gives_one_piece_per_cut_starting_with_the_wrap():
+    ring = _curve([[100, 50], [150, 100], [100, 150], [50, 100]], closed=True)
+    pieces = cut_stroke(ring, [(1, 0.5), (3, 0.5)])
+    assert len(pieces) == 2
+    wrap = pieces[0]  # from the last cut, through the start, to the first cut
+    assert np.allclose(wrap.control_points[0], pieces[1].control_points[-1], atol=1e-4)
+    assert np.allclose(wrap.control_points[-1], pieces[1].control_points[0], atol=1e-4)
+    total = sum(len(sample(p.control_points, 50)) for p in pieces)
+    assert total > 0
+    for piece in pieces:
+        assert _dist_to_curve(sample(piece.control_points, 20), ring).max() < 0.05
+
+
+def test_join_bridges_a_gap_straight_and_keeps_the_first_id():
+    a, b = _line(10, 10, 100, 10, sid=3), _line(110, 10, 200, 10, sid=9)
+    joined = join_strokes(a, b)
+    assert joined.stroke_id == 3 and joined.knots.shape[0] == a.knots.shape[0] + b.knots.shape[0]
+    pts = sample(joined.control_points, 10)
+    assert np.abs(pts[:, 1] - 10).max() < 1e-6  # the bridge is straight
+    assert pts[:, 0].min() == pytest.approx(10) and pts[:, 0].max() == pytest.approx(200)
+    touching = join_strokes(a, _line(100.2, 10, 150, 10))  # no bridge: one shared knot
+    assert touching.knots.shape[0] == a.knots.shape[0] + 6 - 1
+    back = reversed_stroke(a)
+    assert np.allclose(back.control_points[0], a.control_points[-1])
+
+
+# ------------------------------------------------------------------------- claims
+
+
+def test_group_median_and_refine_offsets_recover_a_shift():
+    values, group = np.array([5.0, 1.0, 3.0, 10.0, 20.0]), np.array([0, 0, 0, 2, 2])
+    medians, counts = group_median(values, group, 3)
+    assert medians.tolist() == [3.0, 0.0, 10.0] and counts.tolist() == [3, 0, 2]
+    t = np.linspace(0, 2 * np.pi, 80)
+    ring = np.column_stack([100 + 30 * np.cos(t), 100 + 20 * np.sin(t)])
+    one = np.zeros(80, np.int64)
+    moved = ring + [3.0, -2.0]
+    offsets = refine_offsets(ring, one, 1, moved, curve_normals(moved, one), gate=8.0)
+    assert np.allclose(offsets[0], [3.0, -2.0], atol=0.1)
+    far = ring + [100.0, 0.0]
+    assert np.allclose(refine_offsets(ring, one, 1, far, curve_normals(far, one), gate=8.0), 0.0)
+    # along a straight line only the normal part of a shift can be seen: the rest stays 0
+    line = np.column_stack([np.linspace(0, 100, 40), np.full(40, 50.0)])
+    flat = np.zeros(40, np.int64)
+    shifted = line + [5.0, 2.0]
+    offsets = refine_offsets(line, flat, 1, shifted, curve_normals(shifted, flat), gate=8.0)
+    assert np.allclose(offsets[0], [0.0, 2.0], atol=0.05)
+
+
+def test_clean_labels_drops_crossings_and_shares_unclaimed_stretches():
+    u = UNCLAIMED
+    # one line only (or none): the whole stroke is that line's
+    assert clean_labels(np.array([u, 4, 4, u]), 3).tolist() == [4, 4, 4, 4]
+    assert clean_labels(np.array([u, u]), 3).tolist() == [u, u]
+    # a brief claim of another line where it crosses is dropped
+    labels = np.array([1] * 10 + [2, 2] + [1] * 10)
+    assert set(clean_labels(labels, 4).tolist()) == {1}
+    # unclaimed stretch between two lines: half each; at an end: to its neighbour
+    labels = np.array([1] * 6 + [u] * 4 + [2] * 6 + [u] * 3)
+    out = clean_labels(labels, 3)
+    assert out.tolist() == [1] * 8 + [2] * 11
+    # closed: the stretch across the start is one
+    ring = np.array([u, u, 5, 5, 5, 5, 7, 7, 7, 7, u])
+    assert clean_labels(ring, 3, closed=True).tolist()[:2] == [5, 5]
+
+
+# ----------------------------------------------------------------- the tracker
+
+
+def _ids_near(strokes: list[Stroke], point: tuple[float, float]) -> set[int]:
+    p = np.asarray(point, np.float64)[None]
+    return {s.stroke_id for s in strokes if _dist_to_curve(p, s)[0] < 2.0}
+
+
+def test_stroke_joining_two_tracked_lines_is_cut_and_both_keep_their_ids():
+    tracker = StrokeTracker()
+    a, b = _line(20, 100, 150, 100), _line(150, 100, 150, 220)
+    for t in range(4):  # two separate lines meeting at a corner, seen for a while
+        out = tracker.update([a, b], None, t, SHAPE)
+    id_a, id_b = _ids_near(out, (60, 100)), _ids_near(out, (150, 180))
+    assert len(id_a) == len(id_b) == 1 and id_a != id_b
+    # the vectorizer now runs one into the other: one stroke around the corner
+    corner = Stroke.from_polyline(np.array([[20, 100], [150, 100], [150, 220]]), 0)
+    out = tracker.update([corner], None, 4, SHAPE)
+    assert len(out) == 2
+    assert _ids_near(out, (60, 100)) == id_a and _ids_near(out, (150, 180)) == id_b
+
+
+def test_lines_that_cross_keep_their_ids_when_the_vectorizer_pairs_them_wrongly():
+    tracker = StrokeTracker()
+    # two lines crossing at (160, 120) at about 30 degrees
+    a = _line(40, 120, 280, 120, n=9)
+    b = _line(40, 50, 280, 190, n=9)
+    for t in range(3):
+        out = tracker.update([a, b], None, t, SHAPE)
+    id_a, id_b = _ids_near(out, (60, 120)), _ids_near(out, (60, 61.7))
+    assert len(id_a) == len(id_b) == 1 and id_a != id_b
+    # the vectorizer paired the halves the wrong way round at the crossing
+    x = np.array([160.0, 120.0])
+    wrong_1 = Stroke.from_polyline(np.array([[40, 120], x, [280, 190]]), 0)
+    wrong_2 = Stroke.from_polyline(np.array([[40, 50], x, [280, 120]]), 1)
+    line_map = np.zeros(SHAPE, np.uint8)
+    out = tracker.update([wrong_1, wrong_2], None, 3, SHAPE, line_map=line_map)
+    # each line is one stroke again, with its own id, on both sides of the crossing
+    assert _ids_near(out, (60, 120)) == id_a and _ids_near(out, (260, 120)) == id_a
+    assert _ids_near(out, (60, 61.7)) == id_b and _ids_near(out, (260, 178.3)) == id_b
+    assert len(out) == 2
+
+
+def test_a_split_is_recorded_in_the_track_graph_and_mends_back():
+    tracker = StrokeTracker()
+    whole = _line(20, 100, 300, 100, n=12)
+    (first,) = tracker.update([whole], None, 0, SHAPE)
+    tracker.update([whole], None, 1, SHAPE)
+    # a break the vectorizer made: the smaller piece is a new track split off the line
+    out = tracker.update([_line(20, 100, 200, 100), _line(240, 100, 300, 100)], None, 2, SHAPE)
+    ids = {s.stroke_id for s in out}
+    assert first.stroke_id in ids and len(ids) == 2
+    (child,) = ids - {first.stroke_id}
+    (mended,) = tracker.update([whole], None, 3, SHAPE)
+    assert mended.stroke_id == first.stroke_id
+    rows = {r["stroke_id"]: r for r in tracker.table()}
+    assert rows[child]["parents"] == [first.stroke_id]
+    assert child in rows[first.stroke_id]["children"]
+    assert rows[first.stroke_id]["frames"] == [[0, 3]]
+    assert rows[child]["frames"] == [[2, 2]]
+    assert 0.0 <= rows[first.stroke_id]["consistency"] <= 1.0
+
+
+def test_a_line_hidden_longer_than_max_lost_gets_its_id_back():
+    def run(reid_frames: int) -> tuple[int, int]:
+        tracker = StrokeTracker(max_lost=2, reid_frames=reid_frames)
+        a, b = _curve([[40, 60], [80, 40], [120, 70]]), _curve([[180, 150], [230, 120], [280, 160]])
+        for t in range(5):
+            out = tracker.update([a, b], None, t, SHAPE)
+        (id_b,) = _ids_near(out, (230, 120)) or {None}
+        for t in range(5, 12):  # b hidden 7 frames, longer than max_lost
+            tracker.update([a], None, t, SHAPE)
+        out = tracker.update([a, b], None, 12, SHAPE)
+        (back,) = _ids_near(out, (230, 120))
+        return id_b, back
+
+    id_b, back = run(reid_frames=48)
+    assert back == id_b
+    id_b, back = run(reid_frames=0)  # re-identification off: a new id
+    assert back != id_b
+
+
+def test_a_returning_line_is_not_given_the_id_of_a_different_shape():
+    tracker = StrokeTracker(max_lost=1)
+    arc = _curve([[100, 60], [140, 100], [100, 140], [60, 100]], closed=True)
+    for t in range(4):
+        (first,) = tracker.update([arc], None, t, SHAPE)
+    for t in range(4, 8):
+        tracker.update([], None, t, SHAPE)
+    (other,) = tracker.update([_line(60, 100, 140, 100)], None, 8, SHAPE)
+    assert other.stroke_id != first.stroke_id
+
+
+def test_dormant_tracks_are_bounded_and_expire():
+    pool = DormantTracks(max_age=3, capacity=2, min_frames=1)
+    for k in range(4):
+        pool.add(Track(k, np.array([[0.0, 0.0], [10.0, 0.0]]) + k, False, 0, 0))
+    assert len(pool) == 2 and [t.track_id for t in pool.tracks] == [2, 3]
+    for _ in range(3):
+        assert pool.advance() == []
+    assert [t.track_id for t in pool.advance()] == [2, 3] and len(pool) == 0
+
+
+def test_primitives_keep_ids_and_order():
+    tracker = StrokeTracker()
+    ring = _curve([[100, 50], [150, 100], [100, 150], [50, 100]], closed=True)
+    line = _line(200, 40, 300, 60)
+    out0 = tracker.update([line], None, 0, SHAPE, primitives=[ring])
+    out1 = tracker.update([line], None, 1, SHAPE, primitives=[ring])
+    assert [s.stroke_id for s in out0] == [s.stroke_id for s in out1]
+    assert out1[-1].closed and len(out1) == 2
+
+
+# -------------------------------------------------------------- temporal hysteresis
+
+
+def test_pack_mask_round_trip():
+    mask = np.random.default_rng(0).random((37, 53)) > 0.7
+    packed = pack_mask(mask)
+    assert packed[0].nbytes <= mask.size // 8 + 1
+    assert np.array_equal(unpack_mask(packed), mask)
+
+
+def test_weak_evidence_near_last_frames_line_survives_and_nothing_else():
+    shape = (120, 200)
+    flow = np.zeros((*shape, 2), np.float32)
+    flow[..., 0] = 3.0  # everything moved 3 px right
+    last = [_line(20, 40, 120, 40)]
+    expected = expected_lines(last, flow, shape, radius=2)
+    assert expected[40, 23] and expected[40, 123] and not expected[40, 15]
+    line_map = np.zeros(shape, np.uint8)
+    line_map[40, 23:60] = 255  # the strong part of the line is still found ...
+    weak = np.zeros(shape, bool)
+    weak[41, 70:123] = True  # ... its weakened rest is a weak ridge
+    weak[90, 30:100] = True  # a weak edge elsewhere: texture, or a new faint line
+    weak[40, 140:150] = True  # beyond where the line went
+    found = recovered_lines(line_map, weak, expected, min_pixels=8)
+    assert found[41, 70:123].all()
+    assert not found[90].any() and not found[40, 140:150].any()
+    # the line's object left: no weak evidence, nothing recovered
+    assert not recovered_lines(line_map, np.zeros(shape, bool), expected, 8).any()
