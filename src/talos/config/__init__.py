@@ -9,6 +9,10 @@ Sources, highest precedence first:
 4. ``config.yaml`` in the working directory (the repository root ships one),
 5. the defaults written in the section modules.
 
+Files (3 and 4) are read by :func:`load_settings` only, which the ``axis`` command and the
+services call at start-up. A bare ``Settings()`` in library code is the code defaults plus
+the environment: what a library call does must not depend on the folder it runs in.
+
 The sections live with the subsystem they configure: :mod:`talos.config.engine`,
 :mod:`talos.config.service`, :mod:`talos.config.orchestrator` and
 :mod:`talos.config.observability`; every section class is importable from here.
@@ -96,10 +100,11 @@ __all__ = [
 
 DEFAULT_CONFIG_FILE = Path("config.yaml")
 
-# The explicit --config file for the Settings being built; a context variable because
-# pydantic-settings builds its sources in a classmethod that takes no per-call arguments.
-_explicit_config: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
-    "axis_explicit_config", default=None
+# The YAML files of the Settings being built by load_settings, highest precedence first; a
+# context variable because pydantic-settings builds its sources in a classmethod that takes no
+# per-call arguments. Empty outside load_settings, so Settings() reads no file.
+_yaml_files: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
+    "axis_yaml_files", default=()
 )
 
 
@@ -118,7 +123,11 @@ def _split_csv(value: Any) -> Any:
 
 
 class Settings(BaseSettings):
-    """All of TALOS's configuration. See ``config.yaml`` for a commented copy of the defaults."""
+    """All of TALOS's configuration. See ``config.yaml`` for a commented copy of the defaults.
+
+    ``Settings(...)`` reads keyword arguments, the environment and the code defaults; only
+    :func:`load_settings` adds the YAML files.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="AXIS_",
@@ -178,13 +187,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        explicit = _explicit_config.get()
-        if explicit is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=explicit))
-        if DEFAULT_CONFIG_FILE.is_file():
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=DEFAULT_CONFIG_FILE))
-        return tuple(sources)
+        files = [YamlConfigSettingsSource(settings_cls, yaml_file=f) for f in _yaml_files.get()]
+        return (init_settings, env_settings, *files)
 
 
 def _describe(error: ValidationError) -> str:
@@ -201,7 +205,9 @@ def _describe(error: ValidationError) -> str:
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Build :class:`Settings` from every source, or raise :class:`ConfigError`.
 
-    ``config_file`` is the explicit ``--config`` YAML file; ``overrides`` win over everything.
+    ``config_file`` is the explicit ``--config`` YAML file; ``config.yaml`` in the working
+    directory is read below it when present; ``overrides`` win over everything. This is how
+    the CLI and the services load their settings.
     """
     path = Path(config_file) if config_file is not None else None
     if path is not None:
@@ -215,10 +221,13 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
             ) from None
         if content is not None and not isinstance(content, dict):
             raise ConfigError(f"config file {path}: top level must be a mapping of sections")
-    token = _explicit_config.set(path)
+    files = [] if path is None else [path]
+    if DEFAULT_CONFIG_FILE.is_file():
+        files.append(DEFAULT_CONFIG_FILE)
+    token = _yaml_files.set(tuple(files))
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     finally:
-        _explicit_config.reset(token)
+        _yaml_files.reset(token)
