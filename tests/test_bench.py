@@ -10,7 +10,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.io.video import FrameSource
 from talos.bench.compare import compare_vectorizers, format_comparison, svg_points

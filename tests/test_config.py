@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO_ROOT, assert_clean_failure, run_axis
+from tests.helpers.processes import REPO_ROOT, assert_clean_failure, run_axis
 
 from talos.config import ConfigError, Settings, load_settings
 

@@ -13,7 +13,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.geometry import bezier
 from talos.bench import footage

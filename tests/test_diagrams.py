@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageFont
-from tests.conftest import REPO_ROOT, assert_clean_failure, run_axis
+from tests.helpers.processes import REPO_ROOT, assert_clean_failure, run_axis
 
 from talos.axis.context import FrameContext
 from talos.axis.pipeline import ProcessingStep

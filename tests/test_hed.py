@@ -20,7 +20,7 @@ import onnxruntime as ort
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from onnx import TensorProto, helper
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.geometry.ridges import thin_probability
 from talos.axis.geometry.skeleton import thin
@@ -513,7 +513,6 @@ def _installed_model() -> Path | None:
     return path if path.is_file() else None
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(
     _installed_model() is None, reason="real HED not installed (run: axis models install hed)"
 )

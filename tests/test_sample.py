@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.io.sample import generate_sample, ground_truth_path
 

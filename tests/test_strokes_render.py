@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage.metrics import structural_similarity
-from tests.conftest import run_axis
+from tests.helpers.processes import run_axis
 
 from talos.axis.io.frames import circle_from_dict, stroke_from_dict, triangle_from_dict
 from talos.axis.layers import assign_layers, front_and_back

@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from tests.conftest import fresh_postgres_database
+from tests.helpers.databases import fresh_postgres_database
 
 from talos.axis.service.db import make_engine, migrate
 from talos.axis.service.models import Base

@@ -254,7 +254,7 @@ def test_orchestrator_killed_mid_job_resumes_after_restart(pipeline) -> None:
             time.sleep(0.05)
     pipeline["orchestrator"].kill9()
     time.sleep(1.0)  # AXIS keeps working; its callback finds nobody home
-    pipeline["orchestrator"].start().wait()
+    pipeline["orchestrator"].start()
     job = pipeline.wait_job(job_id)
     assert job["status"] == "completed", job
     assert job["stages"][2]["status"] == "completed"

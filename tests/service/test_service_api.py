@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from service_helpers import CallbackServer, ServiceProcess, assert_error, wait_job
+from tests.helpers.api import CallbackServer, assert_error, wait_job
+from tests.helpers.processes import ServiceProcess
 
 from talos.calllog import read_calls
 

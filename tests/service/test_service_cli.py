@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.cli.serve import SERVICES, load_factory
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from service_helpers import CallbackServer, ServiceProcess, assert_error, wait_job
+from tests.helpers.api import CallbackServer, assert_error, wait_job
+from tests.helpers.processes import ServiceProcess
 
 from talos.config import StoreSettings
 from talos.store import Store

@@ -7,7 +7,8 @@ import json
 import time
 
 import pytest
-from service_helpers import ServiceProcess, wait_job
+from tests.helpers.api import wait_job
+from tests.helpers.processes import ServiceProcess
 
 
 def _wait_running(client, job_id: str) -> dict:  # noqa: ANN001
