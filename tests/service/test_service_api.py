@@ -156,7 +156,12 @@ def test_callback_lost_with_its_worker_is_sent_by_the_sweeper(
             break
         time.sleep(0.1)
     assert len(sent) == before + 1 and sent[-1]["status"] == "completed"
-    time.sleep(0.3)
+    # The body arrives before the sender records the delivery: wait for the record.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if client.get("/jobs/happy-1").json()["callback"]["status"] == "delivered":
+            break
+        time.sleep(0.05)
     assert client.get("/jobs/happy-1").json()["callback"]["status"] == "delivered"
 
 
