@@ -110,6 +110,7 @@ def test_selected_model_present_is_accepted(workdir: Path):
     assert settings.edges.model_path == model
 
 
+@pytest.mark.e2e
 def test_cli_bad_config_is_one_line(tmp_path: Path, sample_clip: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("edges:\n  low_threshold: -3\n")

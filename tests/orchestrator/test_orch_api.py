@@ -141,6 +141,7 @@ def test_api_key_is_required_when_configured(client: TestClient) -> None:
     assert bare.get("/readyz").json() == {"status": "ready", "module": "orchestrator"}
 
 
+@pytest.mark.e2e
 def test_cli_bad_input_is_one_line() -> None:
     from tests.helpers.processes import assert_clean_failure, run_axis
 

@@ -26,7 +26,7 @@ def _diff(engine, metadata, prefix: str | None) -> list:  # noqa: ANN001
         return compare_metadata(MigrationContext.configure(connection, opts=opts), metadata)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
 def test_migrations_match_the_models_and_share_a_database_with_axis(tmp_path, database) -> None:
     def check(url: str) -> None:
         settings = OrchestratorSettings(database_url=url)

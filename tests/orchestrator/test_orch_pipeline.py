@@ -17,7 +17,7 @@ from talos.axis.geometry import bezier
 from talos.calllog import read_calls
 from talos.chroma.profiles import hex_to_bgr, load_profile
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e  # the four services and two fault proxies as real processes
 
 
 def _path(url: str) -> Path:

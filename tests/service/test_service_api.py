@@ -17,6 +17,8 @@ from tests.helpers.processes import ServiceProcess
 
 from talos.calllog import read_calls
 
+pytestmark = pytest.mark.e2e  # the service as a real process
+
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, inputs, callbacks: CallbackServer) -> Iterator[ServiceProcess]:

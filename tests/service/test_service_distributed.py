@@ -16,6 +16,8 @@ from tests.helpers.processes import ServiceProcess
 from talos.config import StoreSettings
 from talos.store import Store
 
+pytestmark = pytest.mark.e2e  # real processes, PostgreSQL, Redis, S3
+
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, inputs, postgres_url, redis_url, moto_s3) -> dict[str, str]:

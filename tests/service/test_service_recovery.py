@@ -10,6 +10,8 @@ import pytest
 from tests.helpers.api import wait_job
 from tests.helpers.processes import ServiceProcess
 
+pytestmark = pytest.mark.e2e  # services killed and restarted for real
+
 
 def _wait_running(client, job_id: str) -> dict:  # noqa: ANN001
     deadline = time.monotonic() + 60
