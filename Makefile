@@ -1,11 +1,12 @@
-# The two commands: `make demo` (trace a generated clip) and `make test` (the whole suite).
+# The two commands: `make demo` (trace a generated clip) and `make test` (the whole suite);
+# `make test-fast` is the quick loop while developing.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= out/demo
 
-.PHONY: demo test lint bench bench-gate clean
+.PHONY: demo test test-fast lint bench bench-gate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +26,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The engine and the HTTP API contracts in this process (FastAPI TestClient): no servers or
+# `axis` subprocesses, no PostgreSQL/Redis, nothing slow. Under a minute; `make test` runs all.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,11 +10,12 @@ import json
 import cv2
 import numpy as np
 import pytest
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.io.video import FrameSource
 from talos.bench.compare import compare_vectorizers, format_comparison, svg_points
-from talos.bench.pipeline import BenchError, format_report, run_benchmark
+from talos.bench.measure import BenchError, run_benchmark
+from talos.bench.report import format_report
 from talos.bench.standard import STANDARD, clip_sha256, write_clip
 from talos.config import load_settings
 
@@ -27,6 +28,7 @@ def test_standard_clip_spec_is_the_issue_s_clip():
         STANDARD.with_frames(0)
 
 
+@pytest.mark.e2e
 def test_axis_sample_standard_writes_the_same_bytes_twice(tmp_path):
     for name in ("a", "b"):
         result = run_axis("sample", str(tmp_path / f"{name}.mp4"), "--standard", "--frames", "2")
@@ -41,6 +43,7 @@ def test_axis_sample_standard_writes_the_same_bytes_twice(tmp_path):
     assert clip_sha256(tmp_path / "c.mp4") == clip_sha256(tmp_path / "a.mp4")
 
 
+@pytest.mark.e2e
 def test_axis_sample_standard_rejects_shape_options(tmp_path):
     result = run_axis("sample", str(tmp_path / "x.mp4"), "--standard", "--width", "640")
     assert_clean_failure(result, "--standard fixes --width")
@@ -52,6 +55,7 @@ def bench_report(sample_clip, tmp_path_factory):
     return out, run_benchmark(sample_clip, out, load_settings(), frames=6, repeat=2)
 
 
+@pytest.mark.slow
 def test_benchmark_report_has_the_issue_s_figures(bench_report, sample_clip):
     out, report = bench_report
     assert report["frames"] == 6 and report["repeat"] == 2 and len(report["runs"]) == 2
@@ -79,6 +83,7 @@ def test_benchmark_report_has_the_issue_s_figures(bench_report, sample_clip):
     assert "edges" in text and "peak RSS" in text
 
 
+@pytest.mark.slow
 def test_serial_mode_calibrates_each_step_against_probes(sample_clip, tmp_path):
     report = run_benchmark(
         sample_clip, tmp_path, load_settings(), frames=5, serial=True, repeat=3, budget_s=0.01
@@ -90,6 +95,7 @@ def test_serial_mode_calibrates_each_step_against_probes(sample_clip, tmp_path):
         assert stats["p95_cal"] >= stats["p50_cal"] > 0
 
 
+@pytest.mark.slow
 def test_a_failing_run_raises_bench_error(tmp_path):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00" * 64)
@@ -146,6 +152,7 @@ def test_svg_points_counts_coordinate_pairs(svg, points):
     assert svg_points(b"<svg>" + svg + b"</svg>") == points
 
 
+@pytest.mark.e2e
 def test_axis_bench_cli_writes_bench_json(sample_clip, tmp_path):
     out = tmp_path / "bench"
     result = run_axis("bench", "--input", str(sample_clip), "--frames", "4", "-o", str(out))
@@ -158,6 +165,7 @@ def test_axis_bench_cli_writes_bench_json(sample_clip, tmp_path):
     assert "p50 ms" in result.stdout
 
 
+@pytest.mark.e2e
 def test_axis_bench_gate_passes_then_fails_naming_the_step(sample_clip, tmp_path):
     baseline = tmp_path / "baseline.json"
     args = ("bench", "--input", str(sample_clip), "--gate", "--baseline", str(baseline))
@@ -177,6 +185,7 @@ def test_axis_bench_gate_passes_then_fails_naming_the_step(sample_clip, tmp_path
     assert report["gate"]["status"] == "fail"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("extra", "needles"),
     [
@@ -192,6 +201,7 @@ def test_axis_bench_bad_input_fails_cleanly(tmp_path, extra, needles):
     assert_clean_failure(result, *needles)
 
 
+@pytest.mark.e2e
 def test_axis_bench_vectorize_writes_compare_json(sample_clip, tmp_path):
     result = run_axis(
         "bench",
@@ -211,6 +221,7 @@ def test_axis_bench_vectorize_writes_compare_json(sample_clip, tmp_path):
     assert "axis" in result.stdout and "vtracer" in result.stdout
 
 
+@pytest.mark.slow
 def test_axis_bench_runs_on_a_folder_of_images(sample_clip, tmp_path):
     frames = tmp_path / "frames"
     frames.mkdir()
@@ -223,6 +234,7 @@ def test_axis_bench_runs_on_a_folder_of_images(sample_clip, tmp_path):
     assert report["identity"] is None  # no ground truth beside a folder
 
 
+@pytest.mark.e2e
 def test_axis_bench_profile_writes_a_call_tree(sample_clip, tmp_path):
     result = run_axis(
         "bench", "--input", str(sample_clip), "--frames", "3", "--profile", "-o", str(tmp_path)

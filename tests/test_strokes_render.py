@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage.metrics import structural_similarity
-from tests.conftest import run_axis
+from tests.helpers.processes import run_axis
 
 from talos.axis.io.frames import circle_from_dict, stroke_from_dict, triangle_from_dict
 from talos.axis.layers import assign_layers, front_and_back
@@ -154,6 +154,7 @@ def traced_sample(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory) -
     return out
 
 
+@pytest.mark.e2e
 def test_default_pipeline_gives_one_stroke_or_shape_per_drawn_line(traced_sample: Path):
     manifest = json.loads((traced_sample / "lines.json").read_text())
     assert manifest["metrics"]["ssim_mean"] >= 0.85
@@ -195,6 +196,7 @@ BAD_FRAMES = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("kind", sorted(BAD_FRAMES))
 def test_bad_frames_give_valid_frame_files(kind: str, tmp_path: Path):
     rng = np.random.default_rng(7)
@@ -209,6 +211,7 @@ def test_bad_frames_give_valid_frame_files(kind: str, tmp_path: Path):
     assert 0.0 <= frame["metrics"]["ssim"] <= 1.0
 
 
+@pytest.mark.e2e
 def test_motion_step_splits_moving_from_static_lines(tmp_path: Path):
     rng = np.random.default_rng(3)
     texture = cv2.GaussianBlur(rng.normal(0, 25, (120, 200)).astype(np.float32), (0, 0), 4)

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.evaluation.identity import EvaluationError, evaluate_identity
 from talos.axis.evaluation.temporal import (
@@ -218,6 +218,7 @@ def test_compared_traces_must_hold_the_same_frames(traces, lines_clip, tmp_path)
 # --- command line ------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_evaluate_json_has_a_temporal_section_with_and_without_truth(traces, lines_clip, tmp_path):
     tracked, _ = traces
     with_truth = run_axis("evaluate", str(tracked), "--json")  # truth beside the clip
@@ -241,6 +242,7 @@ def test_evaluate_json_has_a_temporal_section_with_and_without_truth(traces, lin
     assert "raw line map" in text.stdout and "id carry-over" in text.stdout
 
 
+@pytest.mark.e2e
 def test_evaluate_bad_input_is_one_line(traces, lines_clip, tmp_path):
     tracked, _ = traces
     assert_clean_failure(run_axis("evaluate", str(tmp_path / "nowhere")), "manifest not found")

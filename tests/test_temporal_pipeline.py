@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.evaluation.identity import evaluate_identity
 from talos.axis.geometry.camera import (
@@ -103,6 +103,7 @@ def test_bad_shot_camera_fails_before_the_run(sample_clip, tmp_path):
         trace_video(sample_clip, tmp_path / "o", Settings(processing={"workers": 1}), shot=shot)
 
 
+@pytest.mark.e2e
 def test_evaluate_cli_prints_identity_metrics_and_fails_cleanly(traced, sample_clip, tmp_path):
     truth = ground_truth_path(sample_clip)
     result = run_axis("evaluate", str(traced.output_dir), "--truth", str(truth), "--json")
@@ -135,6 +136,7 @@ def test_tracking_off_breaks_identity_so_the_metric_can_fail(sample_clip, tmp_pa
     assert report["id_switches"] > 0 and report["kept_one_id_share"] < 0.95
 
 
+@pytest.mark.e2e
 def test_unloadable_model_is_a_one_line_cli_error(sample_clip, tmp_path):
     junk = tmp_path / "edges.onnx"
     junk.write_bytes(b"\x00not onnx")

@@ -4,9 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.schema import SchemaError, validate, validate_output
+
+pytestmark = pytest.mark.e2e  # the axis command as a subprocess
 
 
 @pytest.fixture(scope="module")

@@ -4,92 +4,22 @@ plus real fault-injecting proxies in front of AXIS and of the Orchestrator's cal
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import fresh_postgres_database
+from tests.helpers.databases import fresh_postgres_database
+from tests.helpers.processes import AXIS, REPO_ROOT, ServerProcess, clean_env, free_port
 
 from talos.axis.io.sample import generate_sample
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PROXY_SCRIPT = Path(__file__).with_name("fault_proxy.py")
 CALLBACK_TOKEN = "test-callback-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-@dataclass
-class Proc:
-    """One real process: ``axis serve MODULE`` or a fault proxy."""
-
-    name: str
-    args: list[str]
-    env: dict[str, str]
-    port: int
-    health: str
-    log_path: Path
-    process: subprocess.Popen | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Proc:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            self.args, cwd=REPO_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        return self
-
-    def wait(self) -> Proc:
-        assert self.process is not None
-        wait_http(self.url + self.health, self.process)
-        return self
-
-    def kill9(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(10)
-        self._log.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-            self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 @dataclass
@@ -97,7 +27,7 @@ class Pipeline:
     root: Path
     clip: Path
     call_log: Path
-    procs: dict[str, Proc]
+    procs: dict[str, ServerProcess]
 
     callback_token: str = CALLBACK_TOKEN
 
@@ -105,11 +35,11 @@ class Pipeline:
         """The real ``axis`` command in a subprocess, with the pipeline's settings."""
         full_env = {**self["orchestrator"].env, **(env or {})}
         return subprocess.run(
-            [sys.executable, "-m", "talos.cli", *args], cwd=REPO_ROOT, env=full_env,
+            [*AXIS, *args], cwd=REPO_ROOT, env=full_env,
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
-    def __getitem__(self, name: str) -> Proc:
+    def __getitem__(self, name: str) -> ServerProcess:
         return self.procs[name]
 
     @property
@@ -123,7 +53,7 @@ class Pipeline:
     def restart(self, name: str) -> None:
         proc = self[name]
         proc.stop() if proc.process and proc.process.poll() is None else None
-        proc.start().wait()
+        proc.start()
 
     def wait_job(self, job_id: str, timeout: float = 90.0, until: tuple[str, ...] = (
         "completed", "failed")) -> dict:  # fmt: skip
@@ -149,8 +79,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     generate_sample(clip, width=192, height=144, frames=8, seed=7)
     ports = {n: free_port() for n in ("orchestrator", "prism", "axis", "chroma", "ap", "cp")}
     call_log = root / "calls.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AXIS_")}
-    env.update(
+    env = clean_env(
         {
             "AXIS_STORE__URL": f"file://{root / 'store'}",
             "AXIS_DATABASE__URL": f"sqlite:///{root / 'axis.db'}",
@@ -181,17 +110,19 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             "AXIS_SERVICE__POLL_S": "0.1",
         }
     )
-    serve = [sys.executable, "-m", "talos.cli", "serve"]
+    serve = [*AXIS, "serve"]
     procs = {
-        name: Proc(name, [*serve, name], env, ports[name], "/healthz", root / f"{name}.log")
+        name: ServerProcess(
+            name, [*serve, name], env, ports[name], "/healthz", root / f"{name}.log"
+        )
         for name in ("orchestrator", "prism", "axis", "chroma")
     }
     for proxy, target in (("axis_proxy", "axis"), ("callback_proxy", "orchestrator")):
         port = ports["ap" if proxy == "axis_proxy" else "cp"]
         args = [sys.executable, str(PROXY_SCRIPT), str(port), procs[target].url]
-        procs[proxy] = Proc(proxy, args, env, port, "/_faults", root / f"{proxy}.log")
-    for proc in procs.values():
-        proc.start()
+        procs[proxy] = ServerProcess(proxy, args, env, port, "/_faults", root / f"{proxy}.log")
+    for proc in procs.values():  # all at once; then wait for each
+        proc.start(wait=False)
     pipe = Pipeline(root, clip, call_log, procs)
     try:
         for proc in procs.values():
@@ -202,7 +133,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             proc.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
 def orchestrator_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The Orchestrator's database: a SQLite file, or a fresh database on the machine's
     PostgreSQL (127.0.0.1:5432), dropped afterwards."""

@@ -141,8 +141,9 @@ def test_api_key_is_required_when_configured(client: TestClient) -> None:
     assert bare.get("/readyz").json() == {"status": "ready", "module": "orchestrator"}
 
 
+@pytest.mark.e2e
 def test_cli_bad_input_is_one_line() -> None:
-    from tests.conftest import assert_clean_failure, run_axis
+    from tests.helpers.processes import assert_clean_failure, run_axis
 
     unreachable = run_axis("dlq", "list", "--url", "http://127.0.0.1:9")
     assert_clean_failure(unreachable, "cannot reach the Orchestrator")

@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from tests.conftest import fresh_postgres_database
+from tests.helpers.databases import fresh_postgres_database
 
 from talos.axis.service.db import make_engine, migrate
 from talos.axis.service.models import Base
@@ -26,7 +26,7 @@ def _diff(engine, metadata, prefix: str | None) -> list:  # noqa: ANN001
         return compare_metadata(MigrationContext.configure(connection, opts=opts), metadata)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
 def test_migrations_match_the_models_and_share_a_database_with_axis(tmp_path, database) -> None:
     def check(url: str) -> None:
         settings = OrchestratorSettings(database_url=url)

@@ -17,7 +17,7 @@ from talos.axis.geometry import bezier
 from talos.calllog import read_calls
 from talos.chroma.profiles import hex_to_bgr, load_profile
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e  # the four services and two fault proxies as real processes
 
 
 def _path(url: str) -> Path:
@@ -254,7 +254,7 @@ def test_orchestrator_killed_mid_job_resumes_after_restart(pipeline) -> None:
             time.sleep(0.05)
     pipeline["orchestrator"].kill9()
     time.sleep(1.0)  # AXIS keeps working; its callback finds nobody home
-    pipeline["orchestrator"].start().wait()
+    pipeline["orchestrator"].start()
     job = pipeline.wait_job(job_id)
     assert job["status"] == "completed", job
     assert job["stages"][2]["status"] == "completed"

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from service_helpers import CallbackServer, free_port, stop, wait_http
-from tests.conftest import fresh_postgres_database
+from tests.helpers.api import CallbackServer
+from tests.helpers.databases import fresh_postgres_database
+from tests.helpers.processes import free_port, stop, wait_http
 
 MOTO_KEY = "testing-key"
 MOTO_SECRET = "testing-secret"
@@ -30,7 +31,7 @@ def moto_s3() -> Iterator[dict[str, str]]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        wait_http(endpoint, process=process)
+        wait_http(endpoint, process=process, timeout=30)
         bucket = f"axis-{uuid.uuid4().hex[:8]}"
         httpx.put(f"{endpoint}/{bucket}", timeout=10).raise_for_status()
         yield {

@@ -11,7 +11,7 @@ from talos.axis.service.db import DatabaseError, make_engine, migrate
 from talos.axis.service.models import Base
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
 def test_migrations_match_models_and_are_idempotent(tmp_path, database, request) -> None:
     url = (
         f"sqlite:///{tmp_path}/m.db"

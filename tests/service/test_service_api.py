@@ -12,9 +12,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from service_helpers import CallbackServer, ServiceProcess, assert_error, wait_job
+from tests.helpers.api import CallbackServer, assert_error, wait_job
+from tests.helpers.processes import ServiceProcess
 
 from talos.calllog import read_calls
+
+pytestmark = pytest.mark.e2e  # the service as a real process
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +158,12 @@ def test_callback_lost_with_its_worker_is_sent_by_the_sweeper(
             break
         time.sleep(0.1)
     assert len(sent) == before + 1 and sent[-1]["status"] == "completed"
-    time.sleep(0.3)
+    # The body arrives before the sender records the delivery: wait for the record.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if client.get("/jobs/happy-1").json()["callback"]["status"] == "delivered":
+            break
+        time.sleep(0.05)
     assert client.get("/jobs/happy-1").json()["callback"]["status"] == "delivered"
 
 

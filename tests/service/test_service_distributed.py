@@ -10,10 +10,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from service_helpers import CallbackServer, ServiceProcess, assert_error, wait_job
+from tests.helpers.api import CallbackServer, assert_error, wait_job
+from tests.helpers.processes import ServiceProcess
 
 from talos.config import StoreSettings
 from talos.store import Store
+
+pytestmark = pytest.mark.e2e  # real processes, PostgreSQL, Redis, S3
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,10 @@ import json
 import time
 
 import pytest
-from service_helpers import ServiceProcess, wait_job
+from tests.helpers.api import wait_job
+from tests.helpers.processes import ServiceProcess
+
+pytestmark = pytest.mark.e2e  # services killed and restarted for real
 
 
 def _wait_running(client, job_id: str) -> dict:  # noqa: ANN001

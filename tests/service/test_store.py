@@ -11,7 +11,7 @@ from talos.config import StoreSettings
 from talos.store import Store, StoreError, StoreKeyError, StoreNotFoundError
 
 
-@pytest.fixture(params=["file", "s3"])
+@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.e2e)])  # s3: moto server
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if request.param == "file":
         return Store.from_settings(StoreSettings(url=f"file://{tmp_path}/store"))

@@ -29,7 +29,7 @@ from talos.axis.geometry import bezier
 from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.io.video import FrameSource
 from talos.axis.strategies import EDGE_DETECTORS
-from talos.config import Settings, load_settings
+from talos.config import Settings
 
 GOLDEN_RATIO_CONJUGATE = 0.6180339887498949
 MAX_SHEET_WIDTH = 2400  # px
@@ -355,8 +355,8 @@ def contact_sheet(
     ``source`` is the traced video or image folder (None: ``lines.json``'s ``source.uri``).
     ``frames`` lists the trace's frame indices to show, one row each; without it ``rows``
     frames are spread evenly over the trace. ``width`` is the sheet's maximum width in px.
-    ``settings`` should be the Settings the trace ran with (default: :func:`load_settings`,
-    i.e. ``config.yaml`` and the environment): its ``edges`` section recomputes the line map.
+    ``settings`` should be the Settings the trace ran with (default: ``Settings()``, the code
+    defaults and the environment): its ``edges`` section recomputes the line map.
     The sheet is ``SheetLayout.fit(W, H, rows, width)``-sized: a header, then per row a label
     strip (frame index, time, stroke/circle/triangle counts, share of ink pixels) above the
     three columns source | line map | strokes.
@@ -365,7 +365,7 @@ def contact_sheet(
     ``ValueError`` for bad ``frames``/``rows``/``width`` and ``OSError`` when the PNG cannot
     be written.
     """
-    settings = settings or load_settings()
+    settings = settings or Settings()
     folder = Path(outdir)
     manifest = read_manifest(folder)
     entries = pick_frames(manifest, rows, frames)

@@ -215,7 +215,8 @@ def _check_input(clip: Path, settings: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talos.bench.pipeline import format_report, run_benchmark, write_report
+    from talos.bench.measure import run_benchmark
+    from talos.bench.report import format_report, write_report
 
     _positive(args.frames, "--frames")
     _positive(args.repeat, "--repeat")
@@ -283,7 +284,7 @@ def _run_gate(
     """Judge the report (measuring once more after a failure, see ``gate.confirm``); return
     the report to write and the failure line, or None. Writes the baseline if asked."""
     from talos.bench.gate import baseline_from_report, confirm, format_gate, gate_report
-    from talos.bench.pipeline import format_report
+    from talos.bench.report import format_report
 
     if args.update_baseline:
         path = Path(args.baseline)

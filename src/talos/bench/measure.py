@@ -1,6 +1,7 @@
-"""The pipeline benchmark: run the configured pipeline over a clip, ``repeat`` times, and
-report wall time, fps, per-step p50/p95 and share, peak RSS, output bytes and the quality
-figures the pipeline computes (SSIM, Δκ) and, with ground truth, identity metrics.
+"""The pipeline benchmark, measuring: run the configured pipeline over a clip, ``repeat``
+times, and build the report (``bench.json``): wall time, fps, per-step p50/p95 and share, peak
+RSS, output bytes and the quality figures the pipeline computes (SSIM, Δκ) and, with ground
+truth, identity metrics. :mod:`talos.bench.report` checks it against the bars and prints it.
 
 Each run happens in a fresh child process (``spawn``), so the peak RSS is the run's own, not
 this process's, and no warm cache carries over between repeats. Peak RSS is sampled every
@@ -21,7 +22,6 @@ ratios to the probes around them, which follows load that comes and goes during 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import multiprocessing
 import os
 import platform
@@ -29,7 +29,7 @@ import resource
 import shutil
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,20 +40,13 @@ import psutil
 from talos.axis.errors import AxisError
 from talos.axis.io.sample import ground_truth_path
 from talos.bench.calibration import CalibrationProbe, measure_calibration, pooled_percentiles
+from talos.bench.report import MB, bars
 from talos.bench.standard import clip_sha256
 from talos.config import Settings
 
 REPORT_SCHEMA = "axis-bench/1"
 RSS_SAMPLE_S = 0.05
 PSS_EVERY = 5  # samples
-MB = 1024 * 1024
-
-# The bars of BRIEF §5 / issue 7 that a bench report is checked against.
-BAR_FPS = 10.0
-BAR_MOONSHOT_FPS = 24.0
-BAR_SSIM = 0.85
-BAR_DELTA_KAPPA = 0.05
-BAR_PEAK_RSS_MB = 1024.0
 
 
 class BenchError(AxisError):
@@ -312,22 +305,6 @@ def identity_metrics(output_dir: Path, truth_path: Path | None) -> dict[str, Any
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
-def _bars(report: Mapping[str, Any]) -> dict[str, bool | None]:
-    def at_most(value: float | None, bar: float) -> bool | None:
-        return None if value is None else bool(value <= bar)
-
-    def at_least(value: float | None, bar: float) -> bool | None:
-        return None if value is None else bool(value >= bar)
-
-    return {
-        f"fps >= {BAR_FPS:g}": at_least(report["fps"], BAR_FPS),
-        f"fps >= {BAR_MOONSHOT_FPS:g} (moonshot)": at_least(report["fps"], BAR_MOONSHOT_FPS),
-        f"ssim >= {BAR_SSIM:g}": at_least(report["ssim"], BAR_SSIM),
-        f"delta_kappa <= {BAR_DELTA_KAPPA:g}": at_most(report["delta_kappa"], BAR_DELTA_KAPPA),
-        f"peak_rss_mb <= {BAR_PEAK_RSS_MB:g}": at_most(report["peak_rss_mb"], BAR_PEAK_RSS_MB),
-    }
-
-
 def run_benchmark(
     input_path: str | Path,
     output_dir: str | Path,
@@ -420,96 +397,5 @@ def run_benchmark(
             for r in runs
         ],
     }
-    report["bars"] = _bars(report)
+    report["bars"] = bars(report)
     return report
-
-
-def format_report(report: Mapping[str, Any]) -> str:
-    """The report as text: the per-step table, then the headline figures."""
-    lines = [
-        f"{'step':<12}{'p50 ms':>9}{'p95 ms':>9}{'share':>8}{'p50 cal':>9}",
-    ]
-    for name, s in report["steps"].items():
-        lines.append(
-            f"{name:<12}{s['p50_ms']:>9.2f}{s['p95_ms']:>9.2f}{s['share'] * 100:>7.1f}%"
-            f"{s['p50_cal']:>9.3f}"
-        )
-
-    def fmt(value: Any, spec: str) -> str:
-        return "n/a" if value is None else format(value, spec)
-
-    machine = report["machine"]
-    lines += [
-        f"frames {report['frames']}  wall {report['wall_s']:.2f} s  fps {report['fps']:.2f}"
-        f"  (median of {report['repeat']})",
-        f"peak RSS {report['peak_rss_mb']:.0f} MB (PSS {report['peak_pss_mb']:.0f} MB; main "
-        f"process {report['main_peak_rss_mb']:.0f}"
-        f" MB)  output {report['output_bytes'] / MB:.1f} MB"
-        f" ({report['output_bytes_per_frame'] / 1024:.1f} KB/frame)",
-        f"vectorizer SSIM (to its line map) {fmt(report['ssim'], '.3f')}"
-        f"  Δκ {fmt(report['delta_kappa'], '.4f')}"
-        f"  identity {_identity_line(report['identity'])}",
-        f"calibration {report['calibration_ms']:.2f} ms; wall per frame "
-        f"{report['wall_per_frame_cal']:.2f} cal;  {machine['cpu']}, {machine['cores']} cores",
-        "bars: "
-        + ", ".join(
-            f"{name}: {'n/a' if ok is None else ('yes' if ok else 'NO')}"
-            for name, ok in report["bars"].items()
-        ),
-    ]
-    return "\n".join(lines)
-
-
-def _identity_line(identity: Mapping[str, Any] | None) -> str:
-    if not identity:
-        return "n/a"
-    if "error" in identity:
-        return f"n/a ({identity['error']})"
-    keys = ("kept_one_id_share", "id_switches", "fragmentation", "median_track_length")
-    return ", ".join(f"{k} {identity[k]}" for k in keys if k in identity)
-
-
-def format_markdown(report: Mapping[str, Any]) -> str:
-    """The per-step table and headline figures as Markdown (for the README), with the date
-    and machine they came from."""
-    machine = report["machine"]
-    pipeline = report["pipeline"]
-    lines = [
-        f"`axis bench` on {report['date'][:10]}, {machine['cpu']}, {machine['cores']} cores; "
-        f"{report['frames']} frames of `{Path(report['input']['path']).name}`, "
-        f"steps {', '.join(pipeline['steps'])} (edges {pipeline['edges']}, vectorize "
-        f"{pipeline['vectorize']}), median of {report['repeat']} run(s).",
-        "",
-        "| step | p50 ms | p95 ms | share | p50 (calibration units) |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for name, s in report["steps"].items():
-        lines.append(
-            f"| {name} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['share'] * 100:.1f}% "
-            f"| {s['p50_cal']:.3f} |"
-        )
-
-    def fmt(value: Any, spec: str) -> str:
-        return "n/a" if value is None else format(value, spec)
-
-    lines += [
-        "",
-        f"Wall {report['wall_s']:.2f} s, **{report['fps']:.1f} fps**; peak RSS "
-        f"{report['peak_rss_mb']:.0f} MB (PSS {report['peak_pss_mb']:.0f} MB, main process "
-        f"{report['main_peak_rss_mb']:.0f} MB); "
-        f"output {report['output_bytes_per_frame'] / 1024:.1f} KB/frame; vectorizer SSIM "
-        f"{fmt(report['ssim'], '.3f')}, Δκ {fmt(report['delta_kappa'], '.4f')}; "
-        f"calibration {report['calibration_ms']:.2f} ms, wall per frame "
-        f"{report['wall_per_frame_cal']:.2f} calibration units.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def write_report(report: Mapping[str, Any], output_dir: str | Path) -> Path:
-    """Write ``output_dir/bench.json`` and ``bench.md`` (:func:`format_markdown`); return the
-    JSON file's path."""
-    path = Path(output_dir) / "bench.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1) + "\n")
-    path.with_suffix(".md").write_text(format_markdown(report))
-    return path
