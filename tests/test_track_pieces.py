@@ -18,6 +18,7 @@ from talos.axis.tracking.claims import (
 from talos.axis.tracking.hysteresis import (
     expected_lines,
     pack_mask,
+    pixel_groups,
     recovered_lines,
     unpack_mask,
 )
@@ -260,6 +261,19 @@ def test_primitives_keep_ids_and_order():
 
 
 # -------------------------------------------------------------- temporal hysteresis
+
+
+def test_pixel_groups_are_the_8_connected_components():
+    import cv2
+
+    rng = np.random.default_rng(4)
+    mask = (rng.random((60, 90)) > 0.8).astype(np.uint8)
+    ys, xs = np.nonzero(mask)
+    groups = pixel_groups(ys, xs)
+    _, labels = cv2.connectedComponents(mask, connectivity=8)
+    # the same partition: pixels share a group exactly when OpenCV gives them one label
+    pairs = {(int(g), int(label)) for g, label in zip(groups, labels[ys, xs], strict=True)}
+    assert len(pairs) == len(set(groups.tolist())) == len(set(labels[ys, xs].tolist()))
 
 
 def test_pack_mask_round_trip():

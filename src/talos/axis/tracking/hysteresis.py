@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from talos.axis.model import Stroke
 from talos.axis.tracking.batch import sample_strokes, split_by_owner
@@ -56,20 +58,47 @@ def expected_lines(
     return canvas.astype(bool)
 
 
+def pixel_groups(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """8-connected groups of the pixels ``(ys[k], xs[k])`` (distinct), ``(K,)`` group labels
+    ``0..G−1``: a graph of neighbouring pairs found by sorted keys, not a full-frame pass
+    (the pixels are a few hundred out of millions)."""
+    count = len(ys)
+    if count == 0:
+        return np.zeros(0, np.int64)
+    width = int(xs.max()) + 3
+    key = (ys.astype(np.int64) + 1) * width + (xs.astype(np.int64) + 1)
+    order = np.argsort(key)
+    sorted_key = key[order]
+    rows, cols = [], []
+    for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1)):  # each neighbouring pair once
+        want = key + dy * width + dx
+        at = np.minimum(np.searchsorted(sorted_key, want), count - 1)
+        hit = sorted_key[at] == want
+        rows.append(np.flatnonzero(hit))
+        cols.append(order[at[hit]])
+    rows_all, cols_all = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(rows_all)), (rows_all, cols_all)), shape=(count, count))
+    return connected_components(graph, directed=False)[1]
+
+
 def recovered_lines(
     line_map: np.ndarray, weak: np.ndarray, expected: np.ndarray, min_pixels: int
 ) -> np.ndarray:
     """The weak pixels that continue last frame's lines: ``(H, W)`` bool.
 
     ``line_map`` ``(H, W)`` (ink > 0), ``weak`` and ``expected`` ``(H, W)`` bool. Kept: the
-    8-connected groups of at least ``min_pixels`` pixels of ``weak & expected`` that lie more
-    than 2 px from the line map's ink (what it already has needs no second stroke).
+    8-connected groups (:func:`pixel_groups`) of at least ``min_pixels`` pixels of
+    ``weak & expected`` that lie more than 2 px from the line map's ink (what it already
+    has needs no second stroke).
     """
-    explained = cv2.dilate((line_map > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    candidates = (weak & expected & ~explained).astype(np.uint8)
-    if not candidates.any():
-        return candidates.astype(bool)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_pixels
-    keep[0] = False
-    return keep[labels]
+    found = np.zeros(weak.shape, bool)
+    ys, xs = np.nonzero(weak & expected)
+    if len(ys) == 0:
+        return found
+    explained = cv2.dilate(line_map, np.ones((5, 5), np.uint8))  # uint8: 0 off the ink
+    fresh = explained[ys, xs] == 0
+    ys, xs = ys[fresh], xs[fresh]
+    groups = pixel_groups(ys, xs)
+    big = np.bincount(groups)[groups] >= min_pixels if len(groups) else np.zeros(0, bool)
+    found[ys[big], xs[big]] = True
+    return found
