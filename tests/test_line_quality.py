@@ -204,8 +204,7 @@ def test_line_benchmark_scores_every_strategy_with_the_floor(tmp_path):
 
 def test_bilinear_reads_take_any_number_of_points():
     from talos.axis.geometry.camera import sample_depth
-    from talos.axis.geometry.sampling import sample_bilinear
-    from talos.axis.tracking.tracker import warp_points
+    from talos.axis.geometry.sampling import sample_bilinear, warp_points
 
     flow = np.zeros((50, 60, 2), np.float32)
     flow[..., 0] = 1.5

@@ -41,8 +41,8 @@ from scipy.spatial import cKDTree
 
 from talos.axis.errors import InputError
 from talos.axis.geometry.bezier import sample
+from talos.axis.geometry.sampling import resample_polyline
 from talos.axis.io.manifest import MANIFEST_FILE
-from talos.axis.tracking.tracker import resample_polyline
 
 MIN_COVERAGE = 0.5
 MIN_DETECTED = 0.8

@@ -1,4 +1,5 @@
-"""Bilinear reads of an image at many sub-pixel points at once."""
+"""Bilinear reads of an image at many sub-pixel points at once; points moved by a flow field;
+polylines resampled by arc length."""
 
 from __future__ import annotations
 
@@ -48,3 +49,24 @@ def sample_either_side(
     ahead = cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=border)
     behind = cv2.remap(image, xs - dx, ys - dy, cv2.INTER_LINEAR, borderMode=border)
     return ahead, behind
+
+
+def warp_points(points: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
+    """Move ``(n, 2)`` points by the flow ``(H, W, 2)`` at their positions (bilinear)."""
+    if flow is None or len(points) == 0:
+        return points
+    return points + sample_bilinear(flow, points).astype(np.float64)
+
+
+def resample_polyline(points: np.ndarray, step: float) -> np.ndarray:
+    """Points every ``step`` px of arc length along a polyline ``(n, 2)`` (ends kept)."""
+    points = np.asarray(points, dtype=np.float64)
+    if len(points) < 2:
+        return points.copy()
+    seg = np.hypot(*np.diff(points, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    total = s[-1]
+    if total <= step:
+        return points[[0, -1]]
+    t = np.linspace(0.0, total, int(np.ceil(total / step)) + 1)
+    return np.column_stack([np.interp(t, s, points[:, 0]), np.interp(t, s, points[:, 1])])

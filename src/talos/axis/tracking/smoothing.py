@@ -19,9 +19,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from talos.axis.geometry.bezier import chain_curvatures
+from talos.axis.geometry.sampling import warp_points
 from talos.axis.model import Stroke
 from talos.axis.tracking.batch import sample_strokes, split_by_owner
-from talos.axis.tracking.tracker import warp_points
 
 
 def _arc_fraction(points: np.ndarray) -> np.ndarray:

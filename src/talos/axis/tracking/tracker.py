@@ -5,20 +5,21 @@ may join two lines into one stroke at a junction in one frame and not in the nex
 a line in two, and an id must follow the line, not the vectorizer's cut. Per frame:
 
 1. **Predict**: every live track's points (its line, sampled every ``sample_step_px`` along
-   the curve) move with the optical flow from the previous frame, then by one translation
-   that fits them to this frame's strokes (:func:`~talos.axis.tracking.claims.refine_offsets`,
-   within ``gate_px``).
+   the curve) move with the optical flow from the previous frame, then by the translation
+   that best lays them onto this frame's strokes (point-to-line ICP within ``gate_px``,
+   :func:`~talos.axis.tracking.claims.refine_offsets`).
 2. **Claim**: every sample of every stroke is claimed by the track whose nearest predicted
    point lies within ``claim_px`` (:func:`~talos.axis.tracking.claims.claim_points`).
    Along each stroke the claims are cleaned into stretches of one track each
    (:func:`~talos.axis.tracking.claims.clean_labels`: a crossing line's brief claim is
    dropped, unclaimed growth goes to its neighbour).
 3. **Re-cut**: where a stroke passes from one track's stretch to another's, it is cut
-   (exactly on the curve, :mod:`~talos.axis.tracking.pieces`) — unless both stretches end
-   there at the ends of their lines, when the stroke joined two pieces of one line: then
-   the tracks merge.
+   exactly on the curve (:func:`~talos.axis.tracking.recut.recut_stroke`) — unless both
+   stretches end there, at the ends of two pieces of one line (one split from the other,
+   or one only a few frames old): then the stroke mended a break, and the tracks merge.
 4. **Re-join**: pieces of one track whose ends are within ``stitch_px`` are joined, when the
-   line map has ink along the gap (two lines crossing, or a one-frame break).
+   line map has ink along the gap (two lines crossing, or a one-frame break;
+   :func:`~talos.axis.tracking.recut.rejoin`).
 5. **Assign**: each track goes to its largest piece; other pieces of it are new tracks that
    it split into. A piece no track claims is compared with the dormant tracks
    (:mod:`~talos.axis.tracking.reid`), else it is born with a new id.
@@ -33,75 +34,30 @@ never cut or joined.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from talos.axis.geometry import ragged
-from talos.axis.geometry.sampling import sample_bilinear
+from talos.axis.geometry.sampling import warp_points
 from talos.axis.model import Stroke
 from talos.axis.tracking.batch import mean_curvatures, sample_strokes, sample_strokes_at
-from talos.axis.tracking.claims import (
-    UNCLAIMED,
-    claim_points,
-    clean_labels,
-    curve_normals,
-    refine_offsets,
-    runs,
+from talos.axis.tracking.claims import UNCLAIMED, claim_points, curve_normals, refine_offsets
+from talos.axis.tracking.recut import (
+    Piece,
+    bridge_supported,
+    primitive_piece,
+    recut_stroke,
+    rejoin,
 )
-from talos.axis.tracking.pieces import cut_stroke, join_strokes, reversed_stroke
 from talos.axis.tracking.reid import DormantTracks
 from talos.axis.tracking.tracks import Track, link, table_summary
 
-__all__ = ["StrokeTracker", "delta_kappa", "table_summary", "resample_polyline", "warp_points"]
+__all__ = ["StrokeTracker", "delta_kappa", "table_summary"]
 
 _MIN_RUN_PX = 12.0  # a track's claim on a stroke shorter than this is a crossing, not a line
 _END_PX = 9.0  # a claim this close to a line's end is "at the end" of that line
-_SUPPORTED = 0.75  # share of a gap's length that must lie on ink for a join across it
-_TOUCHING_PX = 3.0  # ends this close join without looking at the ink
 _YOUNG_FRAMES = 3  # a track seen this few frames may still be a piece of its neighbour
-
-
-def resample_polyline(points: np.ndarray, step: float) -> np.ndarray:
-    """Points every ``step`` px of arc length along a polyline ``(n, 2)`` (ends kept)."""
-    points = np.asarray(points, dtype=np.float64)
-    if len(points) < 2:
-        return points.copy()
-    seg = np.hypot(*np.diff(points, axis=0).T)
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    total = s[-1]
-    if total <= step:
-        return points[[0, -1]]
-    t = np.linspace(0.0, total, int(np.ceil(total / step)) + 1)
-    return np.column_stack([np.interp(t, s, points[:, 0]), np.interp(t, s, points[:, 1])])
-
-
-def stroke_samples(stroke: Stroke, step: float) -> np.ndarray:
-    """The stroke's curve sampled about every ``step`` px, ``(m, 2)``."""
-    return sample_strokes([stroke], step)[0]
-
-
-def warp_points(points: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
-    """Move ``(n, 2)`` points by the flow ``(H, W, 2)`` at their positions (bilinear)."""
-    if flow is None or len(points) == 0:
-        return points
-    return points + sample_bilinear(flow, points).astype(np.float64)
-
-
-@dataclass
-class _Piece:
-    """A stroke of the output being assembled: its geometry, the track that claims it
-    (:data:`UNCLAIMED` if none), how many of its samples that track claimed, tracks it
-    absorbed (merged), and whether it is a primitive (never cut or joined)."""
-
-    stroke: Stroke
-    track: int
-    claimed: int
-    size: int  # samples
-    absorbed: tuple[int, ...] = ()
-    atomic: bool = False
-    source: int = -1  # index of the primitive it stands for
 
 
 class StrokeTracker:
@@ -180,22 +136,24 @@ class StrokeTracker:
             predicted = predicted + offsets[track_of]
         claims = claim_points(samples.points, predicted, track_of, track_start, self.claim)
 
-        pieces: list[_Piece] = []
+        pieces: list[Piece] = []
         bounds = np.cumsum(np.bincount(samples.owner, minlength=len(strokes) + len(primitives)))
         starts = np.concatenate([[0], bounds[:-1]])
         for j, stroke in enumerate([*strokes, *primitives]):
             rows = slice(int(starts[j]), int(bounds[j]))
             if j >= len(strokes):
-                pieces.append(self._primitive_piece(stroke, claims.track[rows], j - len(strokes)))
+                pieces.append(primitive_piece(stroke, claims.track[rows], j - len(strokes)))
             else:
-                pieces += self._recut(
+                pieces += recut_stroke(
                     stroke,
                     claims.track[rows],
                     claims.position[rows],
                     samples.segment[rows],
                     samples.t[rows],
+                    self.min_run,
+                    self,
                 )
-        pieces = self._rejoin(pieces, line_map)
+        pieces = rejoin(pieces, lambda a, b: bridge_supported(a, b, line_map, self.stitch))
         return self._assign(pieces, frame_index, len(primitives))
 
     # ---------------------------------------------------------------- predict
@@ -220,20 +178,9 @@ class StrokeTracker:
         track_of = np.repeat(np.arange(len(self.tracks)), sizes)
         return np.concatenate([t.points for t in self.tracks]), track_of, np.cumsum(sizes) - sizes
 
-    # ----------------------------------------------------------------- re-cut
+    # ---------------------------------------------------- what re-cutting asks
 
-    def _primitive_piece(self, proxy: Stroke, claimed: np.ndarray, index: int) -> _Piece:
-        """A circle or triangle: the track claiming most of its outline, if over half."""
-        labels = claimed[claimed != UNCLAIMED]
-        track, count = UNCLAIMED, 0
-        if len(labels):
-            values, counts = np.unique(labels, return_counts=True)
-            k = int(np.argmax(counts))
-            if counts[k] * 2 > len(claimed):
-                track, count = int(values[k]), int(counts[k])
-        return _Piece(proxy, track, count, len(claimed), atomic=True, source=index)
-
-    def _at_end(self, track: int, position: int) -> bool:
+    def at_end(self, track: int, position: int) -> bool:
         """Whether point ``position`` of ``track``'s prediction is near an end of an open
         line."""
         line = self.tracks[track]
@@ -242,56 +189,7 @@ class StrokeTracker:
             position <= self.end_samples or position >= last - self.end_samples
         )
 
-    def _recut(
-        self,
-        stroke: Stroke,
-        claimed: np.ndarray,
-        position: np.ndarray,
-        segment: np.ndarray,
-        t: np.ndarray,
-    ) -> list[_Piece]:
-        """``stroke`` cut where it passes from one track's line to another's (module step 3)."""
-        labels = clean_labels(claimed, self.min_run, stroke.closed)
-        stretches = runs(labels)
-        if len(stretches) == 1 or (
-            stroke.closed and len(stretches) == 2 and stretches[0][0] == stretches[-1][0]
-        ):
-            track = int(stretches[0][0]) if stretches else UNCLAIMED
-            return [_Piece(stroke, track, int(np.sum(claimed == track)), len(claimed))]
-        merged, absorbed = self._merge_stretches(stretches, claimed, position, stroke.closed)
-        labels = np.concatenate([np.full(r[2] - r[1], r[0], np.int64) for r in merged])
-        stretches = runs(labels)
-        tracks = [int(r[0]) for r in stretches]
-        if len(set(tracks)) == 1:  # all one line after the merges
-            return [
-                _Piece(
-                    stroke,
-                    tracks[0],
-                    int(np.sum(claimed == tracks[0])),
-                    len(claimed),
-                    tuple(sorted(absorbed.get(tracks[0], ()))),
-                )
-            ]
-        starts = [(int(segment[s]), float(t[s])) for _, s, _ in stretches]
-        spans = [[(a, b)] for _, a, b in stretches]  # the samples of each piece
-        if not stroke.closed:
-            cuts = starts[1:]
-        elif tracks[0] == tracks[-1]:  # the stretch across the start is one piece
-            cuts, tracks = starts[1:], tracks[:-1]
-            spans = [spans[-1] + spans[0], *spans[1:-1]]
-        else:  # cut_stroke gives the piece that ends at the start first
-            cuts, tracks = starts, [tracks[-1], *tracks[:-1]]
-            spans = [spans[-1], *spans[:-1]]
-        out = []
-        for piece, k, span in zip(cut_stroke(stroke, cuts), tracks, spans, strict=True):
-            own = np.concatenate([claimed[a:b] for a, b in span])
-            size = sum(b - a for a, b in span)
-            out.append(
-                _Piece(piece, k, int(np.sum(own == k)), size, tuple(sorted(absorbed.get(k, ()))))
-            )
-        return out
-
-    def _one_line(self, a: int, b: int) -> bool:
+    def one_line(self, a: int, b: int) -> bool:
         """Whether tracks ``a`` and ``b``, whose ends a stroke joins, are pieces of one line:
         one split from the other, or one is only a few frames old (a break the vectorizer
         made and mended). Two lines that each lived on their own are two lines, even where
@@ -301,135 +199,9 @@ class StrokeTracker:
             return True
         return min(x.length, y.length) <= _YOUNG_FRAMES
 
-    def _merge_stretches(
-        self,
-        stretches: list[tuple[int, int, int]],
-        claimed: np.ndarray,
-        position: np.ndarray,
-        closed: bool,
-    ) -> tuple[list[tuple[int, int, int]], dict[int, set[int]]]:
-        """Stretches relabelled where the stroke does not really pass between two lines.
-
-        - A stretch between two stretches of one line (``X Y X``), shorter than those two
-          together, is that line's: ``Y``'s prediction lies along ``X`` there.
-        - Where two lines' stretches meet at an end of both lines and they are pieces of one
-          line (:meth:`_one_line`), the stroke mended a break: they merge into the line with
-          more of the stroke (then the older one). Returns the stretches and ``{kept line:
-          lines merged into it}``.
-        """
-        labels = [r[0] for r in stretches]
-        lengths = [r[2] - r[1] for r in stretches]
-        n = len(stretches)
-        for k in range(n):
-            before, after = k - 1, k + 1
-            if not closed and (before < 0 or after >= n):
-                continue
-            before, after = before % n, after % n
-            if (
-                labels[before] == labels[after] != labels[k]
-                and lengths[k] < lengths[before] + lengths[after]
-            ):
-                labels[k] = labels[before]
-        parent = {label: label for label in labels}
-
-        def root(label: int) -> int:
-            while parent[label] != label:
-                label = parent[label]
-            return label
-
-        pairs = range(n) if closed else range(1, n)
-        for k in pairs:
-            a, b = (k - 1) % n, k
-            if root(labels[a]) == root(labels[b]):
-                continue
-            a_pos = position[stretches[a][1] : stretches[a][2]]
-            a_pos = a_pos[claimed[stretches[a][1] : stretches[a][2]] == labels[a]]
-            b_pos = position[stretches[b][1] : stretches[b][2]]
-            b_pos = b_pos[claimed[stretches[b][1] : stretches[b][2]] == labels[b]]
-            if (
-                len(a_pos)
-                and len(b_pos)
-                and self._at_end(labels[a], int(a_pos[-1]))
-                and self._at_end(labels[b], int(b_pos[0]))
-                and self._one_line(labels[a], labels[b])
-            ):
-                parent[root(labels[b])] = root(labels[a])
-        total: dict[int, int] = {}
-        for label, length in zip(labels, lengths, strict=True):
-            total[label] = total.get(label, 0) + length
-        groups: dict[int, list[int]] = {}
-        for label in total:
-            groups.setdefault(root(label), []).append(label)
-        keeper: dict[int, int] = {}
-        absorbed: dict[int, set[int]] = {}
-        for members in groups.values():
-            keep = max(members, key=lambda label: (total[label], -label))
-            absorbed[keep] = set(members) - {keep}
-            keeper.update({label: keep for label in members})
-        merged = [(keeper[label], r[1], r[2]) for label, r in zip(labels, stretches, strict=True)]
-        return merged, {k: v for k, v in absorbed.items() if v}
-
-    # ---------------------------------------------------------------- re-join
-
-    def _supported(self, a: np.ndarray, b: np.ndarray, line_map: np.ndarray | None) -> bool:
-        """Whether the straight gap from ``a`` to ``b`` may be bridged: the ends touch, or
-        ink (within 1 px) covers most of it."""
-        gap = float(np.hypot(*(b - a)))
-        if gap <= _TOUCHING_PX:
-            return True
-        if gap > self.stitch or line_map is None:
-            return False
-        n = max(2, int(np.ceil(gap)))
-        pts = a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)
-        h, w = line_map.shape
-        x = np.clip(np.rint(pts[:, 0]).astype(np.int64), 1, w - 2)
-        y = np.clip(np.rint(pts[:, 1]).astype(np.int64), 1, h - 2)
-        near = np.zeros(n, bool)
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
-                near |= line_map[y + dy, x + dx] > 0
-        return float(near.mean()) >= _SUPPORTED
-
-    def _rejoin(self, pieces: list[_Piece], line_map: np.ndarray | None) -> list[_Piece]:
-        """Pieces of one track joined where their ends meet (module step 4)."""
-        by_track: dict[int, list[int]] = {}
-        for k, piece in enumerate(pieces):
-            if piece.track != UNCLAIMED and not piece.atomic and not piece.stroke.closed:
-                by_track.setdefault(piece.track, []).append(k)
-        gone: set[int] = set()
-        for members in by_track.values():
-            if len(members) < 2:
-                continue
-            members.sort(key=lambda k: -pieces[k].claimed)
-            main = pieces[members[0]]
-            for k in members[1:]:
-                other = pieces[k]
-                ends = [
-                    (float(np.hypot(*(p - q))), i, j)
-                    for i, p in enumerate(main.stroke.control_points[[0, -1]].astype(float))
-                    for j, q in enumerate(other.stroke.control_points[[0, -1]].astype(float))
-                ]
-                _, i, j = min(ends)
-                first = main.stroke if i == 1 else reversed_stroke(main.stroke)
-                second = other.stroke if j == 0 else reversed_stroke(other.stroke)
-                a = first.control_points[-1].astype(float)
-                b = second.control_points[0].astype(float)
-                if not self._supported(a, b, line_map):
-                    continue
-                main = _Piece(
-                    join_strokes(first, second),
-                    main.track,
-                    main.claimed + other.claimed,
-                    main.size + other.size,
-                    tuple(sorted({*main.absorbed, *other.absorbed})),
-                )
-                gone.add(k)
-            pieces[members[0]] = main
-        return [p for k, p in enumerate(pieces) if k not in gone]
-
     # ----------------------------------------------------------------- assign
 
-    def _holds(self, piece: _Piece) -> bool:
+    def _holds(self, piece: Piece) -> bool:
         """Whether a piece's claim makes it its track's line: at least half of the piece, or
         of the track's predicted line, lay on the other (a line may grow or shrink, not
         both at once; a line that only touches the prediction here and there is another)."""
@@ -441,11 +213,11 @@ class StrokeTracker:
         self.next_id += 1
         return track
 
-    def _assign(self, pieces: list[_Piece], frame: int, n_primitives: int) -> list[Stroke]:
+    def _assign(self, pieces: list[Piece], frame: int, n_primitives: int) -> list[Stroke]:
         """Ids for the pieces (module step 5) and the track bookkeeping (step 6)."""
         for k, piece in enumerate(pieces):
             if piece.track != UNCLAIMED and not self._holds(piece):
-                pieces[k] = _Piece(
+                pieces[k] = Piece(
                     piece.stroke, UNCLAIMED, 0, piece.size, (), piece.atomic, piece.source
                 )
         geometry = [p.stroke for p in pieces]

@@ -1,0 +1,246 @@
+"""Re-cutting a frame's strokes along tracked lines, and re-joining the pieces of one line.
+
+Steps 3 and 4 of :class:`~talos.axis.tracking.tracker.StrokeTracker`. A stroke's samples
+carry claims (which tracked line each lies on, :mod:`~talos.axis.tracking.claims`); the
+stroke is cut where its stretch of one line meets another line's (:func:`recut_stroke`),
+unless the two are pieces of one line (:func:`merge_stretches`). Pieces of one line are then
+joined where their ends meet over ink (:func:`rejoin`). What a track is (closed, how old,
+where its ends are) is asked of the tracker through the :class:`Lines` protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from talos.axis.model import Stroke
+from talos.axis.tracking.claims import UNCLAIMED, clean_labels, runs
+from talos.axis.tracking.pieces import cut_stroke, join_strokes, reversed_stroke
+
+SUPPORTED = 0.75  # share of a gap's length that must lie on ink for a join across it
+TOUCHING_PX = 3.0  # ends this close join without looking at the ink
+
+Stretch = tuple[int, int, int]  # (track, first sample, last sample + 1)
+
+
+@dataclass
+class Piece:
+    """A stroke of the output being assembled: its geometry, the track that claims it
+    (:data:`~talos.axis.tracking.claims.UNCLAIMED` if none), how many of its ``size``
+    samples that track claimed, the tracks it absorbed (merged), and whether it is a
+    primitive (``atomic``: never cut or joined; ``source`` is its index among them)."""
+
+    stroke: Stroke
+    track: int
+    claimed: int
+    size: int
+    absorbed: tuple[int, ...] = ()
+    atomic: bool = False
+    source: int = -1
+
+
+class Lines(Protocol):
+    """What re-cutting needs to know about the tracked lines (by track index)."""
+
+    def at_end(self, track: int, position: int) -> bool:
+        """Whether point ``position`` of the track's prediction is near an open end."""
+        ...
+
+    def one_line(self, a: int, b: int) -> bool:
+        """Whether tracks ``a`` and ``b`` are pieces of one line."""
+        ...
+
+
+def primitive_piece(proxy: Stroke, claimed: np.ndarray, index: int) -> Piece:
+    """A circle or triangle (as its outline ``proxy``): the track claiming over half of its
+    samples, if one does."""
+    labels = claimed[claimed != UNCLAIMED]
+    track, count = UNCLAIMED, 0
+    if len(labels):
+        values, counts = np.unique(labels, return_counts=True)
+        k = int(np.argmax(counts))
+        if counts[k] * 2 > len(claimed):
+            track, count = int(values[k]), int(counts[k])
+    return Piece(proxy, track, count, len(claimed), atomic=True, source=index)
+
+
+def merge_stretches(
+    stretches: list[Stretch],
+    claimed: np.ndarray,
+    position: np.ndarray,
+    closed: bool,
+    lines: Lines,
+) -> tuple[list[Stretch], dict[int, set[int]]]:
+    """Stretches relabelled where the stroke does not really pass between two lines.
+
+    - A stretch between two stretches of one line (``X Y X``), shorter than those two
+      together, is that line's: ``Y``'s prediction lies along ``X`` there.
+    - Where two lines' stretches meet at an end of both lines (``position``: the index of
+      each sample's nearest predicted point) and they are pieces of one line
+      (:meth:`Lines.one_line`), the stroke mended a break: they merge into the line with
+      more of the stroke (then the older one).
+
+    Returns the stretches and ``{kept line: lines merged into it}``.
+    """
+    labels = [r[0] for r in stretches]
+    lengths = [r[2] - r[1] for r in stretches]
+    n = len(stretches)
+    for k in range(n):
+        before, after = k - 1, k + 1
+        if not closed and (before < 0 or after >= n):
+            continue
+        before, after = before % n, after % n
+        if (
+            labels[before] == labels[after] != labels[k]
+            and lengths[k] < lengths[before] + lengths[after]
+        ):
+            labels[k] = labels[before]
+    parent = {label: label for label in labels}
+
+    def root(label: int) -> int:
+        while parent[label] != label:
+            label = parent[label]
+        return label
+
+    def claims_of(k: int) -> np.ndarray:
+        rows = slice(stretches[k][1], stretches[k][2])
+        return position[rows][claimed[rows] == labels[k]]
+
+    for k in range(n) if closed else range(1, n):
+        a, b = (k - 1) % n, k
+        if root(labels[a]) == root(labels[b]):
+            continue
+        a_pos, b_pos = claims_of(a), claims_of(b)
+        if (
+            len(a_pos)
+            and len(b_pos)
+            and lines.at_end(labels[a], int(a_pos[-1]))
+            and lines.at_end(labels[b], int(b_pos[0]))
+            and lines.one_line(labels[a], labels[b])
+        ):
+            parent[root(labels[b])] = root(labels[a])
+    total: dict[int, int] = {}
+    for label, length in zip(labels, lengths, strict=True):
+        total[label] = total.get(label, 0) + length
+    groups: dict[int, list[int]] = {}
+    for label in total:
+        groups.setdefault(root(label), []).append(label)
+    keeper: dict[int, int] = {}
+    absorbed: dict[int, set[int]] = {}
+    for members in groups.values():
+        keep = max(members, key=lambda label: (total[label], -label))
+        absorbed[keep] = set(members) - {keep}
+        keeper.update({label: keep for label in members})
+    merged = [(keeper[label], r[1], r[2]) for label, r in zip(labels, stretches, strict=True)]
+    return merged, {k: v for k, v in absorbed.items() if v}
+
+
+def recut_stroke(
+    stroke: Stroke,
+    claimed: np.ndarray,
+    position: np.ndarray,
+    segment: np.ndarray,
+    t: np.ndarray,
+    min_run: int,
+    lines: Lines,
+) -> list[Piece]:
+    """``stroke`` cut where it passes from one tracked line to another's.
+
+    ``claimed``, ``position``, ``segment`` and ``t`` are per sample of the stroke (its
+    claims, :class:`~talos.axis.tracking.claims.Claims`, and where on the curve each sample
+    is, :class:`~talos.axis.tracking.batch.StrokeSamples`). The claims are cleaned into
+    stretches (:func:`~talos.axis.tracking.claims.clean_labels`), merged where they are one
+    line (:func:`merge_stretches`), and the stroke is cut exactly at the first sample of
+    each stretch; a closed stroke's stretch across its start stays one piece.
+    """
+    stretches = runs(clean_labels(claimed, min_run, stroke.closed))
+    absorbed: dict[int, set[int]] = {}
+    if len(stretches) > 1:
+        merged, absorbed = merge_stretches(stretches, claimed, position, stroke.closed, lines)
+        labels = np.concatenate([np.full(r[2] - r[1], r[0], np.int64) for r in merged])
+        stretches = runs(labels)
+    tracks = [int(r[0]) for r in stretches]
+    if len(set(tracks)) <= 1:  # one line (or none) throughout
+        track = tracks[0] if tracks else UNCLAIMED
+        merged_in = tuple(sorted(absorbed.get(track, ())))
+        return [Piece(stroke, track, int(np.sum(claimed == track)), len(claimed), merged_in)]
+    starts = [(int(segment[s]), float(t[s])) for _, s, _ in stretches]
+    spans = [[(a, b)] for _, a, b in stretches]  # the samples of each piece
+    if not stroke.closed:
+        cuts = starts[1:]
+    elif tracks[0] == tracks[-1]:  # the stretch across the start is one piece
+        cuts, tracks = starts[1:], tracks[:-1]
+        spans = [spans[-1] + spans[0], *spans[1:-1]]
+    else:  # cut_stroke gives the piece that ends at the start first
+        cuts, tracks = starts, [tracks[-1], *tracks[:-1]]
+        spans = [spans[-1], *spans[:-1]]
+    out = []
+    for piece, k, span in zip(cut_stroke(stroke, cuts), tracks, spans, strict=True):
+        own = np.concatenate([claimed[a:b] for a, b in span])
+        size = sum(b - a for a, b in span)
+        out.append(Piece(piece, k, int(np.sum(own == k)), size, tuple(sorted(absorbed.get(k, ())))))
+    return out
+
+
+def bridge_supported(
+    a: np.ndarray, b: np.ndarray, line_map: np.ndarray | None, widest: float
+) -> bool:
+    """Whether the straight gap from ``a`` to ``b`` (px) may be bridged: the ends are within
+    :data:`TOUCHING_PX`, or the gap is at most ``widest`` px and ink of ``line_map``
+    ``(H, W)`` lies within 1 px of at least :data:`SUPPORTED` of it."""
+    gap = float(np.hypot(*(b - a)))
+    if gap <= TOUCHING_PX:
+        return True
+    if gap > widest or line_map is None:
+        return False
+    n = max(2, int(np.ceil(gap)))
+    pts = a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)
+    h, w = line_map.shape
+    x = np.clip(np.rint(pts[:, 0]).astype(np.int64), 1, w - 2)
+    y = np.clip(np.rint(pts[:, 1]).astype(np.int64), 1, h - 2)
+    near = np.zeros(n, bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            near |= line_map[y + dy, x + dx] > 0
+    return float(near.mean()) >= SUPPORTED
+
+
+def rejoin(pieces: list[Piece], supported: Callable[[np.ndarray, np.ndarray], bool]) -> list[Piece]:
+    """Pieces of one track joined end to end, largest first, wherever ``supported(a, b)``
+    allows the gap between the two nearest ends ``a`` and ``b``; primitives and closed
+    pieces stay as they are."""
+    by_track: dict[int, list[int]] = {}
+    for k, piece in enumerate(pieces):
+        if piece.track != UNCLAIMED and not piece.atomic and not piece.stroke.closed:
+            by_track.setdefault(piece.track, []).append(k)
+    gone: set[int] = set()
+    for members in by_track.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda k: -pieces[k].claimed)
+        main = pieces[members[0]]
+        for k in members[1:]:
+            other = pieces[k]
+            ends = [
+                (float(np.hypot(*(p - q))), i, j)
+                for i, p in enumerate(main.stroke.control_points[[0, -1]].astype(float))
+                for j, q in enumerate(other.stroke.control_points[[0, -1]].astype(float))
+            ]
+            _, i, j = min(ends)
+            first = main.stroke if i == 1 else reversed_stroke(main.stroke)
+            second = other.stroke if j == 0 else reversed_stroke(other.stroke)
+            if not supported(first.control_points[-1].astype(float), second.control_points[0]):
+                continue
+            main = Piece(
+                join_strokes(first, second),
+                main.track,
+                main.claimed + other.claimed,
+                main.size + other.size,
+                tuple(sorted({*main.absorbed, *other.absorbed})),
+            )
+            gone.add(k)
+        pieces[members[0]] = main
+    return [p for k, p in enumerate(pieces) if k not in gone]
