@@ -38,6 +38,7 @@ from talos.axis.service.shots import (
     shot_processing,
 )
 from talos.config import ProcessingSettings, Settings
+from talos.errors import TalosError
 from talos.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ def _as_api_error(exc: BaseException) -> ApiError:
         return unavailable("model_unavailable", str(exc))
     if isinstance(exc, StoreError):
         return unavailable("store_unavailable", str(exc))
-    if isinstance(exc, AxisError):
+    if isinstance(exc, (AxisError, TalosError)):
         return ApiError(500, "processing_failed", str(exc))
     return ApiError(500, "internal_error", f"{type(exc).__name__}: {exc}")
 
