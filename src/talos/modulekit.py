@@ -2,7 +2,7 @@
 worker thread, then report ``POST /callbacks/job-completed`` to the Orchestrator.
 
 The work function returns the output URL; an :class:`~talos.axis.errors.AxisError`,
-:class:`~talos.errors.TalosError` or :class:`~talos.axis.service.errors.ApiError` it raises is
+:class:`~talos.errors.TalosError` or :class:`~talos.web.errors.ApiError` it raises is
 a permanent failure with its message, anything else a transient one (``transient: true`` —
 the Orchestrator may retry).
 """
@@ -20,10 +20,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from talos import __version__
 from talos.axis.errors import AxisError
-from talos.axis.service.callbacks import callback_body, send_callback
-from talos.axis.service.errors import ApiError, install_error_handlers
 from talos.config import Settings
 from talos.errors import TalosError
+from talos.web.callbacks import callback_body, send_callback
+from talos.web.errors import ApiError, install_error_handlers
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import pytest
 from talos.axis.geometry.bezier import mean_abs_curvature
 from talos.axis.model import Stroke
 from talos.axis.service.edits import apply_patch, bend, new_stroke
-from talos.axis.service.errors import ApiError
 from talos.axis.service.schemas import StrokeNew, StrokePatch
+from talos.web.errors import ApiError
 
 
 @pytest.mark.parametrize("delta", [0.005, 0.02, -0.02])

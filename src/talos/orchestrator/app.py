@@ -6,7 +6,6 @@ Errors use the AXIS error body ``{"error": {"code", "message", "details"}}``.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from talos import __version__
-from talos.axis.service.errors import ApiError, install_error_handlers, not_found, unavailable
 from talos.calllog import record_call
 from talos.config import Settings
 from talos.orchestrator.db import open_database
@@ -25,19 +23,14 @@ from talos.orchestrator.engine import Orchestrator
 from talos.orchestrator.errors import CallbackConflict, JobNotFound
 from talos.orchestrator.flows import callback_signature
 from talos.orchestrator.schemas import CallbackBody, JobCreate
-
-
-def _conflict(message: str) -> ApiError:
-    return ApiError(409, "conflict", message)
-
-
-def _check_api_key(settings: Settings, key: str | None) -> None:
-    if not settings.api_keys:
-        return
-    if key is None:
-        raise ApiError(401, "unauthorized", "X-API-Key header required")
-    if not any(hmac.compare_digest(key, k.get_secret_value()) for k in settings.api_keys):
-        raise ApiError(403, "forbidden", "X-API-Key not accepted")
+from talos.web.auth import check_api_key, same_secret
+from talos.web.errors import (
+    ApiError,
+    conflict,
+    install_error_handlers,
+    not_found,
+    unavailable,
+)
 
 
 def _check_callback_auth(
@@ -50,11 +43,11 @@ def _check_callback_auth(
         return
     value = secret.get_secret_value()
     if authorization and authorization.startswith("Bearer "):
-        if hmac.compare_digest(authorization.removeprefix("Bearer "), value):
+        if same_secret(authorization.removeprefix("Bearer "), value):
             return
         raise ApiError(403, "forbidden", "callback token not accepted")
     if token is not None:
-        if hmac.compare_digest(token, callback_signature(value, job_id)):
+        if same_secret(token, callback_signature(value, job_id)):
             return
         raise ApiError(403, "forbidden", "callback token not accepted")
     raise ApiError(401, "unauthorized", "callback needs its token (?token= or Bearer)")
@@ -106,23 +99,23 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
         body: JobCreate, request: Request, response: Response,
         x_api_key: str | None = Header(None),
     ) -> dict[str, Any]:  # fmt: skip
-        _check_api_key(settings, x_api_key)
+        check_api_key(settings.api_keys, x_api_key)
         engine = orch(request)
         payload = body.model_dump(exclude_none=True, exclude={"job_id"})
         if body.job_id is not None and engine.job_exists(body.job_id):
-            raise _conflict(f"job {body.job_id} exists")
+            raise conflict(f"job {body.job_id} exists")
         if body.edit is not None:
             try:
                 lines = engine.lines_url_of(body.edit.base_job_id)
             except JobNotFound:
                 raise not_found(f"no such job: {body.edit.base_job_id}") from None
             if not lines:
-                raise _conflict(f"job {body.edit.base_job_id} has no lines.json yet")
+                raise conflict(f"job {body.edit.base_job_id} has no lines.json yet")
             payload["lines_data_url"] = lines
         try:
             job_id = engine.create_job(body.kind, payload, body.job_id)
         except IntegrityError:  # a concurrent POST with the same job_id won the race
-            raise _conflict(f"job {body.job_id} exists") from None
+            raise conflict(f"job {body.job_id} exists") from None
         record_call(settings.tracing.call_log, "user", "orchestrator", "POST", "/jobs", 202, job_id)
         response.headers["Location"] = f"/jobs/{job_id}"
         view = engine.get_job(job_id)
@@ -131,7 +124,7 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
 
     @app.get("/jobs/{job_id}", tags=["jobs"])
     def get_job(job_id: str, request: Request, x_api_key: str | None = Header(None)) -> Any:
-        _check_api_key(settings, x_api_key)
+        check_api_key(settings.api_keys, x_api_key)
         try:
             return orch(request).get_job(job_id)
         except JobNotFound:
@@ -147,7 +140,7 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
         offset: int = Query(0, ge=0),
         x_api_key: str | None = Header(None),
     ) -> dict[str, Any]:
-        _check_api_key(settings, x_api_key)
+        check_api_key(settings.api_keys, x_api_key)
         jobs = orch(request).list_jobs(status, kind, module, limit, offset)
         return {"jobs": jobs, "count": len(jobs)}
 
@@ -165,20 +158,20 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
         except JobNotFound:
             raise not_found(f"no such job: {body.job_id}") from None
         except CallbackConflict as exc:
-            raise _conflict(str(exc)) from None
+            raise conflict(str(exc)) from None
         return {"job_id": body.job_id, "result": result}
 
     @app.get("/dlq", tags=["dlq"])
     def list_dlq(
         request: Request, pending: bool = Query(False), x_api_key: str | None = Header(None)
     ) -> dict[str, Any]:
-        _check_api_key(settings, x_api_key)
+        check_api_key(settings.api_keys, x_api_key)
         entries = orch(request).list_dead_letters(include_replayed=not pending)
         return {"entries": entries, "count": len(entries)}
 
     @app.get("/dlq/{entry_id}", tags=["dlq"])
     def get_dlq(entry_id: int, request: Request, x_api_key: str | None = Header(None)) -> Any:
-        _check_api_key(settings, x_api_key)
+        check_api_key(settings.api_keys, x_api_key)
         try:
             return orch(request).get_dead_letter(entry_id)
         except JobNotFound:
@@ -186,13 +179,13 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
 
     @app.post("/dlq/{entry_id}/replay", status_code=202, tags=["dlq"])
     def replay_dlq(entry_id: int, request: Request, x_api_key: str | None = Header(None)) -> Any:
-        _check_api_key(settings, x_api_key)
+        check_api_key(settings.api_keys, x_api_key)
         try:
             entry = orch(request).replay(entry_id)
         except JobNotFound:
             raise not_found(f"no such dead-letter entry: {entry_id}") from None
         except CallbackConflict as exc:
-            raise _conflict(str(exc)) from None
+            raise conflict(str(exc)) from None
         return {"entry": entry, "job_id": entry["job_id"], "status": "running"}
 
     return app

@@ -33,12 +33,12 @@ from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.model import Stroke
 from talos.axis.render.raster import render_frame
 from talos.axis.render.svg import frame_svg
-from talos.axis.service.errors import ApiError, not_found
 from talos.axis.service.jobs import COMPLETED, JobService
 from talos.axis.service.models import FrameHead, FrameRevision, Job
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.schemas import StrokeNew, StrokePatch
 from talos.store import StoreNotFoundError
+from talos.web.errors import ApiError, not_found
 
 ADDED_ID_BASE = 1_000_000  # strokes added by hand get ids from here, clear of traced ids
 RETRIES = 5

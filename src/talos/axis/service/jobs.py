@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from talos.axis.service.errors import ApiError, not_found, unavailable
 from talos.axis.service.models import Job, StepTiming, utcnow
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.schemas import (
@@ -24,6 +23,7 @@ from talos.axis.service.schemas import (
     Progress,
     check_job_id,
 )
+from talos.web.errors import ApiError, not_found, unavailable
 
 QUEUED, RUNNING, COMPLETED, FAILED = "queued", "running", "completed", "failed"
 STATUSES = (QUEUED, RUNNING, COMPLETED, FAILED)

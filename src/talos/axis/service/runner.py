@@ -24,9 +24,6 @@ from talos.axis.context import FrameContext
 from talos.axis.errors import AxisError, InputError, StrategyError
 from talos.axis.io.video import VideoInfo
 from talos.axis.pipeline import PipelineObserver, RunInfo, StepEvent
-from talos.axis.service.callbacks import callback_body, send_callback
-from talos.axis.service.errors import ApiError, bad_request, unavailable
-from talos.axis.service.inputs import check_url, fetch, read_small
 from talos.axis.service.jobs import JobService
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.schemas import GenerateRequest
@@ -40,8 +37,12 @@ from talos.axis.service.shots import (
 from talos.config import ProcessingSettings, Settings
 from talos.errors import TalosError
 from talos.store import StoreError
+from talos.web.callbacks import callback_body, send_callback
+from talos.web.errors import ApiError, bad_request, unavailable
+from talos.web.inputs import check_url, fetch, read_small
 
 log = logging.getLogger(__name__)
+MODULE_NAME = "AXIS"  # as callbacks name the module
 
 
 def worker_name() -> str:
@@ -223,8 +224,11 @@ def deliver_callback(rt: Runtime, job_id: str, owner: str) -> None:
         return
     if not jobs.claim_callback(job_id, owner):
         return
-    body = callback_body(job_id, job.status, job.output_url, job.error_message, job.error_code)
-    outcome = send_callback(job.callback_url, body, rt.settings)
+    body = callback_body(
+        job_id, job.status, job.output_url, job.error_message, job.error_code,
+        module_name=MODULE_NAME,
+    )  # fmt: skip
+    outcome = send_callback(job.callback_url, body, rt.settings, source="axis")
     jobs.record_callback(job_id, outcome.status, outcome.attempts, outcome.error)
 
 

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection :func:`talos.axis.service.db.migrate` passes."""
+"""Alembic environment: runs on the connection :func:`talos.axis.service.models.migrate` passes."""
 
 from __future__ import annotations
 

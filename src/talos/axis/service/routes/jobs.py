@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Response
 from talos.axis.io.frames import dumps
 from talos.axis.service.deps import EditorDep, JobsDep, RuntimeDep
 from talos.axis.service.edits import frame_png
-from talos.axis.service.errors import ApiError, not_found
 from talos.axis.service.jobs import COMPLETED
 from talos.axis.service.schemas import JobStatus, error_responses
 from talos.store import StoreNotFoundError
+from talos.web.errors import ApiError, not_found
 
 router = APIRouter(prefix="/jobs/{job_id}", tags=["jobs"])
 FrameNo = Annotated[int, Path(ge=0, le=10_000_000, description="Frame index.")]
