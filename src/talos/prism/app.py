@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from talos.axis.errors import InputError
 from talos.axis.io.video import FrameSource
 from talos.config import Settings
+from talos.contracts.cut_spec import cut_spec_schema, validate_cut_spec
+from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.modulekit import module_app
-from talos.orchestrator.schemas import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.prism.director import direct
-from talos.prism.schema import cut_spec_schema, validate_cut_spec
 from talos.store import Store
 from talos.web.inputs import check_url, fetch
 

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+from talos.contracts.patterns import JOB_ID_PATTERN
+
 _JOB_ID = re.compile(JOB_ID_PATTERN)
 
 
