@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from tests.conftest import fresh_postgres_database
 
-from talos.axis.service.models import Base, migrate
+from talos.axis.service.tables import Base, migrate
 from talos.config import OrchestratorSettings
 from talos.orchestrator.db import open_database
 from talos.orchestrator.models import OrchestratorBase

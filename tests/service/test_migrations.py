@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from talos.axis.service.models import Base, migrate
+from talos.axis.service.tables import Base, migrate
 from talos.web.db import DatabaseError, make_engine
 
 

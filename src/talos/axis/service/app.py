@@ -19,10 +19,10 @@ from sqlalchemy.exc import OperationalError
 from talos import __version__
 from talos.axis.service.executors import make_executor
 from talos.axis.service.jobs import JobService
-from talos.axis.service.metrics import make_registry
-from talos.axis.service.models import migrate
+from talos.axis.service.prometheus import make_registry
 from talos.axis.service.routes import edits, generate, health, jobs
 from talos.axis.service.runtime import build_runtime
+from talos.axis.service.tables import migrate
 from talos.config import Settings, load_settings
 from talos.web.auth import require_api_key
 from talos.web.db import DatabaseError

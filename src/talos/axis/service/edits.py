@@ -32,10 +32,10 @@ from talos.axis.io.frames import (
 from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.render.png import frame_png
 from talos.axis.render.svg import frame_svg
+from talos.axis.service.api_models import StrokeNew, StrokePatch
 from talos.axis.service.jobs import COMPLETED, JobService
-from talos.axis.service.models import FrameHead, FrameRevision, Job
 from talos.axis.service.runtime import Runtime
-from talos.axis.service.schemas import StrokeNew, StrokePatch
+from talos.axis.service.tables import FrameHead, FrameRevision, Job
 from talos.store import StoreNotFoundError
 from talos.web.errors import ApiError, not_found
 

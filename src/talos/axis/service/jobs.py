@@ -13,9 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from talos.axis.service.models import Job, StepTiming, utcnow
-from talos.axis.service.runtime import Runtime
-from talos.axis.service.schemas import (
+from talos.axis.service.api_models import (
     CallbackInfo,
     ErrorInfo,
     GenerateRequest,
@@ -23,6 +21,8 @@ from talos.axis.service.schemas import (
     Progress,
     check_job_id,
 )
+from talos.axis.service.runtime import Runtime
+from talos.axis.service.tables import Job, StepTiming, utcnow
 from talos.web.errors import ApiError, not_found, unavailable
 
 QUEUED, RUNNING, COMPLETED, FAILED = "queued", "running", "completed", "failed"

@@ -24,9 +24,9 @@ from talos.axis.context import FrameContext
 from talos.axis.errors import AxisError, InputError, StrategyError
 from talos.axis.io.video import VideoInfo
 from talos.axis.pipeline import PipelineObserver, RunInfo, StepEvent
+from talos.axis.service.api_models import GenerateRequest
 from talos.axis.service.jobs import JobService
 from talos.axis.service.runtime import Runtime
-from talos.axis.service.schemas import GenerateRequest
 from talos.axis.service.shots import (
     CutSpec,
     check_shot,

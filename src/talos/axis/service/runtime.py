@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from talos.axis.errors import StrategyError
-from talos.axis.service.models import migrate
+from talos.axis.service.tables import migrate
 from talos.config import Settings
 from talos.store import Store
 from talos.web.db import make_engine, ping, session_factory

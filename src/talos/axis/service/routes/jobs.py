@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path, Response
 
 from talos.axis.io.frames import dumps
 from talos.axis.render.png import frame_png
+from talos.axis.service.api_models import JobStatus, error_responses
 from talos.axis.service.deps import EditorDep, JobsDep, RuntimeDep
 from talos.axis.service.jobs import COMPLETED
-from talos.axis.service.schemas import JobStatus, error_responses
 from talos.store import StoreNotFoundError
 from talos.web.errors import ApiError, not_found
 
