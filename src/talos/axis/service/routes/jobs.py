@@ -11,6 +11,7 @@ from talos.axis.render.png import frame_png
 from talos.axis.service.api_models import JobStatus, error_responses
 from talos.axis.service.deps import EditorDep, JobsDep, RuntimeDep
 from talos.axis.service.jobs import COMPLETED
+from talos.axis.service.views import status_view
 from talos.store import StoreNotFoundError
 from talos.web.errors import ApiError, not_found
 
@@ -21,7 +22,7 @@ FrameNo = Annotated[int, Path(ge=0, le=10_000_000, description="Frame index.")]
 @router.get("", response_model=JobStatus, responses=error_responses(400, 401, 403, 404))
 def job_status(job_id: str, jobs: JobsDep) -> JobStatus:
     """Status (queued, running, completed, failed), progress, timings, error, output URL."""
-    return jobs.status_of(jobs.get(job_id))
+    return status_view(jobs.sessions, jobs.get(job_id))
 
 
 @router.get(
