@@ -8,11 +8,11 @@ from fastapi import APIRouter, Header, Query
 
 from talos.config import Settings
 from talos.orchestrator.deps import OrchestratorDep, SettingsDep
-from talos.orchestrator.errors import CallbackConflict, JobNotFound
 from talos.orchestrator.flows import callback_signature
+from talos.orchestrator.routes.errors import engine_errors
 from talos.orchestrator.schemas import CallbackBody
 from talos.web.auth import same_secret
-from talos.web.errors import ApiError, conflict, not_found
+from talos.web.errors import ApiError
 
 router = APIRouter(tags=["callbacks"])
 
@@ -43,13 +43,9 @@ def job_completed(
     token: str | None = Query(None), authorization: str | None = Header(None),
 ) -> dict[str, Any]:  # fmt: skip
     _check_callback_auth(settings, body.job_id, authorization, token)
-    try:
+    with engine_errors(f"job: {body.job_id}"):
         result = engine.handle_callback(
             body.job_id, body.module_name, body.status, body.output_url,
             body.error_message, body.transient, body.http_status,
         )  # fmt: skip
-    except JobNotFound:
-        raise not_found(f"no such job: {body.job_id}") from None
-    except CallbackConflict as exc:
-        raise conflict(str(exc)) from None
     return {"job_id": body.job_id, "result": result}

@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from talos.orchestrator.deps import OrchestratorDep
-from talos.orchestrator.errors import CallbackConflict, JobNotFound
-from talos.web.errors import conflict, not_found
+from talos.orchestrator.routes.errors import engine_errors
 
 router = APIRouter(prefix="/dlq", tags=["dlq"])
 
@@ -21,18 +20,12 @@ def list_dlq(engine: OrchestratorDep, pending: bool = Query(False)) -> dict[str,
 
 @router.get("/{entry_id}")
 def get_dlq(entry_id: int, engine: OrchestratorDep) -> Any:
-    try:
+    with engine_errors(f"dead-letter entry: {entry_id}"):
         return engine.get_dead_letter(entry_id)
-    except JobNotFound:
-        raise not_found(f"no such dead-letter entry: {entry_id}") from None
 
 
 @router.post("/{entry_id}/replay", status_code=202)
 def replay_dlq(entry_id: int, engine: OrchestratorDep) -> Any:
-    try:
+    with engine_errors(f"dead-letter entry: {entry_id}"):
         entry = engine.replay(entry_id)
-    except JobNotFound:
-        raise not_found(f"no such dead-letter entry: {entry_id}") from None
-    except CallbackConflict as exc:
-        raise conflict(str(exc)) from None
     return {"entry": entry, "job_id": entry["job_id"], "status": "running"}

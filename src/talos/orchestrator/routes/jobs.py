@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from talos.calllog import record_call
 from talos.orchestrator.deps import OrchestratorDep, SettingsDep
-from talos.orchestrator.errors import JobNotFound
+from talos.orchestrator.routes.errors import engine_errors
 from talos.orchestrator.schemas import JobCreate
-from talos.web.errors import conflict, not_found
+from talos.web.errors import conflict
 
 router = APIRouter(tags=["jobs"])
 
@@ -24,10 +24,8 @@ def create_job(
     if body.job_id is not None and engine.job_exists(body.job_id):
         raise conflict(f"job {body.job_id} exists")
     if body.edit is not None:
-        try:
+        with engine_errors(f"job: {body.edit.base_job_id}"):
             lines = engine.lines_url_of(body.edit.base_job_id)
-        except JobNotFound:
-            raise not_found(f"no such job: {body.edit.base_job_id}") from None
         if not lines:
             raise conflict(f"job {body.edit.base_job_id} has no lines.json yet")
         payload["lines_data_url"] = lines
@@ -44,10 +42,8 @@ def create_job(
 
 @router.get("/jobs/{job_id}")
 def get_job(job_id: str, engine: OrchestratorDep) -> Any:
-    try:
+    with engine_errors(f"job: {job_id}"):
         return engine.get_job(job_id)
-    except JobNotFound:
-        raise not_found(f"no such job: {job_id}") from None
 
 
 @router.get("/jobs")
