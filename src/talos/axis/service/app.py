@@ -26,7 +26,7 @@ from talos.axis.service.tables import migrate
 from talos.config import Settings, load_settings
 from talos.web.auth import require_api_key
 from talos.web.db import DatabaseError
-from talos.web.errors import ApiError, install_error_handlers, unavailable
+from talos.web.errors import install_error_handlers, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -107,4 +107,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-__all__ = ["ApiError", "create_app"]
+__all__ = ["create_app"]
