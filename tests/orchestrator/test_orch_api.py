@@ -141,6 +141,19 @@ def test_api_key_is_required_when_configured(client: TestClient) -> None:
     assert bare.get("/readyz").json() == {"status": "ready", "module": "orchestrator"}
 
 
+def test_non_ascii_keys_and_tokens_are_refused_not_a_crash(client: TestClient) -> None:
+    """Secrets are compared as UTF-8 bytes: ``compare_digest`` on a non-ASCII ``str`` raises."""
+    answer = client.get("/jobs", headers={"X-API-Key": "cl\u00e9".encode()})
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"]["code"] == "forbidden"
+    callback = {"job_id": "j1", "module_name": "prism", "status": "completed"}
+    by_token = client.post("/callbacks/job-completed?token=\u00e9t\u00e9", json=callback)
+    assert by_token.status_code == 403, by_token.text
+    bearer = {"Authorization": "Bearer t\u00f6k".encode()}
+    by_bearer = client.post("/callbacks/job-completed", json=callback, headers=bearer)
+    assert by_bearer.status_code == 403, by_bearer.text
+
+
 @pytest.mark.e2e
 def test_cli_bad_input_is_one_line() -> None:
     from tests.helpers.processes import assert_clean_failure, run_axis

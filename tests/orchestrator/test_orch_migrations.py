@@ -8,11 +8,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from tests.helpers.databases import fresh_postgres_database
 
-from talos.axis.service.db import make_engine, migrate
-from talos.axis.service.models import Base
+from talos.axis.service.tables import Base, migrate
 from talos.config import OrchestratorSettings
 from talos.orchestrator.db import open_database
 from talos.orchestrator.models import OrchestratorBase
+from talos.web.db import make_engine
 
 
 def _diff(engine, metadata, prefix: str | None) -> list:  # noqa: ANN001

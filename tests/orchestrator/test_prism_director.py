@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 
 from talos.axis.schema import SchemaError
 from talos.config import PrismSettings, Settings
+from talos.contracts.cut_spec import cut_spec_schema, validate_cut_spec
 from talos.prism.app import create_app
 from talos.prism.director import camera_path, detect_layers, detect_motion, direct
-from talos.prism.schema import cut_spec_schema, validate_cut_spec
 
 DEFAULTS = PrismSettings()
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from talos.axis.editing import apply_patch, bend, new_stroke
 from talos.axis.geometry.bezier import mean_abs_curvature
 from talos.axis.model import Stroke
-from talos.axis.service.edits import apply_patch, bend, new_stroke
-from talos.axis.service.errors import ApiError
-from talos.axis.service.schemas import StrokeNew, StrokePatch
+from talos.axis.service.api_models import StrokeNew, StrokePatch
 
 
 @pytest.mark.parametrize("delta", [0.005, 0.02, -0.02])
@@ -31,12 +30,12 @@ def test_patch_updates_geometry_pressure_and_drops_stale_3d() -> None:
     assert patched.stroke_id == 7 and patched.curvature is not None
     replaced = apply_patch(stroke, StrokePatch(control_points=[[0, 0], [1, 1], [2, 1], [3, 0]]))
     assert replaced.control_points.shape == (4, 2) and replaced.pressure.shape == (2,)
-    with pytest.raises(ApiError, match="control_points"):
+    with pytest.raises(ValueError, match="control_points"):
         apply_patch(stroke, StrokePatch(control_points=[[0, 0], [1, 1], [2, 2]]))
 
 
 def test_new_stroke_checks_pressure_length() -> None:
     spec = StrokeNew(control_points=[[0, 0], [1, 1], [2, 1], [3, 0]], pressure=[0.5, 0.9])
     assert np.allclose(new_stroke(spec, 1_000_000).pressure, [0.5, 0.9])
-    with pytest.raises(ApiError, match="pressure needs 2 values"):
+    with pytest.raises(ValueError, match="pressure needs 2 values"):
         new_stroke(spec.model_copy(update={"pressure": [1.0]}), 1)

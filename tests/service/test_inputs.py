@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from talos.axis.service.errors import ApiError
-from talos.axis.service.inputs import check_url, fetch
 from talos.config import Settings
+from talos.web.errors import ApiError
+from talos.web.inputs import check_url, fetch
 
 PAYLOAD = b"x" * 5000
 

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from talos.axis.service.db import DatabaseError, make_engine, migrate
-from talos.axis.service.models import Base
+from talos.axis.service.tables import Base, migrate
+from talos.web.db import DatabaseError, make_engine
 
 
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])

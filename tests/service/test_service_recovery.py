@@ -74,9 +74,9 @@ def test_killed_service_finishes_the_job_after_restart(
 
 def test_standalone_embedded_worker_runs_jobs_from_the_database(tmp_path, inputs) -> None:
     """``axis worker`` with the embedded backend: no HTTP, just the shared database."""
+    from talos.axis.service.api_models import GenerateRequest
     from talos.axis.service.jobs import JobService
     from talos.axis.service.runtime import build_runtime
-    from talos.axis.service.schemas import GenerateRequest
     from talos.config import Settings
 
     env = {

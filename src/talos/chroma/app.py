@@ -11,14 +11,14 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from talos.axis.errors import InputError
-from talos.axis.service.errors import not_found, unprocessable
-from talos.axis.service.inputs import check_url
 from talos.chroma.colorize import colorize, resolve_profile
 from talos.chroma.profiles import load_profile, shipped_profile_names
 from talos.config import Settings
+from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.modulekit import module_app
-from talos.orchestrator.schemas import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.store import Store
+from talos.web.errors import not_found, unprocessable
+from talos.web.inputs import check_url
 
 
 class ColorizeRequest(BaseModel):

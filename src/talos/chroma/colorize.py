@@ -18,12 +18,12 @@ import numpy as np
 
 from talos.axis.errors import InputError
 from talos.axis.schema import validate
-from talos.axis.service.inputs import check_url, fetch
 from talos.chroma.profiles import StyleProfile, load_profile, parse_profile
 from talos.chroma.render import render_frame
 from talos.chroma.video import encode_mp4
 from talos.config import Settings
 from talos.store import Store
+from talos.web.inputs import check_url, fetch
 
 MANIFEST_LIMIT = 64 << 20  # bytes: lines.json and frame files are small JSON
 

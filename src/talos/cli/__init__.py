@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from talos import __version__
 from talos.axis.errors import AxisError
 from talos.config import ConfigError
+from talos.errors import TalosError
 
 # One module per subcommand, each with a register(commands) function; one per line.
 SUBCOMMANDS = (
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"axis: error: {exc}", file=sys.stderr)
         return exc.status
-    except AxisError as exc:
+    except (AxisError, TalosError) as exc:
         print(f"axis: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

@@ -33,8 +33,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talos.axis.service.db import DatabaseError
     from talos.axis.service.runtime import build_runtime
+    from talos.web.db import DatabaseError
 
     overrides = {}
     if args.concurrency is not None:

@@ -7,5 +7,6 @@
   silent ones and resumes from the database after a restart; callbacks advance jobs;
 * :mod:`.dlq` — dead-letter entries and replay;
 * :mod:`.views` — rows as API JSON; :mod:`.errors` — not found / conflict;
-* :mod:`.app` — the HTTP API (``create_app(settings)``); :mod:`.schemas` — its bodies.
+* :mod:`.app` — the HTTP API (``create_app(settings)``), its routes in :mod:`.routes` (one
+  module per resource, app state through :mod:`.deps`); :mod:`.schemas` — its bodies.
 """

@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import Connection, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from talos.axis.service.db import make_engine, migrate, ping, session_factory
 from talos.config import OrchestratorSettings
+from talos.web.db import make_engine, migrate, ping, session_factory
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -30,7 +30,7 @@ def _unversioned_revision(connection: Connection) -> str | None:
 def open_database(settings: OrchestratorSettings) -> sessionmaker[Session]:
     """Sessions on the Orchestrator's database, its schema migrated to the newest revision;
     a database that cannot be reached is a one-line
-    :class:`~talos.axis.service.db.DatabaseError` (no URL, it may hold a password)."""
+    :class:`~talos.web.db.DatabaseError` (no URL, it may hold a password)."""
     engine = make_engine(settings.database_url.get_secret_value())
     ping(engine, "orchestrator database")
     migrate(engine, MIGRATIONS, "the orchestrator database", adopt=_unversioned_revision)

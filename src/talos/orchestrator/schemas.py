@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
-STYLE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
+
 URL_SCHEMES = ("file", "s3", "http", "https")
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://\S+$")
 

@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from talos.axis.errors import InputError
 from talos.axis.io.video import FrameSource
-from talos.axis.service.inputs import check_url
 from talos.config import Settings
+from talos.contracts.cut_spec import cut_spec_schema, validate_cut_spec
+from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.modulekit import module_app
-from talos.orchestrator.schemas import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.prism.director import direct
-from talos.prism.schema import cut_spec_schema, validate_cut_spec
 from talos.store import Store
+from talos.web.inputs import check_url, fetch
 
 
 class SourceFacts(BaseModel):
@@ -63,8 +63,6 @@ def _probe(url: str, settings: Settings) -> dict[str, Any]:
     """Size, fps and length of a local or fetched source video (only its header is read)."""
     checked = check_url(url, settings, "video_source_url")
     with tempfile.TemporaryDirectory(prefix="prism-") as tmp:
-        from talos.axis.service.inputs import fetch
-
         local = fetch(
             checked, Path(tmp) / "source", settings,
             settings.service.limits.max_input_bytes, "video_source_url",

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import fsspec
 
-from talos.axis.errors import AxisError
-from talos.axis.io.output import OutputDir
+from talos.errors import TalosError
+from talos.files import write_atomic
 
 if TYPE_CHECKING:
     from talos.config import StoreSettings
@@ -38,7 +38,7 @@ __all__ = [
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-class StoreError(AxisError):
+class StoreError(TalosError):
     """The store could not be reached or refused an operation."""
 
 
@@ -172,8 +172,7 @@ class Store:
 
     def download(self, key: str, local_path: str | Path) -> Path:
         """Copy one object to a local file (atomically) and return its path."""
-        target = Path(local_path)
-        return OutputDir(target.parent).write_bytes(target.name, self.get_bytes(key))
+        return write_atomic(Path(local_path), self.get_bytes(key))
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -182,7 +181,7 @@ class Store:
         path = self._path(key)
         try:
             if self.protocol == "file":
-                OutputDir(self.root).write_bytes(key, data)
+                write_atomic(Path(path), data)
             else:
                 self.fs.pipe_file(path, data)  # one PUT: all or nothing
         except OSError as exc:

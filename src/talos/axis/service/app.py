@@ -17,15 +17,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from talos import __version__
-from talos.axis.service.db import DatabaseError, migrate
-from talos.axis.service.deps import require_api_key
-from talos.axis.service.errors import ApiError, install_error_handlers, unavailable
 from talos.axis.service.executors import make_executor
 from talos.axis.service.jobs import JobService
-from talos.axis.service.metrics import make_registry
+from talos.axis.service.prometheus import make_registry
 from talos.axis.service.routes import edits, generate, health, jobs
 from talos.axis.service.runtime import build_runtime
+from talos.axis.service.tables import migrate
 from talos.config import Settings, load_settings
+from talos.web.auth import require_api_key
+from talos.web.db import DatabaseError
+from talos.web.errors import install_error_handlers, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.settings = settings  # read by require_api_key
     install_error_handlers(app)
 
     async def _database_down(_request, exc: OperationalError):  # noqa: ANN001,ANN202
@@ -105,4 +107,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-__all__ = ["ApiError", "create_app"]
+__all__ = ["create_app"]

@@ -1,14 +1,12 @@
-"""Request dependencies: the process's Runtime and services, API-key checking."""
+"""Request dependencies: the process's Runtime and services."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from talos.axis.service.edits import FrameEditor
-from talos.axis.service.errors import ApiError
 from talos.axis.service.executors import Executor
 from talos.axis.service.jobs import JobService
 from talos.axis.service.runtime import Runtime
@@ -28,27 +26,6 @@ def get_jobs(runtime: Annotated[Runtime, Depends(get_runtime)]) -> JobService:
 
 def get_editor(runtime: Annotated[Runtime, Depends(get_runtime)]) -> FrameEditor:
     return FrameEditor(runtime)
-
-
-def require_api_key(
-    runtime: Annotated[Runtime, Depends(get_runtime)],
-    x_api_key: Annotated[
-        str | None, Header(description="Required when AXIS_API_KEYS is set.")
-    ] = None,
-) -> None:
-    keys = runtime.settings.api_keys
-    if not keys:
-        return
-    if not x_api_key:
-        raise ApiError(
-            401,
-            "unauthorized",
-            "X-API-Key header required",
-            headers={"WWW-Authenticate": "X-API-Key"},
-        )
-    given = x_api_key.encode("utf-8")
-    if not any(secrets.compare_digest(given, k.get_secret_value().encode("utf-8")) for k in keys):
-        raise ApiError(403, "forbidden", "X-API-Key not accepted")
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

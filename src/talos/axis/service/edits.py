@@ -12,15 +12,15 @@ the winner. Revision 0 is the frame as traced, kept when the first edit lands.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
-import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
+from talos.axis.editing import apply_patch, new_stroke
 from talos.axis.io.frames import (
     circle_from_dict,
     dumps,
@@ -30,15 +30,14 @@ from talos.axis.io.frames import (
     triangle_from_dict,
 )
 from talos.axis.io.manifest import MANIFEST_FILE
-from talos.axis.model import Stroke
-from talos.axis.render.raster import render_frame
+from talos.axis.render.png import frame_png
 from talos.axis.render.svg import frame_svg
-from talos.axis.service.errors import ApiError, not_found
+from talos.axis.service.api_models import StrokeNew, StrokePatch
 from talos.axis.service.jobs import COMPLETED, JobService
-from talos.axis.service.models import FrameHead, FrameRevision, Job
 from talos.axis.service.runtime import Runtime
-from talos.axis.service.schemas import StrokeNew, StrokePatch
+from talos.axis.service.tables import FrameHead, FrameRevision, Job
 from talos.store import StoreNotFoundError
+from talos.web.errors import ApiError, not_found
 
 ADDED_ID_BASE = 1_000_000  # strokes added by hand get ids from here, clear of traced ids
 RETRIES = 5
@@ -62,103 +61,13 @@ class _Conflict(Exception):
     pass
 
 
-# -- stroke geometry edits -----------------------------------------------------------------
-
-
-def _control_points(value: list[list[float]]) -> np.ndarray:
-    cp = np.asarray(value, dtype=np.float64)
-    if cp.ndim != 2 or cp.shape[1] != 2 or cp.shape[0] < 4 or (cp.shape[0] - 1) % 3:
-        raise ApiError(
-            400, "invalid_edit", f"control_points must be (3n+1) x 2 with n >= 1, got {cp.shape}"
-        )
-    if not np.isfinite(cp).all():
-        raise ApiError(400, "invalid_edit", "control_points must be finite numbers")
-    return cp
-
-
-def _resample(values: np.ndarray, count: int) -> np.ndarray:
-    """``values`` (per knot) linearly resampled to ``count`` knots."""
-    if len(values) == count:
-        return values
-    return np.interp(np.linspace(0, 1, count), np.linspace(0, 1, len(values)), values)
-
-
-def bend(control_points: np.ndarray, delta: float) -> np.ndarray:
-    """Push each segment's inner control points along its chord normal ``(-dy, dx)`` by
-    ``delta × chord length`` px (knots fixed). A straight segment of chord ``L`` gets
-    ``|κ| ≈ 6·|delta| / L`` (1/px)."""
-    cp = np.array(control_points, dtype=np.float64)
-    p0, p3 = cp[0:-1:3], cp[3::3]
-    chord = p3 - p0
-    normal = np.stack([-chord[:, 1], chord[:, 0]], axis=1)  # |normal| = chord length
-    cp[1::3] += delta * normal
-    cp[2::3] += delta * normal
-    return cp
-
-
-def _with_geometry(stroke: Stroke, cp: np.ndarray, pressure: np.ndarray) -> Stroke:
-    return stroke.evolve(
-        control_points=cp.astype(np.float32),
-        pressure=np.clip(pressure, 0.0, 1.0).astype(np.float32),
-        curvature=knot_curvature(cp).astype(np.float32),
-        curvature_mean=mean_abs_curvature(cp),
-        points_3d=None,  # the 2D curve moved: its old 3D lift no longer describes it
-    )
-
-
-def apply_patch(stroke: Stroke, patch: StrokePatch) -> Stroke:
-    cp = np.asarray(stroke.control_points, dtype=np.float64)
-    pressure = np.asarray(stroke.pressure, dtype=np.float64)
-    if patch.control_points is not None:
-        cp = _control_points(patch.control_points)
-        pressure = _resample(pressure, (len(cp) - 1) // 3 + 1)
-    if patch.delta_curvature is not None:
-        cp = bend(cp, patch.delta_curvature)
-    if patch.delta_pressure is not None:
-        pressure = pressure + patch.delta_pressure
-    if patch.translate is not None:
-        cp = cp + np.asarray(patch.translate, dtype=np.float64)
-    return _with_geometry(stroke, cp, pressure)
-
-
-def new_stroke(spec: StrokeNew, stroke_id: int) -> Stroke:
-    cp = _control_points(spec.control_points)
-    knots = (len(cp) - 1) // 3 + 1
-    pressure = np.ones(knots) if spec.pressure is None else np.asarray(spec.pressure, np.float64)
-    if pressure.shape != (knots,):
-        raise ApiError(400, "invalid_edit", f"pressure needs {knots} values, got {len(pressure)}")
-    stroke = Stroke(
-        stroke_id=stroke_id,
-        control_points=cp.astype(np.float32),
-        pressure=np.ones(knots, np.float32),
-        closed=spec.closed,
-        layer=spec.layer,
-        style_class=spec.style_class,
-        width=spec.width,
-    )
-    return _with_geometry(stroke, cp, pressure)
-
-
-# -- rendering -------------------------------------------------------------------------------
-
-
-def frame_png(data: dict[str, Any]) -> bytes:
-    """The frame drawn by the engine's raster renderer (variable width from pressure, the
-    same pixels the ``score`` step measures), black on white, as PNG bytes."""
-    ink = render_frame(
-        int(data["width"]),
-        int(data["height"]),
-        [stroke_from_dict(item) for item in data.get("strokes", [])],
-        [circle_from_dict(item) for item in data.get("circles", [])],
-        [triangle_from_dict(item) for item in data.get("triangles", [])],
-    )
-    ok, encoded = cv2.imencode(".png", np.subtract(255, ink, dtype=np.uint8))
-    if not ok:
-        raise RuntimeError("PNG encoding failed")
-    return encoded.tobytes()
-
-
-# -- the service -----------------------------------------------------------------------------
+@contextmanager
+def _invalid_edit() -> Iterator[None]:
+    """A malformed edit (the engine's ValueError) answered as 400 ``invalid_edit``."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ApiError(400, "invalid_edit", str(exc)) from None
 
 
 class FrameEditor:
@@ -223,7 +132,10 @@ class FrameEditor:
         def edit(data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
             strokes = data["strokes"]
             index = _find(strokes, stroke_id, job_id, frame)
-            strokes[index] = stroke_to_dict(apply_patch(stroke_from_dict(strokes[index]), patch))
+            stroke = stroke_from_dict(strokes[index])
+            with _invalid_edit():
+                stroke = apply_patch(stroke, patch)
+            strokes[index] = stroke_to_dict(stroke)
             return data, stroke_id
 
         change = patch.model_dump(exclude_none=True)
@@ -244,7 +156,9 @@ class FrameEditor:
         def edit(data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
             ids = [int(s["stroke_id"]) for s in data["strokes"]]
             stroke_id = max([ADDED_ID_BASE - 1, *ids]) + 1
-            data["strokes"].append(stroke_to_dict(new_stroke(spec, stroke_id)))
+            with _invalid_edit():
+                stroke = new_stroke(spec, stroke_id)
+            data["strokes"].append(stroke_to_dict(stroke))
             return data, stroke_id
 
         change = spec.model_dump()

@@ -18,6 +18,7 @@ import time
 from abc import ABC, abstractmethod
 
 from talos.axis.service.jobs import JobService
+from talos.axis.service.leases import Leases
 from talos.axis.service.runner import resend_lost_callbacks, run_job, worker_name
 from talos.axis.service.runtime import Runtime
 
@@ -32,6 +33,7 @@ class Executor(ABC):
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.jobs = JobService(runtime)
+        self.leases = Leases(runtime)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -97,7 +99,7 @@ class EmbeddedExecutor(Executor):
         while not self._stop.is_set():
             ran = False
             try:
-                for job_id in self.jobs.claimable(limit=5):
+                for job_id in self.leases.claimable(limit=5):
                     if self._stop.is_set():
                         break
                     if run_job(self.rt, job_id, owner) is not None:
@@ -146,9 +148,9 @@ class CeleryExecutor(Executor):
         while not self._stop.wait(interval):
             try:
                 resend_lost_callbacks(self.rt, owner)
-                stale = set(self.jobs.stale_queued(lease))
+                stale = set(self.leases.stale_queued(lease))
                 now = time.monotonic()
-                for job_id in self.jobs.claimable(limit=100):
+                for job_id in self.leases.claimable(limit=100):
                     job = self.jobs.find(job_id)
                     if job is None or (job.status == "queued" and job_id not in stale):
                         continue  # its message is (probably) still on the way

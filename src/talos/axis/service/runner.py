@@ -24,12 +24,11 @@ from talos.axis.context import FrameContext
 from talos.axis.errors import AxisError, InputError, StrategyError
 from talos.axis.io.video import VideoInfo
 from talos.axis.pipeline import PipelineObserver, RunInfo, StepEvent
-from talos.axis.service.callbacks import callback_body, send_callback
-from talos.axis.service.errors import ApiError, bad_request, unavailable
-from talos.axis.service.inputs import check_url, fetch, read_small
+from talos.axis.service.api_models import GenerateRequest
+from talos.axis.service.callback_queue import CallbackQueue
 from talos.axis.service.jobs import JobService
+from talos.axis.service.leases import Leases
 from talos.axis.service.runtime import Runtime
-from talos.axis.service.schemas import GenerateRequest
 from talos.axis.service.shots import (
     CutSpec,
     check_shot,
@@ -38,9 +37,14 @@ from talos.axis.service.shots import (
     shot_processing,
 )
 from talos.config import ProcessingSettings, Settings
+from talos.errors import TalosError
 from talos.store import StoreError
+from talos.web.callbacks import callback_body, send_callback
+from talos.web.errors import ApiError, bad_request, unavailable
+from talos.web.inputs import check_url, fetch, read_small
 
 log = logging.getLogger(__name__)
+MODULE_NAME = "AXIS"  # as callbacks name the module
 
 
 def worker_name() -> str:
@@ -118,10 +122,10 @@ class _Progress(PipelineObserver):
 
 class _Heartbeat(threading.Thread):
     def __init__(
-        self, jobs: JobService, job_id: str, owner: str, progress: _Progress, interval_s: float
+        self, leases: Leases, job_id: str, owner: str, progress: _Progress, interval_s: float
     ) -> None:
         super().__init__(name=f"heartbeat-{job_id}", daemon=True)
-        self.jobs, self.job_id, self.owner = jobs, job_id, owner
+        self.leases, self.job_id, self.owner = leases, job_id, owner
         self.progress, self.interval_s = progress, interval_s
         self.done = threading.Event()
 
@@ -129,7 +133,7 @@ class _Heartbeat(threading.Thread):
         while not self.done.wait(self.interval_s):
             try:
                 progress = self.progress
-                if not self.jobs.heartbeat(
+                if not self.leases.heartbeat(
                     self.job_id, self.owner, progress.frames_done, progress.frames_total
                 ):
                     self.progress.lost.set()
@@ -147,7 +151,7 @@ def _as_api_error(exc: BaseException) -> ApiError:
         return unavailable("model_unavailable", str(exc))
     if isinstance(exc, StoreError):
         return unavailable("store_unavailable", str(exc))
-    if isinstance(exc, AxisError):
+    if isinstance(exc, (AxisError, TalosError)):
         return ApiError(500, "processing_failed", str(exc))
     return ApiError(500, "internal_error", f"{type(exc).__name__}: {exc}")
 
@@ -157,22 +161,22 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
     from talos.axis.trace import trace_video
 
     owner = owner or worker_name()
-    jobs = JobService(rt)
-    if not jobs.claim(job_id, owner):
+    leases = Leases(rt)
+    if not leases.claim(job_id, owner):
         return None
-    job = jobs.find(job_id)
+    job = JobService(rt).find(job_id)
     assert job is not None
     if job.attempts > rt.settings.service.max_attempts:
         error = ApiError(
             500, "worker_lost", f"job given up after {job.attempts - 1} interrupted attempts"
         )
-        jobs.fail(job_id, owner, error)
+        leases.fail(job_id, owner, error)
         deliver_callback(rt, job_id, owner)
         return "failed"
     log.info("job %s: attempt %d by %s", job_id, job.attempts, owner)
     request = GenerateRequest.model_validate(job.request)
-    progress = _Progress(lambda done, total: jobs.heartbeat(job_id, owner, done, total))
-    heartbeat = _Heartbeat(jobs, job_id, owner, progress, rt.settings.service.heartbeat_s)
+    progress = _Progress(lambda done, total: leases.heartbeat(job_id, owner, done, total))
+    heartbeat = _Heartbeat(leases, job_id, owner, progress, rt.settings.service.heartbeat_s)
     heartbeat.start()
     output_url: str | None = None
     try:
@@ -189,7 +193,7 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
             output_url = rt.store.url_for(f"{job_id}/axis/lines.json")
         summary = result.summary
         steps = [(s.step, s.calls, s.total_ms) for s in summary.steps]
-        if not jobs.complete(job_id, owner, output_url, summary.frames, summary.wall_s, steps):
+        if not leases.complete(job_id, owner, output_url, summary.frames, summary.wall_s, steps):
             return None
         status = "completed"
     except LeaseLost:
@@ -201,7 +205,7 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
             log.exception("job %s failed unexpectedly", job_id)
         else:
             log.warning("job %s failed: %s %s", job_id, error.code, error.message)
-        if not jobs.fail(job_id, owner, error):
+        if not leases.fail(job_id, owner, error):
             return None
         status = "failed"
     finally:
@@ -213,24 +217,27 @@ def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
 def deliver_callback(rt: Runtime, job_id: str, owner: str) -> None:
     """Send the finished job's callback (built from the database), unless another process
     already has; record the outcome on the job."""
-    jobs = JobService(rt)
-    job = jobs.find(job_id)
+    job = JobService(rt).find(job_id)
     if job is None:
         return
+    queue = CallbackQueue(rt)
     if not job.callback_url:
-        jobs.record_callback(job_id, "none", 0, None)
+        queue.record(job_id, "none", 0, None)
         return
-    if not jobs.claim_callback(job_id, owner):
+    if not queue.claim(job_id, owner):
         return
-    body = callback_body(job_id, job.status, job.output_url, job.error_message, job.error_code)
-    outcome = send_callback(job.callback_url, body, rt.settings)
-    jobs.record_callback(job_id, outcome.status, outcome.attempts, outcome.error)
+    body = callback_body(
+        job_id, job.status, job.output_url, job.error_message, job.error_code,
+        module_name=MODULE_NAME,
+    )  # fmt: skip
+    outcome = send_callback(job.callback_url, body, rt.settings, source="axis")
+    queue.record(job_id, outcome.status, outcome.attempts, outcome.error)
 
 
 def resend_lost_callbacks(rt: Runtime, owner: str) -> int:
     """Deliver the callbacks of finished jobs whose worker died before sending them."""
     sent = 0
-    for job_id in JobService(rt).pending_callbacks():
+    for job_id in CallbackQueue(rt).pending():
         log.info("job %s: sending the callback its worker did not", job_id)
         deliver_callback(rt, job_id, owner)
         sent += 1

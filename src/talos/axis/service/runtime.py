@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from talos.axis.errors import StrategyError
-from talos.axis.service.db import make_engine, migrate, ping, session_factory
+from talos.axis.service.tables import migrate
 from talos.config import Settings
 from talos.store import Store
+from talos.web.db import make_engine, ping, session_factory
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from talos.axis.errors import InputError
 from talos.axis.io.video import FrameSource, VideoInfo
 from talos.axis.schema import SchemaError
-from talos.axis.service.errors import unprocessable
 from talos.config import Settings
-from talos.prism.schema import validate_cut_spec
+from talos.contracts.cut_spec import validate_cut_spec
+from talos.web.errors import unprocessable
 
 ASPECT_TOLERANCE = 0.02  # relative difference of width/height tolerated between shot and video
 

@@ -9,15 +9,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
 
-from talos.axis.service.deps import EditorDep
-from talos.axis.service.edits import FrameState
-from talos.axis.service.schemas import (
+from talos.axis.service.api_models import (
     EditResult,
     Revision,
     StrokeNew,
     StrokePatch,
     error_responses,
 )
+from talos.axis.service.deps import EditorDep
+from talos.axis.service.edits import FrameState
 
 router = APIRouter(prefix="/jobs/{job_id}/frames/{n}", tags=["edits"])
 FrameNo = Annotated[int, Path(ge=0, le=10_000_000, description="Frame index.")]

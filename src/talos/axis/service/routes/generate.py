@@ -8,12 +8,12 @@ from pathlib import Path
 
 from fastapi import APIRouter, Response
 
+from talos.axis.service.api_models import Accepted, GenerateRequest, error_responses
 from talos.axis.service.deps import ExecutorDep, JobsDep, RuntimeDep
-from talos.axis.service.errors import unavailable
 from talos.axis.service.executors import Executor
-from talos.axis.service.inputs import check_url
 from talos.axis.service.runner import job_settings, prepare
-from talos.axis.service.schemas import Accepted, GenerateRequest, error_responses
+from talos.web.errors import unavailable
+from talos.web.inputs import check_url
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["jobs"])

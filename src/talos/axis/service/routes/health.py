@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from talos.axis.service.db import DatabaseError, ping
 from talos.store import StoreError
+from talos.web.db import DatabaseError, ping
 
 router = APIRouter(tags=["health"])
 

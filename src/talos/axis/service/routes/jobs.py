@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from talos.axis.io.frames import dumps
+from talos.axis.render.png import frame_png
+from talos.axis.service.api_models import JobStatus, error_responses
 from talos.axis.service.deps import EditorDep, JobsDep, RuntimeDep
-from talos.axis.service.edits import frame_png
-from talos.axis.service.errors import ApiError, not_found
 from talos.axis.service.jobs import COMPLETED
-from talos.axis.service.schemas import JobStatus, error_responses
+from talos.axis.service.views import status_view
 from talos.store import StoreNotFoundError
+from talos.web.errors import ApiError, not_found
 
 router = APIRouter(prefix="/jobs/{job_id}", tags=["jobs"])
 FrameNo = Annotated[int, Path(ge=0, le=10_000_000, description="Frame index.")]
@@ -21,7 +22,7 @@ FrameNo = Annotated[int, Path(ge=0, le=10_000_000, description="Frame index.")]
 @router.get("", response_model=JobStatus, responses=error_responses(400, 401, 403, 404))
 def job_status(job_id: str, jobs: JobsDep) -> JobStatus:
     """Status (queued, running, completed, failed), progress, timings, error, output URL."""
-    return jobs.status_of(jobs.get(job_id))
+    return status_view(jobs.sessions, jobs.get(job_id))
 
 
 @router.get(

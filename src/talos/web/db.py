@@ -1,8 +1,10 @@
-"""Engine, sessions and schema migrations of the job database.
+"""Engines, sessions and schema migrations of a module's database (AXIS's job database, the
+Orchestrator's).
 
 SQLite (a file, the default) or PostgreSQL (``AXIS_DATABASE__URL=postgresql+psycopg://...``).
-The schema is created and upgraded by Alembic at start-up; several processes starting at once
-(service and workers) take a lock first so only one migrates.
+The schema is created and upgraded by Alembic at start-up from the module's own migrations
+folder; several processes starting at once (service and workers) take a lock first so only one
+migrates.
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from talos.axis.errors import AxisError  # noqa: E402
+from talos.errors import TalosError  # noqa: E402
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-_PG_MIGRATION_LOCK = 0x41584953  # "AXIS": pg_advisory_lock key held while migrating
+# pg_advisory_lock key held while migrating, one for every module ("AXIS", where it began):
+# two modules sharing a database then migrate one after the other
+_PG_MIGRATION_LOCK = 0x41584953
 
 
-class DatabaseError(AxisError):
-    """The job database is unreachable or its URL is unusable."""
+class DatabaseError(TalosError):
+    """A database is unreachable or its URL is unusable."""
 
 
 def make_engine(url: str) -> Engine:
@@ -85,7 +88,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 def migrate(
     engine: Engine,
-    migrations: Path = MIGRATIONS,
+    migrations: Path,
     what: str = "the job database",
     adopt: Callable[[Connection], str | None] | None = None,
 ) -> None:

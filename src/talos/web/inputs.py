@@ -22,9 +22,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 import fsspec
 import httpx
 
-from talos.axis.service.errors import ApiError, bad_request, unprocessable
 from talos.config import Settings
 from talos.store import s3_options
+from talos.web.errors import ApiError, bad_request, unprocessable
 
 MAX_REDIRECTS = 3
 CHUNK = 1 << 20

@@ -4,19 +4,46 @@
 ``step_timings``    per job and step: frames and total milliseconds (for /metrics and GET /jobs)
 ``frame_heads``     per edited frame: its current revision number (the ETag), compare-and-swap
 ``frame_revisions`` every stroke edit: who, when, what, and the whole frame JSON after it
+
+:func:`migrate` brings a database to the newest revision of ``migrations/``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from talos.web import db
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the job database's schema to the newest revision of :data:`MIGRATIONS`."""
+    db.migrate(engine, MIGRATIONS, "the job database")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """``value`` with its time zone: SQLite hands back naive datetimes, and all of ours are UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):

@@ -57,6 +57,10 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, "not_found", message)
 
 
+def conflict(message: str, code: str = "conflict") -> ApiError:
+    return ApiError(409, code, message)
+
+
 def _json(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
@@ -105,15 +109,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
-
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Malformed input (bad URL, unsupported scheme, invalid options)."},
-    401: {"description": "X-API-Key missing (only when API keys are configured)."},
-    403: {"description": "X-API-Key not accepted."},
-    404: {"description": "No such job, frame or stroke."},
-    409: {"description": "The job_id exists with a different request."},
-    412: {"description": "If-Match does not match the frame's current ETag."},
-    422: {"description": "Well-formed but unprocessable input (video unreadable, limits)."},
-    503: {"description": "Temporarily unable (model not loaded, queue full); see Retry-After."},
-}

@@ -1,5 +1,6 @@
-"""Job-finished callbacks: POST to the job's callback_url (or callbacks.orchestrator_url),
-retried with exponential backoff (tenacity) on network errors, 429 and 5xx."""
+"""Job-finished callbacks every module sends: POST to the job's callback_url (or
+callbacks.orchestrator_url), retried with exponential backoff (tenacity) on network errors,
+429 and 5xx."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from talos.calllog import record_call
 from talos.config import Settings
 
 log = logging.getLogger(__name__)
-MODULE_NAME = "AXIS"
 
 
 class _Retryable(Exception):
@@ -41,8 +41,10 @@ def callback_body(
     output_url: str | None,
     error_message: str | None,
     error_code: str | None = None,
-    module_name: str = MODULE_NAME,
+    *,
+    module_name: str,
 ) -> dict[str, Any]:
+    """The body of ``POST /callbacks/job-completed`` as ``module_name`` reports a job."""
     return {
         "job_id": job_id,
         "module_name": module_name,
@@ -54,9 +56,10 @@ def callback_body(
 
 
 def send_callback(
-    url: str, body: dict[str, Any], settings: Settings, source: str = "axis"
+    url: str, body: dict[str, Any], settings: Settings, *, source: str
 ) -> CallbackOutcome:
-    """POST ``body`` to ``url`` until it is answered with 2xx or the attempts run out."""
+    """POST ``body`` to ``url`` until it is answered with 2xx or the attempts run out;
+    ``source`` names the sender in the call log."""
     cfg = settings.callbacks
     attempts = 0
     path = urlsplit(url).path or "/"

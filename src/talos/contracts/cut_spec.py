@@ -1,4 +1,5 @@
-"""The published JSON Schema of ``cut_spec.json`` and validation against it."""
+"""The published JSON Schema of ``cut_spec.json`` (PRISM writes it, AXIS reads it) and
+validation against it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from talos.axis.schema import SchemaError
 @cache
 def cut_spec_schema() -> dict[str, Any]:
     """The cut_spec JSON Schema (draft 2020-12) as a dict."""
-    text = resources.files("talos.prism.schemas").joinpath("cut_spec.schema.json").read_text()
+    text = resources.files("talos.contracts").joinpath("cut_spec.schema.json").read_text()
     return json.loads(text)
 
 

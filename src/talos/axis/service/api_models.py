@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+from talos.contracts.patterns import JOB_ID_PATTERN
+
 _JOB_ID = re.compile(JOB_ID_PATTERN)
 
 
@@ -259,10 +260,20 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed input (bad URL, unsupported scheme, invalid options)."},
+    401: {"description": "X-API-Key missing (only when API keys are configured)."},
+    403: {"description": "X-API-Key not accepted."},
+    404: {"description": "No such job, frame or stroke."},
+    409: {"description": "The job_id exists with a different request."},
+    412: {"description": "If-Match does not match the frame's current ETag."},
+    422: {"description": "Well-formed but unprocessable input (video unreadable, limits)."},
+    503: {"description": "Temporarily unable (model not loaded, queue full); see Retry-After."},
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for these error statuses."""
-    from talos.axis.service.errors import ERROR_RESPONSES
-
     return {
         status: {"model": ErrorResponse, **ERROR_RESPONSES[status]}
         for status in statuses
