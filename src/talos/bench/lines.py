@@ -2,8 +2,8 @@
 
 Every strategy runs on the same generated clips of each kind (:mod:`talos.axis.io.scenes`:
 shaded, textured objects over photo texture with camera motion, blur, noise and x264
-compression; cel scenes; drawn-line clips), and is scored against the clips' ground truth
-(:mod:`talos.axis.evaluation.boundaries`) twice:
+compression; cel scenes; drawn-line clips, apart and tangled), and is scored against the
+clips' ground truth (:mod:`talos.axis.evaluation.boundaries`) twice:
 
 - its **line map** (thinned to 1 px), as the edges step hands it on, with the strategy's own
   time per frame (one process);
@@ -50,6 +50,7 @@ SUITE = (
     SuiteClip("realistic 720p", "realistic", 1280, 720, 24, 12),
     SuiteClip("cel 720p", "cel", 1280, 720, 24, 13),
     SuiteClip("lines 720p", "lines", 1280, 720, 24, 14),
+    SuiteClip("tangle 720p", "tangle", 1280, 720, 24, 15),
 )
 
 

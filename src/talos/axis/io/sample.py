@@ -160,7 +160,8 @@ def _shape_pose(angle: float, scale: float, center: np.ndarray) -> np.ndarray:
     return np.array([[c, -s, center[0]], [s, c, center[1]]])
 
 
-def _background(width: int, height: int, seed: int) -> np.ndarray:
+def paper_background(width: int, height: int, seed: int) -> np.ndarray:
+    """Paper: ``(H, W, 3)`` uint8 BGR, light and warm, a gentle gradient and soft grain."""
     rng = np.random.default_rng(seed + 7919)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     base = 200 + 30 * (xx / width) + 15 * (yy / height)
@@ -250,7 +251,7 @@ def generate_sample(
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     scene = _scene(width, height, seed, shapes)
-    background = _background(width, height, seed)
+    background = paper_background(width, height, seed)
     truth: dict[str, object] = {
         "width": width,
         "height": height,

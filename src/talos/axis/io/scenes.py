@@ -1,7 +1,7 @@
 """Generated clips that look like footage, with their true lines known: line extraction's yardstick.
 
 :func:`generate_scene` writes ``OUT.mp4`` and ``OUT.gt.json`` (see
-:func:`talos.axis.io.sample.ground_truth_path`). Three scenes:
+:func:`talos.axis.io.sample.ground_truth_path`). Four scenes:
 
 ``lines``
     :func:`talos.axis.io.sample.generate_sample` unchanged (drawn line shapes on paper), the
@@ -23,6 +23,9 @@
     flat shadow shape on each object's side away from the light (its boundary with the lit
     fill is a true line, without ink). Softly graded background with a strongly defocused
     photograph; noise σ = 1.2, crf 23.
+``tangle``
+    Drawn lines on paper that cross, leave the frame and pass under an opaque paper card
+    (:mod:`talos.axis.io.tangle`): hard on identity; its truth has the format below.
 
 Frame ``i`` shows time ``i / fps`` s, so a shorter clip is the start of a longer one with
 the same arguments. Same arguments, same bytes: seeded generators everywhere, x264 on one
@@ -95,7 +98,7 @@ from talos.axis.io.sample import (
     significant,
 )
 
-SCENES = ("lines", "realistic", "cel")
+SCENES = ("lines", "realistic", "cel", "tangle")
 SHAPES = ("ellipse", "blob", "rounded", "superellipse")
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 TEXTURES = ("grass", "gravel", "brick")
@@ -1044,7 +1047,7 @@ def generate_scene(
     ----------
     out_path : path of the MP4 to write; the ground truth goes beside it
         (``clip.mp4`` → ``clip.gt.json``).
-    scene : ``"lines"``, ``"realistic"`` or ``"cel"`` (see the module).
+    scene : ``"lines"``, ``"realistic"``, ``"cel"`` or ``"tangle"`` (see the module).
     width, height : frame size in px, even, at least 64 × 48 (``lines``: 16 × 16).
     frames : number of frames, at least 1. Frame ``i`` shows time ``i / fps`` s, so a
         shorter clip is the start of a longer one with the same arguments.
@@ -1069,6 +1072,10 @@ def generate_scene(
         return generate_sample(out_path, width, height, frames, seed, fps)
     if width < 64 or height < 48 or width % 2 or height % 2:
         raise ValueError("width and height must be even and at least 64 x 48")
+    if scene == "tangle":
+        from talos.axis.io.tangle import generate_tangle  # it builds on this module
+
+        return generate_tangle(out_path, width, height, frames, seed, fps)
     spec = _build_scene(scene, width, height, seed)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
