@@ -278,7 +278,8 @@ def generate_tangle(
     fps: int = 24,
 ) -> Path:
     """Write the tangle clip to ``out_path`` and its ground truth beside it; return the GT
-    path. Arguments as :func:`talos.axis.io.scenes.generate_scene` (which checks them)."""
+    path. Arguments as :func:`talos.axis.io.scenes.generate_scene`; bad ones raise
+    ``ValueError``."""
     if width < 64 or height < 48 or width % 2 or height % 2:
         raise ValueError("width and height must be even and at least 64 x 48")
     if frames < 1 or fps < 1:
