@@ -248,6 +248,35 @@ def test_a_truth_without_poses_is_a_clear_error(traces, lines_clip, tmp_path):
         evaluate_temporal(tracked, SETTINGS, raw_line_map=False, truth=path)
 
 
+def test_evaluate_with_a_truth_made_before_poses_skips_the_true_motion(
+    traces, lines_clip, tmp_path
+):
+    tracked, _ = traces
+    old = json.loads(ground_truth_path(lines_clip).read_text())
+    for frame in old["frame_truth"]:
+        del frame["poses"], frame["camera"]
+    path = tmp_path / "old.gt.json"
+    path.write_text(json.dumps(old))
+    text = run_axis("evaluate", str(tracked), "--truth", str(path))
+    assert text.returncode == 0, text.stderr
+    assert "old.gt.json records no poses" in text.stdout and "true motion" not in text.stdout
+    assert "kept_one_id_share" in text.stdout and "raw line map" in text.stdout
+
+
+def test_cached_suite_clips_without_poses_are_made_again(tmp_path):
+    from talos.bench.lines import SuiteClip, suite_clip
+
+    spec = SuiteClip("tiny", "lines", 64, 48, 2, 1)
+    video, truth = suite_clip(tmp_path, spec)
+    made = video.read_bytes()
+    old = json.loads(truth.read_text())
+    del old["frame_truth"][0]["poses"]
+    truth.write_text(json.dumps(old))
+    assert suite_clip(tmp_path, spec) == (video, truth)
+    assert "poses" in json.loads(truth.read_text())["frame_truth"][0]
+    assert video.read_bytes() == made
+
+
 def test_a_one_frame_trace_has_no_pairs(lines_clip, tmp_path):
     one = Settings(processing={"workers": 1, "max_frames": 1})
     out = trace_video(lines_clip, tmp_path / "one", one).output_dir

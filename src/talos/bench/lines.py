@@ -55,13 +55,17 @@ SUITE = (
 
 
 def suite_clip(folder: str | Path, clip: SuiteClip) -> tuple[Path, Path]:
-    """The clip and its ground truth under ``folder``, generated on first use."""
+    """The clip and its ground truth under ``folder``, generated on first use (and again
+    when a cached truth predates the true motion it now records: same video bytes)."""
+    import json
+
+    from talos.axis.evaluation.motion import has_poses
     from talos.axis.io.sample import ground_truth_path
     from talos.axis.io.scenes import generate_scene
 
     path = Path(folder) / clip.file_name
     truth = ground_truth_path(path)
-    if not (path.is_file() and truth.is_file()):
+    if not (path.is_file() and truth.is_file() and has_poses(json.loads(truth.read_text()))):
         generate_scene(path, clip.scene, clip.width, clip.height, clip.frames, clip.seed)
     return path, truth
 

@@ -103,6 +103,7 @@ def _print_temporal(temporal: Mapping[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from talos.axis.evaluation.boundaries import evaluate_boundaries
     from talos.axis.evaluation.identity import EvaluationError, evaluate_identity, load_json
+    from talos.axis.evaluation.motion import has_poses
     from talos.axis.evaluation.temporal import evaluate_temporal, trace_source
     from talos.axis.io.manifest import MANIFEST_FILE
 
@@ -119,9 +120,11 @@ def run(args: argparse.Namespace) -> int:
         beside = _truth_beside_source(outdir)
         truth = beside if beside.is_file() else None
     report: dict[str, Any] = {}
+    moves = None  # the truth, when it records the true motion
     if truth is not None:
         report = {"lines": evaluate_boundaries(outdir, truth), **evaluate_identity(outdir, truth)}
-    report["temporal"] = evaluate_temporal(outdir, settings, source=source, truth=truth)
+        moves = truth if has_poses(load_json(truth, "ground truth")) else None
+    report["temporal"] = evaluate_temporal(outdir, settings, source=source, truth=moves)
     if args.json:
         print(json.dumps(report))
         return 0
@@ -140,5 +143,10 @@ def run(args: argparse.Namespace) -> int:
                 continue
             shown = f"{value:.4f}" if isinstance(value, float) else str(value)
             print(f"{key:<{LABEL}}{shown}")
+        if moves is None:
+            print(
+                f"{truth.name} records no poses (made before they were): no true-motion "
+                "figures; generate the clip again for them"
+            )
     _print_temporal(report["temporal"])
     return 0

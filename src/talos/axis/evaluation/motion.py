@@ -54,6 +54,13 @@ def _matrix(values: Any, what: str) -> np.ndarray:
     return np.vstack([m.reshape(2, 3), [0.0, 0.0, 1.0]])
 
 
+def has_poses(gt: Mapping[str, Any]) -> bool:
+    """Whether every frame of the ground truth ``gt`` records ``poses`` and ``camera`` (clips
+    generated before they were recorded do not)."""
+    frames = gt.get("frame_truth") or []
+    return bool(frames) and all("poses" in f and "camera" in f for f in frames)
+
+
 def frame_poses(gt: Mapping[str, Any], index: int) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """Frame ``index``'s poses ``{line id: (3, 3)}`` and camera ``(3, 3)``, in the clip's px.
 
