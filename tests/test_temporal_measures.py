@@ -246,6 +246,11 @@ def test_a_truth_without_poses_is_a_clear_error(traces, lines_clip, tmp_path):
     path.write_text(json.dumps({"frame_truth": []}))
     with pytest.raises(EvaluationError, match="lacks field"):
         evaluate_temporal(tracked, SETTINGS, raw_line_map=False, truth=path)
+    broken = json.loads(ground_truth_path(lines_clip).read_text())
+    del broken["frame_truth"][3]["poses"]["2"]  # one line's pose missing in one frame
+    path.write_text(json.dumps(broken))
+    with pytest.raises(EvaluationError, match="no pose for line 2"):
+        evaluate_temporal(tracked, SETTINGS, raw_line_map=False, truth=path)
 
 
 def test_evaluate_with_a_truth_made_before_poses_skips_the_true_motion(

@@ -88,7 +88,13 @@ from talos.axis.evaluation.boundaries import (
     stroke_polylines,
 )
 from talos.axis.evaluation.identity import EvaluationError, load_json
-from talos.axis.evaluation.motion import MotionField, frame_poses, motion_field, truth_polylines
+from talos.axis.evaluation.motion import (
+    MotionError,
+    MotionField,
+    has_poses,
+    motion_field,
+    truth_polylines,
+)
 from talos.axis.geometry import ragged
 from talos.axis.geometry.sampling import sample_bilinear
 from talos.axis.io.manifest import MANIFEST_FILE
@@ -99,10 +105,23 @@ RADIUS_TOLERANCES = 3.0  # true motion: a point takes the nearest true line's wi
 DENSIFY_STEP_PX = 1.0  # flow is read at least this often along a line, px
 DECODE_CHUNK = 16  # source frames decoded per seek: memory stays a few frames deep
 FLOW_METHOD = "DIS medium"
-# DIS's MEDIUM preset at the trace's resolution (OpenCV 5: 8 px patches every 3 px, 25
-# gradient-descent steps, finest pyramid level 1, 5 variational refinement iterations).
-# Fixed here, not read from Settings: the yardstick must not move with what it measures.
-REFERENCE_FLOW_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
+# DIS at the trace's resolution with OpenCV 5.1's MEDIUM preset written out (presets have
+# changed between OpenCV versions): 8 px patches every 3 px down to pyramid level 1, 25
+# gradient-descent steps, mean-normalised patches, spatial propagation, then 5 iterations of
+# variational refinement (smoothness 20, colour 5, gradient 10). Fixed here, not read from
+# Settings: the yardstick must not move with what it measures.
+REFERENCE_DIS = {
+    "FinestScale": 1,
+    "PatchSize": 8,
+    "PatchStride": 3,
+    "GradientDescentIterations": 25,
+    "UseMeanNormalization": True,
+    "UseSpatialPropagation": True,
+    "VariationalRefinementIterations": 5,
+    "VariationalRefinementAlpha": 20.0,
+    "VariationalRefinementDelta": 5.0,
+    "VariationalRefinementGamma": 10.0,
+}
 MIN_FLOW_SIDE = 16  # px; DIS needs a patch at its finest level: a smaller frame gets zero flow
 
 Polylines = list[tuple[np.ndarray, bool]]
@@ -121,15 +140,18 @@ def reference_flow(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
 
     ``previous`` and ``current`` are ``(H, W, 3)`` uint8 BGR or ``(H, W)`` uint8 grey frames
     of one size. The flow ``u`` satisfies ``previous[y, x] ≈ current[y + u_y, x + u_x]``
-    (DIS, preset :data:`REFERENCE_FLOW_PRESET`, at the frames' own size; the same bytes for
-    any OpenCV thread count). Frames under :data:`MIN_FLOW_SIDE` px on a side get zero flow.
+    (DIS with the parameters :data:`REFERENCE_DIS`, at the frames' own size; the same bytes
+    for any OpenCV thread count). Frames under :data:`MIN_FLOW_SIDE` px on a side get zero
+    flow.
     """
     prev, cur = _gray(previous), _gray(current)
     if prev.shape != cur.shape:
         raise ValueError(f"flow needs two frames of one size, got {prev.shape} and {cur.shape}")
     if min(prev.shape) < MIN_FLOW_SIDE:
         return np.zeros((*prev.shape, 2), np.float32)
-    dis = cv2.DISOpticalFlow_create(REFERENCE_FLOW_PRESET)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    for name, value in REFERENCE_DIS.items():
+        getattr(dis, f"set{name}")(value)
     return dis.calc(prev, cur, None)
 
 
@@ -422,7 +444,10 @@ class _TruthScores:
         field = None
         if flow is not None and self.previous is not None and current is not None:
             last_lines, last_map, last_index = self.previous
-            field = motion_field(self.gt, last_index, gt_index, self.shape, self.radius_px)
+            try:
+                field = motion_field(self.gt, last_index, gt_index, self.shape, self.radius_px)
+            except MotionError as exc:
+                raise EvaluationError(f"ground truth: {exc}") from None
             by_flow = draw_polylines(self.shape, move_polylines(last_lines, flow))
             self.under_flow.add(by_flow, last_map, current[1])
             by_motion = draw_polylines(self.shape, move_polylines_by(last_lines, field.move))
@@ -443,10 +468,13 @@ def _load_truth(path: Path, main: _Trace, tolerance_px: float) -> _TruthScores:
     gt = load_json(path, "ground truth")
     try:
         clip = TruthClip(gt)
-        if clip.frames:
-            frame_poses(gt, 0)
-    except (ValueError, TypeError) as exc:  # MotionError is a ValueError
+    except ValueError as exc:
         raise EvaluationError(f"{path}: {exc}") from None
+    if clip.frames and not has_poses(gt):
+        raise EvaluationError(
+            f"{path}: ground truth has no poses (made before true motion was recorded): "
+            "generate the clip again"
+        )
     indices = [clip.index_at(float(t)) for t in main.times]
     under = (TemporalScore(tolerance_px), TemporalScore(tolerance_px))
     return _TruthScores(gt, indices, main.shape, RADIUS_TOLERANCES * tolerance_px, *under)
