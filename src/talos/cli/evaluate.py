@@ -20,14 +20,17 @@ def register(commands: Any) -> None:
         help="score a trace's temporal stability, and its lines and ids against ground truth",
         description=(
             "Score OUTDIR's temporal stability against its source video: temporal F (last "
-            "frame's strokes moved by a Farneback flow of the source, against this frame's, "
-            "at 2 px), the same for the raw line map of the edge strategy the trace used, the "
-            "ink-weighted median track length and the id carry-over. With ground truth "
-            "(--truth, or CLIP.gt.json beside the traced clip) also score the strokes against "
-            "the true lines frame by frame: boundary precision, recall and F (at 3 px for "
-            "1080p, scaled, and at the BSDS tolerance), the share of stroke length on "
-            "texture, then ID switches, fragmentation, the share of lines that keep one id, "
-            "and the median track length. Pass the --config the trace used. "
+            "frame's strokes moved by a reference flow of the source, DIS medium at full "
+            "size, against this frame's, at 2 px), the same for the raw line map of the edge "
+            "strategy the trace used, the ink-weighted median track length and the id "
+            "carry-over. With ground truth (--truth, or CLIP.gt.json beside the traced clip) "
+            "also score the strokes against the true lines frame by frame: boundary "
+            "precision, recall and F (at 3 px for 1080p, scaled, and at the BSDS tolerance), "
+            "the share of stroke length on texture, then ID switches, fragmentation, the "
+            "share of lines that keep one id, and the median track length; and the temporal "
+            "F again with the true motion instead of the flow, for the strokes, the raw line "
+            "map and the true lines themselves (which also get the flow's: its ceiling on "
+            "this clip). Pass the --config the trace used. "
             "Example: axis evaluate out/clip --truth clip.gt.json"
         ),
     )
@@ -63,11 +66,13 @@ def _number(value: Any, spec: str = ".3f") -> str:
 
 def _print_temporal(temporal: Mapping[str, Any]) -> None:
     def f_line(name: str, scores: Mapping[str, Any]) -> str:
-        return (
+        line = (
             f"{name:<{LABEL}}F {_number(scores['temporal_f'])}  "
             f"P {_number(scores['temporal_precision'])}  "
-            f"R {_number(scores['temporal_recall'])}  "
-            f"(unwarped F {_number(scores['unwarped_f'])})"
+            f"R {_number(scores['temporal_recall'])}"
+        )
+        return line + (
+            f"  (unwarped F {_number(scores['unwarped_f'])})" if "unwarped_f" in scores else ""
         )
 
     pairs = temporal["pairs"]
@@ -81,11 +86,24 @@ def _print_temporal(temporal: Mapping[str, Any]) -> None:
     length = temporal["ink_weighted_track_length"]
     print(f"{'  track length':<{LABEL}}{_number(length, '.1f')} frames (ink-weighted median)")
     print(f"{'  id carry-over':<{LABEL}}{_number(temporal['id_carry_over'], '.1%')} of the ink")
+    truth = temporal.get("truth_under_flow")
+    if not truth:
+        return
+    moved = temporal["true_motion"]
+    print(
+        f"{f_line('true motion: strokes', moved)} over {moved['pairs']} pairs "
+        "(moved by the ground truth's poses)"
+    )
+    if raw:
+        print(f"{f_line('  raw line map', raw['true_motion'])} [{raw['strategy']}]")
+    print(f"{f_line('  true lines under flow', truth)} (the flow's ceiling on this clip)")
+    print(f"{f_line('  true lines, true motion', truth['true_motion'])}")
 
 
 def run(args: argparse.Namespace) -> int:
     from talos.axis.evaluation.boundaries import evaluate_boundaries
     from talos.axis.evaluation.identity import EvaluationError, evaluate_identity, load_json
+    from talos.axis.evaluation.motion import has_poses
     from talos.axis.evaluation.temporal import evaluate_temporal, trace_source
     from talos.axis.io.manifest import MANIFEST_FILE
 
@@ -102,9 +120,11 @@ def run(args: argparse.Namespace) -> int:
         beside = _truth_beside_source(outdir)
         truth = beside if beside.is_file() else None
     report: dict[str, Any] = {}
+    moves = None  # the truth, when it records the true motion
     if truth is not None:
         report = {"lines": evaluate_boundaries(outdir, truth), **evaluate_identity(outdir, truth)}
-    report["temporal"] = evaluate_temporal(outdir, settings, source=source)
+        moves = truth if has_poses(load_json(truth, "ground truth")) else None
+    report["temporal"] = evaluate_temporal(outdir, settings, source=source, truth=moves)
     if args.json:
         print(json.dumps(report))
         return 0
@@ -123,5 +143,10 @@ def run(args: argparse.Namespace) -> int:
                 continue
             shown = f"{value:.4f}" if isinstance(value, float) else str(value)
             print(f"{key:<{LABEL}}{shown}")
+        if moves is None:
+            print(
+                f"{truth.name} records no poses (made before they were): no true-motion "
+                "figures; generate the clip again for them"
+            )
     _print_temporal(report["temporal"])
     return 0

@@ -19,7 +19,9 @@ def register(commands: Any) -> None:
             "background) and OUT's ground truth beside it (clip.mp4 -> clip.gt.json). "
             "--scene realistic: shaded objects without outlines over photo textures, a moving "
             "camera, motion blur, noise and compression; --scene cel: the same as a cartoon "
-            "(flat fills, ink outlines, shadow shapes). Their ground truth is the visible lines."
+            "(flat fills, ink outlines, shadow shapes); --scene tangle: drawn lines that cross, "
+            "leave the frame and pass under a paper card. Their ground truth is the visible "
+            "lines, with every line's pose per frame."
         ),
     )
     parser.add_argument("out", metavar="OUT.mp4", help="where to write the clip")
@@ -31,7 +33,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--shapes", type=int, help="number of line shapes (default 8; lines only)")
     parser.add_argument(
         "--scene",
-        choices=("lines", "realistic", "cel"),
+        choices=("lines", "realistic", "cel", "tangle"),
         default="lines",
         help="what the clip shows (default lines: drawn line shapes)",
     )

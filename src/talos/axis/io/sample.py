@@ -5,6 +5,13 @@ line (``id``, ``kind``, drawn width in px) and gives, per frame, its true geomet
 a polyline for every line, plus ``center``/``radius`` for circles and ``vertices`` for
 triangles. Shapes live in their own cells of a grid so true lines never cross.
 
+Each frame also carries the true motion: ``poses``, ``{"<id>": [a, b, tx, c, d, ty]}``, the
+2×3 affine map from each line's own unit coordinates (``lines[k]["unit"]``, ``(n, 2)``) to
+frame px, ``x_px = [[a, b], [c, d]] @ u + [tx, ty]``: here each shape's similarity
+(rotation by its angle, uniform scale, its centre), so ``poses`` applied to ``unit`` give
+``points``; and ``camera``, the map from world px to frame px, always the identity here (no
+camera). Floats in ``poses`` and ``unit`` keep 6 significant digits.
+
 The same arguments give the same frames and the same bytes (single-threaded x264).
 """
 
@@ -12,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +29,10 @@ import numpy as np
 
 KINDS = ("circle", "triangle", "square", "curve", "wave", "line", "ellipse", "arc")
 GT_POINTS = 49  # divisible sides: polygon corners fall on samples
+INK_BGR = (30, 25, 20)  # dark ink on paper
+# x264 for drawn lines: near-lossless, single-threaded (same bytes everywhere), no B-frames
+LINES_X264 = {"crf": "16", "preset": "veryfast", "threads": "1", "bframes": "0"}
+IDENTITY_POSE = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]  # a 2x3 affine map, row by row
 
 
 @dataclass(frozen=True)
@@ -128,7 +140,28 @@ def shape_points(shape: ShapeSpec, t: float) -> tuple[np.ndarray, bool, float, f
     return unit @ rot.T * scale + center, closed, angle, scale, center
 
 
-def _background(width: int, height: int, seed: int) -> np.ndarray:
+def significant(values: np.ndarray, digits: int = 6) -> list:
+    """``values`` (any shape) as nested lists of floats kept to ``digits`` significant digits
+    (a compact, exact decimal form for JSON)."""
+    a = np.asarray(values, np.float64)
+    flat = [float(format(v, f".{digits}g")) for v in a.ravel().tolist()]
+    return np.array(flat).reshape(a.shape).tolist()
+
+
+def pose_entry(matrix: np.ndarray) -> list[float]:
+    """The ``(2, 3)`` or ``(3, 3)`` affine ``matrix`` as ``[a, b, tx, c, d, ty]``, 6
+    significant digits."""
+    return significant(np.asarray(matrix, np.float64)[:2].ravel())
+
+
+def _shape_pose(angle: float, scale: float, center: np.ndarray) -> np.ndarray:
+    """The ``(2, 3)`` similarity that :func:`shape_points` applies to the unit outline."""
+    c, s = math.cos(angle) * scale, math.sin(angle) * scale
+    return np.array([[c, -s, center[0]], [s, c, center[1]]])
+
+
+def paper_background(width: int, height: int, seed: int) -> np.ndarray:
+    """Paper: ``(H, W, 3)`` uint8 BGR, light and warm, a gentle gradient and soft grain."""
     rng = np.random.default_rng(seed + 7919)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     base = 200 + 30 * (xx / width) + 15 * (yy / height)
@@ -156,23 +189,49 @@ def _gt_entry(shape: ShapeSpec, t: float) -> dict[str, object]:
     return entry
 
 
+def draw_ink(frame: np.ndarray, points: np.ndarray, closed: bool, width: float) -> None:
+    """Draw the polyline ``points`` ``(n, 2)`` px on ``frame`` ``(H, W, 3)`` uint8 in place:
+    dark ink (:data:`INK_BGR`), ``round(width)`` px wide, anti-aliased, at 1/16 px."""
+    shift = 4
+    pts = np.round(points * (1 << shift)).astype(np.int32).reshape(-1, 1, 2)
+    cv2.polylines(
+        frame,
+        [pts],
+        closed,
+        INK_BGR,
+        thickness=max(1, round(width)),
+        lineType=cv2.LINE_AA,
+        shift=shift,
+    )
+
+
 def render_sample_frame(shapes: list[ShapeSpec], background: np.ndarray, t: float) -> np.ndarray:
     """The frame at time ``t``: every shape drawn in dark ink, anti-aliased, on ``background``."""
     frame = background.copy()
-    shift = 4  # draw with 1/16 px precision
     for shape in shapes:
         points, closed, *_ = shape_points(shape, t)
-        pts = np.round(points * (1 << shift)).astype(np.int32).reshape(-1, 1, 2)
-        cv2.polylines(
-            frame,
-            [pts],
-            closed,
-            (30, 25, 20),
-            thickness=max(1, round(shape.width)),
-            lineType=cv2.LINE_AA,
-            shift=shift,
-        )
+        draw_ink(frame, points, closed, shape.width)
     return frame
+
+
+def encode_frames(
+    out: Path,
+    images: Iterable[np.ndarray],
+    width: int,
+    height: int,
+    fps: int,
+    options: dict[str, str] = LINES_X264,
+) -> None:
+    """Encode ``images`` (``(H, W, 3)`` uint8 BGR each) into the H.264 MP4 ``out``."""
+    with av.open(str(out), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = dict(options)
+        for image in images:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
 
 
 def generate_sample(
@@ -192,7 +251,7 @@ def generate_sample(
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     scene = _scene(width, height, seed, shapes)
-    background = _background(width, height, seed)
+    background = paper_background(width, height, seed)
     truth: dict[str, object] = {
         "width": width,
         "height": height,
@@ -205,23 +264,30 @@ def generate_sample(
                 "kind": s.kind,
                 "width": s.width,
                 "closed": _unit_outline(s.kind, s.params)[1],
+                "unit": significant(_unit_outline(s.kind, s.params)[0]),
             }
             for s in scene
         ],
         "frame_truth": [],
     }
-    with av.open(str(out), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "16", "preset": "veryfast", "threads": "1", "bframes": "0"}
+
+    def images():
         for i in range(frames):
             t = i / fps
-            image = render_sample_frame(scene, background, t)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
-                container.mux(packet)
-            truth["frame_truth"].append({"index": i, "lines": [_gt_entry(s, t) for s in scene]})
-        for packet in stream.encode():
-            container.mux(packet)
+            yield render_sample_frame(scene, background, t)
+            poses = {
+                str(s.line_id): pose_entry(_shape_pose(*shape_points(s, t)[2:])) for s in scene
+            }
+            truth["frame_truth"].append(
+                {
+                    "index": i,
+                    "lines": [_gt_entry(s, t) for s in scene],
+                    "poses": poses,
+                    "camera": IDENTITY_POSE,
+                }
+            )
+
+    encode_frames(out, images(), width, height, fps)
     gt_path = ground_truth_path(out)
     gt_path.write_text(json.dumps(truth, separators=(",", ":")))
     return gt_path

@@ -1,7 +1,7 @@
 """Generated clips that look like footage, with their true lines known: line extraction's yardstick.
 
 :func:`generate_scene` writes ``OUT.mp4`` and ``OUT.gt.json`` (see
-:func:`talos.axis.io.sample.ground_truth_path`). Three scenes:
+:func:`talos.axis.io.sample.ground_truth_path`). Four scenes:
 
 ``lines``
     :func:`talos.axis.io.sample.generate_sample` unchanged (drawn line shapes on paper), the
@@ -23,6 +23,9 @@
     flat shadow shape on each object's side away from the light (its boundary with the lit
     fill is a true line, without ink). Softly graded background with a strongly defocused
     photograph; noise σ = 1.2, crf 23.
+``tangle``
+    Drawn lines on paper that cross, leave the frame and pass under an opaque paper card
+    (:mod:`talos.axis.io.tangle`): hard on identity; its truth has the format below.
 
 Frame ``i`` shows time ``i / fps`` s, so a shorter clip is the start of a longer one with
 the same arguments. Same arguments, same bytes: seeded generators everywhere, x264 on one
@@ -51,6 +54,22 @@ the output frame (pixel centres at integer coordinates), after the camera:
 - all points lie in ``[0, W - 1] x [0, H - 1]``;
 - texture, noise, the photograph and the ground are not true lines.
 
+Each ``lines`` entry also has ``unit``: the line's points ``(n, 2)`` in its own unit
+coordinates, the ones the scene builds it from (a body's outline for a silhouette and for a
+shadow boundary, which is cut from that closed outline; a part's points for a part). Each
+frame has the true motion:
+
+- ``poses``: ``{"<id>": [a, b, tx, c, d, ty]}`` for every line of the scene, visible or not:
+  the 2×3 affine map ``x_px = [[a, b], [c, d]] @ u + [tx, ty]`` from the line's unit
+  coordinates to the frame's px at that frame (its body's matrix, camera included; a shadow
+  boundary's is its body's, moved by its shift toward the light). The visible points of a
+  line lie on ``poses`` applied to ``unit``, and ``P_j · P_i⁻¹`` moves a point of the line
+  from frame ``i`` to frame ``j`` (:mod:`talos.axis.evaluation.motion`);
+- ``camera``: ``[a, b, tx, c, d, ty]``, the map from world px to frame px (the background
+  moves by ``C_j · C_i⁻¹``; the identity for drawn lines, which have no camera).
+
+Floats in ``poses`` and ``unit`` keep 6 significant digits.
+
 Every polygon drawn is the one the ground truth gives (anti-aliased fill, corrected for
 OpenCV's 0.63 px growth; ink drawn centred on the line), so rendered edges lie within
 ~0.2 px of the truth before blur, noise and compression.
@@ -72,9 +91,14 @@ import av
 import cv2
 import numpy as np
 
-from talos.axis.io.sample import generate_sample, ground_truth_path
+from talos.axis.io.sample import (
+    generate_sample,
+    ground_truth_path,
+    pose_entry,
+    significant,
+)
 
-SCENES = ("lines", "realistic", "cel")
+SCENES = ("lines", "realistic", "cel", "tangle")
 SHAPES = ("ellipse", "blob", "rounded", "superellipse")
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
 TEXTURES = ("grass", "gravel", "brick")
@@ -584,12 +608,29 @@ def _frame_geometry(scene: Scene, t: float) -> list[dict[str, Any]]:
     return out
 
 
+def _shadow_shift(m: np.ndarray) -> np.ndarray:
+    """The lit region's shift toward the light in unit coordinates of the body at ``m``: (2,)."""
+    light_local = np.linalg.solve(m[:2, :2], _LIGHT[:2])
+    return 0.3 * light_local / (np.linalg.norm(light_local) + 1e-12)
+
+
 def _shadow_outline(body: Body, m: np.ndarray) -> np.ndarray:
     """The lit region's outline in frame px: the silhouette shifted toward the light."""
-    lin = m[:2, :2]
-    light_local = np.linalg.solve(lin, _LIGHT[:2])
-    light_local = light_local / (np.linalg.norm(light_local) + 1e-12)
-    return _apply(m, body.outline + 0.3 * light_local)
+    return _apply(m, body.outline + _shadow_shift(m))
+
+
+def _frame_poses(geometry: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """``{"<id>": [a, b, tx, c, d, ty]}``: every line's unit → frame px map (see the module)."""
+    poses: dict[str, list[float]] = {}
+    for item in geometry:
+        m = item["matrix"]
+        for part, _ in item["lines"]:
+            pose = m
+            if part.kind == "shadow":
+                pose = m.copy()
+                pose[:2, 2] += m[:2, :2] @ _shadow_shift(m)
+            poses[str(part.line_id)] = pose_entry(pose)
+    return poses
 
 
 def _top_maps(scene: Scene, occluders: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -956,7 +997,7 @@ class _Renderer:
         self.textures = _surface_textures()
         self.noise = _Noise(scene, 2.6 if scene.kind == "realistic" else 1.2)
 
-    def __call__(self, i: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    def __call__(self, i: int) -> tuple[np.ndarray, dict[str, Any]]:
         scene, t = self.scene, i / self.fps
         cam = _camera(scene, t)
         shift = np.array([[1, 0, self.margin], [0, 1, self.margin], [0, 0, 1]], np.float64)
@@ -973,7 +1014,12 @@ class _Renderer:
         if scene.kind == "realistic":
             frame = cv2.filter2D(frame, -1, self._blur(t))
         frame = self.noise.apply(frame, i)
-        return frame, _frame_truth(scene, geometry)
+        truth = {
+            "lines": _frame_truth(scene, geometry),
+            "poses": _frame_poses(geometry),
+            "camera": pose_entry(cam),
+        }
+        return frame, truth
 
     def _blur(self, t: float) -> np.ndarray:
         """The camera's motion over half a frame's shutter, 1.5–3 px long (at 720p)."""
@@ -1001,7 +1047,7 @@ def generate_scene(
     ----------
     out_path : path of the MP4 to write; the ground truth goes beside it
         (``clip.mp4`` → ``clip.gt.json``).
-    scene : ``"lines"``, ``"realistic"`` or ``"cel"`` (see the module).
+    scene : ``"lines"``, ``"realistic"``, ``"cel"`` or ``"tangle"`` (see the module).
     width, height : frame size in px, even, at least 64 × 48 (``lines``: 16 × 16).
     frames : number of frames, at least 1. Frame ``i`` shows time ``i / fps`` s, so a
         shorter clip is the start of a longer one with the same arguments.
@@ -1026,14 +1072,20 @@ def generate_scene(
         return generate_sample(out_path, width, height, frames, seed, fps)
     if width < 64 or height < 48 or width % 2 or height % 2:
         raise ValueError("width and height must be even and at least 64 x 48")
+    if scene == "tangle":
+        from talos.axis.io.tangle import generate_tangle  # it builds on this module
+
+        return generate_tangle(out_path, width, height, frames, seed, fps)
     spec = _build_scene(scene, width, height, seed)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     lines_meta = []
     for body in spec.bodies:
         edge_width = spec.ink if scene == "cel" else 0.0
+        outline = significant(body.outline)
         lines_meta.append(
             {"id": body.silhouette_id, "kind": "silhouette", "width": edge_width, "closed": True}
+            | {"unit": outline}
         )
         for part in body.parts:
             width_px = (
@@ -1041,10 +1093,12 @@ def generate_scene(
             )
             lines_meta.append(
                 {"id": part.line_id, "kind": part.kind, "width": width_px, "closed": part.closed}
+                | {"unit": significant(part.unit)}
             )
         if body.shadow is not None:
             lines_meta.append(
                 {"id": body.shadow.line_id, "kind": "shadow", "width": 0.0, "closed": False}
+                | {"unit": outline}
             )
     lines_meta.sort(key=lambda e: e["id"])
     truth: dict[str, Any] = {
@@ -1072,12 +1126,12 @@ def generate_scene(
         with ThreadPoolExecutor(max_workers=1) as pool:
             ahead = [pool.submit(render, i) for i in range(min(2, frames))]
             for i in range(frames):
-                image, entries = ahead.pop(0).result()
+                image, frame_truth = ahead.pop(0).result()
                 if i + 2 < frames:
                     ahead.append(pool.submit(render, i + 2))
                 for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
                     container.mux(packet)
-                truth["frame_truth"].append({"index": i, "lines": entries})
+                truth["frame_truth"].append({"index": i, **frame_truth})
         for packet in stream.encode():
             container.mux(packet)
     gt_path = ground_truth_path(out)
