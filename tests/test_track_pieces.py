@@ -301,3 +301,50 @@ def test_weak_evidence_near_last_frames_line_survives_and_nothing_else():
     assert not found[90].any() and not found[40, 140:150].any()
     # the line's object left: no weak evidence, nothing recovered
     assert not recovered_lines(line_map, np.zeros(shape, bool), expected, 8).any()
+
+
+# -------------------------------------------------- identity with linked pieces
+
+
+def test_identity_counts_the_linked_pieces_of_a_line_as_one(tmp_path):
+    import json
+
+    from talos.axis.evaluation.identity import evaluate_identity, line_roots
+    from talos.axis.io.frames import stroke_to_dict
+
+    # one true line across the frame, traced as two equal pieces (an occluder's gap): the
+    # second piece is a track that broke off the first (split_from)
+    truth = {
+        "width": 320, "height": 240, "fps": 24, "frames": 3,
+        "lines": [{"id": 0, "kind": "line", "width": 2.0, "closed": False}],
+        "frame_truth": [
+            {"index": i, "lines": [{"id": 0, "closed": False, "points": [[20, 100], [300, 100]]}]}
+            for i in range(3)
+        ],
+    }  # fmt: skip
+    (tmp_path / "frames").mkdir()
+    entries = []
+    for i in range(3):
+        strokes = [_line(20, 100, 155, 100, sid=4), _line(165, 100, 300, 100, sid=9)]
+        path = f"frames/{i:06d}.json"
+        (tmp_path / path).write_text(json.dumps({"strokes": [stroke_to_dict(s) for s in strokes]}))
+        entries.append({"index": i, "time": i / 24, "path": path, "stroke_count": 2})
+    tracks = [
+        {"stroke_id": 4, "first_frame": 0, "last_frame": 2, "length": 3, "split_from": None},
+        {"stroke_id": 9, "first_frame": 0, "last_frame": 2, "length": 3, "split_from": 4},
+    ]
+    manifest = {"frame_size": {"width": 320, "height": 240}, "frames": entries, "tracks": tracks}
+    (tmp_path / "lines.json").write_text(json.dumps(manifest))
+    gt = tmp_path / "clip.gt.json"
+    gt.write_text(json.dumps(truth))
+    assert line_roots(tracks) == {9: 4}
+    report = evaluate_identity(tmp_path, gt)
+    # no single stroke covers half the line: strictly, it is never matched ...
+    assert report["detected_share"] == 0.0 and report["kept_one_id_share"] == 0.0
+    # ... but its two linked pieces are one line with one id throughout
+    assert report["linked_pieces"]["detected_share"] == 1.0
+    assert report["linked_pieces"]["kept_one_id_share"] == 1.0
+    # without the link the pieces stay two lines of their own
+    manifest["tracks"][1]["split_from"] = None
+    (tmp_path / "lines.json").write_text(json.dumps(manifest))
+    assert evaluate_identity(tmp_path, gt)["linked_pieces"]["detected_share"] == 0.0

@@ -224,7 +224,7 @@ class TrackingSettings(Section):
         4.0, description="A stroke point this near a tracked line's prediction lies on it, px."
     )
     stitch_px: NonNegFloat = Field(
-        12.0, description="Widest gap, px, joined between two pieces of one tracked line."
+        36.0, description="Widest gap, px, joined between two pieces of one tracked line."
     )
     reid_frames: NonNegInt = Field(
         48, description="Frames a line lost for good can still get its id back; 0 = never."

@@ -25,6 +25,12 @@ Reported, per run:
   ground truth in the traced frames (the denominator of ``detected_share``): the rate at
   which a line's matching breaks off and resumes, comparable across clip lengths.
 
+The same figures are given under ``linked_pieces`` with the pieces of a line taken together: the
+tracker records a track that broke off a line (an occluder cut it, two lines crossed) with
+``split_from`` in ``lines.json`` ``tracks`` (:func:`line_roots`); such pieces count as one
+line with the id of the line they broke off, and their coverages add up. The per-stroke
+figures above stay the strict ones.
+
 Temporal stability without ground truth (temporal F, track length weighted by ink, id
 carry-over) is :mod:`talos.axis.evaluation.temporal`.
 """
@@ -32,7 +38,7 @@ carry-over) is :mod:`talos.axis.evaluation.temporal`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,12 +124,15 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
         raise EvaluationError(f"{output_dir} holds no frames")
 
     history: dict[int, list[int | None]] = {line_id: [] for line_id in widths}
+    by_line: dict[int, list[int | None]] = {line_id: [] for line_id in widths}
+    root = line_roots(manifest.get("tracks", []))
     for entry in frame_entries:
         gt_index = round(float(entry["time"]) * gt_fps)
         if not 0 <= gt_index < len(gt_frames):
             continue
         frame = load_json(output_dir / entry["path"], "frame file")
         curves = _frame_curves(frame)
+        lines = _joined(curves, root)
         # A line hidden in part is given as several pieces with its id: one observation.
         pieces: dict[int, list[np.ndarray]] = {}
         for line in gt_frames[gt_index]["lines"]:
@@ -137,9 +146,53 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
         for line_id, parts in pieces.items():
             pts = np.concatenate(parts)
             tol = 0.5 * widths[line_id] * max(sx, sy) + 3.0
-            seen = [i for i in history[line_id] if i is not None]
-            history[line_id].append(_best_id(pts, tol, curves, seen[-1] if seen else None))
+            for record, candidates in ((history, curves), (by_line, lines)):
+                seen = [i for i in record[line_id] if i is not None]
+                record[line_id].append(_best_id(pts, tol, candidates, seen[-1] if seen else None))
 
+    lengths = [int(t["length"]) for t in manifest.get("tracks", [])]
+    line_level = _summary(by_line)
+    return {
+        **_summary(history),
+        "frames": len(frame_entries),
+        "median_track_length": float(np.median(lengths)) if lengths else 0.0,
+        "tracks": len(lengths),
+        "delta_kappa_mean": (manifest.get("metrics") or {}).get("delta_kappa_mean"),
+        "linked_pieces": {
+            key: line_level[key]
+            for key in (
+                "detected_share",
+                "kept_one_id_share",
+                "id_switches_per_line",
+                "fragments_per_line_per_frame",
+            )
+        },
+    }
+
+
+def line_roots(tracks: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    """``stroke_id → line id`` from a ``lines.json`` track table: a track that broke off a
+    line as a piece (``split_from``) belongs to that line; any other track is a line of its
+    own (ids not in the table too)."""
+    return {
+        int(row["stroke_id"]): int(row["split_from"])
+        for row in tracks
+        if row.get("split_from") is not None
+    }
+
+
+def _joined(
+    curves: list[tuple[int, np.ndarray]], root: Mapping[int, int]
+) -> list[tuple[int, np.ndarray]]:
+    """A frame's curves grouped into lines (:func:`line_roots`): ``(line id, points)``."""
+    grouped: dict[int, list[np.ndarray]] = {}
+    for stroke_id, pts in curves:
+        grouped.setdefault(root.get(stroke_id, stroke_id), []).append(pts)
+    return [(line, np.concatenate(parts)) for line, parts in grouped.items()]
+
+
+def _summary(history: Mapping[int, list[int | None]]) -> dict[str, Any]:
+    """The identity figures of per-frame ids (None: not matched) of every true line."""
     switches = fragments = kept = 0
     matched = total = 0
     ids_per_line = []
@@ -157,19 +210,14 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
         ids_per_line.append(distinct)
         if distinct == 1 and ids and len(seen) >= MIN_DETECTED * len(ids):
             kept += 1
-    lengths = [int(t["length"]) for t in manifest.get("tracks", [])]
     true_lines = len(history)
     return {
         "true_lines": true_lines,
-        "frames": len(frame_entries),
         "detected_share": matched / total if total else 0.0,
         "id_switches": switches,
         "fragmentation": fragments,
         "ids_per_line_mean": float(np.mean(ids_per_line)) if ids_per_line else 0.0,
         "kept_one_id_share": kept / true_lines if true_lines else 0.0,
-        "median_track_length": float(np.median(lengths)) if lengths else 0.0,
         "id_switches_per_line": switches / true_lines if true_lines else 0.0,
         "fragments_per_line_per_frame": fragments / total if total else 0.0,
-        "tracks": len(lengths),
-        "delta_kappa_mean": (manifest.get("metrics") or {}).get("delta_kappa_mean"),
     }

@@ -49,8 +49,18 @@ class Lines(Protocol):
         """Whether point ``position`` of the track's prediction is near an open end."""
         ...
 
-    def one_line(self, a: int, b: int) -> bool:
-        """Whether tracks ``a`` and ``b`` are pieces of one line."""
+    def anchor(self, track: int) -> int | None:
+        """The id of the line the track is a piece of: the root it split from, or itself
+        when established (None: a young track born on its own, maybe a piece of a
+        neighbour)."""
+        ...
+
+    def related(self, a: int, b: int) -> bool:
+        """Whether tracks ``a`` and ``b`` are pieces of one line (same anchor)."""
+        ...
+
+    def share_along(self, track: int, points: np.ndarray) -> float:
+        """The share of ``points`` ``(m, 2)`` that lie on the track's prediction."""
         ...
 
 
@@ -71,17 +81,24 @@ def merge_stretches(
     stretches: list[Stretch],
     claimed: np.ndarray,
     position: np.ndarray,
+    points: np.ndarray,
     closed: bool,
     lines: Lines,
 ) -> tuple[list[Stretch], dict[int, set[int]]]:
     """Stretches relabelled where the stroke does not really pass between two lines.
 
-    - A stretch between two stretches of one line (``X Y X``), shorter than those two
-      together, is that line's: ``Y``'s prediction lies along ``X`` there.
-    - Where two lines' stretches meet at an end of both lines (``position``: the index of
-      each sample's nearest predicted point) and they are pieces of one line
-      (:meth:`Lines.one_line`), the stroke mended a break: they merge into the line with
-      more of the stroke (then the older one).
+    - A stretch between two stretches of one line (``X Y X``, or ``X Y Z`` with ``Z`` split
+      from ``X``: :meth:`Lines.related`), shorter than those two together, whose samples
+      (``points``) mostly lie on their prediction as well, is ``X``'s: ``Y`` crosses or
+      runs along the line there (where the stroke leaves the line for a stretch of ``Y``
+      elsewhere, it is cut).
+    - Where the stretches of two pieces of one line meet (one split from the other), the
+      stroke mended the break; where two lines' stretches meet at an end of both lines
+      (``position``: the index of each sample's nearest predicted point), it may have. They
+      merge into the line with more of the stroke (then the older one) — as long as a
+      merged group holds pieces of at most one established line (:meth:`Lines.anchor`).
+      Two lines that each lived on their own are two lines, even where the vectorizer runs
+      one into the other, and a chain of young pieces never joins them.
 
     Returns the stretches and ``{kept line: lines merged into it}``.
     """
@@ -93,17 +110,24 @@ def merge_stretches(
         if not closed and (before < 0 or after >= n):
             continue
         before, after = before % n, after % n
-        if (
-            labels[before] == labels[after] != labels[k]
-            and lengths[k] < lengths[before] + lengths[after]
-        ):
-            labels[k] = labels[before]
+        x, y, z = labels[before], labels[k], labels[after]
+        if y in (x, z) or lengths[k] >= lengths[before] + lengths[after]:
+            continue
+        if x != z and not lines.related(x, z):
+            continue
+        inside = points[stretches[k][1] : stretches[k][2]]
+        if max(lines.share_along(x, inside), lines.share_along(z, inside)) >= 0.5:
+            labels[k] = x
     parent = {label: label for label in labels}
+    anchors = {label: {lines.anchor(label)} - {None} for label in labels}
 
     def root(label: int) -> int:
         while parent[label] != label:
             label = parent[label]
         return label
+
+    def may_join(ra: int, rb: int) -> bool:
+        return len(anchors[ra] | anchors[rb]) <= 1
 
     def claims_of(k: int) -> np.ndarray:
         rows = slice(stretches[k][1], stretches[k][2])
@@ -114,14 +138,18 @@ def merge_stretches(
         if root(labels[a]) == root(labels[b]):
             continue
         a_pos, b_pos = claims_of(a), claims_of(b)
-        if (
-            len(a_pos)
-            and len(b_pos)
+        ends_meet = (
+            len(a_pos) > 0
+            and len(b_pos) > 0
             and lines.at_end(labels[a], int(a_pos[-1]))
             and lines.at_end(labels[b], int(b_pos[0]))
-            and lines.one_line(labels[a], labels[b])
+        )
+        if (ends_meet or lines.related(labels[a], labels[b])) and may_join(
+            root(labels[a]), root(labels[b])
         ):
-            parent[root(labels[b])] = root(labels[a])
+            ra, rb = root(labels[a]), root(labels[b])
+            parent[rb] = ra
+            anchors[ra] |= anchors.pop(rb)
     total: dict[int, int] = {}
     for label, length in zip(labels, lengths, strict=True):
         total[label] = total.get(label, 0) + length
@@ -142,6 +170,7 @@ def recut_stroke(
     stroke: Stroke,
     claimed: np.ndarray,
     position: np.ndarray,
+    points: np.ndarray,
     segment: np.ndarray,
     t: np.ndarray,
     min_run: int,
@@ -149,17 +178,20 @@ def recut_stroke(
 ) -> list[Piece]:
     """``stroke`` cut where it passes from one tracked line to another's.
 
-    ``claimed``, ``position``, ``segment`` and ``t`` are per sample of the stroke (its
-    claims, :class:`~talos.axis.tracking.claims.Claims`, and where on the curve each sample
-    is, :class:`~talos.axis.tracking.batch.StrokeSamples`). The claims are cleaned into
-    stretches (:func:`~talos.axis.tracking.claims.clean_labels`), merged where they are one
-    line (:func:`merge_stretches`), and the stroke is cut exactly at the first sample of
-    each stretch; a closed stroke's stretch across its start stays one piece.
+    ``claimed``, ``position``, ``points``, ``segment`` and ``t`` are per sample of the
+    stroke: its claims (:class:`~talos.axis.tracking.claims.Claims`) and where the sample
+    is, in px and on the curve (:class:`~talos.axis.tracking.batch.StrokeSamples`). The
+    claims are cleaned into stretches (:func:`~talos.axis.tracking.claims.clean_labels`),
+    merged where they are one line (:func:`merge_stretches`), and the stroke is cut exactly
+    at the first sample of each stretch; a closed stroke's stretch across its start stays
+    one piece.
     """
     stretches = runs(clean_labels(claimed, min_run, stroke.closed))
     absorbed: dict[int, set[int]] = {}
     if len(stretches) > 1:
-        merged, absorbed = merge_stretches(stretches, claimed, position, stroke.closed, lines)
+        merged, absorbed = merge_stretches(
+            stretches, claimed, position, points, stroke.closed, lines
+        )
         labels = np.concatenate([np.full(r[2] - r[1], r[0], np.int64) for r in merged])
         stretches = runs(labels)
     tracks = [int(r[0]) for r in stretches]
@@ -208,39 +240,55 @@ def bridge_supported(
     return float(near.mean()) >= SUPPORTED
 
 
-def rejoin(pieces: list[Piece], supported: Callable[[np.ndarray, np.ndarray], bool]) -> list[Piece]:
-    """Pieces of one track joined end to end, largest first, wherever ``supported(a, b)``
-    allows the gap between the two nearest ends ``a`` and ``b``; primitives and closed
-    pieces stay as they are."""
-    by_track: dict[int, list[int]] = {}
+def rejoin(
+    pieces: list[Piece],
+    line_of: Callable[[int], int],
+    supported: Callable[[int, int, np.ndarray, np.ndarray], bool],
+) -> list[Piece]:
+    """Pieces of one line joined end to end.
+
+    Pieces belong to one line when ``line_of`` maps their tracks to the same value (a track,
+    or the pieces split from one root). In each line the largest piece takes the others, in
+    rounds until none joins, wherever ``supported(track, other track, a, b)`` allows the gap
+    between the two nearest ends ``a`` and ``b``; a joined piece's track, if another, is
+    absorbed (merged). Primitives and closed pieces stay as they are.
+    """
+    by_line: dict[int, list[int]] = {}
     for k, piece in enumerate(pieces):
         if piece.track != UNCLAIMED and not piece.atomic and not piece.stroke.closed:
-            by_track.setdefault(piece.track, []).append(k)
+            by_line.setdefault(line_of(piece.track), []).append(k)
     gone: set[int] = set()
-    for members in by_track.values():
+    for members in by_line.values():
         if len(members) < 2:
             continue
         members.sort(key=lambda k: -pieces[k].claimed)
-        main = pieces[members[0]]
-        for k in members[1:]:
-            other = pieces[k]
-            ends = [
-                (float(np.hypot(*(p - q))), i, j)
-                for i, p in enumerate(main.stroke.control_points[[0, -1]].astype(float))
-                for j, q in enumerate(other.stroke.control_points[[0, -1]].astype(float))
-            ]
-            _, i, j = min(ends)
-            first = main.stroke if i == 1 else reversed_stroke(main.stroke)
-            second = other.stroke if j == 0 else reversed_stroke(other.stroke)
-            if not supported(first.control_points[-1].astype(float), second.control_points[0]):
-                continue
-            main = Piece(
-                join_strokes(first, second),
-                main.track,
-                main.claimed + other.claimed,
-                main.size + other.size,
-                tuple(sorted({*main.absorbed, *other.absorbed})),
-            )
-            gone.add(k)
+        main, waiting = pieces[members[0]], members[1:]
+        joined = True
+        while joined and waiting:
+            joined = False
+            for k in list(waiting):
+                other = pieces[k]
+                ends = [
+                    (float(np.hypot(*(p - q))), i, j)
+                    for i, p in enumerate(main.stroke.control_points[[0, -1]].astype(float))
+                    for j, q in enumerate(other.stroke.control_points[[0, -1]].astype(float))
+                ]
+                _, i, j = min(ends)
+                first = main.stroke if i == 1 else reversed_stroke(main.stroke)
+                second = other.stroke if j == 0 else reversed_stroke(other.stroke)
+                end, start = first.control_points[-1], second.control_points[0]
+                if not supported(main.track, other.track, end.astype(float), start.astype(float)):
+                    continue
+                taken = {other.track} - {main.track}
+                main = Piece(
+                    join_strokes(first, second),
+                    main.track,
+                    main.claimed + other.claimed,
+                    main.size + other.size,
+                    tuple(sorted({*main.absorbed, *other.absorbed, *taken})),
+                )
+                gone.add(k)
+                waiting.remove(k)
+                joined = True
         pieces[members[0]] = main
     return [p for k, p in enumerate(pieces) if k not in gone]

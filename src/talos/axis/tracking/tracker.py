@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from talos.axis.geometry import ragged
 from talos.axis.geometry.sampling import warp_points
@@ -44,6 +45,7 @@ from talos.axis.model import Stroke
 from talos.axis.tracking.batch import mean_curvatures, sample_strokes, sample_strokes_at
 from talos.axis.tracking.claims import UNCLAIMED, claim_points, curve_normals, refine_offsets
 from talos.axis.tracking.recut import (
+    TOUCHING_PX,
     Piece,
     bridge_supported,
     primitive_piece,
@@ -77,7 +79,7 @@ class StrokeTracker:
         max_lost: int = 5,
         sample_step_px: float = 3.0,
         claim_px: float = 4.0,
-        stitch_px: float = 12.0,
+        stitch_px: float = 36.0,
         reid_frames: int = 48,
         reid_px: float = 48.0,
     ) -> None:
@@ -92,6 +94,10 @@ class StrokeTracker:
         self.finished: list[Track] = []
         self.dormant = DormantTracks(reid_frames, radius=self.claim, reach=reid_px)
         self.next_id = 0
+        # This frame's corrected prediction, for share_along (per-track trees built on use).
+        self._predicted = np.zeros((0, 2))
+        self._track_start = np.zeros(0, np.int64)
+        self._trees: dict[int, cKDTree] = {}
 
     # ----------------------------------------------------------------- public
 
@@ -135,6 +141,7 @@ class StrokeTracker:
             )
             predicted = predicted + offsets[track_of]
         claims = claim_points(samples.points, predicted, track_of, track_start, self.claim)
+        self._predicted, self._track_start, self._trees = predicted, track_start, {}
 
         pieces: list[Piece] = []
         bounds = np.cumsum(np.bincount(samples.owner, minlength=len(strokes) + len(primitives)))
@@ -148,12 +155,17 @@ class StrokeTracker:
                     stroke,
                     claims.track[rows],
                     claims.position[rows],
+                    samples.points[rows],
                     samples.segment[rows],
                     samples.t[rows],
                     self.min_run,
                     self,
                 )
-        pieces = rejoin(pieces, lambda a, b: bridge_supported(a, b, line_map, self.stitch))
+        pieces = rejoin(
+            pieces,
+            lambda track: (lambda root: -1 - track if root is None else root)(self.anchor(track)),
+            lambda track, other, a, b: self._bridgeable(track, other, a, b, line_map),
+        )
         return self._assign(pieces, frame_index, len(primitives))
 
     # ---------------------------------------------------------------- predict
@@ -189,15 +201,51 @@ class StrokeTracker:
             position <= self.end_samples or position >= last - self.end_samples
         )
 
-    def one_line(self, a: int, b: int) -> bool:
-        """Whether tracks ``a`` and ``b``, whose ends a stroke joins, are pieces of one line:
-        one split from the other, or one is only a few frames old (a break the vectorizer
-        made and mended). Two lines that each lived on their own are two lines, even where
-        the vectorizer runs one into the other at a junction."""
-        x, y = self.tracks[a], self.tracks[b]
-        if x.track_id in y.parents or y.track_id in x.parents:
+    def share_along(self, track: int, points: np.ndarray) -> float:
+        """The share of ``points`` ``(m, 2)`` within ``claim_px`` of ``track``'s prediction
+        (this frame's, after the ICP correction)."""
+        if len(points) == 0:
+            return 0.0
+        tree = self._trees.get(track)
+        if tree is None:
+            start = int(self._track_start[track])
+            stop = start + len(self.tracks[track].points)
+            tree = self._trees[track] = cKDTree(self._predicted[start:stop])
+        distance, _ = tree.query(points, distance_upper_bound=self.claim)
+        return float(np.isfinite(distance).mean())
+
+    def anchor(self, track: int) -> int | None:
+        """The line ``track`` is a piece of, as an id: the root it split from (splits record
+        the root, so it is one step), else its own id once it is established (seen for more
+        than a few frames); None for a young track born on its own."""
+        line = self.tracks[track]
+        if line.split_from is not None:
+            return line.split_from
+        return line.track_id if line.length > _YOUNG_FRAMES else None
+
+    def _bridgeable(
+        self, track: int, other: int, a: np.ndarray, b: np.ndarray, line_map: np.ndarray | None
+    ) -> bool:
+        """Whether pieces of ``track`` and ``other`` (one line) may be joined across the gap
+        from ``a`` to ``b``: ink along it (:func:`~talos.axis.tracking.recut.
+        bridge_supported`), and the gap on the line's prediction (either track's), not a
+        shortcut."""
+        if not bridge_supported(a, b, line_map, self.stitch):
+            return False
+        gap = float(np.hypot(*(b - a)))
+        if gap <= TOUCHING_PX:
             return True
-        return min(x.length, y.length) <= _YOUNG_FRAMES
+        bridge = a + np.linspace(0.0, 1.0, max(2, int(np.ceil(gap / self.step))))[:, None] * (b - a)
+        along = self.share_along(track, bridge)
+        if other != track:
+            along = max(along, self.share_along(other, bridge))
+        return along >= 0.75
+
+    def related(self, a: int, b: int) -> bool:
+        """Whether tracks ``a`` and ``b`` are pieces of one line (one split from the other,
+        or both from the same root)."""
+        x, y = self.anchor(a), self.anchor(b)
+        return x is not None and x == y
 
     # ----------------------------------------------------------------- assign
 
@@ -243,6 +291,7 @@ class StrokeTracker:
                 seen.add(piece.track)
             elif piece.track != UNCLAIMED:  # a smaller piece of a track: it split
                 track = self._new_track(samples, closed, frame)
+                track.split_from = self.anchor(piece.track)
                 link(self.tracks[piece.track], track)
                 live.append(track)
             else:

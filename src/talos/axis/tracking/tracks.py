@@ -41,6 +41,7 @@ class Track:
     spans: list[list[int]] = field(default_factory=list)
     parents: list[int] = field(default_factory=list)
     children: list[int] = field(default_factory=list)
+    split_from: int | None = None  # the established line this piece broke off, if any
     consistency_sum: float = 0.0
     consistency_count: int = 0
     reidentified: int = 0
@@ -79,6 +80,7 @@ class Track:
             "frames": [list(span) for span in self.spans],
             "parents": sorted(set(self.parents)),
             "children": sorted(set(self.children)),
+            "split_from": self.split_from,
             "consistency": self.consistency,
         }
 
