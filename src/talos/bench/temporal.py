@@ -169,8 +169,8 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
         "| temporal F (raw line map) | strokes F without flow | true-motion F (strokes) "
         "| true-motion F (tracking off) | true-motion F (raw line map) | truth's F under the "
         "flow | ink-weighted median track length (frames) | id carry-over | kept-one-id share "
-        "| switches/line |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| switches/line | kept-one-id share (linked pieces) | switches/line (linked pieces) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["rows"]:
         if "skipped" in row:
@@ -180,6 +180,7 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
         off = (t.get("compare") or {}).get("tracking_off") or {}
         raw = t.get("raw_line_map") or {}
         identity = (row.get("identity") or {}).get("axis") or {}
+        linked = identity.get("linked_pieces") or {}
 
         def true_f(scores: Mapping[str, Any]) -> str:
             return cell((scores.get("true_motion") or {}).get("temporal_f"))
@@ -193,7 +194,9 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
             f"| {cell(t['ink_weighted_track_length'], '.0f')} "
             f"| {cell(t['id_carry_over'], '.1%')} "
             f"| {cell(identity.get('kept_one_id_share'), '.1%')} "
-            f"| {cell(identity.get('id_switches_per_line'), '.2f')} |"
+            f"| {cell(identity.get('id_switches_per_line'), '.2f')} "
+            f"| {cell(linked.get('kept_one_id_share'), '.1%')} "
+            f"| {cell(linked.get('id_switches_per_line'), '.2f')} |"
         )
     return "\n".join(lines)
 

@@ -209,7 +209,9 @@ class FlowSettings(ModelSettings):
 class TrackingSettings(Section):
     """Stable stroke ids across frames (StrokeTracker) and temporal smoothing."""
 
-    enabled: bool = Field(True, description="Assign stable ids; off = per-frame ids.")
+    enabled: bool = Field(
+        True, description="Stable ids, smoothing, temporal hysteresis; off = a per-frame trace."
+    )
     gate_px: PosFloat = Field(
         12.0, description="Largest mean chamfer distance, px, for a stroke to keep an id."
     )

@@ -24,9 +24,8 @@ class EdgeStep(ProcessingStep):
         settings = build.settings
         self.detector = EDGE_DETECTORS.create(settings.edges.strategy, settings)
         # Weak candidates only when a hysteresis step will read them.
-        self.weak_ratio = (
-            settings.edges.temporal_low if "hysteresis" in settings.pipeline.steps else 0.0
-        )
+        temporal = "hysteresis" in settings.pipeline.steps and settings.tracking.enabled
+        self.weak_ratio = settings.edges.temporal_low if temporal else 0.0
 
     def process(self, ctx: FrameContext) -> FrameContext:
         if self.weak_ratio > 0:

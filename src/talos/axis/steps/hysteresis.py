@@ -23,7 +23,8 @@ class TemporalHysteresisStep(ProcessingStep):
     that continue last frame's lines (moved by ``flow``) are vectorized and added to this
     frame's strokes and line map, before tracking. Needs the ``edges`` step's weak candidates
     (``edges.temporal_low`` > 0, strategies ``boundaries`` and ``canny``) and the ``flow``
-    step; does nothing on a shot's first frame and at a scene cut.
+    step; does nothing on a shot's first frame, at a scene cut, and with
+    ``tracking.enabled`` off (a per-frame trace).
 
     Counts ``recovered_strokes`` and ``recovered_pixels`` per frame.
     """
@@ -33,6 +34,8 @@ class TemporalHysteresisStep(ProcessingStep):
 
     def __init__(self, build: BuildContext) -> None:
         settings = build.settings
+        # Tracking off means a per-frame trace: no temporal step changes what is drawn.
+        self.enabled = settings.tracking.enabled
         self.vectorizer = VECTORIZERS.create(settings.vectorize.strategy, settings)
         self.radius = max(1, math.ceil(settings.tracking.claim_px / 2))
         self.min_pixels = max(2, round(settings.vectorize.min_length))
@@ -44,7 +47,7 @@ class TemporalHysteresisStep(ProcessingStep):
         self.cuts.reset()
 
     def process(self, ctx: FrameContext) -> FrameContext:
-        packed = ctx.extras.get(WEAK_EDGES)
+        packed = ctx.extras.get(WEAK_EDGES) if self.enabled else None
         previous, self.previous = self.previous, ctx.strokes
         cut = self.cuts.is_cut(ctx.image)
         if packed is None or ctx.flow is None or ctx.line_map is None or not previous or cut:
