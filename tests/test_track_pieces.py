@@ -348,3 +348,29 @@ def test_identity_counts_the_linked_pieces_of_a_line_as_one(tmp_path):
     manifest["tracks"][1]["split_from"] = None
     (tmp_path / "lines.json").write_text(json.dumps(manifest))
     assert evaluate_identity(tmp_path, gt)["linked_pieces"]["detected_share"] == 0.0
+
+
+def test_recovered_lines_are_vectorized_in_frame_coordinates():
+    from talos.axis.context import FrameContextBuilder
+    from talos.axis.io.output import OutputDir
+    from talos.axis.steps import STEPS, BuildContext
+    from talos.config import Settings
+
+    step = STEPS.create("hysteresis", BuildContext(Settings(), OutputDir("unused")))
+    shape = (120, 200)
+    image = np.full((*shape, 3), 128, np.uint8)
+    last = _line(20, 60, 180, 60)
+    line_map = np.zeros(shape, np.uint8)
+    line_map[60, 20:90] = 255  # this frame finds the left half ...
+    weak = np.zeros(shape, bool)
+    weak[60, 100:181] = True  # ... the right half is only a weak ridge
+    flow = np.zeros((*shape, 2), np.float32)
+    first = FrameContextBuilder(index=0, time=0.0, image=image, line_map=line_map)
+    step.process(first.set(strokes=[last]).build())
+    ctx = FrameContextBuilder(index=1, time=0.04, image=image, line_map=line_map, flow=flow)
+    ctx = ctx.set(strokes=[_line(20, 60, 89, 60)]).add_extras(weak_edges=pack_mask(weak))
+    out = step.process(ctx.build())
+    (recovered,) = out.strokes[1:]
+    pts = sample(recovered.control_points, 8)
+    assert np.abs(pts[:, 1] - 60).max() < 1.0 and pts[:, 0].min() > 95 and pts[:, 0].max() > 175
+    assert out.counts["recovered_strokes"] == 1 and out.line_map[60, 150] == 255

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -10,11 +11,28 @@ from talos.axis.context import FrameContext
 from talos.axis.model import Stroke
 from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.steps import STEPS, BuildContext
-from talos.axis.strategies import VECTORIZERS
+from talos.axis.strategies import VECTORIZERS, VectorResult
 from talos.axis.tracking.cuts import CutDetector
 from talos.axis.tracking.hysteresis import expected_lines, recovered_lines, unpack_mask
 
 WEAK_EDGES = "weak_edges"  # ctx.extras key: the edge step's weak candidates, packed
+_MARGIN = 4  # px of background kept around the recovered pixels when vectorizing them
+
+
+def shifted(result: VectorResult, dx: float, dy: float) -> VectorResult:
+    """``result`` (strokes, circles, triangles in px of a crop) moved by ``(dx, dy)`` px."""
+    offset = np.array([dx, dy], np.float32)
+    return replace(
+        result,
+        strokes=tuple(s.evolve(control_points=s.control_points + offset) for s in result.strokes),
+        circles=tuple(
+            replace(c, center=(c.center[0] + dx, c.center[1] + dy)) for c in result.circles
+        ),
+        triangles=tuple(
+            replace(t, vertices=tuple((x + dx, y + dy) for x, y in t.vertices))
+            for t in result.triangles
+        ),
+    )
 
 
 @STEPS.register("hysteresis")
@@ -46,6 +64,15 @@ class TemporalHysteresisStep(ProcessingStep):
         self.previous = ()
         self.cuts.reset()
 
+    def _vectorize(self, found: np.ndarray) -> VectorResult:
+        """The recovered pixels ``(H, W)`` bool as strokes and primitives, in frame px: only
+        their bounding box (plus a margin) is vectorized, a fraction of the frame."""
+        ys, xs = np.nonzero(found)
+        y0, x0 = max(int(ys.min()) - _MARGIN, 0), max(int(xs.min()) - _MARGIN, 0)
+        y1, x1 = int(ys.max()) + _MARGIN + 1, int(xs.max()) + _MARGIN + 1
+        crop = found[y0:y1, x0:x1].astype(np.uint8) * 255
+        return shifted(self.vectorizer.vectorize(crop), float(x0), float(y0))
+
     def process(self, ctx: FrameContext) -> FrameContext:
         packed = ctx.extras.get(WEAK_EDGES) if self.enabled else None
         previous, self.previous = self.previous, ctx.strokes
@@ -58,7 +85,7 @@ class TemporalHysteresisStep(ProcessingStep):
         pixels = int(found.sum())
         if not pixels:
             return ctx.builder().add_counts(recovered_strokes=0, recovered_pixels=0).build()
-        result = self.vectorizer.vectorize(found.astype(np.uint8) * 255)
+        result = self._vectorize(found)
         strokes = (*ctx.strokes, *result.strokes)
         line_map = np.where(found, np.uint8(255), ctx.line_map)
         return (

@@ -146,10 +146,19 @@ class StrokeTracker:
         pieces: list[Piece] = []
         bounds = np.cumsum(np.bincount(samples.owner, minlength=len(strokes) + len(primitives)))
         starts = np.concatenate([[0], bounds[:-1]])
+        # Most strokes lie on one track (or none): they need no re-cut. Unclaimed samples
+        # count as that one track (clean_labels would give them to it).
+        labels = np.where(claims.track == UNCLAIMED, np.iinfo(np.int64).max, claims.track)
+        lowest = np.minimum.reduceat(labels, starts) if len(labels) else labels
+        highest = np.maximum.reduceat(claims.track, starts) if len(labels) else labels
         for j, stroke in enumerate([*strokes, *primitives]):
             rows = slice(int(starts[j]), int(bounds[j]))
             if j >= len(strokes):
                 pieces.append(primitive_piece(stroke, claims.track[rows], j - len(strokes)))
+            elif lowest[j] >= highest[j]:  # one track, or none, along the whole stroke
+                track = int(highest[j])
+                count = int(np.count_nonzero(claims.track[rows] == track)) if track >= 0 else 0
+                pieces.append(Piece(stroke, track, count, rows.stop - rows.start))
             else:
                 pieces += recut_stroke(
                     stroke,
