@@ -91,7 +91,7 @@ class StrokeTracker:
         self.min_run = max(2, round(_MIN_RUN_PX / self.step))
         self.end_samples = max(1, round(_END_PX / self.step))
         self.tracks: list[Track] = []
-        self.finished: list[Track] = []
+        self.finished: list[dict[str, Any]] = []  # rows of the tracks that ended
         self.dormant = DormantTracks(reid_frames, radius=self.claim, reach=reid_px)
         self.next_id = 0
         # This frame's corrected prediction, for share_along (per-track trees built on use).
@@ -103,15 +103,19 @@ class StrokeTracker:
 
     def table(self) -> list[dict[str, Any]]:
         """Every track so far (:meth:`Track.row`), by id."""
-        every = (*self.finished, *self.dormant.tracks, *self.tracks)
-        return sorted((t.row() for t in every), key=lambda r: r["stroke_id"])
+        rows = [*self.finished, *(t.row() for t in (*self.dormant.tracks, *self.tracks))]
+        return sorted(rows, key=lambda r: r["stroke_id"])
 
     def cut(self) -> None:
         """The shot changed: every track ends here; later strokes get new ids (ids are never
         reused)."""
-        self.finished.extend(self.tracks)
-        self.finished.extend(self.dormant.clear())
+        self._finish([*self.tracks, *self.dormant.clear()])
         self.tracks = []
+
+    def _finish(self, tracks: Sequence[Track]) -> None:
+        """These tracks end: only their table rows are kept (not their lines), so memory
+        does not grow with the clip's length beyond a row per track."""
+        self.finished.extend(t.row() for t in tracks)
 
     def update(
         self,
@@ -128,10 +132,11 @@ class StrokeTracker:
         tracked lines, so there may be more or fewer than given — followed by
         ``primitives`` (closed Bézier stand-ins of circles and triangles) in their order,
         with theirs. ``line_map`` ``(H, W)`` (ink > 0) lets pieces be joined across gaps
-        that have ink.
+        that have ink. ``frame_shape`` ``(H, W)`` is the frame's size (the matching works on
+        points and needs no raster of it).
         """
         self._predict(flow)
-        self.finished.extend(self.dormant.advance())
+        self._finish(self.dormant.advance())
         predicted, track_of, track_start = self._prediction()
         samples = sample_strokes_at([*strokes, *primitives], self.step)
         if len(self.tracks):
@@ -318,13 +323,13 @@ class StrokeTracker:
             if index in merged:
                 keeper = next(p.track for p in pieces if index in p.absorbed)
                 link(track, self.tracks[keeper])
-                self.finished.append(track)
+                self._finish([track])
                 continue
             if index not in seen:
                 track.lost += 1
                 if track.lost > self.max_lost:
                     if not self.dormant.add(track):
-                        self.finished.append(track)
+                        self._finish([track])
                     continue
             live.append(track)
         self.tracks = live
