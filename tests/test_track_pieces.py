@@ -374,3 +374,43 @@ def test_recovered_lines_are_vectorized_in_frame_coordinates():
     pts = sample(recovered.control_points, 8)
     assert np.abs(pts[:, 1] - 60).max() < 1.0 and pts[:, 0].min() > 95 and pts[:, 0].max() > 175
     assert out.counts["recovered_strokes"] == 1 and out.line_map[60, 150] == 255
+
+
+def test_tracking_off_is_a_per_frame_trace_without_hysteresis():
+    from talos.axis.context import FrameContextBuilder
+    from talos.axis.io.output import OutputDir
+    from talos.axis.steps import STEPS, BuildContext
+    from talos.config import Settings
+
+    settings = Settings()
+    off = settings.model_copy(
+        update={"tracking": settings.tracking.model_copy(update={"enabled": False})}
+    )
+    build = BuildContext(off, OutputDir("unused"))
+    assert STEPS.create("edges", build).weak_ratio == 0.0  # no weak candidates computed
+    step = STEPS.create("hysteresis", build)
+    shape = (60, 80)
+    image = np.full((*shape, 3), 128, np.uint8)
+    weak = np.zeros(shape, bool)
+    weak[30, 10:70] = True
+    flow = np.zeros((*shape, 2), np.float32)
+    line_map = np.zeros(shape, np.uint8)
+    first = FrameContextBuilder(index=0, time=0.0, image=image, line_map=line_map)
+    step.process(first.set(strokes=[_line(10, 30, 70, 30)]).build())
+    ctx = FrameContextBuilder(index=1, time=0.04, image=image, line_map=line_map, flow=flow)
+    out = step.process(ctx.add_extras(weak_edges=pack_mask(weak)).build())
+    assert out.strokes == ()
+
+
+def test_a_ring_crossed_by_another_tracked_line_keeps_its_id_and_stays_closed():
+    tracker = StrokeTracker()
+    ring = _curve([[160, 60], [210, 120], [160, 180], [110, 120]], closed=True)
+    line = _line(20, 120, 300, 120, n=12)
+    for t in range(4):
+        out = tracker.update([ring, line], None, t, SHAPE)
+    id_ring, id_line = _ids_near(out, (160, 60)), _ids_near(out, (40, 120))
+    assert len(id_ring) == len(id_line) == 1 and id_ring != id_line
+    out = tracker.update([line, ring], None, 4, SHAPE)  # same lines, other order
+    assert _ids_near(out, (160, 60)) == id_ring and _ids_near(out, (40, 120)) == id_line
+    (kept,) = [s for s in out if s.stroke_id in id_ring]
+    assert kept.closed
