@@ -9,9 +9,9 @@ import pytest
 
 from talos.axis.context import FrameContext
 from talos.axis.metrics import MetricsLogger, format_step_table
-from talos.axis.pipeline import (
+from talos.axis.pipeline import Pipeline
+from talos.axis.types import (
     Frame,
-    Pipeline,
     PipelineError,
     PipelineObserver,
     ProcessingStep,

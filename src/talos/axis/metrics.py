@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from talos.axis.context import FrameContext
-from talos.axis.pipeline import PipelineObserver, RunInfo, RunSummary, StepEvent
+from talos.axis.types import PipelineObserver, RunInfo, RunSummary, StepEvent
 
 METRICS_FILE = "metrics.jsonl"
 

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from talos.axis.context import FrameContext
 from talos.axis.metrics import format_step_table
-from talos.axis.pipeline import PipelineObserver, RunInfo, RunSummary, StepEvent
+from talos.axis.types import PipelineObserver, RunInfo, RunSummary, StepEvent
 from talos.cli.common import add_config_option, settings_from_args
 
 

@@ -130,8 +130,8 @@ def discover(steps_registry: Any = None, default_order: Sequence[str] | None = N
     ``steps_registry``/``default_order`` default to :data:`talos.axis.steps.STEPS` and the code
     default of ``pipeline.steps``; tests pass their own."""
     from talos.axis.context import FrameContext
-    from talos.axis.pipeline import PipelineObserver
     from talos.axis.steps import STEPS
+    from talos.axis.types import PipelineObserver
     from talos.config import PipelineSettings
 
     modules = [m for package in SCANNED_PACKAGES for m in _import_tree(package)]
@@ -149,7 +149,7 @@ def discover(steps_registry: Any = None, default_order: Sequence[str] | None = N
 def _steps(registry: Any, order: Sequence[str]) -> list[StepInfo]:
     """The registered steps, in ``order`` and then by name, then any step class that is not
     registered (marked so)."""
-    from talos.axis.pipeline import ProcessingStep
+    from talos.axis.types import ProcessingStep
 
     names = [n for n in order if n in registry] + sorted(set(registry.names()) - set(order))
     steps = []
@@ -239,7 +239,7 @@ def _other_registry_blocks(registries: dict[str, Any], used: set[str]) -> list[B
 def _keyword_blocks(modules: list[ModuleType]) -> list[Block]:
     """For each of :data:`KEYWORD_BLOCKS`, the classes whose name holds the keyword: each base
     class a block, its subclasses under it."""
-    from talos.axis.pipeline import PipelineObserver, ProcessingStep
+    from talos.axis.types import PipelineObserver, ProcessingStep
 
     blocks = []
     for keyword, optional in KEYWORD_BLOCKS:

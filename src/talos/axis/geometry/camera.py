@@ -18,8 +18,8 @@ import numpy as np
 
 from talos.axis.errors import InputError
 from talos.axis.geometry.sampling import sample_bilinear
-from talos.axis.io.manifest import default_intrinsics
 from talos.axis.model import Stroke
+from talos.contracts.camera import default_intrinsics
 
 
 class CameraError(InputError):

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from talos.axis.errors import InputError
-from talos.axis.pipeline import Frame
+from talos.axis.types import Frame
 from talos.config import ProcessingSettings
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})

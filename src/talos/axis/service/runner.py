@@ -23,7 +23,6 @@ from pydantic import ValidationError
 from talos.axis.context import FrameContext
 from talos.axis.errors import AxisError, InputError, StrategyError
 from talos.axis.io.video import VideoInfo
-from talos.axis.pipeline import PipelineObserver, RunInfo, StepEvent
 from talos.axis.service.api_models import GenerateRequest
 from talos.axis.service.callback_queue import CallbackQueue
 from talos.axis.service.jobs import JobService
@@ -36,6 +35,7 @@ from talos.axis.service.shots import (
     parse_cut_spec,
     shot_processing,
 )
+from talos.axis.types import PipelineObserver, RunInfo, StepEvent
 from talos.config import ProcessingSettings, Settings
 from talos.errors import TalosError
 from talos.store import StoreError

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from talos.axis.io.output import OutputDir
-from talos.axis.pipeline import ProcessingStep
 from talos.axis.registry import Registry
+from talos.axis.types import ProcessingStep
 from talos.config import Settings
 
 

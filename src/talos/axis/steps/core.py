@@ -7,11 +7,11 @@ from typing import Any
 
 from talos.axis.context import FrameContext
 from talos.axis.io.frames import dumps, frame_stem, frame_to_dict
-from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.render.svg import frame_svg
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import EDGE_DETECTORS, VECTORIZERS
 from talos.axis.tracking.hysteresis import pack_mask
+from talos.axis.types import ProcessingStep, RunInfo
 
 
 @STEPS.register("edges")
