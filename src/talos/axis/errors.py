@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from talos.errors import TalosError
 
-class AxisError(Exception):
-    """Base of every deliberate AXIS failure."""
+
+class AxisError(TalosError):
+    """Base of every deliberate AXIS failure (a :class:`~talos.errors.TalosError`, so code that
+    reports TALOS's failures as one line catches the engine's too)."""
 
 
 class InputError(AxisError):

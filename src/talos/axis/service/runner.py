@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from talos.axis.context import FrameContext
-from talos.axis.errors import AxisError, InputError, StrategyError
+from talos.axis.errors import InputError, StrategyError
 from talos.axis.io.video import VideoInfo
 from talos.axis.service.api_models import GenerateRequest
 from talos.axis.service.callback_queue import CallbackQueue
@@ -151,7 +151,7 @@ def _as_api_error(exc: BaseException) -> ApiError:
         return unavailable("model_unavailable", str(exc))
     if isinstance(exc, StoreError):
         return unavailable("store_unavailable", str(exc))
-    if isinstance(exc, (AxisError, TalosError)):
+    if isinstance(exc, TalosError):  # AxisError and the shared parts' failures
         return ApiError(500, "processing_failed", str(exc))
     return ApiError(500, "internal_error", f"{type(exc).__name__}: {exc}")
 
