@@ -10,12 +10,13 @@ from typing import Any
 
 from talos.axis.io.manifest import MANIFEST_FILE, build_manifest
 from talos.axis.io.output import OutputDir
-from talos.axis.io.video import FrameSource, VideoInfo
+from talos.axis.io.video import FrameSource
 from talos.axis.metrics import METRICS_FILE, MetricsLogger
 from talos.axis.pipeline import Pipeline, default_workers
 from talos.axis.steps import BuildContext, build_steps
 from talos.axis.types import PipelineObserver, RunInfo, RunSummary
 from talos.config import Settings
+from talos.media import VideoInfo
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from pydantic import ValidationError
 
 from talos.axis.context import FrameContext
 from talos.axis.errors import InputError, StrategyError
-from talos.axis.io.video import VideoInfo
 from talos.axis.service.api_models import GenerateRequest
 from talos.axis.service.callback_queue import CallbackQueue
 from talos.axis.service.jobs import JobService
@@ -38,6 +37,7 @@ from talos.axis.service.shots import (
 from talos.axis.types import PipelineObserver, RunInfo, StepEvent
 from talos.config import ProcessingSettings, Settings
 from talos.errors import TalosError
+from talos.media import VideoInfo
 from talos.store import StoreError
 from talos.web.callbacks import callback_body, send_callback
 from talos.web.errors import ApiError, bad_request, unavailable
