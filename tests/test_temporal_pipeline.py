@@ -19,8 +19,8 @@ from talos.axis.geometry.camera import (
 )
 from talos.axis.io.frames import stroke_from_dict
 from talos.axis.io.sample import ground_truth_path
-from talos.axis.schema import validate_output
 from talos.axis.trace import trace_video
+from talos.axis.validation import validate_output
 from talos.config import ConfigError, Settings, load_settings
 
 SHOT = {

@@ -18,7 +18,7 @@ import numpy as np
 
 from talos.axis.errors import InputError
 from talos.axis.geometry.sampling import sample_bilinear
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 from talos.contracts.camera import default_intrinsics
 
 

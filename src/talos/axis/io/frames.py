@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from talos.axis.model import Circle, Stroke, Triangle
+from talos.axis.strokes import Circle, Stroke, Triangle
 
 FORMAT_VERSION = "1.0"
 DECIMALS = 2

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from talos.axis.errors import InputError
 from talos.axis.io.video import FrameSource
-from talos.axis.schema import SchemaError
 from talos.config import Settings
 from talos.contracts.cut_spec import validate_cut_spec
+from talos.contracts.documents import SchemaError
 from talos.media import VideoInfo
 from talos.web.errors import unprocessable
 

@@ -7,9 +7,9 @@ import math
 import numpy as np
 
 from talos.axis.context import FrameContext
-from talos.axis.model import Stroke
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import VECTORIZERS
+from talos.axis.strokes import Stroke
 from talos.axis.tracking.cuts import CutDetector
 from talos.axis.tracking.hysteresis import expected_lines, recovered_lines, unpack_mask
 from talos.axis.types import ProcessingStep, RunInfo

@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 
 from talos.axis.context import FrameContext
+from talos.axis.fidelity import ssim
 from talos.axis.io.frames import frame_stem
 from talos.axis.layers import assign_layers, motion_mask
-from talos.axis.quality import ssim
 from talos.axis.render.raster import render_frame
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies.edges import to_gray

@@ -24,10 +24,10 @@ from talos.axis.geometry.camera import (
     project,
     sample_depth,
 )
-from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import DEPTH_ESTIMATORS, FLOW_ESTIMATORS
 from talos.axis.strategies.edges import to_gray
+from talos.axis.strokes import Circle, Stroke, Triangle
 from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
 from talos.axis.tracking.cuts import CutDetector
 from talos.axis.tracking.tracks import table_summary

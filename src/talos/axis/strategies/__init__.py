@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.registry import Registry
+from talos.axis.strokes import Circle, Stroke, Triangle
 
 
 class EdgeDetector(ABC):

@@ -25,8 +25,8 @@ from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin_pixels
 from talos.axis.geometry.stroke_graph import extend_ends, trace_stroke_batch
 from talos.axis.layers import style_classes
-from talos.axis.model import Circle, Stroke, Triangle, frozen_pieces
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
+from talos.axis.strokes import Circle, Stroke, Triangle, frozen_pieces
 from talos.config import Settings
 
 WIDTH_WINDOW = 9  # centerline points averaged for the width at a knot (DT is noisy)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from talos.axis.model import Stroke
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
+from talos.axis.strokes import Stroke
 from talos.config import Settings
 
 
