@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from talos.axis.context import FrameContext
-from talos.axis.metrics_log import MetricsLogger, format_step_table
+from talos.axis.io.metrics_log import MetricsLogger, format_step_table
 from talos.axis.pipeline import Pipeline
 from talos.axis.types import (
     Frame,

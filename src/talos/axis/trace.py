@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from talos.axis.io.manifest import MANIFEST_FILE, build_manifest
+from talos.axis.io.metrics_log import METRICS_FILE, MetricsLogger
 from talos.axis.io.output import OutputDir
 from talos.axis.io.video import FrameSource
-from talos.axis.metrics_log import METRICS_FILE, MetricsLogger
 from talos.axis.pipeline import Pipeline, default_workers
 from talos.axis.steps import BuildContext, build_steps
 from talos.axis.types import PipelineObserver, RunInfo, RunSummary

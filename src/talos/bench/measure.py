@@ -120,7 +120,7 @@ def _child_run(
 ) -> None:
     """Body of the child process: trace, then send back what happened."""
     try:
-        from talos.axis.metrics_log import summary_to_dict
+        from talos.axis.io.metrics_log import summary_to_dict
         from talos.axis.trace import trace_video
 
         observers = []

@@ -10,7 +10,7 @@ from typing import Any
 from tqdm import tqdm
 
 from talos.axis.context import FrameContext
-from talos.axis.metrics_log import format_step_table
+from talos.axis.io.metrics_log import format_step_table
 from talos.axis.types import PipelineObserver, RunInfo, RunSummary, StepEvent
 from talos.cli.common import add_config_option, settings_from_args
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from talos import __version__
 from talos.axis.io.frames import FORMAT_VERSION
-from talos.axis.metrics_log import summary_to_dict
+from talos.axis.io.metrics_log import summary_to_dict
 from talos.axis.types import RunInfo, RunSummary
 from talos.contracts.camera import default_intrinsics
 
