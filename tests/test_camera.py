@@ -15,9 +15,9 @@ from talos.axis.geometry.camera import (
     lift,
     pose_at,
     project,
-    reproject_stroke,
     sample_depth,
 )
+from talos.axis.reprojection import reproject_stroke
 from talos.axis.strokes import Stroke
 
 W, H = 640, 360
