@@ -387,7 +387,7 @@ def _decoded(
     of :data:`DECODE_CHUNK` at a time (one seek each; memory holds one chunk, not the clip)."""
     # Imported here: the contact sheet's decoder is the one that reproduces a trace's frames
     # exactly (same reader, same resize), and talos.bench depends on talos.axis, not back.
-    from talos.bench.contact_sheet import decode_frames
+    from talos.axis.io.readback import decode_frames
 
     for start in range(0, len(times), DECODE_CHUNK):
         yield from decode_frames(source, manifest, times[start : start + DECODE_CHUNK], settings)
