@@ -1,0 +1,1 @@
+"""AXIS, the line-art engine of TALOS: video in, editable vector strokes out."""
