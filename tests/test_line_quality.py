@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from talos.axis.api import trace_video
 from talos.axis.evaluation.boundaries import (
     BoundaryCounts,
     BoundaryScore,
@@ -23,7 +24,6 @@ from talos.axis.io.sample import generate_sample, ground_truth_path
 from talos.axis.io.scenes import generate_scene
 from talos.axis.strategies import EDGE_DETECTORS
 from talos.axis.strategies.auto import LINE_ART_SHARE, choose_edge_strategy
-from talos.axis.trace import trace_video
 from talos.config import Settings
 
 

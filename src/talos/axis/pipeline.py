@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -127,6 +127,24 @@ class Pipeline:
 
     def run(self, frames: Iterable[Frame], run: RunInfo) -> RunSummary:
         """Process every frame; return the run's summary. Observers see everything in order."""
+        frames_done = self.stream(frames, run)
+        while True:
+            try:
+                next(frames_done)
+            except StopIteration as finished:
+                return finished.value
+
+    def stream(
+        self, frames: Iterable[Frame], run: RunInfo
+    ) -> Generator[FrameContext, None, RunSummary]:
+        """:meth:`run` a frame at a time: yield each frame's context once its last step ran and
+        the observers heard of it; the generator's return value is the run's summary.
+
+        Nothing is kept from one frame to the next here, so a caller that drops each context
+        holds one frame at a time (plus the frames in flight). Its wall time includes the time
+        the caller spends between frames. Closing the generator early stops decoding and the
+        worker pool; the steps are then not closed and no summary is made.
+        """
         durations: dict[str, list[float]] = {"decode": []}
         for step in self.steps:
             durations[step.name] = []
@@ -155,6 +173,7 @@ class Pipeline:
                 count_sums[key] = count_sums.get(key, 0) + value
             for observer in self.observers:
                 observer.on_frame_processed(ctx, events)
+            yield ctx
 
         results: dict[str, Any] = {}
         for step in self.steps:

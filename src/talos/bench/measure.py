@@ -120,8 +120,8 @@ def _child_run(
 ) -> None:
     """Body of the child process: trace, then send back what happened."""
     try:
+        from talos.axis.api import trace_video
         from talos.axis.io.metrics_log import summary_to_dict
-        from talos.axis.trace import trace_video
 
         observers = []
         if serial:

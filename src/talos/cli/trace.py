@@ -65,7 +65,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talos.axis.trace import trace_video
+    from talos.axis.api import trace_video
 
     processing = {
         key: value

@@ -500,6 +500,6 @@ def trace_without_tracking(
     """Trace ``clip`` into ``output_dir`` with tracking off (:func:`without_tracking`): the
     per-frame baseline for ``evaluate_temporal(..., compare={"tracking_off": path})``.
     Returns the output folder. Costs a second full trace."""
-    from talos.axis.trace import trace_video
+    from talos.axis.api import trace_video
 
     return trace_video(clip, output_dir, without_tracking(settings, strategy)).output_dir

@@ -158,7 +158,7 @@ def _as_api_error(exc: BaseException) -> ApiError:
 
 def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
     """Claim and run ``job_id``; its final status, or None when another worker has it."""
-    from talos.axis.trace import trace_video
+    from talos.axis.api import trace_video
 
     owner = owner or worker_name()
     leases = Leases(rt)

@@ -14,10 +14,11 @@ from talos.config import Settings
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What a step factory may use: the settings, the run's output folder, the shot spec."""
+    """What a step factory may use: the settings, the run's output folder (None when the run
+    writes no files: a library :func:`talos.axis.trace` without ``out``), the shot spec."""
 
     settings: Settings
-    output: OutputDir
+    output: OutputDir | None
     shot: Mapping[str, Any] = field(default_factory=dict)
 
 

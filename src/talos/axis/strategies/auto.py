@@ -95,7 +95,7 @@ def choose_edge_strategy(images: Iterable[np.ndarray]) -> EdgeChoice:
 
 @EDGE_DETECTORS.register("auto")
 class AutoEdgeDetector(EdgeDetector):
-    """``auto`` used frame by frame (outside :func:`talos.axis.trace.trace_video`, which
+    """``auto`` used frame by frame (outside :func:`talos.axis.api.trace_video`, which
     decides once per shot from its first frames): the first frame seen decides, and the
     choice holds for every later frame."""
 
