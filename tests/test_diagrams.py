@@ -19,7 +19,8 @@ from talos.axis.steps import STEPS
 from talos.axis.strategies import EDGE_DETECTORS, VECTORIZERS
 from talos.axis.types import ProcessingStep
 from talos.diagrams.c4 import containers_diagram, context_diagram
-from talos.diagrams.components import components_diagram, discover
+from talos.diagrams.components import components_diagram
+from talos.diagrams.discovery import discover
 from talos.diagrams.drawio import to_drawio
 from talos.diagrams.generate import DIAGRAM_NAMES
 from talos.diagrams.layout import find_overlaps, text_width
