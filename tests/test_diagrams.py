@@ -18,7 +18,7 @@ from talos.axis.registry import Registry
 from talos.axis.steps import STEPS
 from talos.axis.strategies import EDGE_DETECTORS, VECTORIZERS
 from talos.axis.types import ProcessingStep
-from talos.diagrams.c4 import containers_diagram, context_diagram
+from talos.diagrams.architecture import containers_diagram, context_diagram
 from talos.diagrams.components import components_diagram
 from talos.diagrams.discovery import discover
 from talos.diagrams.drawio import to_drawio
