@@ -30,6 +30,7 @@ class Registry(Generic[T]):
         return decorate
 
     def get(self, name: str) -> Callable[..., T]:
+        """The factory registered as ``name``; :class:`UnknownNameError` lists the known ones."""
         try:
             return self._factories[name]
         except KeyError:
@@ -37,9 +38,11 @@ class Registry(Generic[T]):
             raise UnknownNameError(f"unknown {self.kind} {name!r} (known: {known})") from None
 
     def create(self, name: str, *args: object, **kwargs: object) -> T:
+        """Call the factory registered as ``name`` with the arguments."""
         return self.get(name)(*args, **kwargs)
 
     def names(self) -> list[str]:
+        """The registered names, sorted."""
         return sorted(self._factories)
 
     def __contains__(self, name: object) -> bool:

@@ -49,6 +49,7 @@ class RunInfo:
 
     @staticmethod
     def new_run_id() -> str:
+        """A fresh run id: 12 hex characters."""
         return uuid.uuid4().hex[:12]
 
 
@@ -90,10 +91,12 @@ class RunSummary:
 
     @property
     def fps(self) -> float:
+        """Frames per second of wall time (0 for a run that took no time)."""
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
     @property
     def slowest_step(self) -> StepStats | None:
+        """The step with the largest total time (None for a run without steps)."""
         return max(self.steps, key=lambda s: s.total_ms, default=None)
 
 

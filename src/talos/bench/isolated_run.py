@@ -49,6 +49,7 @@ class RunMeasurement:
 
     @property
     def fps(self) -> float:
+        """Frames per second of the run's wall time."""
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
 
