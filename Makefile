@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # The engine and the HTTP API contracts in this process (FastAPI TestClient): no servers or
@@ -32,8 +33,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
+# ruff, and the layers of the code (pyproject.toml [tool.importlinter]: what may import what).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The standard-clip benchmark (and the vectorizer comparison): out/bench/bench.json.
 BENCH_DIR ?= out/bench

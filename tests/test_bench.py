@@ -14,7 +14,8 @@ from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.io.video import FrameSource
 from talos.bench.compare import compare_vectorizers, format_comparison, svg_points
-from talos.bench.measure import BenchError, run_benchmark
+from talos.bench.isolated_run import BenchError
+from talos.bench.measure import run_benchmark
 from talos.bench.report import format_report
 from talos.bench.standard import STANDARD, clip_sha256, write_clip
 from talos.config import load_settings

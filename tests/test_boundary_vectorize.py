@@ -17,8 +17,8 @@ import pytest
 from scipy.spatial import cKDTree
 
 from talos.axis.geometry.bezier import arc_length, sample
-from talos.axis.model import Stroke
 from talos.axis.strategies import VECTORIZERS, VectorResult
+from talos.axis.strokes import Stroke
 from talos.config import Settings
 
 SIZE = (720, 1280)  # (H, W) px

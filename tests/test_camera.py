@@ -15,10 +15,10 @@ from talos.axis.geometry.camera import (
     lift,
     pose_at,
     project,
-    reproject_stroke,
     sample_depth,
 )
-from talos.axis.model import Stroke
+from talos.axis.reprojection import reproject_stroke
+from talos.axis.strokes import Stroke
 
 W, H = 640, 360
 K = np.array([[500.0, 0, 320], [0, 500.0, 180], [0, 0, 1]])

@@ -16,15 +16,9 @@ import pytest
 from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.geometry import bezier
+from talos.axis.io.readback import decode_frames, read_manifest
 from talos.bench import footage
-from talos.bench.contact_sheet import (
-    SheetLayout,
-    contact_sheet,
-    decode_frames,
-    read_manifest,
-    render_strokes,
-    stroke_colors,
-)
+from talos.bench.contact_sheet import SheetLayout, contact_sheet, render_strokes, stroke_colors
 from talos.bench.footage import FootageError, photo_clip_paths, real_clip_path
 from talos.config import Settings
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from talos.axis.context import FrameContextBuilder
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 
 
 def _ctx():

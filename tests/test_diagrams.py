@@ -14,12 +14,13 @@ from PIL import Image, ImageFont
 from tests.helpers.processes import REPO_ROOT, assert_clean_failure, run_axis
 
 from talos.axis.context import FrameContext
-from talos.axis.pipeline import ProcessingStep
 from talos.axis.registry import Registry
 from talos.axis.steps import STEPS
 from talos.axis.strategies import EDGE_DETECTORS, VECTORIZERS
-from talos.diagrams.c4 import containers_diagram, context_diagram
-from talos.diagrams.components import components_diagram, discover
+from talos.axis.types import ProcessingStep
+from talos.diagrams.architecture import containers_diagram, context_diagram
+from talos.diagrams.components import components_diagram
+from talos.diagrams.discovery import discover
 from talos.diagrams.drawio import to_drawio
 from talos.diagrams.generate import DIAGRAM_NAMES
 from talos.diagrams.layout import find_overlaps, text_width

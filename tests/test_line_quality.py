@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from talos.axis.api import trace_video
 from talos.axis.evaluation.boundaries import (
     BoundaryCounts,
     BoundaryScore,
@@ -23,7 +24,6 @@ from talos.axis.io.sample import generate_sample, ground_truth_path
 from talos.axis.io.scenes import generate_scene
 from talos.axis.strategies import EDGE_DETECTORS
 from talos.axis.strategies.auto import LINE_ART_SHARE, choose_edge_strategy
-from talos.axis.trace import trace_video
 from talos.config import Settings
 
 
@@ -138,7 +138,7 @@ def test_auto_tells_line_art_from_footage(tmp_path):
 
 
 def test_trace_records_the_auto_choice_and_scores_against_truth(tmp_path):
-    from talos.axis.schema import validate_output
+    from talos.axis.validation import validate_output
 
     clip = tmp_path / "real.mp4"
     truth_path = generate_scene(clip, "realistic", 320, 240, 4, seed=2)
@@ -302,7 +302,7 @@ def test_a_scene_cut_starts_new_tracks(tmp_path):
 
 
 def test_one_frame_and_frozen_footage_give_valid_output(tmp_path):
-    from talos.axis.schema import validate_output
+    from talos.axis.validation import validate_output
 
     one = tmp_path / "one.mp4"
     generate_scene(one, "realistic", 320, 240, 1, seed=6)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from talos.axis.context import FrameContext
-from talos.axis.metrics import MetricsLogger, format_step_table
-from talos.axis.pipeline import (
+from talos.axis.io.metrics_log import MetricsLogger, format_step_table
+from talos.axis.pipeline import Pipeline
+from talos.axis.types import (
     Frame,
-    Pipeline,
     PipelineError,
     PipelineObserver,
     ProcessingStep,

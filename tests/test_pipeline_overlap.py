@@ -10,7 +10,8 @@ import pytest
 
 from talos.axis.context import FrameContext
 from talos.axis.errors import InputError
-from talos.axis.pipeline import Frame, Pipeline, ProcessingStep, RunInfo, prefetch
+from talos.axis.pipeline import Pipeline, prefetch
+from talos.axis.types import Frame, ProcessingStep, RunInfo
 
 
 def _counting(n: int, produced: list[int], fail_at: int | None = None):

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 from skimage.metrics import structural_similarity
 from tests.helpers.processes import run_axis
 
+from talos.axis.fidelity import ssim
 from talos.axis.io.frames import circle_from_dict, stroke_from_dict, triangle_from_dict
 from talos.axis.layers import assign_layers, front_and_back
-from talos.axis.model import Circle, Stroke, Triangle
-from talos.axis.quality import ssim
 from talos.axis.render.raster import render_frame
 from talos.axis.render.svg import INK, _num, _nums, frame_svg, variable_width_path_data
-from talos.axis.schema import validate_output
+from talos.axis.strokes import Circle, Stroke, Triangle
+from talos.axis.validation import validate_output
 
 
 def _svg_ink(svg: str) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from tests.helpers.processes import assert_clean_failure, run_axis
 
+from talos.axis.api import trace_video
 from talos.axis.evaluation.identity import EvaluationError, evaluate_identity
 from talos.axis.evaluation.temporal import (
     IdentityInk,
@@ -28,7 +29,6 @@ from talos.axis.evaluation.temporal import (
 )
 from talos.axis.io.sample import ground_truth_path
 from talos.axis.io.scenes import generate_scene
-from talos.axis.trace import trace_video
 from talos.config import Settings
 
 W, H = 320, 240

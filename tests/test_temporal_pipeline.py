@@ -9,18 +9,13 @@ import numpy as np
 import pytest
 from tests.helpers.processes import assert_clean_failure, run_axis
 
+from talos.axis.api import trace_video
 from talos.axis.evaluation.identity import evaluate_identity
-from talos.axis.geometry.camera import (
-    CameraError,
-    Pose,
-    camera_move,
-    intrinsics_from_shot,
-    reproject_stroke,
-)
+from talos.axis.geometry.camera import CameraError, Pose, intrinsics_from_shot
 from talos.axis.io.frames import stroke_from_dict
 from talos.axis.io.sample import ground_truth_path
-from talos.axis.schema import validate_output
-from talos.axis.trace import trace_video
+from talos.axis.reprojection import camera_move, reproject_stroke
+from talos.axis.validation import validate_output
 from talos.config import ConfigError, Settings, load_settings
 
 SHOT = {

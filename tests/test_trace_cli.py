@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from tests.helpers.processes import assert_clean_failure, run_axis
 
-from talos.axis.schema import SchemaError, validate, validate_output
+from talos.axis.validation import validate, validate_output
+from talos.contracts.documents import SchemaError
 
 pytestmark = pytest.mark.e2e  # the axis command as a subprocess
 

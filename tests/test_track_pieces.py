@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from talos.axis.geometry.bezier import sample
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 from talos.axis.tracking.claims import (
     UNCLAIMED,
     clean_labels,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
 
 SHAPE = (240, 320)

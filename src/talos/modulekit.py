@@ -1,8 +1,8 @@
 """What the reference modules (PRISM, CHROMA) share: accept a job with 202, do the work in a
 worker thread, then report ``POST /callbacks/job-completed`` to the Orchestrator.
 
-The work function returns the output URL; an :class:`~talos.axis.errors.AxisError`,
-:class:`~talos.errors.TalosError` or :class:`~talos.web.errors.ApiError` it raises is
+The work function returns the output URL; a :class:`~talos.errors.TalosError` (the engine's
+``AxisError`` among them) or :class:`~talos.web.errors.ApiError` it raises is
 a permanent failure with its message, anything else a transient one (``transient: true`` —
 the Orchestrator may retry).
 """
@@ -19,7 +19,6 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from talos import __version__
-from talos.axis.errors import AxisError
 from talos.config import Settings
 from talos.errors import TalosError
 from talos.web.callbacks import callback_body, send_callback
@@ -44,7 +43,7 @@ class ModuleWorker:
         try:
             output_url = work()
             body = callback_body(job_id, "completed", output_url, None, module_name=self.module)
-        except (AxisError, TalosError, ApiError) as exc:
+        except (TalosError, ApiError) as exc:
             log.warning("%s job %s failed: %s", self.module, job_id, exc)
             code = getattr(exc, "code", type(exc).__name__)
             body = callback_body(job_id, "failed", None, str(exc), code, module_name=self.module)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from talos.axis.errors import InputError
 from talos.axis.io.frames import frame_to_dict
-from talos.axis.model import Circle, Stroke
+from talos.axis.strokes import Circle, Stroke
 from talos.chroma.app import create_app
 from talos.chroma.profiles import hex_to_bgr, load_profile, parse_profile, shipped_profile_names
 from talos.chroma.render import render_frame

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from talos.axis.schema import SchemaError
 from talos.config import PrismSettings, Settings
 from talos.contracts.cut_spec import cut_spec_schema, validate_cut_spec
+from talos.contracts.documents import SchemaError
 from talos.prism.app import create_app
 from talos.prism.director import camera_path, detect_layers, detect_motion, direct
 

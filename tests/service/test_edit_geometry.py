@@ -7,8 +7,8 @@ import pytest
 
 from talos.axis.editing import apply_patch, bend, new_stroke
 from talos.axis.geometry.bezier import mean_abs_curvature
-from talos.axis.model import Stroke
 from talos.axis.service.api_models import StrokeNew, StrokePatch
+from talos.axis.strokes import Stroke
 
 
 @pytest.mark.parametrize("delta", [0.005, 0.02, -0.02])

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from talos.axis.model import Circle, Stroke, Triangle
+from talos.axis.strokes import Circle, Stroke, Triangle
 
 
 class FrozenDict(dict):

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from talos.axis.geometry.bezier import knot_curvature, mean_abs_curvature
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 
 
 class StrokeChange(Protocol):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-
-class AxisError(Exception):
-    """Base of every deliberate AXIS failure."""
+from talos import errors
 
 
-class InputError(AxisError):
+class AxisError(errors.TalosError):
+    """Base of every deliberate AXIS failure (a :class:`~talos.errors.TalosError`, so code that
+    reports TALOS's failures as one line catches the engine's too)."""
+
+
+class InputError(AxisError, errors.InputError):
     """The input is missing, unreadable, truncated, empty or otherwise unusable."""
 
 

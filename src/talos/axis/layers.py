@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from talos.axis.geometry.bezier import sample
-from talos.axis.model import DEFAULT_LAYER, Circle, Stroke, Triangle
+from talos.axis.strokes import DEFAULT_LAYER, Circle, Stroke, Triangle
 
 BACKGROUND_LAYER = "background"
 

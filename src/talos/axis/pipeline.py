@@ -10,6 +10,10 @@ processes, several frames at once; the first stateful step and every step after 
 this process, in frame order (tracking needs the previous frame's result). Results reach the
 observers in frame order either way, and the number of frames in flight is bounded, so memory
 does not grow with the length of the clip.
+
+The types the runner, the steps and the observers share (:class:`Frame`, :class:`RunInfo`,
+:class:`ProcessingStep`, :class:`PipelineObserver`, ...) are in :mod:`talos.axis.types`;
+this module is the runner: the process pool and the decoding thread (:func:`prefetch`).
 """
 
 from __future__ import annotations
@@ -21,136 +25,26 @@ import os
 import queue
 import threading
 import time
-import uuid
-from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import cv2
 import numpy as np
 
 from talos.axis.context import FrameContext, FrameContextBuilder
 from talos.axis.errors import AxisError
-
-
-@dataclass(frozen=True)
-class Frame:
-    """A decoded frame: ``image`` is ``(H, W, 3)`` uint8 BGR at the processing resolution."""
-
-    index: int
-    time: float
-    image: np.ndarray
-    source_index: int = 0
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What every step and observer knows about the run as a whole."""
-
-    run_id: str
-    width: int
-    height: int
-    fps: float
-    source: Mapping[str, Any] = field(default_factory=dict)
-    shot: Mapping[str, Any] = field(default_factory=dict)
-    expected_frames: int | None = None  # how many frames the source will give, when known
-    line_extraction: Mapping[str, Any] = field(default_factory=dict)  # edge strategy used
-
-    @staticmethod
-    def new_run_id() -> str:
-        return uuid.uuid4().hex[:12]
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    """One step's work on one frame. ``start`` is Unix time in s; ``duration_ms`` wall time."""
-
-    run_id: str
-    frame_index: int
-    step: str
-    start: float
-    duration_ms: float
-    counts: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class StepStats:
-    """Per-step summary over a run; ``share`` is this step's part of all step time (0..1)."""
-
-    step: str
-    calls: int
-    p50_ms: float
-    p95_ms: float
-    total_ms: float
-    share: float
-
-
-@dataclass
-class RunSummary:
-    """What a run did: frame count, wall time, per-step statistics and mean frame metrics."""
-
-    run_id: str
-    frames: int
-    wall_s: float
-    steps: list[StepStats]
-    metrics: dict[str, float]
-    counts: dict[str, int]
-    results: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def fps(self) -> float:
-        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
-
-    @property
-    def slowest_step(self) -> StepStats | None:
-        return max(self.steps, key=lambda s: s.total_ms, default=None)
-
-
-class ProcessingStep(ABC):
-    """One stage of the pipeline. Subclasses set ``name`` and implement :meth:`process`.
-
-    Set ``stateful = True`` when the step must see frames in order in one process (it keeps
-    state from frame to frame, or writes shared output). :meth:`open` is called before the
-    first frame and :meth:`close` after the last; what ``close`` returns is merged into
-    :attr:`RunSummary.results` (e.g. a track table for the manifest).
-    """
-
-    name: ClassVar[str] = "step"
-    stateful: ClassVar[bool] = False
-
-    def open(self, run: RunInfo) -> None:  # noqa: B027 - optional hook
-        """Prepare for a run."""
-
-    @abstractmethod
-    def process(self, ctx: FrameContext) -> FrameContext:
-        """Return the context with this step's results added."""
-
-    def close(self, run: RunInfo) -> Mapping[str, Any]:
-        """Finish the run; return run-level results for the summary."""
-        return {}
-
-
-class PipelineObserver:
-    """Receives timing and progress notifications. Override what you need."""
-
-    def on_run_started(self, run: RunInfo) -> None:
-        """Called once before the first frame."""
-
-    def on_step_finished(self, event: StepEvent) -> None:
-        """Called for every step of every frame, in frame order."""
-
-    def on_frame_processed(self, ctx: FrameContext, events: Sequence[StepEvent]) -> None:
-        """Called once per frame after its last step."""
-
-    def on_run_finished(self, summary: RunSummary) -> None:
-        """Called once after the last frame."""
-
-
-class PipelineError(AxisError):
-    """A step failed on a frame; the message names both."""
+from talos.axis.types import (
+    Frame,
+    PipelineError,
+    PipelineObserver,
+    ProcessingStep,
+    RunInfo,
+    RunSummary,
+    StepEvent,
+    StepStats,
+)
 
 
 def _run_steps(
@@ -233,6 +127,24 @@ class Pipeline:
 
     def run(self, frames: Iterable[Frame], run: RunInfo) -> RunSummary:
         """Process every frame; return the run's summary. Observers see everything in order."""
+        frames_done = self.stream(frames, run)
+        while True:
+            try:
+                next(frames_done)
+            except StopIteration as finished:
+                return finished.value
+
+    def stream(
+        self, frames: Iterable[Frame], run: RunInfo
+    ) -> Generator[FrameContext, None, RunSummary]:
+        """:meth:`run` a frame at a time: yield each frame's context once its last step ran and
+        the observers heard of it; the generator's return value is the run's summary.
+
+        Nothing is kept from one frame to the next here, so a caller that drops each context
+        holds one frame at a time (plus the frames in flight). Its wall time includes the time
+        the caller spends between frames. Closing the generator early stops decoding and the
+        worker pool; the steps are then not closed and no summary is made.
+        """
         durations: dict[str, list[float]] = {"decode": []}
         for step in self.steps:
             durations[step.name] = []
@@ -261,6 +173,7 @@ class Pipeline:
                 count_sums[key] = count_sums.get(key, 0) + value
             for observer in self.observers:
                 observer.on_frame_processed(ctx, events)
+            yield ctx
 
         results: dict[str, Any] = {}
         for step in self.steps:

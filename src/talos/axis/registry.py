@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from talos.axis.errors import UnknownNameError
+from talos.config import Settings
 
 T = TypeVar("T")
 
@@ -29,6 +30,7 @@ class Registry(Generic[T]):
         return decorate
 
     def get(self, name: str) -> Callable[..., T]:
+        """The factory registered as ``name``; :class:`UnknownNameError` lists the known ones."""
         try:
             return self._factories[name]
         except KeyError:
@@ -36,10 +38,37 @@ class Registry(Generic[T]):
             raise UnknownNameError(f"unknown {self.kind} {name!r} (known: {known})") from None
 
     def create(self, name: str, *args: object, **kwargs: object) -> T:
+        """Call the factory registered as ``name`` with the arguments."""
         return self.get(name)(*args, **kwargs)
 
     def names(self) -> list[str]:
+        """The registered names, sorted."""
         return sorted(self._factories)
 
     def __contains__(self, name: object) -> bool:
         return name in self._factories
+
+
+class StrategyRegistry(Registry[T]):
+    """The strategies behind one step, each built from its own section of the settings.
+
+    ``create(name, settings)`` calls the strategy with ``settings.<section>`` (``edges`` for
+    the edge strategies), then with the sections its class names in ``extra_sections``, in
+    that order (``hed`` also reads ``models``): a strategy never sees the rest of the settings,
+    and can be built without them (``XDoGEdgeDetector(EdgeSettings(xdog_sigma=2.0))``).
+    """
+
+    def __init__(self, kind: str, section: str) -> None:
+        super().__init__(kind)
+        if section not in Settings.model_fields:
+            raise ValueError(f"{kind}: Settings has no section {section!r}")
+        self.section = section
+
+    def sections(self, name: str, settings: Settings) -> list[Any]:
+        """The settings sections strategy ``name`` is built from, in the order it takes them."""
+        extra: tuple[str, ...] = getattr(self.get(name), "extra_sections", ())
+        return [getattr(settings, section) for section in (self.section, *extra)]
+
+    def create(self, name: str, settings: Settings) -> T:  # type: ignore[override]
+        """Strategy ``name`` built from its sections of ``settings`` (see the class)."""
+        return self.get(name)(*self.sections(name, settings))

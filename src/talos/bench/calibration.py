@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from talos.axis.context import FrameContext
-from talos.axis.pipeline import PipelineObserver, StepEvent
+from talos.axis.types import PipelineObserver, StepEvent
 
 _SIZE = (540, 960)
 

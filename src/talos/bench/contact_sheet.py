@@ -2,12 +2,12 @@
 
 :func:`contact_sheet` writes one PNG for an ``axis trace`` output folder: one row per chosen
 frame and three columns, the source frame | the line map | the strokes. The source frame is
-decoded again with the project's reader (:class:`talos.axis.io.video.FrameSource`) at the
-trace's processing size, the line map is recomputed from it with the configured edge strategy
-(``edges.strategy`` in the :class:`~talos.config.Settings` given, the same registry call the
-``edges`` step makes), and the strokes, circles and triangles of the frame file are drawn
-anti-aliased on black, each in the colour of its ``stroke_id`` (:func:`stroke_colors`: the
-same id has the same colour on every row, neighbouring ids are far apart in hue).
+decoded again as the trace saw it (:func:`talos.axis.io.readback.decode_frames`), the line
+map is recomputed from it with the configured edge strategy (``edges.strategy`` in the
+:class:`~talos.config.Settings` given, the same registry call the ``edges`` step makes), and
+the strokes, circles and triangles of the frame file are drawn anti-aliased on black, each in
+the colour of its ``stroke_id`` (:func:`stroke_colors`: the same id has the same colour on
+every row, neighbouring ids are far apart in hue).
 
 All coordinates are px; frame coordinates are at the trace's processing resolution and are
 multiplied by :attr:`SheetLayout.scale` on the sheet.
@@ -26,8 +26,7 @@ import numpy as np
 
 from talos.axis.errors import InputError
 from talos.axis.geometry import bezier
-from talos.axis.io.manifest import MANIFEST_FILE
-from talos.axis.io.video import FrameSource
+from talos.axis.io.readback import decode_frames, manifest_source, read_manifest
 from talos.axis.strategies import EDGE_DETECTORS
 from talos.config import Settings
 
@@ -209,36 +208,6 @@ def render_strokes(
     return canvas
 
 
-def read_manifest(outdir: str | Path) -> dict[str, Any]:
-    """``OUTDIR/lines.json`` as a dict, or :class:`InputError` naming what is wrong."""
-    folder = Path(outdir)
-    if not folder.is_dir():
-        raise InputError(f"trace output folder not found: {folder}")
-    path = folder / MANIFEST_FILE
-    if not path.is_file():
-        raise InputError(f"{folder} has no {MANIFEST_FILE} (not an 'axis trace' output folder)")
-    try:
-        manifest = json.loads(path.read_text())
-        size = manifest["frame_size"]
-        ok = int(size["width"]) > 0 and int(size["height"]) > 0
-        ok = ok and isinstance(manifest["frames"], list) and isinstance(manifest["source"], dict)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{path} is not a readable trace manifest: {exc!r}") from None
-    if not ok:
-        raise InputError(f"{path} is not a trace manifest (frame_size, frames, source)")
-    if not manifest["frames"]:
-        raise InputError(f"{path} lists no frames")
-    return manifest
-
-
-def manifest_source(outdir: str | Path) -> Path:
-    """The traced video (or image folder) named in ``OUTDIR/lines.json``'s ``source.uri``."""
-    uri = read_manifest(outdir)["source"].get("uri")
-    if not uri:
-        raise InputError(f"{Path(outdir) / MANIFEST_FILE} names no source; pass the video")
-    return Path(str(uri).removeprefix("file://"))
-
-
 def pick_frames(manifest: Mapping[str, Any], rows: int, frames: Sequence[int] | None) -> list[dict]:
     """The manifest's frame entries to show: those with ``index`` in ``frames``, in that
     order, or ``rows`` entries spread evenly from the first traced frame to the last."""
@@ -254,58 +223,6 @@ def pick_frames(manifest: Mapping[str, Any], rows: int, frames: Sequence[int] | 
         raise ValueError(f"rows must be at least 1 (got {rows})")
     positions = np.unique(np.round(np.linspace(0, len(entries) - 1, min(rows, len(entries)))))
     return [entries[int(p)] for p in positions]
-
-
-def decode_frames(
-    source: str | Path,
-    manifest: Mapping[str, Any],
-    times: Sequence[float],
-    settings: Settings,
-) -> list[np.ndarray]:
-    """The source frames the trace saw at ``times`` (s, as in the manifest), each
-    ``(H, W, 3)`` uint8 BGR at the manifest's ``frame_size``.
-
-    Decodes with :class:`FrameSource` keeping every source frame between the first and last
-    time (seeking to the first) and resized as the trace resized them; a frame matches a
-    time within half a source frame interval. Raises :class:`InputError` when the source is
-    missing, unreadable, of another size than the traced source, or lacks a frame.
-    """
-    path = Path(source)
-    size = manifest["frame_size"]
-    traced = manifest["source"]
-    source_fps = float(traced.get("fps") or manifest.get("fps") or 24.0)
-    half = 0.5 / source_fps
-    processing = settings.processing.model_copy(
-        update={
-            "width": int(size["width"]),
-            "height": int(size["height"]),
-            "every": 1,
-            "fps": 0.0,
-            "start": max(0.0, min(times) - half),
-            "end": max(times) + half,
-            "max_frames": 0,
-            "sequence_fps": source_fps,
-        }
-    )
-    frames = FrameSource(path, processing)
-    expected = (traced.get("width"), traced.get("height"))
-    if None not in expected and (frames.info.width, frames.info.height) != expected:
-        raise InputError(
-            f"{path} is {frames.info.width}x{frames.info.height}, but the trace read a "
-            f"{expected[0]}x{expected[1]} source ({traced.get('uri')}); pass the traced video"
-        )
-    found: list[np.ndarray | None] = [None] * len(times)
-    wanted = np.asarray(times, np.float64)
-    for frame in frames:
-        for i in np.flatnonzero(np.abs(wanted - frame.time) <= half + 1e-6):
-            if found[i] is None:
-                found[i] = frame.image
-        if all(image is not None for image in found):
-            break
-    missing = [t for t, image in zip(times, found, strict=True) if image is None]
-    if missing:
-        raise InputError(f"{path} has no frame at t = {missing[0]:.3f} s (is it the traced video?)")
-    return [image for image in found if image is not None]
 
 
 def _put_text(

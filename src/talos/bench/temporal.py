@@ -105,9 +105,9 @@ def input_clips(paths: Iterable[str | Path], frames: int | None = None) -> list[
 def measure_clip(clip: TemporalClip, outdir: str | Path, settings: Settings) -> dict[str, Any]:
     """Trace ``clip`` with ``settings`` and with tracking off under ``outdir/traces/SLUG/``
     and score both (see the module docstring). Returns the report row."""
+    from talos.axis.api import trace_video
     from talos.axis.evaluation.identity import evaluate_identity
     from talos.axis.evaluation.temporal import evaluate_temporal, trace_without_tracking
-    from talos.axis.trace import trace_video
 
     processing = settings.processing.model_copy(
         update={"start": clip.start, "max_frames": clip.frames}

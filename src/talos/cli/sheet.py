@@ -58,7 +58,8 @@ def _int(text: str, name: str, minimum: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talos.bench.contact_sheet import contact_sheet, manifest_source
+    from talos.axis.io.readback import manifest_source
+    from talos.bench.contact_sheet import contact_sheet
 
     rows = _int(args.rows, "--rows", 1)
     width = _int(args.width, "--width", 64)

@@ -10,8 +10,8 @@ from typing import Any
 from tqdm import tqdm
 
 from talos.axis.context import FrameContext
-from talos.axis.metrics import format_step_table
-from talos.axis.pipeline import PipelineObserver, RunInfo, RunSummary, StepEvent
+from talos.axis.io.metrics_log import format_step_table
+from talos.axis.types import PipelineObserver, RunInfo, RunSummary, StepEvent
 from talos.cli.common import add_config_option, settings_from_args
 
 
@@ -65,7 +65,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talos.axis.trace import trace_video
+    from talos.axis.api import trace_video
 
     processing = {
         key: value

@@ -17,7 +17,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from talos.axis.schema import validate_output
+    from talos.axis.validation import validate_output
 
     count = validate_output(args.outdir)
     print(f"{args.outdir}: valid ({count} frames)")

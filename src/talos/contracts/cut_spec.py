@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from talos.axis.schema import SchemaError
+from talos.contracts.documents import SchemaError, check_document
 
 
 @cache
@@ -26,14 +26,11 @@ def _validator() -> Draft202012Validator:
 
 
 def validate_cut_spec(document: Any, source: str = "cut_spec.json") -> None:
-    """Raise :class:`~talos.axis.schema.SchemaError` naming the first problem, if any.
+    """Raise :class:`~talos.contracts.documents.SchemaError` naming the first problem, if any.
 
     Besides the schema, the frame range must be ordered (``first <= last``).
     """
-    error = next(iter(sorted(_validator().iter_errors(document), key=str)), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise SchemaError(f"{source}: {where}: {error.message}")
+    check_document(_validator(), document, source)
     first, last = document["frame_range"]
     if first > last:
         raise SchemaError(f"{source}: frame_range: first frame {first} is after last {last}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from talos.diagrams.c4 import containers_diagram, context_diagram
+from talos.diagrams.architecture import containers_diagram, context_diagram
 from talos.diagrams.components import components_diagram
 from talos.diagrams.drawio import Diagram, to_drawio
 from talos.diagrams.png import model_hash, read_model_hash, render_png

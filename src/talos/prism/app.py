@@ -14,11 +14,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from talos.axis.errors import InputError
-from talos.axis.io.video import FrameSource
 from talos.config import Settings
 from talos.contracts.cut_spec import cut_spec_schema, validate_cut_spec
 from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
+from talos.errors import InputError
+from talos.media import probe_video
 from talos.modulekit import module_app
 from talos.prism.director import direct
 from talos.store import Store
@@ -68,7 +68,7 @@ def _probe(url: str, settings: Settings) -> dict[str, Any]:
             settings.service.limits.max_input_bytes, "video_source_url",
         )  # fmt: skip
         try:
-            info = FrameSource(local, settings.processing).info
+            info = probe_video(local)
         except InputError as exc:
             raise InputError(f"video_source_url: {exc}") from None
     facts = {"width": info.width, "height": info.height, "fps": info.fps}

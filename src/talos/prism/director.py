@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from talos.axis.io.manifest import default_intrinsics
 from talos.config import PrismSettings
+from talos.contracts.camera import default_intrinsics
 
 CUT_SPEC_VERSION = "1.0"
 DIRECTOR_NAME = "talos.prism.rules/1"

@@ -508,7 +508,7 @@ def _decoded(
     of :data:`DECODE_CHUNK` at a time (one seek each; memory holds one chunk, not the clip)."""
     # Imported here: the contact sheet's decoder is the one that reproduces a trace's frames
     # exactly (same reader, same resize), and talos.bench depends on talos.axis, not back.
-    from talos.bench.contact_sheet import decode_frames
+    from talos.axis.io.readback import decode_frames
 
     for start in range(0, len(times), DECODE_CHUNK):
         yield from decode_frames(source, manifest, times[start : start + DECODE_CHUNK], settings)
@@ -642,6 +642,6 @@ def trace_without_tracking(
     """Trace ``clip`` into ``output_dir`` with tracking off (:func:`without_tracking`): the
     per-frame baseline for ``evaluate_temporal(..., compare={"tracking_off": path})``.
     Returns the output folder. Costs a second full trace."""
-    from talos.axis.trace import trace_video
+    from talos.axis.api import trace_video
 
     return trace_video(clip, output_dir, without_tracking(settings, strategy)).output_dir

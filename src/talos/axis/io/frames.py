@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from talos.axis.model import Circle, Stroke, Triangle
+from talos.axis.strokes import Circle, Stroke, Triangle
 
 FORMAT_VERSION = "1.0"
 DECIMALS = 2
@@ -26,6 +26,8 @@ def _round(array: np.ndarray | None, decimals: int = DECIMALS) -> list[Any] | No
 
 
 def stroke_to_dict(stroke: Stroke) -> dict[str, Any]:
+    """A stroke as the frame file holds it: ``bezier`` ``(3n+1, 2)`` px to 0.01 px,
+    ``pressure`` per knot (0..1), ``curvature`` per knot (1/px), ``points_3d`` (scene units)."""
     curvature = None
     if stroke.curvature is not None:
         curvature = {"mean": round(stroke.mean_curvature, 6), "knots": _round(stroke.curvature, 6)}
@@ -43,6 +45,7 @@ def stroke_to_dict(stroke: Stroke) -> dict[str, Any]:
 
 
 def stroke_from_dict(data: Mapping[str, Any]) -> Stroke:
+    """The :class:`Stroke` of a frame file's stroke record (:func:`stroke_to_dict`)."""
     curvature = data.get("curvature")
     return Stroke(
         stroke_id=int(data["stroke_id"]),
@@ -59,6 +62,7 @@ def stroke_from_dict(data: Mapping[str, Any]) -> Stroke:
 
 
 def circle_to_dict(circle: Circle) -> dict[str, Any]:
+    """A circle as the frame file holds it: ``center`` and ``radius`` in px, to 0.01 px."""
     return {
         "center": [round(float(c), DECIMALS) for c in circle.center],
         "radius": round(float(circle.radius), DECIMALS),
@@ -69,6 +73,7 @@ def circle_to_dict(circle: Circle) -> dict[str, Any]:
 
 
 def triangle_to_dict(triangle: Triangle) -> dict[str, Any]:
+    """A triangle as the frame file holds it: three ``vertices`` in px, to 0.01 px."""
     return {
         "vertices": [
             [round(float(x), DECIMALS), round(float(y), DECIMALS)] for x, y in triangle.vertices
@@ -80,6 +85,7 @@ def triangle_to_dict(triangle: Triangle) -> dict[str, Any]:
 
 
 def circle_from_dict(data: Mapping[str, Any]) -> Circle:
+    """The :class:`Circle` of a frame file's circle record."""
     cx, cy = data["center"]
     return Circle(
         center=(float(cx), float(cy)),
@@ -91,6 +97,7 @@ def circle_from_dict(data: Mapping[str, Any]) -> Circle:
 
 
 def triangle_from_dict(data: Mapping[str, Any]) -> Triangle:
+    """The :class:`Triangle` of a frame file's triangle record."""
     a, b, c = (tuple(float(v) for v in p) for p in data["vertices"])
     return Triangle(
         vertices=(a, b, c),  # type: ignore[arg-type]
@@ -110,6 +117,8 @@ def frame_to_dict(
     triangles: Iterable[Triangle] = (),
     metrics: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
+    """One frame file's document: frame ``index``, ``time`` (s), size (px), the strokes and
+    primitives, the frame's metrics."""
     return {
         "format_version": FORMAT_VERSION,
         "index": index,
@@ -124,4 +133,5 @@ def frame_to_dict(
 
 
 def dumps(data: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON (no spaces): how frame files are written."""
     return json.dumps(data, separators=(",", ":")).encode("utf-8")

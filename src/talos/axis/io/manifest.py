@@ -8,19 +8,12 @@ from typing import Any
 
 from talos import __version__
 from talos.axis.io.frames import FORMAT_VERSION
-from talos.axis.metrics import summary_to_dict
-from talos.axis.pipeline import RunInfo, RunSummary
+from talos.axis.io.metrics_log import summary_to_dict
+from talos.axis.types import RunInfo, RunSummary
+from talos.contracts.camera import default_intrinsics
 
 MANIFEST_FILE = "lines.json"
 DEFAULT_LAYERS = ("background", "foreground")
-
-
-def default_intrinsics(width: int, height: int, fov_deg: float = 50.0) -> list[list[float]]:
-    """Pinhole K for a horizontal field of view ``fov_deg``, principal point at the centre."""
-    import math
-
-    f = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
-    return [[round(f, 4), 0.0, width / 2.0], [0.0, round(f, 4), height / 2.0], [0.0, 0.0, 1.0]]
 
 
 def build_manifest(run: RunInfo, summary: RunSummary) -> dict[str, Any]:

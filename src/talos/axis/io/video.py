@@ -7,9 +7,7 @@ one-line message that names the file and the problem.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import av
@@ -17,27 +15,11 @@ import cv2
 import numpy as np
 
 from talos.axis.errors import InputError
-from talos.axis.pipeline import Frame
+from talos.axis.types import Frame
 from talos.config import ProcessingSettings
+from talos.media import MediaError, VideoInfo, probe_video
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What the source says about itself. ``frame_count``/``duration`` may be unknown (None)."""
-
-    uri: str
-    kind: str  # "video" or "images"
-    width: int
-    height: int
-    fps: float
-    frame_count: int | None
-    duration: float | None
-    codec: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def output_size(width: int, height: int, processing: ProcessingSettings) -> tuple[int, int]:
@@ -117,7 +99,10 @@ class FrameSource:
             )
         else:
             self._images = []
-            self.info = _probe_video(self.path)
+            try:
+                self.info = probe_video(self.path)
+            except MediaError as exc:  # the engine's callers catch its own InputError
+                raise InputError(str(exc)) from None
         self.width, self.height = output_size(self.info.width, self.info.height, processing)
         self.fps = processing.fps if processing.fps > 0 else self.info.fps / processing.every
 
@@ -214,37 +199,3 @@ def _read_image(path: Path) -> np.ndarray:
     if image is None:
         raise InputError(f"cannot read image {path}: not a readable image file")
     return image
-
-
-def _probe_video(path: Path) -> VideoInfo:
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot open video {path}: {exc}") from None
-    with container:
-        if not container.streams.video:
-            raise InputError(f"no video stream in {path}")
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        if not ctx.width or not ctx.height:
-            raise InputError(f"video {path} has no frame size (corrupt header?)")
-        rate = stream.average_rate or stream.guessed_rate
-        fps = float(rate) if rate else 0.0
-        if not math.isfinite(fps) or fps <= 0:
-            fps = 24.0
-        duration = None
-        if stream.duration is not None and stream.time_base:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration:
-            duration = container.duration / av.time_base
-        frame_count = stream.frames or (round(duration * fps) if duration else None)
-        return VideoInfo(
-            uri=str(path),
-            kind="video",
-            width=int(ctx.width),
-            height=int(ctx.height),
-            fps=fps,
-            frame_count=int(frame_count) if frame_count else None,
-            duration=duration,
-            codec=ctx.name,
-        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from talos.config import Settings
+from talos.config import ModelsSettings, Settings
 
 # Installable model name -> file name inside models.dir.
 INSTALLABLE: dict[str, str] = {"hed": "hed_bsds500.onnx"}
@@ -21,6 +21,12 @@ def models_dir(settings: Settings) -> Path:
     return Path(settings.models.dir).expanduser()
 
 
+def model_path(models: ModelsSettings, name: str) -> Path:
+    """Where model ``name`` (a key of :data:`INSTALLABLE`) is, or will be, installed in
+    ``models.dir`` (``~`` expanded)."""
+    return Path(models.dir).expanduser() / INSTALLABLE[name]
+
+
 def installed_path(settings: Settings, name: str) -> Path:
-    """Where model ``name`` (a key of :data:`INSTALLABLE`) is, or will be, installed."""
-    return models_dir(settings) / INSTALLABLE[name]
+    """:func:`model_path` in the settings' ``models`` section."""
+    return model_path(settings.models, name)

@@ -19,7 +19,7 @@ import numpy as np
 
 from talos.axis.geometry import ragged
 from talos.axis.geometry.bezier import chain_segments, segment_derivatives, segment_points
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 
 CONSTANT_WIDTH_TOLERANCE = 1.0  # px of width variation drawn as one width
 MIN_RADIUS = 0.25  # px; thinner ink is invisible anyway

@@ -20,8 +20,8 @@ import numpy as np
 
 from talos.axis.geometry.bezier import chain_rows
 from talos.axis.geometry.ragged import row_runs
-from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.render.outline import all_segment_pieces, all_stroke_radii, disc, discs
+from talos.axis.strokes import Circle, Stroke, Triangle
 
 SHIFT = 4
 SUPERSAMPLE = 3

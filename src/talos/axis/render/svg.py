@@ -19,8 +19,8 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from talos.axis.geometry.fitting import fit_beziers
-from talos.axis.model import Circle, Stroke, Triangle
 from talos.axis.render.outline import all_segment_pieces, all_stroke_radii
+from talos.axis.strokes import Circle, Stroke, Triangle
 
 INK = "#141414"
 OUTLINE_TOLERANCE = 1.0  # px: how closely a filled outline's cubics follow the offsets

@@ -21,9 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from talos.axis.context import FrameContext
-from talos.axis.errors import AxisError, InputError, StrategyError
-from talos.axis.io.video import VideoInfo
-from talos.axis.pipeline import PipelineObserver, RunInfo, StepEvent
+from talos.axis.errors import InputError, StrategyError
 from talos.axis.service.api_models import GenerateRequest
 from talos.axis.service.callback_queue import CallbackQueue
 from talos.axis.service.jobs import JobService
@@ -36,8 +34,10 @@ from talos.axis.service.shots import (
     parse_cut_spec,
     shot_processing,
 )
+from talos.axis.types import PipelineObserver, RunInfo, StepEvent
 from talos.config import ProcessingSettings, Settings
 from talos.errors import TalosError
+from talos.media import VideoInfo
 from talos.store import StoreError
 from talos.web.callbacks import callback_body, send_callback
 from talos.web.errors import ApiError, bad_request, unavailable
@@ -151,14 +151,14 @@ def _as_api_error(exc: BaseException) -> ApiError:
         return unavailable("model_unavailable", str(exc))
     if isinstance(exc, StoreError):
         return unavailable("store_unavailable", str(exc))
-    if isinstance(exc, (AxisError, TalosError)):
+    if isinstance(exc, TalosError):  # AxisError and the shared parts' failures
         return ApiError(500, "processing_failed", str(exc))
     return ApiError(500, "internal_error", f"{type(exc).__name__}: {exc}")
 
 
 def run_job(rt: Runtime, job_id: str, owner: str | None = None) -> str | None:
     """Claim and run ``job_id``; its final status, or None when another worker has it."""
-    from talos.axis.trace import trace_video
+    from talos.axis.api import trace_video
 
     owner = owner or worker_name()
     leases = Leases(rt)

@@ -13,10 +13,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from talos.axis.errors import InputError
-from talos.axis.io.video import FrameSource, VideoInfo
-from talos.axis.schema import SchemaError
+from talos.axis.io.video import FrameSource
 from talos.config import Settings
 from talos.contracts.cut_spec import validate_cut_spec
+from talos.contracts.documents import SchemaError
+from talos.media import VideoInfo
 from talos.web.errors import unprocessable
 
 ASPECT_TOLERANCE = 0.02  # relative difference of width/height tolerated between shot and video

@@ -7,17 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from talos.axis.io.output import OutputDir
-from talos.axis.pipeline import ProcessingStep
 from talos.axis.registry import Registry
+from talos.axis.types import ProcessingStep
 from talos.config import Settings
 
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What a step factory may use: the settings, the run's output folder, the shot spec."""
+    """What a step factory may use: the settings, the run's output folder (None when the run
+    writes no files: a library :func:`talos.axis.trace` without ``out``), the shot spec."""
 
     settings: Settings
-    output: OutputDir
+    output: OutputDir | None
     shot: Mapping[str, Any] = field(default_factory=dict)
 
 

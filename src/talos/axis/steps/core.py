@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from talos.axis.context import FrameContext
+from talos.axis.errors import StrategyError
 from talos.axis.io.frames import dumps, frame_stem, frame_to_dict
-from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.render.svg import frame_svg
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import EDGE_DETECTORS, VECTORIZERS
 from talos.axis.tracking.hysteresis import pack_mask
+from talos.axis.types import ProcessingStep, RunInfo
 
 
 @STEPS.register("edges")
@@ -107,6 +108,8 @@ class WriteStep(ProcessingStep):
     stateful = True
 
     def __init__(self, build: BuildContext) -> None:
+        if build.output is None:
+            raise StrategyError("the write step needs an output folder")
         self.output = build.output
         self.index: list[dict[str, Any]] = []
 

@@ -8,12 +8,12 @@ from dataclasses import replace
 import numpy as np
 
 from talos.axis.context import FrameContext
-from talos.axis.model import Stroke
-from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import VECTORIZERS, VectorResult
+from talos.axis.strokes import Stroke
 from talos.axis.tracking.cuts import CutDetector
 from talos.axis.tracking.hysteresis import expected_lines, recovered_lines, unpack_mask
+from talos.axis.types import ProcessingStep, RunInfo
 
 WEAK_EDGES = "weak_edges"  # ctx.extras key: the edge step's weak candidates, packed
 _MARGIN = 4  # px of background kept around the recovered pixels when vectorizing them

@@ -7,13 +7,13 @@ import cv2
 import numpy as np
 
 from talos.axis.context import FrameContext
+from talos.axis.fidelity import ssim
 from talos.axis.io.frames import frame_stem
 from talos.axis.layers import assign_layers, motion_mask
-from talos.axis.pipeline import ProcessingStep, RunInfo
-from talos.axis.quality import ssim
 from talos.axis.render.raster import render_frame
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies.edges import to_gray
+from talos.axis.types import ProcessingStep, RunInfo
 
 FOREGROUND_MASK = "foreground_mask"  # extras key: (H, W) bool, moving/near pixels
 

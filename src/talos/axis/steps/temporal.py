@@ -24,14 +24,14 @@ from talos.axis.geometry.camera import (
     project,
     sample_depth,
 )
-from talos.axis.model import Circle, Stroke, Triangle
-from talos.axis.pipeline import ProcessingStep, RunInfo
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import DEPTH_ESTIMATORS, FLOW_ESTIMATORS
 from talos.axis.strategies.edges import to_gray
+from talos.axis.strokes import Circle, Stroke, Triangle
 from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
 from talos.axis.tracking.cuts import CutDetector
 from talos.axis.tracking.tracks import table_summary
+from talos.axis.types import ProcessingStep, RunInfo
 
 
 @STEPS.register("depth")

@@ -1,7 +1,9 @@
 """Strategy interfaces: each algorithm behind a step is one of these, chosen by name.
 
 Implementations register themselves in the registry of their interface; Settings name them
-(``edges.strategy: xdog``). Every factory takes the whole :class:`talos.config.Settings`.
+(``edges.strategy: xdog``). A strategy is built from its own section of the settings (an edge
+detector from :class:`~talos.config.EdgeSettings`, ...; see
+:class:`~talos.axis.registry.StrategyRegistry`), so it can be made and tested without the rest.
 Importing this package registers every built-in strategy.
 """
 
@@ -12,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from talos.axis.model import Circle, Stroke, Triangle
-from talos.axis.registry import Registry
+from talos.axis.registry import StrategyRegistry
+from talos.axis.strokes import Circle, Stroke, Triangle
 
 
 class EdgeDetector(ABC):
@@ -65,10 +67,10 @@ class Vectorizer(ABC):
     def vectorize(self, line_map: np.ndarray) -> VectorResult: ...
 
 
-EDGE_DETECTORS: Registry[EdgeDetector] = Registry("edge strategy")
-DEPTH_ESTIMATORS: Registry[DepthEstimator] = Registry("depth strategy")
-FLOW_ESTIMATORS: Registry[FlowEstimator] = Registry("flow strategy")
-VECTORIZERS: Registry[Vectorizer] = Registry("vectorize strategy")
+EDGE_DETECTORS: StrategyRegistry[EdgeDetector] = StrategyRegistry("edge strategy", "edges")
+DEPTH_ESTIMATORS: StrategyRegistry[DepthEstimator] = StrategyRegistry("depth strategy", "depth")
+FLOW_ESTIMATORS: StrategyRegistry[FlowEstimator] = StrategyRegistry("flow strategy", "flow")
+VECTORIZERS: StrategyRegistry[Vectorizer] = StrategyRegistry("vectorize strategy", "vectorize")
 
 from talos.axis.strategies import auto as _auto  # noqa: E402,F401
 from talos.axis.strategies import centerline as _centerline  # noqa: E402,F401

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from talos.axis.strategies import EDGE_DETECTORS, EdgeDetector
-from talos.config import Settings
+from talos.config import EdgeSettings
 
 WORKING_WIDTH = 640
 STRUCTURE_PX = 9
@@ -95,19 +95,20 @@ def choose_edge_strategy(images: Iterable[np.ndarray]) -> EdgeChoice:
 
 @EDGE_DETECTORS.register("auto")
 class AutoEdgeDetector(EdgeDetector):
-    """``auto`` used frame by frame (outside :func:`talos.axis.trace.trace_video`, which
+    """``auto`` used frame by frame (outside :func:`talos.axis.api.trace_video`, which
     decides once per shot from its first frames): the first frame seen decides, and the
     choice holds for every later frame."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, edges: EdgeSettings) -> None:
+        self.edges = edges
         self.choice: EdgeChoice | None = None
         self.detector: EdgeDetector | None = None
 
     def _chosen(self, image: np.ndarray) -> EdgeDetector:
         if self.detector is None:
             self.choice = choose_edge_strategy([image])
-            self.detector = EDGE_DETECTORS.create(self.choice.strategy, self.settings)
+            # xdog and boundaries read the edges section alone.
+            self.detector = EDGE_DETECTORS.get(self.choice.strategy)(self.edges)
         return self.detector
 
     def detect(self, image: np.ndarray) -> np.ndarray:

@@ -25,9 +25,9 @@ from talos.axis.geometry.shapes import detect_circle, detect_triangle
 from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin_pixels
 from talos.axis.geometry.stroke_graph import extend_ends, trace_stroke_batch
 from talos.axis.layers import style_classes
-from talos.axis.model import Circle, Stroke, Triangle, frozen_pieces
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
-from talos.config import Settings
+from talos.axis.strokes import Circle, Stroke, Triangle, frozen_pieces
+from talos.config import VectorizeSettings
 
 WIDTH_WINDOW = 9  # centerline points averaged for the width at a knot (DT is noisy)
 
@@ -36,8 +36,8 @@ WIDTH_WINDOW = 9  # centerline points averaged for the width at a knot (DT is no
 class CenterlineVectorizer(Vectorizer):
     """Centerline strokes with pressure, plus circle and triangle primitives (see module)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.v = settings.vectorize
+    def __init__(self, vectorize: VectorizeSettings) -> None:
+        self.v = vectorize
 
     def paths(self, line_map: np.ndarray) -> tuple[PathBatch, np.ndarray, np.ndarray | None]:
         """The ordered centerline paths (centred on the ink), the cleaned ink mask ``(H, W)``

@@ -17,7 +17,7 @@ import numpy as np
 from talos.axis.errors import InputError
 from talos.axis.strategies import DEPTH_ESTIMATORS, DepthEstimator
 from talos.axis.strategies.onnx_model import OnnxModel, output_plane
-from talos.config import Settings
+from talos.config import DepthSettings
 
 DEPTH_SUFFIXES = (".png", ".npy", ".exr")
 
@@ -89,8 +89,8 @@ def read_depth_file(path: str | Path) -> np.ndarray:
 class PlanarDepth(DepthEstimator):
     """Every pixel at ``depth.planar_depth``: a flat card facing the camera."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.value = np.float32(settings.depth.planar_depth)
+    def __init__(self, depth: DepthSettings) -> None:
+        self.value = np.float32(depth.planar_depth)
 
     def estimate(self, image: np.ndarray, frame_index: int) -> np.ndarray:
         # A read-only broadcast: no H×W allocation per frame.
@@ -106,12 +106,12 @@ class SequenceDepth(DepthEstimator):
     taken in name order, or one ``.npy`` file of shape ``(N, H, W)``.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        path = settings.depth.sequence_path
+    def __init__(self, depth: DepthSettings) -> None:
+        path = depth.sequence_path
         if path is None or not Path(path).exists():
             raise DepthError(f"depth.sequence_path not found: {path}")
         self.path = Path(path)
-        self.scale = settings.depth.scale
+        self.scale = depth.scale
         if self.path.is_dir():
             self.files = sorted(
                 p for p in self.path.iterdir() if p.suffix.lower() in DEPTH_SUFFIXES
@@ -161,10 +161,10 @@ class OnnxDepth(DepthEstimator):
     MEAN = np.array([0.485, 0.456, 0.406], np.float32)
     STD = np.array([0.229, 0.224, 0.225], np.float32)
 
-    def __init__(self, settings: Settings) -> None:
-        self.model = OnnxModel(settings.depth.model_path, inputs=1, kind="depth model")
-        self.near = settings.depth.near
-        self.far = settings.depth.far
+    def __init__(self, depth: DepthSettings) -> None:
+        self.model = OnnxModel(depth.model_path, inputs=1, kind="depth model")
+        self.near = depth.near
+        self.far = depth.far
 
     def estimate(self, image: np.ndarray, frame_index: int) -> np.ndarray:
         height, width = image.shape[:2]

@@ -9,7 +9,7 @@ import numpy as np
 
 from talos.axis.geometry.sampling import sample_either_side
 from talos.axis.strategies import EDGE_DETECTORS, EdgeDetector
-from talos.config import Settings
+from talos.config import EdgeSettings
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -27,10 +27,10 @@ class CannyEdgeDetector(EdgeDetector):
     Prefer ``xdog`` for footage of lines; use Canny for photographic footage.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.sigma = settings.edges.blur_sigma
-        self.low = settings.edges.low_threshold
-        self.high = settings.edges.high_threshold
+    def __init__(self, edges: EdgeSettings) -> None:
+        self.sigma = edges.blur_sigma
+        self.low = edges.low_threshold
+        self.high = edges.high_threshold
 
     def _blurred(self, image: np.ndarray) -> np.ndarray:
         gray = to_gray(image)
@@ -61,11 +61,11 @@ class XDoGEdgeDetector(EdgeDetector):
     within that of the threshold.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.sigma = settings.edges.xdog_sigma
-        self.k = settings.edges.xdog_k
-        self.tau = settings.edges.xdog_tau
-        self.epsilon = settings.edges.xdog_epsilon
+    def __init__(self, edges: EdgeSettings) -> None:
+        self.sigma = edges.xdog_sigma
+        self.k = edges.xdog_k
+        self.tau = edges.xdog_tau
+        self.epsilon = edges.xdog_epsilon
 
     def detect(self, image: np.ndarray) -> np.ndarray:
         gray = to_gray(image)
@@ -166,8 +166,7 @@ class BoundaryEdgeDetector(EdgeDetector):
        lines at full resolution.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        edges = settings.edges
+    def __init__(self, edges: EdgeSettings) -> None:
         self.width = edges.boundary_width
         self.sigma = edges.boundary_sigma
         self.chroma = edges.boundary_chroma

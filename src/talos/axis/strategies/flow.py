@@ -13,7 +13,7 @@ import numpy as np
 from talos.axis.errors import StrategyError
 from talos.axis.strategies import FLOW_ESTIMATORS, FlowEstimator
 from talos.axis.strategies.onnx_model import OnnxModel
-from talos.config import Settings
+from talos.config import FlowSettings
 
 MIN_SIDE = 16  # px; smaller frames get zero flow
 
@@ -72,9 +72,9 @@ class DISFlow(_DownscaledFlow):
         "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
     }
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings.flow.max_width)
-        self.dis = cv2.DISOpticalFlow_create(self._PRESETS[settings.flow.dis_preset])
+    def __init__(self, flow: FlowSettings) -> None:
+        super().__init__(flow.max_width)
+        self.dis = cv2.DISOpticalFlow_create(self._PRESETS[flow.dis_preset])
 
     def _raw(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         return self.dis.calc(prev, nxt, None)
@@ -84,8 +84,8 @@ class DISFlow(_DownscaledFlow):
 class FarnebackFlow(_DownscaledFlow):
     """Farnebäck's polynomial-expansion flow (3 pyramid levels, 15 px window)."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings.flow.max_width)
+    def __init__(self, flow: FlowSettings) -> None:
+        super().__init__(flow.max_width)
 
     def _raw(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         return cv2.calcOpticalFlowFarneback(prev, nxt, None, 0.5, 3, 15, 3, 5, 1.2, 0)
@@ -100,8 +100,8 @@ class OnnxFlow(FlowEstimator):
     resized frames, and its flow is scaled back to the frame size.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.model = OnnxModel(settings.flow.model_path, inputs=2, kind="flow model")
+    def __init__(self, flow: FlowSettings) -> None:
+        self.model = OnnxModel(flow.model_path, inputs=2, kind="flow model")
 
     def estimate(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         _check_pair(prev, nxt)

@@ -10,25 +10,26 @@ seconds per 720p frame: a quality mode, not the default.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import numpy as np
 
 from talos.axis.geometry.ridges import thin_probability
-from talos.axis.models import installed_path
+from talos.axis.models import model_path
 from talos.axis.strategies import EDGE_DETECTORS, EdgeDetector
 from talos.axis.strategies.onnx_model import ModelLoadError, OnnxModel, output_plane
-from talos.config import Settings
+from talos.config import EdgeSettings, ModelsSettings
 
 CAFFE_MEAN_BGR = np.array([104.00699, 116.66877, 122.67892], np.float32)
 KIND = "hed edge model"
 
 
-def hed_model_path(settings: Settings) -> Path:
+def hed_model_path(edges: EdgeSettings, models: ModelsSettings) -> Path:
     """``edges.model_path`` when set, else ``<models.dir>/hed_bsds500.onnx``."""
-    if settings.edges.model_path is not None:
-        return Path(settings.edges.model_path).expanduser()
-    return installed_path(settings, "hed")
+    if edges.model_path is not None:
+        return Path(edges.model_path).expanduser()
+    return model_path(models, "hed")
 
 
 @EDGE_DETECTORS.register("hed")
@@ -46,8 +47,11 @@ class HedEdgeDetector(EdgeDetector):
     ``axis models install hed``), is not ONNX, or does not take one ``(N, 3, H, W)`` input.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        path = hed_model_path(settings)
+    # Also the models section: where `axis models install hed` put the network.
+    extra_sections: ClassVar[tuple[str, ...]] = ("models",)
+
+    def __init__(self, edges: EdgeSettings, models: ModelsSettings) -> None:
+        path = hed_model_path(edges, models)
         if not path.is_file():
             raise ModelLoadError(f"{KIND}: no model at {path}; run `axis models install hed`")
         self.model = OnnxModel(path, inputs=1, kind=KIND)
@@ -55,7 +59,6 @@ class HedEdgeDetector(EdgeDetector):
             raise ModelLoadError(
                 f"{KIND}: model {path} takes {self.model.channels} channels, expected 3 (BGR)"
             )
-        edges = settings.edges
         self.low = edges.hed_low
         self.high = edges.hed_high
         self.max_width = edges.hed_max_width

@@ -7,7 +7,7 @@ import numpy as np
 
 from talos.axis.strategies import EDGE_DETECTORS, EdgeDetector
 from talos.axis.strategies.onnx_model import OnnxModel, output_plane
-from talos.config import Settings
+from talos.config import EdgeSettings
 
 
 @EDGE_DETECTORS.register("onnx")
@@ -19,8 +19,8 @@ class OnnxEdgeDetector(EdgeDetector):
     resized frames; the map is resized back to the frame.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.model = OnnxModel(settings.edges.model_path, inputs=1, kind="edge model")
+    def __init__(self, edges: EdgeSettings) -> None:
+        self.model = OnnxModel(edges.model_path, inputs=1, kind="edge model")
 
     def detect(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]

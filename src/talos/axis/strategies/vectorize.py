@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import cv2
 import numpy as np
 
-from talos.axis.model import Stroke
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
-from talos.config import Settings
+from talos.axis.strokes import Stroke
+from talos.config import OutputSettings, VectorizeSettings
 
 
 @VECTORIZERS.register("contours")
 class ContourVectorizer(Vectorizer):
     """Boundaries of line-map blobs, simplified with Douglas–Peucker to ``tolerance`` px."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.tolerance = settings.vectorize.tolerance
-        self.min_length = settings.vectorize.min_length
-        self.width = settings.output.stroke_width
+    # Also the output section: contours carry no width, they get the nominal stroke width.
+    extra_sections: ClassVar[tuple[str, ...]] = ("output",)
+
+    def __init__(self, vectorize: VectorizeSettings, output: OutputSettings) -> None:
+        self.tolerance = vectorize.tolerance
+        self.min_length = vectorize.min_length
+        self.width = output.stroke_width
 
     def vectorize(self, line_map: np.ndarray) -> VectorResult:
         contours, _ = cv2.findContours(line_map, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)

@@ -14,7 +14,7 @@ import numpy as np
 
 from talos.axis.geometry import ragged
 from talos.axis.geometry.bezier import curvature, segment_derivatives, segments
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 
 
 def frame_segments(strokes: Sequence[Stroke]) -> tuple[np.ndarray, np.ndarray]:

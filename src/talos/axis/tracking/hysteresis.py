@@ -25,7 +25,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from talos.axis.geometry.sampling import warp_points
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import sample_strokes, split_by_owner
 
 SAMPLE_STEP_PX = 1.5  # spacing of the points of last frame's lines that are moved

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from talos.axis.geometry.bezier import chain_curvatures
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 
 _SAME_POINT_PX = 0.5  # ends closer than this are joined without a bridging segment
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 from talos.axis.tracking.claims import UNCLAIMED, clean_labels, runs
 from talos.axis.tracking.pieces import cut_stroke, join_strokes, reversed_stroke
 

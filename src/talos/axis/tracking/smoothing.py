@@ -20,7 +20,7 @@ from scipy.spatial import cKDTree
 
 from talos.axis.geometry.bezier import chain_curvatures
 from talos.axis.geometry.sampling import warp_points
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import sample_strokes, split_by_owner
 
 

@@ -41,7 +41,7 @@ from scipy.spatial import cKDTree
 
 from talos.axis.geometry import ragged
 from talos.axis.geometry.sampling import warp_points
-from talos.axis.model import Stroke
+from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import mean_curvatures, sample_strokes, sample_strokes_at
 from talos.axis.tracking.claims import UNCLAIMED, claim_points, curve_normals, refine_offsets
 from talos.axis.tracking.recut import (

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from talos.axis.context import FrameContext
-from talos.axis.pipeline import PipelineObserver, RunInfo, RunSummary, StepEvent
+from talos.axis.types import PipelineObserver, RunInfo, RunSummary, StepEvent
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -69,6 +69,8 @@ class MetricsLogger(PipelineObserver):
 
 
 def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
+    """The run's summary as JSON-ready figures (times in s and ms, rounded): the
+    ``summary`` record of ``metrics.jsonl``, and what ``lines.json``'s ``metrics`` are made of."""
     slowest = summary.slowest_step
     return {
         "run_id": summary.run_id,

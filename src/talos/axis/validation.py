@@ -1,4 +1,5 @@
-"""The published JSON Schemas of AXIS output, and validation of a run's output folder."""
+"""Validation of AXIS output against its published JSON Schemas (the files are in
+:mod:`talos.axis.schemas`): one document, or a run's whole output folder."""
 
 from __future__ import annotations
 
@@ -10,13 +11,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from talos.axis.errors import AxisError
+from talos.contracts.documents import SchemaError, check_document
 
 SCHEMA_NAMES = ("lines", "frame")
-
-
-class SchemaError(AxisError):
-    """An output file does not match its schema; the message names file and path."""
 
 
 @cache
@@ -35,10 +32,7 @@ def _validator(name: str) -> Draft202012Validator:
 
 def validate(name: str, document: Any, source: str = "document") -> None:
     """Raise :class:`SchemaError` naming the first problem if ``document`` is invalid."""
-    error = next(iter(sorted(_validator(name).iter_errors(document), key=str)), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise SchemaError(f"{source}: {where}: {error.message}")
+    check_document(_validator(name), document, source)
 
 
 def validate_output(folder: str | Path) -> int:
