@@ -60,6 +60,7 @@ __all__ = ["StrokeTracker", "delta_kappa", "table_summary"]
 _MIN_RUN_PX = 12.0  # a track's claim on a stroke shorter than this is a crossing, not a line
 _END_PX = 9.0  # a claim this close to a line's end is "at the end" of that line
 _YOUNG_FRAMES = 3  # a track seen this few frames may still be a piece of its neighbour
+_MIN_COVER = 0.3  # least share of a track's predicted line a piece must cover to be it
 
 
 class StrokeTracker:
@@ -264,11 +265,20 @@ class StrokeTracker:
     # ----------------------------------------------------------------- assign
 
     def _holds(self, piece: Piece) -> bool:
-        """Whether a piece's claim makes it its track's line: at least half of the piece, or
+        """Whether a piece lies on its claiming track's line: at least half of the piece, or
         of the track's predicted line, lay on the other (a line may grow or shrink, not
         both at once; a line that only touches the prediction here and there is another)."""
         predicted = len(self.tracks[piece.track].points)
         return 2 * piece.claimed >= min(piece.size, predicted)
+
+    def _is_the_line(self, piece: Piece) -> bool:
+        """Whether a piece on a track is a sizeable part of its line: it covers at least
+        :data:`_MIN_COVER` of the track's predicted line. Only such a piece takes the id
+        (the largest) or splits from the line (the others). A scrap of a line that went
+        missing this frame (or a small shape next to it) gets an id of its own, its track
+        lists the line as parent, and the line stays lost until it is seen again, with its
+        id."""
+        return piece.claimed >= _MIN_COVER * len(self.tracks[piece.track].points)
 
     def _new_track(self, samples: np.ndarray, closed: bool, frame: int) -> Track:
         track = Track(self.next_id, samples, closed, frame, frame)
@@ -298,14 +308,16 @@ class StrokeTracker:
         for k, piece in enumerate(pieces):
             samples = piece_samples[k]
             closed = piece.stroke.closed
-            if piece.track != UNCLAIMED and winner[piece.track] == k:
+            if piece.track != UNCLAIMED and winner[piece.track] == k and self._is_the_line(piece):
                 track = self.tracks[piece.track]
                 predicted = max(len(track.points), len(samples), 1)
                 track.seen(frame, samples, closed, min(1.0, piece.claimed / predicted))
                 seen.add(piece.track)
-            elif piece.track != UNCLAIMED:  # a smaller piece of a track: it split
+            elif piece.track != UNCLAIMED:  # another piece of a track's line
                 track = self._new_track(samples, closed, frame)
-                track.split_from = self.anchor(piece.track)
+                if self._is_the_line(piece):  # a sizeable piece: the line split
+                    track.split_from = self.anchor(piece.track)
+                # (a scrap: only the graph records where it came from)
                 link(self.tracks[piece.track], track)
                 live.append(track)
             else:
