@@ -24,20 +24,6 @@ from scipy.spatial import cKDTree
 UNCLAIMED = -1
 
 
-def group_median(values: np.ndarray, group: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-group median of ``values`` ``(K,)`` by ``group`` ``(K,)`` in ``[0, n)``:
-    ``(medians (n,), counts (n,))``; 0 for empty groups (lower median for even counts)."""
-    counts = np.bincount(group, minlength=n)
-    out = np.zeros(n)
-    if len(values) == 0:
-        return out, counts
-    order = np.lexsort((values, group))
-    starts = np.cumsum(counts) - counts
-    has = counts > 0
-    out[has] = values[order][starts[has] + (counts[has] - 1) // 2]
-    return out, counts
-
-
 def curve_normals(points: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """Unit normals ``(P, 2)`` of polylines given as ``points`` ``(P, 2)`` grouped by a sorted
     ``owner`` ``(P,)``: the tangent by central differences within each polyline (one-sided at
