@@ -79,7 +79,6 @@ class CallbackSettings(Section):
     timeout_s: PosFloat = Field(10.0, description="Timeout of one callback request.")
 
 
-
 class StoreSettings(Section):
     url: str = Field("file://./data/store", description="Shared data store root (file://, s3://).")
     access_key_id: SecretStr | None = None
@@ -99,4 +98,3 @@ class QueueSettings(Section):
     broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     workers: Annotated[int, Field(ge=1)] = 2
     max_pending: Annotated[int, Field(ge=1)] = 100
-

@@ -51,7 +51,6 @@ def manifest_source(outdir: str | Path) -> Path:
     return Path(str(uri).removeprefix("file://"))
 
 
-
 def decode_frames(
     source: str | Path,
     manifest: Mapping[str, Any],
