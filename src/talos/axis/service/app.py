@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings  # read by require_api_key
     install_error_handlers(app)
 
-    async def _database_down(_request, exc: OperationalError):  # noqa: ANN001,ANN202
+    async def _database_down(_request, exc: OperationalError):
         log.warning("database error: %s", exc)
         error = unavailable("database_unavailable", "job database unreachable", 10)
         return JSONResponse(error.body(), status_code=error.status, headers=error.headers)

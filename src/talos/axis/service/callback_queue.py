@@ -20,7 +20,7 @@ class CallbackQueue:
         self.rt = runtime
         self.sessions = runtime.sessions
 
-    def _due(self, now: float):  # noqa: ANN202
+    def _due(self, now: float):
         return (
             Job.status.in_((COMPLETED, FAILED)),
             Job.callback_url.is_not(None),

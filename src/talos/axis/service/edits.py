@@ -186,7 +186,7 @@ class FrameEditor:
         change = {"restored_revision": revision}
         return self._commit(job_id, frame, "restore", change, author, if_match, edit)
 
-    def _commit(self, job_id, frame, action, change, author, if_match, edit):  # noqa: ANN001,ANN202
+    def _commit(self, job_id, frame, action, change, author, if_match, edit):
         for _ in range(RETRIES):
             state = self.current(job_id, frame)
             if if_match is not None and if_match.strip() not in (state.etag, "*"):
@@ -227,7 +227,7 @@ class FrameEditor:
         data,
         action,
         stroke_id,
-        change,  # noqa: ANN001
+        change,
         author,
     ) -> FrameState:
         revision = state.revision + 1

@@ -54,7 +54,7 @@ class Executor(ABC):
         """Why jobs cannot be run right now (for /readyz), or None."""
         return None
 
-    def _spawn(self, target, name: str) -> None:  # noqa: ANN001
+    def _spawn(self, target, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
