@@ -50,11 +50,15 @@ class ServiceSettings(Section):
         return self
 
 
+Scheme = Literal["file", "s3", "http", "https"]
+SCHEMES: tuple[Scheme, ...] = ("file", "s3", "http", "https")
+
+
 class InputSettings(Section):
     """Where job inputs (video, cut spec) may be fetched from."""
 
-    allowed_schemes: list[Literal["file", "s3", "http", "https"]] = Field(
-        default_factory=lambda: ["file", "s3", "http", "https"],
+    allowed_schemes: list[Scheme] = Field(
+        default_factory=lambda: list(SCHEMES),
         description="URL schemes accepted for inputs.",
     )
     allowed_roots: list[Path] = Field(
