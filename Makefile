@@ -23,9 +23,8 @@ demo: $(STAMP)
 	$(BIN)/axis trace $(DEMO_DIR)/sample.mp4 -o $(DEMO_DIR)/trace
 	@echo "Output: $(abspath $(DEMO_DIR)/trace)/lines.json"
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+# `make lint`, then the whole suite.
+test: lint
 	$(BIN)/python -m pytest
 
 # The engine and the HTTP API contracts in this process (FastAPI TestClient): no servers or
@@ -33,10 +32,14 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
-# ruff, and the layers of the code (pyproject.toml [tool.importlinter]: what may import what).
+# ruff (lint rules and formatting), the layers of the code (pyproject.toml [tool.importlinter]:
+# what may import what) and the types (mypy --strict, [tool.mypy]). .pre-commit-config.yaml runs
+# the same before each commit.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The standard-clip benchmark (and the vectorizer comparison): out/bench/bench.json.
 BENCH_DIR ?= out/bench
@@ -48,7 +51,7 @@ bench-gate: $(STAMP)
 	$(BIN)/axis bench --gate -o $(BENCH_DIR)/gate
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
 
 # Regenerate docs/images; TRACE=FILE first replaces the committed call log (e.g. the e2e test's).
 .PHONY: diagrams

@@ -20,10 +20,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from talos.axis.api import trace_video
 from talos.axis.evaluation.identity import evaluate_identity
 from talos.axis.io.photo_sample import generate_photo_clip
 from talos.axis.io.sample import generate_sample
-from talos.axis.api import trace_video
 from talos.config import Settings
 
 TEMPORAL_STEPS = ("flow", "track", "smooth")

@@ -35,7 +35,9 @@ class ModuleWorker:
         self.settings = settings
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{module}-job")
 
-    def submit(self, job_id: str, callback_url: str | None, work: Callable[[], str]) -> Future:
+    def submit(
+        self, job_id: str, callback_url: str | None, work: Callable[[], str]
+    ) -> Future[None]:
         return self._pool.submit(self._run, job_id, callback_url, work)
 
     def _run(self, job_id: str, callback_url: str | None, work: Callable[[], str]) -> None:

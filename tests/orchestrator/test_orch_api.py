@@ -71,7 +71,7 @@ def test_flows_and_signed_callback_urls() -> None:
 
 
 @pytest.fixture()
-def client(tmp_path: Path):  # noqa: ANN201
+def client(tmp_path: Path):
     settings = Settings(
         orchestrator={"database_url": f"sqlite:///{tmp_path}/o.db", "callback_token": "tok"},
         api_keys=["k1"],
@@ -179,7 +179,7 @@ def test_cli_bad_input_is_one_line() -> None:
 
 
 @pytest.fixture()
-def stub_module():  # noqa: ANN201
+def stub_module():
     """A real HTTP server on loopback that accepts every module call with 202 and keeps the
     bodies it got."""
     import json
@@ -192,7 +192,7 @@ def stub_module():  # noqa: ANN201
         def log_message(self, *_args: object) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             received.append({"path": self.path, "body": json.loads(self.rfile.read(length))})
             self.send_response(202)
@@ -209,7 +209,7 @@ def stub_module():  # noqa: ANN201
 
 def test_transient_callback_retries_and_permanent_one_dead_letters(
     orchestrator_db_url: str, stub_module
-) -> None:  # noqa: ANN001
+) -> None:
     import time
 
     url, received = stub_module

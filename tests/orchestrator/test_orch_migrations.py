@@ -15,8 +15,8 @@ from talos.orchestrator.models import OrchestratorBase
 from talos.web.db import make_engine
 
 
-def _diff(engine, metadata, prefix: str | None) -> list:  # noqa: ANN001
-    def ours(name, kind, _parent) -> bool:  # noqa: ANN001
+def _diff(engine, metadata, prefix: str | None) -> list:
+    def ours(name, kind, _parent) -> bool:
         is_orch = str(name).startswith("orch_")
         return kind != "table" or (is_orch if prefix else not is_orch)
 

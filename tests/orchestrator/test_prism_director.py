@@ -104,7 +104,7 @@ def test_schema_is_published() -> None:
     assert set(schema["required"]) >= {"version", "fps", "frame_range", "layers", "style"}
 
 
-def test_direct_endpoint_rejects_bad_input(tmp_path) -> None:  # noqa: ANN001
+def test_direct_endpoint_rejects_bad_input(tmp_path) -> None:
     settings = Settings(store={"url": f"file://{tmp_path}/store"})
     with TestClient(create_app(settings)) as client:
         assert client.get("/schemas/cut_spec").json() == cut_spec_schema()
@@ -123,7 +123,7 @@ def test_direct_endpoint_rejects_bad_input(tmp_path) -> None:  # noqa: ANN001
         assert outside.status_code == 400
 
 
-def test_direct_endpoint_writes_the_spec_and_calls_back(tmp_path) -> None:  # noqa: ANN001
+def test_direct_endpoint_writes_the_spec_and_calls_back(tmp_path) -> None:
     """No callback URL configured: the spec still lands in the store; bad facts are 400."""
     import time
 

@@ -52,7 +52,7 @@ def callbacks() -> Iterator[CallbackServer]:
 
 
 @pytest.fixture(scope="session")
-def inputs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def inputs(tmp_path_factory: pytest.TempPathFactory):
     """The allowed input folder: small clips, a cut spec, bad files; and an outside file."""
     import json
 

@@ -20,7 +20,7 @@ PAYLOAD = b"x" * 5000
 @pytest.fixture(scope="module")
 def web() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/clip.mp4":
                 self.send_response(200)
                 self.send_header("content-length", str(len(PAYLOAD)))
@@ -38,7 +38,7 @@ def web() -> Iterator[str]:
                 self.send_response(404)
                 self.end_headers()
 
-        def log_message(self, *args) -> None:  # noqa: ANN002
+        def log_message(self, *args) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -48,11 +48,11 @@ def web() -> Iterator[str]:
     server.server_close()
 
 
-def settings(tmp_path: Path, **inputs) -> Settings:  # noqa: ANN003
+def settings(tmp_path: Path, **inputs) -> Settings:
     return Settings(inputs={"allowed_roots": [str(tmp_path / "in")], **inputs})
 
 
-def error_of(call) -> ApiError:  # noqa: ANN001
+def error_of(call) -> ApiError:
     with pytest.raises(ApiError) as info:
         call()
     return info.value

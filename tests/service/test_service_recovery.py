@@ -13,7 +13,7 @@ from tests.helpers.processes import ServiceProcess
 pytestmark = pytest.mark.e2e  # services killed and restarted for real
 
 
-def _wait_running(client, job_id: str) -> dict:  # noqa: ANN001
+def _wait_running(client, job_id: str) -> dict:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         status = client.get(f"/jobs/{job_id}").json()

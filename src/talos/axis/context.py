@@ -16,7 +16,7 @@ import numpy as np
 from talos.axis.strokes import Circle, Stroke, Triangle
 
 
-class FrozenDict(dict):
+class FrozenDict(dict[str, Any]):
     """A read-only dict that still pickles (contexts cross process boundaries)."""
 
     def _readonly(self, *args: Any, **kwargs: Any) -> NoReturn:

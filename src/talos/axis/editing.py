@@ -48,7 +48,10 @@ def _resample(values: np.ndarray, count: int) -> np.ndarray:
     """``values`` (per knot) linearly resampled to ``count`` knots."""
     if len(values) == count:
         return values
-    return np.interp(np.linspace(0, 1, count), np.linspace(0, 1, len(values)), values)
+    resampled: np.ndarray = np.interp(
+        np.linspace(0, 1, count), np.linspace(0, 1, len(values)), values
+    )
+    return resampled
 
 
 def bend(control_points: np.ndarray, delta: float) -> np.ndarray:

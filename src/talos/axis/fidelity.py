@@ -34,11 +34,12 @@ def _ssim_map(a: np.ndarray, b: np.ndarray, c1: float, c2: float) -> np.ndarray:
     size, border, f32 = (WINDOW, WINDOW), cv2.BORDER_REFLECT, cv2.CV_32F
     mx = cv2.boxFilter(a, f32, size, borderType=border)
     my = cv2.boxFilter(b, f32, size, borderType=border)
-    squares = cv2.sqrBoxFilter(a, f32, size, borderType=border)
+    # Float32 arrays from here on (OpenCV's stubs type them as integer-or-float).
+    squares: np.ndarray = cv2.sqrBoxFilter(a, f32, size, borderType=border)
     squares += cv2.sqrBoxFilter(b, f32, size, borderType=border)
-    cross = cv2.boxFilter(cv2.multiply(a, b, dtype=f32), f32, size, borderType=border)
-    p = cv2.multiply(mx, my)
-    q = cv2.multiply(mx, mx)
+    cross: np.ndarray = cv2.boxFilter(cv2.multiply(a, b, dtype=f32), f32, size, borderType=border)
+    p: np.ndarray = cv2.multiply(mx, my)
+    q: np.ndarray = cv2.multiply(mx, mx)
     q += cv2.multiply(my, my)
     cross -= p
     cross *= 2 * cov_norm
@@ -78,7 +79,7 @@ def ssim(reference: np.ndarray, test: np.ndarray, data_range: float = 255.0) -> 
         return ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
     h, w = a.shape
     pad = (WINDOW - 1) // 2
-    windows = (h - 2 * pad) * (w - 2 * pad)
+    windows: int = (h - 2 * pad) * (w - 2 * pad)
     either = cv2.bitwise_or(a, b) if a.dtype == np.uint8 else (a != 0) | (b != 0)
     ink = either.view(np.uint8)  # non-zero where either image has ink
     near_ink = cv2.dilate(ink, np.ones((WINDOW, WINDOW), np.uint8))

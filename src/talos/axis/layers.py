@@ -38,9 +38,9 @@ def motion_mask(
     window = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
     (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
     # Whole pixels only: a sub-pixel resampling would light up every sharp static edge.
-    shift = np.float32([[1, 0, round(dx)], [0, 1, round(dy)]])
+    shift = np.array([[1, 0, round(dx)], [0, 1, round(dy)]], np.float32)
     aligned = cv2.warpAffine(a, shift, (a.shape[1], a.shape[0]), borderMode=cv2.BORDER_REPLICATE)
-    moved = (cv2.absdiff(aligned, b) > threshold).astype(np.uint8)
+    moved: np.ndarray = (cv2.absdiff(aligned, b) > threshold).astype(np.uint8)
     if grow > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
         moved = cv2.dilate(moved, kernel)
@@ -95,7 +95,9 @@ def assign_layers(
 
 
 def style_classes(
-    lengths: Sequence[float], mean_widths: Sequence[float], detail_length: float
+    lengths: Sequence[float] | np.ndarray,
+    mean_widths: Sequence[float] | np.ndarray,
+    detail_length: float,
 ) -> list[str]:
     """``outline`` for long, full-width strokes; ``detail`` for short or thin ones.
 

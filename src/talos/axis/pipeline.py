@@ -132,7 +132,8 @@ class Pipeline:
             try:
                 next(frames_done)
             except StopIteration as finished:
-                return finished.value
+                summary: RunSummary = finished.value
+                return summary
 
     def stream(
         self, frames: Iterable[Frame], run: RunInfo
@@ -268,7 +269,11 @@ class Pipeline:
                 cv2.setNumThreads(opencv_threads)
 
 
-_DONE = object()
+@dataclasses.dataclass(frozen=True)
+class _Done:
+    """The decoding thread's last word: the exception ``items`` raised, or None."""
+
+    error: BaseException | None
 
 
 def prefetch(items: Iterable[Any], ahead: int = 2) -> Iterator[tuple[Any, float, float]]:
@@ -291,12 +296,10 @@ def prefetch(items: Iterable[Any], ahead: int = 2) -> Iterator[tuple[Any, float,
                 return
             yield item, start_wall, (time.perf_counter() - start) * 1000.0
 
-    handoff: queue.Queue[tuple[Any, float, float] | tuple[object, BaseException | None]] = (
-        queue.Queue(maxsize=ahead)
-    )
+    handoff: queue.Queue[tuple[Any, float, float] | _Done] = queue.Queue(maxsize=ahead)
     stop = threading.Event()
 
-    def put(entry: Any) -> bool:
+    def put(entry: tuple[Any, float, float] | _Done) -> bool:
         while not stop.is_set():
             try:
                 handoff.put(entry, timeout=0.1)
@@ -316,9 +319,9 @@ def prefetch(items: Iterable[Any], ahead: int = 2) -> Iterator[tuple[Any, float,
                     break
                 if not put((item, start_wall, (time.perf_counter() - start) * 1000.0)):
                     return
-            put((_DONE, None))
+            put(_Done(None))
         except BaseException as exc:  # handed to the consumer, raised there
-            put((_DONE, exc))
+            put(_Done(exc))
         finally:
             close = getattr(iterator, "close", None)
             if close is not None:
@@ -329,11 +332,11 @@ def prefetch(items: Iterable[Any], ahead: int = 2) -> Iterator[tuple[Any, float,
     try:
         while True:
             entry = handoff.get()
-            if entry[0] is _DONE:
-                if entry[1] is not None:
-                    raise entry[1]
+            if isinstance(entry, _Done):
+                if entry.error is not None:
+                    raise entry.error
                 return
-            yield entry  # type: ignore[misc]
+            yield entry
     finally:
         stop.set()
         thread.join()

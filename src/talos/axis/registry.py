@@ -69,6 +69,7 @@ class StrategyRegistry(Registry[T]):
         extra: tuple[str, ...] = getattr(self.get(name), "extra_sections", ())
         return [getattr(settings, section) for section in (self.section, *extra)]
 
+    # Narrower than Registry.create on purpose: a strategy is built from the settings alone.
     def create(self, name: str, settings: Settings) -> T:  # type: ignore[override]
         """Strategy ``name`` built from its sections of ``settings`` (see the class)."""
         return self.get(name)(*self.sections(name, settings))

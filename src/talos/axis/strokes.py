@@ -5,9 +5,9 @@ Coordinates are pixels at the processing resolution, x to the right, y down.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -16,13 +16,21 @@ from talos.axis.geometry import ragged
 DEFAULT_LAYER = "foreground"
 
 
+@overload
+def _frozen(array: np.ndarray, dtype: type = np.float32) -> np.ndarray: ...
+@overload
+def _frozen(array: None, dtype: type = np.float32) -> None: ...
+@overload
+def _frozen(array: np.ndarray | None, dtype: type = np.float32) -> np.ndarray | None: ...
+
+
 def _frozen(array: np.ndarray | None, dtype: type = np.float32) -> np.ndarray | None:
     if array is None:
         return None
     if isinstance(array, np.ndarray) and array.dtype == dtype and not array.flags.writeable:
         # Already frozen: from the stroke this one evolves from, or from frozen_pieces.
         return array
-    out = np.array(array, dtype=dtype, copy=True)
+    out: np.ndarray = np.array(array, dtype=dtype, copy=True)
     out.setflags(write=False)
     return out
 
@@ -74,7 +82,7 @@ class Stroke:
 
     @property
     def segment_count(self) -> int:
-        return (self.control_points.shape[0] - 1) // 3
+        return (len(self.control_points) - 1) // 3
 
     @property
     def knots(self) -> np.ndarray:
@@ -130,3 +138,12 @@ class Triangle:
     layer: str = DEFAULT_LAYER
     stroke_id: int | None = None
     width: float = 2.0
+
+
+def triangle_vertices(
+    points: Iterable[Iterable[float]],
+) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+    """Three ``(x, y)`` points as :attr:`Triangle.vertices` (floats; ValueError unless there
+    are three points of two coordinates)."""
+    a, b, c = ((float(x), float(y)) for x, y in points)
+    return a, b, c

@@ -81,7 +81,10 @@ def rasterize_svg(svg: bytes, width: int, height: int) -> np.ndarray:
     png = cairosvg.svg2png(
         bytestring=svg, output_width=width, output_height=height, background_color="white"
     )
-    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if gray is None:
+        raise ValueError("cairosvg returned a PNG that OpenCV cannot read")
+    return gray
 
 
 def fidelity(reference: np.ndarray, raster: np.ndarray) -> tuple[float, float]:
@@ -145,9 +148,8 @@ def _tools(settings: Settings, potrace_binary: str) -> tuple[dict[str, Any], dic
             return cv2.imencode(".png", 255 - line_map)[1].tobytes()
 
         def vtracer_svg(png: bytes) -> bytes:
-            return vtracer.convert_raw_image_to_svg(
-                png, img_format="png", colormode="binary"
-            ).encode()
+            svg: str = vtracer.convert_raw_image_to_svg(png, img_format="png", colormode="binary")
+            return svg.encode()
 
         tools["vtracer"] = (ink_png, vtracer_svg)
     return tools, missing

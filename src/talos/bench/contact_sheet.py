@@ -208,7 +208,9 @@ def render_strokes(
     return canvas
 
 
-def pick_frames(manifest: Mapping[str, Any], rows: int, frames: Sequence[int] | None) -> list[dict]:
+def pick_frames(
+    manifest: Mapping[str, Any], rows: int, frames: Sequence[int] | None
+) -> list[dict[str, Any]]:
     """The manifest's frame entries to show: those with ``index`` in ``frames``, in that
     order, or ``rows`` entries spread evenly from the first traced frame to the last."""
     entries = list(manifest["frames"])

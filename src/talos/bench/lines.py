@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from talos.axis.errors import StrategyError
 from talos.config import Settings
@@ -93,7 +95,7 @@ def score_strategy_maps(
     detector = EDGE_DETECTORS.create(settings.edges.strategy, settings)
     times: list[float] = []
 
-    def maps():
+    def maps() -> Iterator[tuple[float, np.ndarray]]:
         for frame in FrameSource(clip, settings.processing):
             start = time.perf_counter()
             line_map = detector.detect(frame.image)
@@ -109,7 +111,7 @@ def score_strategy_maps(
 def strokes_per_frame(manifest: Mapping[str, Any]) -> float:
     """Mean stroke count of a trace's frames (``lines.json``), to one decimal."""
     frames = manifest["frames"]
-    return round(sum(f["stroke_count"] for f in frames) / max(1, len(frames)), 1)
+    return round(sum(int(f["stroke_count"]) for f in frames) / max(1, len(frames)), 1)
 
 
 def score_strategy_strokes(

@@ -103,13 +103,13 @@ def render_frame(
         line = profile.line_bgr(layer)
         for stroke in layer_strokes:
             draw_stroke(canvas, stroke, line, profile)
-        for shape in layer_circles:
-            width = max(1, round(max(shape.width * profile.line_width_scale, 1.0)))
-            center = tuple(int(v) for v in _fixed(np.array(shape.center)))
-            radius = int(round(shape.radius * SCALE))
+        for circle in layer_circles:
+            width = max(1, round(max(circle.width * profile.line_width_scale, 1.0)))
+            center = tuple(int(v) for v in _fixed(np.array(circle.center)))
+            radius = int(round(circle.radius * SCALE))
             cv2.circle(canvas, center, radius, line, width, cv2.LINE_AA, SHIFT)
-        for shape in layer_triangles:
-            width = max(1, round(max(shape.width * profile.line_width_scale, 1.0)))
-            vertices = _fixed(np.asarray(shape.vertices, np.float64))
+        for triangle in layer_triangles:
+            width = max(1, round(max(triangle.width * profile.line_width_scale, 1.0)))
+            vertices = _fixed(np.asarray(triangle.vertices, np.float64))
             cv2.polylines(canvas, [vertices], True, line, width, cv2.LINE_AA, SHIFT)
     return canvas

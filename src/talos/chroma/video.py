@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.stream import VideoStream
 
 
 def encode_mp4(
@@ -25,11 +26,14 @@ def encode_mp4(
     rate = Fraction(round(fps * 1000), 1000)
     count = 0
     with av.open(str(path), mode="w", format="mp4") as container:
-        stream = None
+        stream: VideoStream | None = None
         for image in frames:
             if stream is None:
                 height, width = image.shape[:2]
-                stream = container.add_stream(codec, rate=rate)
+                added = container.add_stream(codec, rate=rate)
+                if not isinstance(added, VideoStream):
+                    raise ValueError(f"{codec!r} is not a video codec")
+                stream = added
                 stream.width, stream.height = width + width % 2, height + height % 2
                 stream.pix_fmt = "yuv420p"
                 if codec == "libx264":

@@ -36,7 +36,7 @@ def register(commands: Any) -> None:
 
 def _base_url(args: argparse.Namespace, settings: Settings) -> str:
     if args.url:
-        return args.url.rstrip("/")
+        return str(args.url).rstrip("/")
     host = settings.orchestrator.host
     host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     return f"http://{host}:{settings.orchestrator.port}"

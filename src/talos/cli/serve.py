@@ -40,7 +40,8 @@ def load_factory(name: str) -> Callable[..., Any]:
         known = ", ".join(sorted(SERVICES))
         raise CliError(f"unknown service {name!r} (known: {known})", EXIT_USAGE) from None
     module_name, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
+    factory: Callable[..., Any] = getattr(importlib.import_module(module_name), attribute)
+    return factory
 
 
 def register(commands: Any) -> None:

@@ -20,7 +20,7 @@ class ProgressBar(PipelineObserver):
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._bar: tqdm | None = None
+        self._bar: tqdm[Any] | None = None
 
     def on_run_started(self, run: RunInfo) -> None:
         self._bar = tqdm(

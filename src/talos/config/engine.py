@@ -280,4 +280,3 @@ class OutputSettings(Section):
     write_svg: bool = True
     write_png: bool = False
     stroke_width: PosFloat = Field(2.0, description="Nominal stroke width in px.")
-

@@ -20,4 +20,3 @@ class TracingSettings(Section):
     call_log: Path | None = Field(
         None, description="Append every inter-module HTTP call here (JSON lines); null = off."
     )
-

@@ -76,4 +76,3 @@ class ChromaSettings(Section):
     default_style: str = Field("ink", description="Profile used when a request names none.")
     codec: str = Field("libx264", description="MP4 video codec (PyAV/FFmpeg name).")
     crf: Annotated[int, Field(ge=0, le=51)] = Field(20, description="x264 quality, lower=better.")
-

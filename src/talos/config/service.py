@@ -50,11 +50,15 @@ class ServiceSettings(Section):
         return self
 
 
+Scheme = Literal["file", "s3", "http", "https"]
+SCHEMES: tuple[Scheme, ...] = ("file", "s3", "http", "https")
+
+
 class InputSettings(Section):
     """Where job inputs (video, cut spec) may be fetched from."""
 
-    allowed_schemes: list[Literal["file", "s3", "http", "https"]] = Field(
-        default_factory=lambda: ["file", "s3", "http", "https"],
+    allowed_schemes: list[Scheme] = Field(
+        default_factory=lambda: list(SCHEMES),
         description="URL schemes accepted for inputs.",
     )
     allowed_roots: list[Path] = Field(
@@ -79,7 +83,6 @@ class CallbackSettings(Section):
     timeout_s: PosFloat = Field(10.0, description="Timeout of one callback request.")
 
 
-
 class StoreSettings(Section):
     url: str = Field("file://./data/store", description="Shared data store root (file://, s3://).")
     access_key_id: SecretStr | None = None
@@ -99,4 +102,3 @@ class QueueSettings(Section):
     broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     workers: Annotated[int, Field(ge=1)] = 2
     max_pending: Annotated[int, Field(ge=1)] = 100
-

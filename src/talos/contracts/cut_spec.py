@@ -17,7 +17,8 @@ from talos.contracts.documents import SchemaError, check_document
 def cut_spec_schema() -> dict[str, Any]:
     """The cut_spec JSON Schema (draft 2020-12) as a dict."""
     text = resources.files("talos.contracts").joinpath("cut_spec.schema.json").read_text()
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @cache

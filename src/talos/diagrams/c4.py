@@ -132,7 +132,8 @@ def _route(relation: Relation, source: Node, target: Node) -> tuple[tuple[float,
         return (start, (start[0], end_y))
     end = anchor(target, *relation.entry) if relation.entry else None
     if start is None:
-        start = clip_to_rect(source.center, end, source.rect)  # type: ignore[arg-type]
+        assert end is not None  # no exit: the entry is given (neither returned above)
+        start = clip_to_rect(source.center, end, source.rect)
     if end is None:
         end = clip_to_rect(target.center, start, target.rect)
     return (start, end)

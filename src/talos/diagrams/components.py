@@ -141,9 +141,7 @@ class _Measures:
             if step_lines
             else (200, 60)
         )
-        block_heads = [
-            _lines_of(b.title, b.subtitle, stereotype=b.stereotype) for b in comp.blocks
-        ]
+        block_heads = [_lines_of(b.title, b.subtitle, stereotype=b.stereotype) for b in comp.blocks]
         child_lines = [[_lines_of(n, c) for n, c in b.children] for b in comp.blocks]
         all_block_sizes = [box_size(ls, min_width=200) for ls in block_heads] + [
             box_size(ls, min_width=200) for kids in child_lines for ls in kids
@@ -271,9 +269,7 @@ class _Drawing:
         observer_nodes = []
         for name, ls in zip(self.comp.observers, self.measures.obs_lines, strict=True):
             h = box_size(ls)[1]
-            observer_nodes.append(
-                _box(name, ls, x + INDENT, oy, self.measures.obs_w, h, OBSERVER)
-            )
+            observer_nodes.append(_box(name, ls, x + INDENT, oy, self.measures.obs_w, h, OBSERVER))
             oy += h + V_GAP
         self.nodes += observer_nodes
         self.edges += _tree(observer_base, observer_nodes, "inherits")

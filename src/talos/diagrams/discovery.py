@@ -95,7 +95,7 @@ def _ours(cls: type) -> bool:
 
 def _all_subclasses(cls: type) -> list[type]:
     found: dict[str, type] = {}
-    stack = list(cls.__subclasses__())
+    stack: list[type] = list(cls.__subclasses__())
     while stack:
         sub = stack.pop()
         if _ours(sub):
@@ -166,7 +166,7 @@ def _steps(registry: Any, order: Sequence[str]) -> list[StepInfo]:
                 StepInfo(
                     f"{cls.__name__} (not registered)",
                     cls.__name__,
-                    bool(cls.stateful),
+                    bool(getattr(cls, "stateful", False)),
                     _source(cls),
                 )
             )

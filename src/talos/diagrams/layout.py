@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import TypedDict, Unpack
 
 from talos.diagrams.drawio import Diagram, Edge, Node, Text
 
@@ -72,10 +73,21 @@ def box_size(
     return (snap(max(min_width, width + 2 * pad_x)), snap(max(min_height, height + 2 * pad_y)))
 
 
+class NodeStyle(TypedDict, total=False):
+    """The keyword arguments of :class:`Node` that style it."""
+
+    shape: str
+    fill: str
+    stroke: str
+    dashed: bool
+    rounded: bool
+    header: float
+
+
 def centered(node_id: str, lines: tuple[Text, ...], cx: float, cy: float, width: float,
-             height: float, **style: object) -> Node:  # fmt: skip
+             height: float, **style: Unpack[NodeStyle]) -> Node:  # fmt: skip
     """A node of the given size centered on ``(cx, cy)``."""
-    return Node(node_id, lines, cx - width / 2, cy - height / 2, width, height, **style)  # type: ignore[arg-type]
+    return Node(node_id, lines, cx - width / 2, cy - height / 2, width, height, **style)
 
 
 def anchor(node: Node, fx: float, fy: float) -> Point:

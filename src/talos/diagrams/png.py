@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
-from PIL.PngImagePlugin import PngInfo
+from PIL.PngImagePlugin import PngImageFile, PngInfo
 
 from talos.diagrams.drawio import Diagram, Edge, Node, Text, to_drawio
 from talos.diagrams.layout import LABEL_PAD, Point, label_rect, line_height, point_along
@@ -39,7 +39,9 @@ def read_model_hash(png: bytes | Path) -> str | None:
     """The model hash stored in a PNG written by :func:`render_png`, or None."""
     source = io.BytesIO(png) if isinstance(png, bytes) else png
     with Image.open(source) as image:
-        return image.text.get(HASH_KEY)  # type: ignore[attr-defined]
+        if not isinstance(image, PngImageFile):
+            return None
+        return image.text.get(HASH_KEY)
 
 
 @cache

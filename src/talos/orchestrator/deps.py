@@ -13,15 +13,18 @@ from talos.orchestrator.engine import Orchestrator
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_sessions(request: Request) -> sessionmaker[Session]:
-    return request.app.state.sessions
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    return sessions
 
 
 def get_orchestrator(request: Request) -> Orchestrator:
-    return request.app.state.orchestrator
+    orchestrator: Orchestrator = request.app.state.orchestrator
+    return orchestrator
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

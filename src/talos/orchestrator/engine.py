@@ -263,7 +263,7 @@ class Orchestrator:
                 answer = _json_or_none(response)
         except httpx.HTTPError as exc:
             failure = classify_exception(exc)
-        except Exception as exc:  # noqa: BLE001 - any other failure is recorded, not raised
+        except Exception as exc:  # any other failure is recorded, not raised
             failure = classify_exception(exc)
         record_call(
             self.settings.tracing.call_log, "orchestrator", module, call.method, call.path,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-from tenacity import RetryCallState, wait_exponential, wait_random
+from tenacity import RetryCallState, Retrying, wait_exponential, wait_random
 
 from talos.config import OrchestratorSettings
 
@@ -59,6 +59,7 @@ class RetryPolicy:
 
     def wait_s(self, attempts_made: int) -> float:
         """Seconds to wait after ``attempts_made`` failed attempts (≥ 1)."""
-        state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        # The waits read only the attempt number; the Retrying object is never used.
+        state = RetryCallState(retry_object=Retrying(), fn=None, args=(), kwargs={})
         state.attempt_number = max(1, attempts_made)
         return float(self._wait(state))

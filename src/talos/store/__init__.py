@@ -12,6 +12,7 @@ the target; an object store receives one ``PUT``. Readers never see half a file.
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 from collections.abc import Iterator
@@ -142,7 +143,8 @@ class Store:
         """The object's bytes; :class:`StoreNotFoundError` if there is none."""
         path = self._path(key)
         try:
-            return self.fs.cat_file(path)
+            data: bytes = self.fs.cat_file(path)
+            return data
         except FileNotFoundError:
             raise StoreNotFoundError(f"no such object in the store: {key}") from None
         except IsADirectoryError:
@@ -192,7 +194,7 @@ class Store:
         """Upload one local file under ``key`` atomically; return the object's URL."""
         return self.put_bytes(key, Path(local_path).read_bytes())
 
-    def upload_dir(self, local_dir: str | Path, prefix: str) -> list[str]:
+    def upload_dir(self, local_dir: str | Path, prefix: str) -> builtins.list[str]:
         """Upload every file below ``local_dir`` to ``prefix/<relative path>``; return keys."""
         base = Path(local_dir)
         keys = []

@@ -14,16 +14,20 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 # alembic announces each of its plugins at INFO when imported: noise on every start-up
 logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
-from sqlalchemy import Connection, Engine, create_engine, event, text  # noqa: E402
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.engine.interfaces import DBAPIConnection  # noqa: E402
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from sqlalchemy.pool import ConnectionPoolEntry  # noqa: E402
+from sqlalchemy.sql.dml import UpdateBase  # noqa: E402
 
 from talos.errors import TalosError  # noqa: E402
 
@@ -49,7 +53,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+        def _sqlite_pragmas(
+            dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
+        ) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
@@ -67,6 +73,15 @@ def make_engine(url: str) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def execute_dml(session: Session, statement: UpdateBase) -> CursorResult[Any]:
+    """Run an INSERT, UPDATE or DELETE in ``session``: its cursor result, whose ``rowcount``
+    (rows matched) is what a compare-and-swap update tests."""
+    result = session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(statement).__name__} gave a {type(result).__name__}, no rowcount")
+    return result
 
 
 @contextmanager

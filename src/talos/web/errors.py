@@ -9,11 +9,12 @@ unexpected (→ 500, no traceback leaked) into that body.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -28,14 +29,14 @@ class ApiError(Exception):
         code: str,
         message: str,
         details: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
-        self.headers = headers or {}
+        self.headers: Mapping[str, str] = headers or {}
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
@@ -70,7 +71,7 @@ async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    details = [
+    details: list[dict[str, Any]] = [
         {
             "loc": [str(part) for part in err.get("loc", ())],
             "msg": str(err.get("msg", "")),
@@ -78,7 +79,7 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
         }
         for err in exc.errors()
     ]
-    first = details[0] if details else {"loc": [], "msg": "invalid request"}
+    first: dict[str, Any] = details[0] if details else {"loc": [], "msg": "invalid request"}
     where = ".".join(part for part in first["loc"] if part != "body") or "request"
     message = f"{where}: {first['msg'].removeprefix('Value error, ')}"
     return _json(ApiError(400, "invalid_request", message, details))
@@ -104,8 +105,20 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return _json(ApiError(500, "internal_error", f"internal error ({type(exc).__name__})"))
 
 
+_E = TypeVar("_E", bound=Exception)
+
+
+def add_handler(
+    app: FastAPI, exc_class: type[_E], handler: Callable[[Request, _E], Awaitable[Response]]
+) -> None:
+    """``app.add_exception_handler(exc_class, handler)``, checking that ``handler`` takes
+    ``exc_class``: Starlette types every handler as taking any Exception."""
+    # Sound: Starlette calls the handler only with instances of exc_class.
+    app.add_exception_handler(exc_class, handler)  # type: ignore[arg-type]
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unexpected)
+    add_handler(app, ApiError, _api_error)
+    add_handler(app, RequestValidationError, _validation_error)
+    add_handler(app, StarletteHTTPException, _http_error)
+    add_handler(app, Exception, _unexpected)

@@ -97,7 +97,7 @@ def _check_host(host: str, port: int, settings: Settings, field: str) -> None:
     except (socket.gaierror, UnicodeError):
         raise unprocessable("input_unreachable", f"{field}: cannot resolve host {host!r}") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not address.is_global or address.is_multicast:
             raise bad_request(
                 "address_not_allowed",

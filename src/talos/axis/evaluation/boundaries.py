@@ -130,7 +130,9 @@ def boundary_counts(
 
 
 def draw_polylines(
-    shape: tuple[int, int], polylines: Iterable[tuple[np.ndarray, bool]], scale=(1.0, 1.0)
+    shape: tuple[int, int],
+    polylines: Iterable[tuple[np.ndarray, bool]],
+    scale: tuple[float, float] = (1.0, 1.0),
 ) -> np.ndarray:
     """``(H, W)`` bool map of ``(points (n, 2) px, closed)`` polylines drawn 1 px wide
     (8-connected), after scaling x and y by ``scale``."""

@@ -101,7 +101,8 @@ class MotionField:
         slot = np.zeros(len(p), np.int64)
         slot[inside] = self.slot[iy[inside], ix[inside]]
         m = self.maps[slot]  # (N, 2, 3)
-        return np.einsum("nij,nj->ni", m[:, :, :2], p) + m[:, :, 2]
+        moved: np.ndarray = np.einsum("nij,nj->ni", m[:, :, :2], p) + m[:, :, 2]
+        return moved
 
 
 def motion_field(
@@ -137,7 +138,10 @@ def motion_field(
     def motion(p_before: np.ndarray, p_after: np.ndarray, what: str) -> np.ndarray:
         if abs(np.linalg.det(p_before)) < 1e-12:
             raise MotionError(f"ground truth {what} in frame {prev_index} is not invertible")
-        return (to_shape @ p_after @ np.linalg.inv(p_before) @ np.linalg.inv(to_shape))[:2]
+        affine: np.ndarray = (
+            to_shape @ p_after @ np.linalg.inv(p_before) @ np.linalg.inv(to_shape)
+        )[:2]
+        return affine
 
     lines = truth_map(gt, prev_index, (h, w))  # id + 1 on line pixels
     ids = np.unique(lines[lines > 0]).astype(np.int64) - 1
@@ -150,7 +154,7 @@ def motion_field(
     )
     slot = np.zeros((h, w), np.int32)
     if len(ids):
-        src = cv2.compare(lines, 0, cv2.CMP_EQ)  # 255 off the lines, 0 on them
+        src = np.where(lines == 0, 255, 0).astype(np.uint8)  # 255 off the lines, 0 on them
         distance, labels = cv2.distanceTransformWithLabels(
             src, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
         )

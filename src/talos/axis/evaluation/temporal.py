@@ -98,6 +98,7 @@ from talos.axis.evaluation.motion import (
 from talos.axis.geometry import ragged
 from talos.axis.geometry.sampling import sample_bilinear
 from talos.axis.io.manifest import MANIFEST_FILE
+from talos.axis.strategies.flow import dis_flow
 from talos.config import Settings
 
 TOLERANCE_PX = 2.0
@@ -149,10 +150,10 @@ def reference_flow(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
         raise ValueError(f"flow needs two frames of one size, got {prev.shape} and {cur.shape}")
     if min(prev.shape) < MIN_FLOW_SIDE:
         return np.zeros((*prev.shape, 2), np.float32)
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     for name, value in REFERENCE_DIS.items():
         getattr(dis, f"set{name}")(value)
-    return dis.calc(prev, cur, None)
+    return dis_flow(dis, prev, cur)
 
 
 def _as_open(points: np.ndarray, closed: bool) -> np.ndarray:
@@ -213,7 +214,8 @@ def move_pixels(mask: np.ndarray, flow: np.ndarray) -> np.ndarray:
     than 1 px per px of its length would get gaps (rare between consecutive frames)."""
 
     def move(q: np.ndarray) -> np.ndarray:
-        return q + flow[q[:, 1].astype(np.int64), q[:, 0].astype(np.int64)]
+        moved: np.ndarray = q + flow[q[:, 1].astype(np.int64), q[:, 0].astype(np.int64)]
+        return moved
 
     return move_pixels_by(mask, move)
 
@@ -386,7 +388,8 @@ class _Trace:
     previous: tuple[Polylines, np.ndarray] | None = None
 
     def frame(self, index: int) -> Mapping[str, Any]:
-        return load_json(self.folder / self.paths[index], "frame file")
+        frame: Mapping[str, Any] = load_json(self.folder / self.paths[index], "frame file")
+        return frame
 
     def result(self, true_motion: bool = False) -> dict[str, Any]:
         extra = {"true_motion": self.true_score.to_dict(unwarped=False)} if true_motion else {}
@@ -445,7 +448,7 @@ class _TruthScores:
         if flow is not None and self.previous is not None and current is not None:
             last_lines, last_map, last_index = self.previous
             try:
-                field = motion_field(self.gt, last_index, gt_index, self.shape, self.radius_px)
+                field = motion_field(self.gt, last_index, current[2], self.shape, self.radius_px)
             except MotionError as exc:
                 raise EvaluationError(f"ground truth: {exc}") from None
             by_flow = draw_polylines(self.shape, move_polylines(last_lines, flow))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from talos.axis.geometry import ragged
 
@@ -21,7 +22,8 @@ def segments(control_points: np.ndarray) -> np.ndarray:
     cp = np.asarray(control_points, dtype=np.float64)
     n = (len(cp) - 1) // 3
     idx = 3 * np.arange(n)[:, None] + np.arange(4)[None, :]
-    return cp[idx]
+    segs: npt.NDArray[np.float64] = cp[idx]
+    return segs
 
 
 def chain_rows(knot_counts: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +56,8 @@ def segment_points(seg: np.ndarray, t: np.ndarray) -> np.ndarray:
     t = np.asarray(t, dtype=np.float64)[None, :, None]
     u = 1.0 - t
     p0, p1, p2, p3 = (seg[:, k][:, None, :] for k in range(4))
-    return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
+    points: np.ndarray = u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
+    return points
 
 
 def derivatives(control_points: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +79,7 @@ def curvature(d1: np.ndarray, d2: np.ndarray, eps: float = 1e-9) -> np.ndarray:
     """Signed curvature from derivative arrays ``(..., 2)`` (1/px); 0 where the speed is ~0."""
     cross = d1[..., 0] * d2[..., 1] - d1[..., 1] * d2[..., 0]
     speed = np.hypot(d1[..., 0], d1[..., 1])
-    out = np.zeros_like(cross)
+    out: np.ndarray = np.zeros_like(cross)
     ok = speed > eps
     out[ok] = cross[ok] / speed[ok] ** 3
     return out

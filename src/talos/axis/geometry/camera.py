@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from talos.axis.errors import InputError
 from talos.axis.geometry.sampling import sample_bilinear
@@ -29,15 +30,15 @@ class CameraError(InputError):
 class Pose:
     """World → camera: ``x_cam = R @ X + t``; ``R`` ``(3, 3)`` rotation, ``t`` ``(3,)``."""
 
-    R: np.ndarray
-    t: np.ndarray
+    R: npt.NDArray[np.float64]
+    t: npt.NDArray[np.float64]
 
     @staticmethod
     def identity() -> Pose:
         return Pose(np.eye(3), np.zeros(3))
 
 
-def _matrix(value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+def _matrix(value: Any, shape: tuple[int, ...], what: str) -> npt.NDArray[np.float64]:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -61,7 +62,7 @@ def validate_intrinsics(value: Any, what: str = "camera.intrinsics") -> np.ndarr
     return K
 
 
-def validate_rotation(value: Any, what: str = "R") -> np.ndarray:
+def validate_rotation(value: Any, what: str = "R") -> npt.NDArray[np.float64]:
     """A checked ``(3, 3)`` rotation: ``R Rᵀ = I`` and ``det R = +1`` (to 1e-3)."""
     R = _matrix(value, (3, 3), what)
     if not np.allclose(R @ R.T, np.eye(3), atol=1e-3) or abs(np.linalg.det(R) - 1.0) > 1e-3:
@@ -136,7 +137,7 @@ def pose_at(poses: Mapping[int, Pose], frame: int) -> Pose:
     hi = next(f for f in frames if f > frame)
     lo = max(f for f in frames if f < frame)
     w = (frame - lo) / (hi - lo)
-    slerp = Slerp([0.0, 1.0], Rotation.from_matrix([poses[lo].R, poses[hi].R]))
+    slerp = Slerp([0.0, 1.0], Rotation.from_matrix(np.stack([poses[lo].R, poses[hi].R])))
     R = slerp([w]).as_matrix()[0]
     return Pose(R, (1 - w) * poses[lo].t + w * poses[hi].t)
 

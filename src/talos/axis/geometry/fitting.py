@@ -68,7 +68,8 @@ class _Pieces:
         cum = np.cumsum(step)
         cum -= self.spread(cum[self.starts])
         total = cum[self.ends]
-        return cum / self.spread(np.where(total > 0, total, 1.0))
+        parameters: np.ndarray = cum / self.spread(np.where(total > 0, total, 1.0))
+        return parameters
 
     def solve(self, u: np.ndarray) -> np.ndarray:
         """Least-squares handle lengths for parameters ``u``: Béziers ``(k, 4, 2)``.

@@ -36,7 +36,9 @@ class PathBatch:
         batch._build(np.asarray(points, np.float64), np.asarray(sizes, np.int64), closed)
         return batch
 
-    def _build(self, points: np.ndarray, sizes: np.ndarray, closed: Sequence[bool]) -> None:
+    def _build(
+        self, points: np.ndarray, sizes: np.ndarray, closed: np.ndarray | Sequence[bool]
+    ) -> None:
         self.points = points
         self.sizes = sizes
         self.starts = np.cumsum(sizes) - sizes
@@ -54,7 +56,8 @@ class PathBatch:
         k = self.local + offset
         wrapped = np.mod(k, self.n)
         clamped = np.clip(k, 0, self.n - 1)
-        return self.starts[self.path] + np.where(self.closed, wrapped, clamped)
+        index: np.ndarray = self.starts[self.path] + np.where(self.closed, wrapped, clamped)
+        return index
 
     def split(self, values: np.ndarray) -> list[np.ndarray]:
         """Per-path pieces of a per-point array."""
@@ -143,7 +146,8 @@ def widths(batch: PathBatch, distance: np.ndarray, window: int) -> np.ndarray:
 
     def mean_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # inclusive global indices
         b = np.maximum(a, b)
-        return (running[b + 1] - running[a]) / (b - a + 1)
+        mean: np.ndarray = (running[b + 1] - running[a]) / (b - a + 1)
+        return mean
 
     beyond_head = mean_between(first + cap, np.minimum(first + 2 * cap, last - cap))
     beyond_tail = mean_between(np.maximum(last - 2 * cap, first + cap), last - cap)
@@ -153,7 +157,8 @@ def widths(batch: PathBatch, distance: np.ndarray, window: int) -> np.ndarray:
     for offset in range(-(window // 2), window // 2 + 1):
         inside = np.abs(offset) <= half
         total += np.where(inside, raw[batch.along(offset)], 0.0)
-    return total / (2 * half + 1)
+    smoothed: np.ndarray = total / (2 * half + 1)
+    return smoothed
 
 
 def centre_on_ink(

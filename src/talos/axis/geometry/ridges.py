@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from talos.axis.geometry.sampling import sample_either_side
 from talos.axis.geometry.skeleton import thin
@@ -77,7 +78,8 @@ def hysteresis(candidates: np.ndarray, value: np.ndarray, low: float, high: floa
     keep = np.zeros(count, bool)
     keep[labels[strong]] = True
     keep[0] = False
-    return keep[labels]
+    kept: npt.NDArray[np.bool_] = keep[labels]
+    return kept
 
 
 def thin_probability(

@@ -24,9 +24,9 @@ def sample_bilinear(image: np.ndarray, points: np.ndarray) -> np.ndarray:
         return np.zeros((0, *channels), np.float32)
     rows = -(-n // _ROW)
     width = min(n, _ROW)
-    grid = np.zeros((rows * width, 2), np.float32)
-    grid[:n] = pts
-    grid = grid.reshape(rows, width, 2)
+    flat = np.zeros((rows * width, 2), np.float32)
+    flat[:n] = pts
+    grid = flat.reshape(rows, width, 2)
     values = cv2.remap(
         np.ascontiguousarray(image, dtype=np.float32),
         grid[..., 0],

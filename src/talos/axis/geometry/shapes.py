@@ -49,9 +49,11 @@ def detect_circle(
 def _line_intersection(p: np.ndarray, d: np.ndarray, q: np.ndarray, e: np.ndarray) -> np.ndarray:
     det = d[0] * e[1] - d[1] * e[0]
     if abs(det) < 1e-9:
-        return (p + q) / 2
+        midpoint: np.ndarray = (p + q) / 2
+        return midpoint
     t = ((q - p)[0] * e[1] - (q - p)[1] * e[0]) / det
-    return p + t * d
+    crossing: np.ndarray = p + t * d
+    return crossing
 
 
 def _distance_to_segments(points: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -62,7 +64,8 @@ def _distance_to_segments(points: np.ndarray, corners: np.ndarray) -> np.ndarray
     ap = points[:, None, :] - a[None, :, :]
     t = np.clip((ap * ab).sum(2) / np.maximum((ab * ab).sum(1), 1e-12), 0.0, 1.0)
     nearest = a[None] + t[..., None] * ab[None]
-    return np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1)).min(1)
+    distance: np.ndarray = np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1)).min(1)
+    return distance
 
 
 def detect_triangle(

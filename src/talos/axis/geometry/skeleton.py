@@ -55,14 +55,14 @@ def fill_thin_holes(ink: np.ndarray, max_width: float) -> np.ndarray:
     width = 2.0 * hole_area / np.maximum(hole_perimeter, 1e-9) - 1.0
     round_ring = (0.5 * hole_perimeter < ROUND * (width + 1.0)) & (width > PINHOLE)
     children: dict[int, list[np.ndarray]] = {}
-    for j in inner:
+    for j in inner.tolist():
         children.setdefault(int(links[j, 3]), []).append(contours[j])
-    for i in np.flatnonzero(is_hole & (width <= max_width) & ~round_ring):
+    for i in np.flatnonzero(is_hole & (width <= max_width) & ~round_ring).tolist():
         x, y, w, h = cv2.boundingRect(contours[i])
         paint = np.zeros((h, w), np.uint8)
         cv2.drawContours(paint, [contours[i]], -1, 1, cv2.FILLED, offset=(-x, -y))
         # Components inside the hole keep their own interiors (a ring inside a ring).
-        cv2.drawContours(paint, children.get(int(i), []), -1, 0, cv2.FILLED, offset=(-x, -y))
+        cv2.drawContours(paint, children.get(i, []), -1, 0, cv2.FILLED, offset=(-x, -y))
         m[y : y + h, x : x + w] |= paint
     return m.view(bool)
 

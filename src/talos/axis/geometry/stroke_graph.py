@@ -85,7 +85,8 @@ class _Branches:
 
     @property
     def starts(self) -> np.ndarray:
-        return np.cumsum(self.sizes) - self.sizes
+        starts: np.ndarray = np.cumsum(self.sizes) - self.sizes
+        return starts
 
     def lengths(self) -> np.ndarray:
         """Open polyline length of every branch ``(B,)`` px."""
@@ -110,7 +111,8 @@ class _Branches:
     def end_points(self) -> np.ndarray:
         """Position of every end ``(2B, 2)``: row ``2b`` is branch ``b``'s first point."""
         first = self.starts
-        return self.points[np.column_stack([first, first + self.sizes - 1]).ravel()]
+        ends: np.ndarray = self.points[np.column_stack([first, first + self.sizes - 1]).ravel()]
+        return ends
 
     def end_directions(self, reach: int = END_REACH) -> np.ndarray:
         """Unit vector pointing out of the branch at every end ``(2B, 2)`` (zero when the
@@ -122,7 +124,8 @@ class _Branches:
         behind = np.column_stack([first + k, last - k]).ravel()
         d = self.points[tip] - self.points[behind]
         norm = np.hypot(*d.T)
-        return d / np.where(norm > 0, norm, np.inf)[:, None]
+        directions: np.ndarray = d / np.where(norm > 0, norm, np.inf)[:, None]
+        return directions
 
 
 def _branches(skeleton: PixelSet) -> _Branches:
@@ -150,7 +153,7 @@ def _branches(skeleton: PixelSet) -> _Branches:
     if hierarchy is None:
         return empty
     # Outer contours only: a hole's border runs over the same pixels as an outer contour.
-    outer = [contours[i] for i in np.flatnonzero(hierarchy[0][:, 3] == -1)]
+    outer = [contours[i] for i in np.flatnonzero(hierarchy[0][:, 3] == -1).tolist()]
     if not outer:
         return empty
     m = np.array([len(c) for c in outer], np.int64)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from talos.axis.strokes import Circle, Stroke, Triangle
+from talos.axis.strokes import Circle, Stroke, Triangle, triangle_vertices
 
 FORMAT_VERSION = "1.0"
 DECIMALS = 2
@@ -22,7 +22,8 @@ def frame_stem(index: int) -> str:
 def _round(array: np.ndarray | None, decimals: int = DECIMALS) -> list[Any] | None:
     if array is None:
         return None
-    return np.round(np.asarray(array, dtype=np.float64), decimals).tolist()
+    rounded: list[Any] = np.round(np.asarray(array, dtype=np.float64), decimals).tolist()
+    return rounded
 
 
 def stroke_to_dict(stroke: Stroke) -> dict[str, Any]:
@@ -98,9 +99,8 @@ def circle_from_dict(data: Mapping[str, Any]) -> Circle:
 
 def triangle_from_dict(data: Mapping[str, Any]) -> Triangle:
     """The :class:`Triangle` of a frame file's triangle record."""
-    a, b, c = (tuple(float(v) for v in p) for p in data["vertices"])
     return Triangle(
-        vertices=(a, b, c),  # type: ignore[arg-type]
+        vertices=triangle_vertices(data["vertices"]),
         layer=str(data.get("layer", "foreground")),
         stroke_id=data.get("stroke_id"),
         width=float(data.get("width", 2.0)),

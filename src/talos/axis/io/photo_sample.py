@@ -19,7 +19,7 @@ def _photo(name: str) -> np.ndarray:
     """One of scikit-image's bundled photographs as ``(H, W, 3)`` uint8 BGR."""
     from skimage import data
 
-    image = getattr(data, name)()
+    image: np.ndarray = getattr(data, name)()
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return cv2.cvtColor(image[..., :3], cv2.COLOR_RGB2BGR)

@@ -30,7 +30,7 @@ def read_manifest(outdir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{folder} has no {MANIFEST_FILE} (not an 'axis trace' output folder)")
     try:
-        manifest = json.loads(path.read_text())
+        manifest: dict[str, Any] = json.loads(path.read_text())
         size = manifest["frame_size"]
         ok = int(size["width"]) > 0 and int(size["height"]) > 0
         ok = ok and isinstance(manifest["frames"], list) and isinstance(manifest["source"], dict)
@@ -49,7 +49,6 @@ def manifest_source(outdir: str | Path) -> Path:
     if not uri:
         raise InputError(f"{Path(outdir) / MANIFEST_FILE} names no source; pass the video")
     return Path(str(uri).removeprefix("file://"))
-
 
 
 def decode_frames(

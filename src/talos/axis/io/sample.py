@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -140,12 +141,13 @@ def shape_points(shape: ShapeSpec, t: float) -> tuple[np.ndarray, bool, float, f
     return unit @ rot.T * scale + center, closed, angle, scale, center
 
 
-def significant(values: np.ndarray, digits: int = 6) -> list:
+def significant(values: np.ndarray, digits: int = 6) -> list[Any]:
     """``values`` (any shape) as nested lists of floats kept to ``digits`` significant digits
     (a compact, exact decimal form for JSON)."""
     a = np.asarray(values, np.float64)
     flat = [float(format(v, f".{digits}g")) for v in a.ravel().tolist()]
-    return np.array(flat).reshape(a.shape).tolist()
+    nested: list[Any] = np.array(flat).reshape(a.shape).tolist()
+    return nested
 
 
 def pose_entry(matrix: np.ndarray) -> list[float]:
@@ -252,6 +254,7 @@ def generate_sample(
     out.parent.mkdir(parents=True, exist_ok=True)
     scene = _scene(width, height, seed, shapes)
     background = paper_background(width, height, seed)
+    frame_truth: list[dict[str, Any]] = []
     truth: dict[str, object] = {
         "width": width,
         "height": height,
@@ -268,17 +271,17 @@ def generate_sample(
             }
             for s in scene
         ],
-        "frame_truth": [],
+        "frame_truth": frame_truth,
     }
 
-    def images():
+    def images() -> Iterator[np.ndarray]:
         for i in range(frames):
             t = i / fps
             yield render_sample_frame(scene, background, t)
             poses = {
                 str(s.line_id): pose_entry(_shape_pose(*shape_points(s, t)[2:])) for s in scene
             }
-            truth["frame_truth"].append(
+            frame_truth.append(
                 {
                     "index": i,
                     "lines": [_gt_entry(s, t) for s in scene],

@@ -196,7 +196,8 @@ def _polar_table(shape: str, rng: np.random.Generator) -> np.ndarray:
         r = np.convolve(padded, kernel / kernel.sum(), mode="valid")
     else:  # pragma: no cover - internal
         raise ValueError(shape)
-    return r * (0.9 / r.min())
+    table: np.ndarray = r * (0.9 / r.min())
+    return table
 
 
 def _table_outline(table: np.ndarray, n: int) -> np.ndarray:
@@ -336,7 +337,7 @@ def _build_scene(kind: str, width: int, height: int, seed: int) -> Scene:
                     texture=int(rng.integers(3)),
                     anchor=body.index,
                     offset=(0.0, -1.32),
-                    parts=head_parts,
+                    parts=tuple(head_parts),
                     shadow=head_shadow,
                 )
             )
@@ -465,7 +466,8 @@ def _body_matrix(scene: Scene, body: Body, t: float, cam: np.ndarray) -> np.ndar
 
 
 def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    return pts @ m[:2, :2].T + m[:2, 2]
+    moved: np.ndarray = pts @ m[:2, :2].T + m[:2, 2]
+    return moved
 
 
 # ---------------------------------------------------------------- geometry of the truth
@@ -730,7 +732,7 @@ def _stroke(
 def _load_gray(name: str) -> np.ndarray:
     from skimage import data
 
-    image = getattr(data, name)()
+    image: np.ndarray = getattr(data, name)()
     if image.ndim == 3:
         image = cv2.cvtColor(image[..., :3], cv2.COLOR_RGB2GRAY)
     return image
@@ -739,7 +741,7 @@ def _load_gray(name: str) -> np.ndarray:
 def _load_photo(name: str) -> np.ndarray:
     from skimage import data
 
-    image = getattr(data, name)()
+    image: np.ndarray = getattr(data, name)()
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return cv2.cvtColor(image[..., :3], cv2.COLOR_RGB2BGR)
@@ -762,7 +764,8 @@ def _world_background(scene: Scene, margin: int) -> np.ndarray:
     rng = np.random.default_rng([scene.seed, 34])
     w, h = scene.width + 2 * margin, scene.height + 2 * margin
     scale = scene.height / 720.0
-    photo = _cover(_load_photo(PHOTOS[int(rng.integers(len(PHOTOS)))]), w, h).astype(np.float32)
+    photo: np.ndarray = _cover(_load_photo(PHOTOS[int(rng.integers(len(PHOTOS)))]), w, h)
+    photo = photo.astype(np.float32)
     if scene.kind == "cel":
         photo = cv2.GaussianBlur(photo, (0, 0), 14 * scale)
         yy = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
@@ -776,7 +779,7 @@ def _world_background(scene: Scene, margin: int) -> np.ndarray:
     ramp = 0.12 * h
     if name == "brick":  # a photographed wall: one copy across the ground, not tiled
         band = int(h - horizon + ramp)
-        ground = np.zeros((h, w), np.float32)
+        ground: np.ndarray = np.zeros((h, w), np.float32)
         ground[h - band :] = _cover(tex, w, band)
         ground[: h - band] = ground[h - band]
     else:  # mirrored tiles: the textures do not wrap, and a seam would be a straight edge
@@ -790,14 +793,15 @@ def _world_background(scene: Scene, margin: int) -> np.ndarray:
     yy = np.arange(h, dtype=np.float32)[:, None, None]
     mix = np.clip((yy - horizon) / ramp + 0.5, 0, 1)
     mix = mix * mix * (3 - 2 * mix)
-    return np.clip(photo * (1 - mix) + ground * mix, 0, 255).astype(np.uint8)
+    background: np.ndarray = np.clip(photo * (1 - mix) + ground * mix, 0, 255).astype(np.uint8)
+    return background
 
 
 def _surface_textures(size: int = 256) -> list[np.ndarray]:
     """Zero-mean, unit-std surface textures ``(size, size)`` float32 (moon, gravel, grass)."""
     out = []
     for name in ("moon", "gravel", "grass"):
-        g = cv2.resize(_load_gray(name), (size, size), interpolation=cv2.INTER_AREA)
+        g: np.ndarray = cv2.resize(_load_gray(name), (size, size), interpolation=cv2.INTER_AREA)
         g = g.astype(np.float32)
         g -= cv2.GaussianBlur(g, (0, 0), size / 16)
         g = cv2.GaussianBlur(g, (0, 0), 0.8)
@@ -855,8 +859,11 @@ def _shading(
     half /= np.linalg.norm(half)
     spec = np.maximum(nx * half[0] + ny * half[1] + nz * half[2], 0.0) ** 24
     shade = (0.32 + 0.78 * lam + 0.3 * spec) * (1.0 - 0.12 * rho**4)
-    big = cv2.resize(shade.astype(np.float32), (ws * step, hs * step), cv2.INTER_LINEAR)
-    return big[:h, :w]
+    big = cv2.resize(
+        shade.astype(np.float32), (ws * step, hs * step), interpolation=cv2.INTER_LINEAR
+    )
+    cropped: np.ndarray = big[:h, :w]
+    return cropped
 
 
 def _render_body(
@@ -889,16 +896,17 @@ def _render_body(
         shade = _shading(body, m, origin, shape, max(4, round(4 * scene.height / 720)))
         tex_m = np.array([[256 / 3.0, 0, 128], [0, 256 / 3.0, 128], [0, 0, 1]]) @ np.linalg.inv(m)
         tex_m = tex_m @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
-        light = cv2.warpAffine(
+        light_map: np.ndarray = cv2.warpAffine(
             textures[body.texture],
             tex_m[:2],
             (shape[1], shape[0]),
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_WRAP,
         )
-        light *= 0.055
-        light += 1.0
-        light *= shade
+        light_map *= 0.055
+        light_map += 1.0
+        light_map *= shade
+        light = light_map
         color = _tint(light, base)
     ink = np.zeros(shape, np.float32) if cel else None
     for part, pts in lines:
@@ -956,7 +964,8 @@ def _blur_kernel(direction: np.ndarray, length: float) -> np.ndarray:
     a, b = np.round((c - d) * 16).astype(int), np.round((c + d) * 16).astype(int)
     cv2.line(k, tuple(a), tuple(b), 255, 8, cv2.LINE_AA, 4)
     kernel = cv2.resize(k, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
-    return kernel / kernel.sum()
+    normalised: np.ndarray = kernel / kernel.sum()
+    return normalised
 
 
 class _Noise:
@@ -1079,7 +1088,7 @@ def generate_scene(
     spec = _build_scene(scene, width, height, seed)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    lines_meta = []
+    lines_meta: list[dict[str, Any]] = []
     for body in spec.bodies:
         edge_width = spec.ink if scene == "cel" else 0.0
         outline = significant(body.outline)

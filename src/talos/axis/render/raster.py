@@ -108,7 +108,7 @@ def draw_strokes(
     segment pieces, every other one per fill call, and a disc at every knot."""
     if not len(chains):
         return
-    counts = [len(r) for r in radii]
+    counts = np.array([len(r) for r in radii], np.int64)
     starts = np.cumsum(counts) - counts
     every_cp = np.concatenate([np.asarray(c, np.float64) for c in chains])
     cp_starts, knot_rows = chain_rows(counts)

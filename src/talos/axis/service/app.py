@@ -12,7 +12,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
@@ -26,7 +26,7 @@ from talos.axis.service.tables import migrate
 from talos.config import Settings, load_settings
 from talos.web.auth import require_api_key
 from talos.web.db import DatabaseError
-from talos.web.errors import install_error_handlers, unavailable
+from talos.web.errors import add_handler, install_error_handlers, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +93,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings  # read by require_api_key
     install_error_handlers(app)
 
-    async def _database_down(_request, exc: OperationalError):  # noqa: ANN001,ANN202
+    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database error: %s", exc)
         error = unavailable("database_unavailable", "job database unreachable", 10)
         return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
-    app.add_exception_handler(OperationalError, _database_down)  # type: ignore[arg-type]
+    add_handler(app, OperationalError, _database_down)
     protected = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(generate.router, dependencies=protected)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from talos.axis.service.jobs import COMPLETED, FAILED
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.tables import Job
+from talos.web.db import execute_dml
 
 SENDING = "sending"  # callback_status while a process is delivering it
 
@@ -20,7 +21,7 @@ class CallbackQueue:
         self.rt = runtime
         self.sessions = runtime.sessions
 
-    def _due(self, now: float):  # noqa: ANN202
+    def _due(self, now: float) -> tuple[ColumnElement[bool], ...]:
         return (
             Job.status.in_((COMPLETED, FAILED)),
             Job.callback_url.is_not(None),
@@ -44,10 +45,11 @@ class CallbackQueue:
         budget = cfg.attempts * (cfg.timeout_s + cfg.backoff_max_s)  # longest a send can take
         now = time.time()
         with self.sessions.begin() as session:
-            result = session.execute(
+            result = execute_dml(
+                session,
                 update(Job)
                 .where(Job.job_id == job_id, *self._due(now))
-                .values(callback_status=SENDING, lease_owner=owner, lease_expires_at=now + budget)
+                .values(callback_status=SENDING, lease_owner=owner, lease_expires_at=now + budget),
             )
             return result.rowcount == 1
 

@@ -13,11 +13,13 @@ from talos.axis.service.runtime import Runtime
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def get_executor(request: Request) -> Executor:
-    return request.app.state.executor
+    executor: Executor = request.app.state.executor
+    return executor
 
 
 def get_jobs(runtime: Annotated[Runtime, Depends(get_runtime)]) -> JobService:

@@ -12,7 +12,7 @@ the winner. Revision 0 is the frame as traced, kept when the first edit lands.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +37,7 @@ from talos.axis.service.jobs import COMPLETED, JobService
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.tables import FrameHead, FrameRevision, Job
 from talos.store import StoreNotFoundError
+from talos.web.db import execute_dml
 from talos.web.errors import ApiError, not_found
 
 ADDED_ID_BASE = 1_000_000  # strokes added by hand get ids from here, clear of traced ids
@@ -59,6 +60,10 @@ class FrameState:
 
 class _Conflict(Exception):
     pass
+
+
+# An edit: the frame's data → the edited data and the stroke it touched (None: no one stroke).
+_Edit = Callable[[dict[str, Any]], tuple[dict[str, Any], int | None]]
 
 
 @contextmanager
@@ -186,7 +191,16 @@ class FrameEditor:
         change = {"restored_revision": revision}
         return self._commit(job_id, frame, "restore", change, author, if_match, edit)
 
-    def _commit(self, job_id, frame, action, change, author, if_match, edit):  # noqa: ANN001,ANN202
+    def _commit(
+        self,
+        job_id: str,
+        frame: int,
+        action: str,
+        change: dict[str, Any],
+        author: str,
+        if_match: str | None,
+        edit: _Edit,
+    ) -> tuple[FrameState, int | None]:
         for _ in range(RETRIES):
             state = self.current(job_id, frame)
             if if_match is not None and if_match.strip() not in (state.etag, "*"):
@@ -220,15 +234,15 @@ class FrameEditor:
 
     def _write(
         self,
-        job_id,
-        frame,
-        state,
-        original,
-        data,
-        action,
-        stroke_id,
-        change,  # noqa: ANN001
-        author,
+        job_id: str,
+        frame: int,
+        state: FrameState,
+        original: str,
+        data: dict[str, Any],
+        action: str,
+        stroke_id: int | None,
+        change: dict[str, Any],
+        author: str,
     ) -> FrameState:
         revision = state.revision + 1
         frame_json = json.dumps(data, separators=(",", ":"))
@@ -254,14 +268,15 @@ class FrameEditor:
                         )
                     )
                 else:
-                    result = session.execute(
+                    result = execute_dml(
+                        session,
                         update(FrameHead)
                         .where(
                             FrameHead.job_id == job_id,
                             FrameHead.frame == frame,
                             FrameHead.revision == state.revision,
                         )
-                        .values(revision=revision)
+                        .values(revision=revision),
                     )
                     if result.rowcount != 1:
                         raise _Conflict
@@ -307,7 +322,10 @@ class FrameEditor:
 
     def _manifest(self, job_id: str) -> dict[str, Any]:
         try:
-            return json.loads(self.store.get_bytes(f"{job_id}/axis/{MANIFEST_FILE}"))
+            manifest: dict[str, Any] = json.loads(
+                self.store.get_bytes(f"{job_id}/axis/{MANIFEST_FILE}")
+            )
+            return manifest
         except StoreNotFoundError:
             return {}
 

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 from talos.axis.service.jobs import JobService
 from talos.axis.service.leases import Leases
@@ -54,7 +55,7 @@ class Executor(ABC):
         """Why jobs cannot be run right now (for /readyz), or None."""
         return None
 
-    def _spawn(self, target, name: str) -> None:  # noqa: ANN001
+    def _spawn(self, target: Callable[[], object], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from talos.axis.service.api_models import GenerateRequest, check_job_id
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.tables import Job, StepTiming, utcnow
+from talos.web.db import execute_dml
 from talos.web.errors import ApiError, not_found, unavailable
 
 QUEUED, RUNNING, COMPLETED, FAILED = "queued", "running", "completed", "failed"
@@ -88,7 +89,8 @@ class JobService:
         just accepted; its ``attempts`` keep counting. False unless it was failed: of two
         concurrent retries only one re-queues it."""
         with self.sessions.begin() as session:
-            result = session.execute(
+            result = execute_dml(
+                session,
                 update(Job)
                 .where(Job.job_id == job_id, Job.status == FAILED)
                 .values(
@@ -108,7 +110,7 @@ class JobService:
                     callback_status=None,
                     callback_attempts=0,
                     callback_error=None,
-                )
+                ),
             )
             return result.rowcount == 1
 

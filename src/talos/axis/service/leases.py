@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from talos.axis.service.jobs import COMPLETED, FAILED, QUEUED, RUNNING
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.tables import Job, StepTiming, as_utc, utcnow
+from talos.web.db import execute_dml
 from talos.web.errors import ApiError
 
 
@@ -53,7 +54,8 @@ class Leases:
         now = time.time()
         lease = self.rt.settings.service.lease_s
         with self.sessions.begin() as session:
-            result = session.execute(
+            result = execute_dml(
+                session,
                 update(Job)
                 .where(
                     Job.job_id == job_id,
@@ -70,7 +72,7 @@ class Leases:
                     frames_done=0,
                     started_at=func.coalesce(Job.started_at, utcnow()),
                     updated_at=utcnow(),
-                )
+                ),
             )
             return result.rowcount == 1
 
@@ -91,10 +93,11 @@ class Leases:
         if frames_total is not None:
             values["frames_total"] = frames_total
         with self.sessions.begin() as session:
-            result = session.execute(
+            result = execute_dml(
+                session,
                 update(Job)
                 .where(Job.job_id == job_id, Job.lease_owner == owner, Job.status == RUNNING)
-                .values(**values)
+                .values(**values),
             )
             return result.rowcount == 1
 
@@ -108,7 +111,8 @@ class Leases:
         steps: Sequence[tuple[str, int, float]],
     ) -> bool:
         with self.sessions.begin() as session:
-            result = session.execute(
+            result = execute_dml(
+                session,
                 update(Job)
                 .where(Job.job_id == job_id, Job.lease_owner == owner, Job.status == RUNNING)
                 .values(
@@ -123,7 +127,7 @@ class Leases:
                     error_code=None,
                     error_status=None,
                     error_message=None,
-                )
+                ),
             )
             if result.rowcount != 1:
                 return False
@@ -136,7 +140,8 @@ class Leases:
         if owner is not None:
             conditions.append(Job.lease_owner == owner)
         with self.sessions.begin() as session:
-            result = session.execute(
+            result = execute_dml(
+                session,
                 update(Job)
                 .where(*conditions)
                 .values(
@@ -147,6 +152,6 @@ class Leases:
                     finished_at=utcnow(),
                     updated_at=utcnow(),
                     lease_expires_at=None,
-                )
+                ),
             )
             return result.rowcount == 1

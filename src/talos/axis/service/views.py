@@ -38,7 +38,7 @@ def status_view(sessions: sessionmaker[Session], job: Job) -> JobStatus:
         )
     return JobStatus(
         job_id=job.job_id,
-        status=job.status,  # type: ignore[arg-type]
+        status=job.status,
         progress=Progress(
             frames_done=job.frames_done,
             frames_total=total,

@@ -10,7 +10,7 @@ import numpy as np
 from talos.axis.context import FrameContext
 from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import VECTORIZERS, VectorResult
-from talos.axis.strokes import Stroke
+from talos.axis.strokes import Stroke, triangle_vertices
 from talos.axis.tracking.cuts import CutDetector
 from talos.axis.tracking.hysteresis import expected_lines, recovered_lines, unpack_mask
 from talos.axis.types import ProcessingStep, RunInfo
@@ -29,7 +29,7 @@ def shifted(result: VectorResult, dx: float, dy: float) -> VectorResult:
             replace(c, center=(c.center[0] + dx, c.center[1] + dy)) for c in result.circles
         ),
         triangles=tuple(
-            replace(t, vertices=tuple((x + dx, y + dy) for x, y in t.vertices))
+            replace(t, vertices=triangle_vertices((x + dx, y + dy) for x, y in t.vertices))
             for t in result.triangles
         ),
     )

@@ -308,7 +308,8 @@ class ForegroundStep(ProcessingStep):
         camera_dy = affine[1, 0] * xx + affine[1, 1] * yy + affine[1, 2] - yy
         residual = np.hypot(coarse[..., 0] - camera_dx, coarse[..., 1] - camera_dy)
         moving = (residual > threshold).astype(np.uint8)
-        return cv2.resize(moving, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        mask: np.ndarray = cv2.resize(moving, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        return mask
 
 
 def _near_mask(depth: np.ndarray) -> np.ndarray:
@@ -316,4 +317,5 @@ def _near_mask(depth: np.ndarray) -> np.ndarray:
     log_depth = np.log(np.asarray(depth, dtype=np.float32))
     scaled = cv2.normalize(log_depth, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     _, far = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return far == 0
+    near: np.ndarray = far == 0
+    return near

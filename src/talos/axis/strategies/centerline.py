@@ -26,7 +26,7 @@ from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin_pix
 from talos.axis.geometry.stroke_graph import extend_ends, trace_stroke_batch
 from talos.axis.layers import style_classes
 from talos.axis.strategies import VECTORIZERS, Vectorizer, VectorResult
-from talos.axis.strokes import Circle, Stroke, Triangle, frozen_pieces
+from talos.axis.strokes import Circle, Stroke, Triangle, frozen_pieces, triangle_vertices
 from talos.config import VectorizeSettings
 
 WIDTH_WINDOW = 9  # centerline points averaged for the width at a knot (DT is noisy)
@@ -135,12 +135,11 @@ class CenterlineVectorizer(Vectorizer):
                     continue
                 vertices = detect_triangle(points, True, self.v.triangle_residual)
                 if vertices is not None:
-                    tri = tuple((float(x), float(y)) for x, y in vertices)
-                    triangles.append(Triangle(tri, width=width))  # type: ignore[arg-type]
+                    triangles.append(Triangle(triangle_vertices(vertices), width=width))
                     to_fit[i] = False
         strokes_out = self.fit_all(paths.subset(to_fit), widths)
         next_id = len(strokes_out)
         circles = [replace(c, stroke_id=next_id + i) for i, c in enumerate(circles)]
         next_id += len(circles)
         triangles = [replace(t, stroke_id=next_id + i) for i, t in enumerate(triangles)]
-        return VectorResult(strokes_out, tuple(circles), tuple(triangles), line_map=cleaned)
+        return VectorResult(tuple(strokes_out), tuple(circles), tuple(triangles), line_map=cleaned)

@@ -62,7 +62,8 @@ def read_depth_file(path: str | Path) -> np.ndarray:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+            loaded: np.ndarray = np.load(path, allow_pickle=False)
+            return loaded
         if suffix == ".png":
             data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
             if data is None:
@@ -126,7 +127,7 @@ class SequenceDepth(DepthEstimator):
     @cached_property
     def _stack(self) -> np.ndarray:
         try:
-            stack = np.load(self.path, mmap_mode="r", allow_pickle=False)
+            stack: np.ndarray = np.load(self.path, mmap_mode="r", allow_pickle=False)
         except Exception as exc:
             raise DepthError(f"cannot read depth file {self.path}: {exc}".splitlines()[0]) from None
         if stack.ndim != 3:

@@ -98,7 +98,7 @@ def colour_gradient(
     in its doubled-angle form, which, unlike ``θ`` or a unit vector, has no sign flip and so
     can be interpolated.
     """
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2Lab).astype(np.float32)
+    lab: np.ndarray = cv2.cvtColor(image, cv2.COLOR_BGR2Lab).astype(np.float32)
     lab *= np.array([1.0, chroma, chroma], np.float32) * np.float32(1.0 / 255.0)
     if sigma > 0:
         lab = cv2.GaussianBlur(lab, (0, 0), sigma)

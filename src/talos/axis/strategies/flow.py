@@ -25,6 +25,13 @@ def _check_pair(prev: np.ndarray, nxt: np.ndarray) -> None:
         )
 
 
+def dis_flow(dis: cv2.DISOpticalFlow, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+    """``dis.calc(prev, nxt, None)``: the flow from no initial estimate."""
+    # OpenCV takes None for the in/out flow array; its stubs require an array.
+    flow: np.ndarray = dis.calc(prev, nxt, None)  # type: ignore[call-overload]
+    return flow
+
+
 def resize_flow(flow: np.ndarray, width: int, height: int) -> np.ndarray:
     """``(h, w, 2)`` flow → ``(height, width, 2)``, vectors scaled by the size ratio."""
     h, w = flow.shape[:2]
@@ -74,10 +81,10 @@ class DISFlow(_DownscaledFlow):
 
     def __init__(self, flow: FlowSettings) -> None:
         super().__init__(flow.max_width)
-        self.dis = cv2.DISOpticalFlow_create(self._PRESETS[flow.dis_preset])
+        self.dis = cv2.DISOpticalFlow.create(self._PRESETS[flow.dis_preset])
 
     def _raw(self, prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
-        return self.dis.calc(prev, nxt, None)
+        return dis_flow(self.dis, prev, nxt)
 
 
 @FLOW_ESTIMATORS.register("farneback")

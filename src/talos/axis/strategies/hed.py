@@ -75,7 +75,8 @@ class HedEdgeDetector(EdgeDetector):
         prob = output_plane(self.model.run(self.model.blob(pixels)), KIND)
         if prob.shape != (height, width):
             prob = cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
-        return np.clip(prob, 0.0, 1.0)
+        clipped: np.ndarray = np.clip(prob, 0.0, 1.0)
+        return clipped
 
     def detect(self, image: np.ndarray) -> np.ndarray:
         if _flat(image):  # no boundary in one colour: skip the network (fades, leaders)

@@ -26,7 +26,7 @@ class ContourVectorizer(Vectorizer):
 
     def vectorize(self, line_map: np.ndarray) -> VectorResult:
         contours, _ = cv2.findContours(line_map, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-        strokes = []
+        strokes: list[Stroke] = []
         for contour in contours:
             if cv2.arcLength(contour, closed=True) < self.min_length:
                 continue

@@ -31,7 +31,8 @@ def _bernstein(segs: np.ndarray, t: np.ndarray) -> np.ndarray:
     t = t[:, None]
     u = 1.0 - t
     p0, p1, p2, p3 = segs[:, 0], segs[:, 1], segs[:, 2], segs[:, 3]
-    return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
+    points: np.ndarray = u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
+    return points
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ def mean_curvatures(strokes: Sequence[Stroke], per_segment: int = 16) -> np.ndar
     todo = np.flatnonzero(np.isnan(out))
     if len(todo) == 0:
         return out
-    segs, owner = frame_segments([strokes[i] for i in todo])
+    # A NumPy integer indexes the Sequence at run time; typeshed's Sequence takes int only.
+    segs, owner = frame_segments([strokes[i] for i in todo])  # type: ignore[call-overload]
     d1, d2 = segment_derivatives(segs, (np.arange(per_segment) + 0.5) / per_segment)
     speed = np.hypot(d1[..., 0], d1[..., 1])
     weighted = (np.abs(curvature(d1, d2)) * speed).sum(axis=1)

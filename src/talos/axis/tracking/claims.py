@@ -17,11 +17,17 @@ are told apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 UNCLAIMED = -1
+
+# What cKDTree.query returns for (N, 2) points: distances and indices, both (N,) (scipy-stubs
+# types its result as scalar-or-array, whatever the points' shape).
+Nearest = tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]
 
 
 def curve_normals(points: np.ndarray, owner: np.ndarray) -> np.ndarray:
@@ -71,7 +77,7 @@ def refine_offsets(
     needed = np.maximum(3, min_share * np.bincount(track_of, minlength=n_tracks))
     for _ in range(steps):
         moved = predicted + offsets[track_of]
-        distance, nearest = tree.query(moved, distance_upper_bound=gate)
+        distance, nearest = cast(Nearest, tree.query(moved, distance_upper_bound=gate))
         found = np.isfinite(distance)
         group = track_of[found]
         n = normals[nearest[found]]
@@ -116,7 +122,7 @@ def claim_points(
     position = np.full(len(points), -1, np.int64)
     if len(points) == 0 or len(predicted) == 0:
         return Claims(track, position)
-    distance, nearest = cKDTree(predicted).query(points, distance_upper_bound=radius)
+    distance, nearest = cast(Nearest, cKDTree(predicted).query(points, distance_upper_bound=radius))
     found = np.isfinite(distance)
     track[found] = track_of[nearest[found]]
     position[found] = nearest[found] - track_start[track[found]]

@@ -131,7 +131,8 @@ def merge_stretches(
 
     def claims_of(k: int) -> np.ndarray:
         rows = slice(stretches[k][1], stretches[k][2])
-        return position[rows][claimed[rows] == labels[k]]
+        claims: np.ndarray = position[rows][claimed[rows] == labels[k]]
+        return claims
 
     for k in range(n) if closed else range(1, n):
         a, b = (k - 1) % n, k

@@ -16,9 +16,12 @@ not kept.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from scipy.spatial import cKDTree
 
+from talos.axis.tracking.claims import Nearest
 from talos.axis.tracking.tracks import Track
 
 _SHIFT_WEIGHT = 0.05  # px of mean distance a px of shift costs, between equally good fits
@@ -100,7 +103,7 @@ class DormantTracks:
                 shift = shift + np.median(tp[nearest] - (points + shift), axis=0)
             if float(np.hypot(*shift)) > self.reach:
                 continue
-            distance, _ = tree.query(points + shift)
+            distance, _ = cast(Nearest, tree.query(points + shift))
             mean = float(distance.mean())
             cost = mean + _SHIFT_WEIGHT * float(np.hypot(*shift))
             if mean <= self.radius and cost < best_cost:

@@ -305,6 +305,7 @@ class StrokeTracker:
         ids: list[int] = []
         live: list[Track] = []
         seen: set[int] = set()
+        track: Track | None
         for k, piece in enumerate(pieces):
             samples = piece_samples[k]
             closed = piece.stroke.closed

@@ -16,7 +16,7 @@ context.configure(
     target_metadata=OrchestratorBase.metadata,
     version_table=VERSION_TABLE,
     render_as_batch=True,
-    include_name=lambda name, kind, _parent: kind != "table" or name.startswith("orch_"),
+    include_name=lambda name, kind, _parent: kind != "table" or str(name).startswith("orch_"),
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -6,6 +6,9 @@ Revises:
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +18,7 @@ branch_labels = None
 depends_on = None
 
 
-def _ts(name: str, **kwargs) -> sa.Column:
+def _ts(name: str, **kwargs: Any) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), **kwargs)
 
 
