@@ -16,6 +16,7 @@ from talos.axis.tracking.claims import (
 )
 from talos.axis.tracking.hysteresis import (
     expected_lines,
+    lasting_lines,
     pack_mask,
     pixel_groups,
     recovered_lines,
@@ -279,6 +280,15 @@ def test_pack_mask_round_trip():
     assert np.array_equal(unpack_mask(packed), mask)
 
 
+def test_only_lines_seen_twice_in_a_row_keep_weak_evidence_alive():
+    shape = (60, 120)
+    flow = np.zeros((*shape, 2), np.float32)
+    lasting, blip = _line(10, 20, 100, 20), _line(10, 45, 100, 45)
+    persisted = expected_lines([lasting], flow, shape, radius=2)  # only it was there before
+    assert lasting_lines([lasting, blip], persisted) == [lasting]
+    assert lasting_lines([lasting, blip], None) == []
+
+
 def test_weak_evidence_near_last_frames_line_survives_and_nothing_else():
     shape = (120, 200)
     flow = np.zeros((*shape, 2), np.float32)
@@ -361,9 +371,12 @@ def test_recovered_lines_are_vectorized_in_frame_coordinates():
     weak = np.zeros(shape, bool)
     weak[60, 100:181] = True  # ... the right half is only a weak ridge
     flow = np.zeros((*shape, 2), np.float32)
-    first = FrameContextBuilder(index=0, time=0.0, image=image, line_map=line_map)
-    step.process(first.set(strokes=[last]).build())
-    ctx = FrameContextBuilder(index=1, time=0.04, image=image, line_map=line_map, flow=flow)
+    full = np.zeros(shape, np.uint8)
+    full[60, 20:181] = 255
+    for index in (0, 1):  # the whole line, seen in two frames: a lasting line
+        seen = FrameContextBuilder(index=index, time=index / 24, image=image, line_map=full)
+        step.process(seen.set(strokes=[last], flow=flow).build())
+    ctx = FrameContextBuilder(index=2, time=2 / 24, image=image, line_map=line_map, flow=flow)
     ctx = ctx.set(strokes=[_line(20, 60, 89, 60)]).add_extras(weak_edges=pack_mask(weak))
     out = step.process(ctx.build())
     (recovered,) = out.strokes[1:]

@@ -12,7 +12,12 @@ from talos.axis.steps import STEPS, BuildContext
 from talos.axis.strategies import VECTORIZERS, VectorResult
 from talos.axis.strokes import Stroke, triangle_vertices
 from talos.axis.tracking.cuts import CutDetector
-from talos.axis.tracking.hysteresis import expected_lines, recovered_lines, unpack_mask
+from talos.axis.tracking.hysteresis import (
+    expected_lines,
+    lasting_lines,
+    recovered_lines,
+    unpack_mask,
+)
 from talos.axis.types import ProcessingStep, RunInfo
 
 WEAK_EDGES = "weak_edges"  # ctx.extras key: the edge step's weak candidates, packed
@@ -38,11 +43,12 @@ def shifted(result: VectorResult, dx: float, dy: float) -> VectorResult:
 @STEPS.register("hysteresis")
 class TemporalHysteresisStep(ProcessingStep):
     """Temporal hysteresis (:mod:`talos.axis.tracking.hysteresis`): the weak edge pixels
-    that continue last frame's lines (moved by ``flow``) are vectorized and added to this
-    frame's strokes and line map, before tracking. Needs the ``edges`` step's weak candidates
-    (``edges.temporal_low`` > 0, strategies ``boundaries`` and ``canny``) and the ``flow``
-    step; does nothing on a shot's first frame, at a scene cut, and with
-    ``tracking.enabled`` off (a per-frame trace).
+    that continue last frame's lasting lines (seen in the frame before it too,
+    :func:`~talos.axis.tracking.hysteresis.lasting_lines`; moved by ``flow``) are
+    vectorized and added to this frame's strokes and line map, before tracking. Needs the
+    ``edges`` step's weak candidates (``edges.temporal_low`` > 0, strategies
+    ``boundaries`` and ``canny``) and the ``flow`` step; does nothing on a shot's first
+    frames, at a scene cut, and with ``tracking.enabled`` off (a per-frame trace).
 
     Counts ``recovered_strokes`` and ``recovered_pixels`` per frame.
     """
@@ -59,9 +65,13 @@ class TemporalHysteresisStep(ProcessingStep):
         self.min_pixels = max(2, round(settings.vectorize.min_length))
         self.cuts = CutDetector(settings.tracking.cut_threshold)
         self.previous: tuple[Stroke, ...] = ()
+        # Where the lines of two frames back went by last frame: last frame's lines that lie
+        # there had been seen twice in a row, and only those keep their weak evidence.
+        self.persisted: np.ndarray | None = None
 
     def open(self, run: RunInfo) -> None:
         self.previous = ()
+        self.persisted = None
         self.cuts.reset()
 
     def _vectorize(self, found: np.ndarray) -> VectorResult:
@@ -74,13 +84,21 @@ class TemporalHysteresisStep(ProcessingStep):
         return shifted(self.vectorizer.vectorize(crop), float(x0), float(y0))
 
     def process(self, ctx: FrameContext) -> FrameContext:
-        packed = ctx.extras.get(WEAK_EDGES) if self.enabled else None
+        if not self.enabled:
+            return ctx
         previous, self.previous = self.previous, ctx.strokes
-        cut = self.cuts.is_cut(ctx.image)
-        if packed is None or ctx.flow is None or ctx.line_map is None or not previous or cut:
+        persisted, self.persisted = self.persisted, None
+        if self.cuts.is_cut(ctx.image) or ctx.flow is None or not previous:
+            return ctx
+        self.persisted = expected_lines(previous, ctx.flow, ctx.flow.shape[:2], self.radius)
+        packed = ctx.extras.get(WEAK_EDGES)
+        if packed is None or ctx.line_map is None:
             return ctx
         weak = unpack_mask(packed)
-        expected = expected_lines(previous, ctx.flow, weak.shape, self.radius)
+        seeds = lasting_lines(previous, persisted)
+        if not seeds:
+            return ctx
+        expected = expected_lines(seeds, ctx.flow, weak.shape, self.radius)
         found = recovered_lines(ctx.line_map, weak, expected, self.min_pixels)
         pixels = int(found.sum())
         if not pixels:

@@ -4,10 +4,11 @@ Canny's hysteresis keeps a weak edge pixel when it connects to a strong one *in 
 does the same *in time*. An edge strategy hands over, beside its line map, the *weak*
 candidates: pixels on a ridge of the edge strength (after non-maximum suppression) above a
 lower threshold that hysteresis did not keep (:meth:`~talos.axis.strategies.EdgeDetector.
-detect_with_weak`). Last frame's lines are moved onto this frame with the flow and drawn
-``radius`` px wide (:func:`expected_lines`); weak pixels there that this frame's line map
-does not already explain are the line's evidence, and each 8-connected group of at least
-``min_pixels`` of them is kept (:func:`recovered_lines`).
+detect_with_weak`). Last frame's lines that were there the frame before too
+(:func:`lasting_lines`: a blip seen once keeps nothing alive) are moved onto this frame with
+the flow and drawn ``radius`` px wide (:func:`expected_lines`); weak pixels there that this
+frame's line map does not already explain are the line's evidence, and each 8-connected
+group of at least ``min_pixels`` of them is kept (:func:`recovered_lines`).
 
 It adds no line that the picture does not show: every pixel kept is a local maximum of the
 edge strength, and only next to where a line was. New lines still appear at once (they pass
@@ -79,6 +80,24 @@ def pixel_groups(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     rows_all, cols_all = np.concatenate(rows), np.concatenate(cols)
     graph = coo_matrix((np.ones(len(rows_all)), (rows_all, cols_all)), shape=(count, count))
     return connected_components(graph, directed=False)[1]
+
+
+def lasting_lines(
+    strokes: Sequence[Stroke], persisted: np.ndarray | None, share: float = 0.5
+) -> list[Stroke]:
+    """The ``strokes`` (of the last frame) that were there the frame before too: at least
+    ``share`` of each one's curve lies in ``persisted`` ``(H, W)`` bool, where the lines of
+    the frame before had moved to (:func:`expected_lines`). A blip of texture seen in one
+    frame only keeps no weak evidence alive. None (no frame before): no stroke."""
+    if persisted is None or not strokes:
+        return []
+    points, owner = sample_strokes(strokes, SAMPLE_STEP_PX)
+    h, w = persisted.shape
+    x = np.clip(np.rint(points[:, 0]).astype(np.int64), 0, w - 1)
+    y = np.clip(np.rint(points[:, 1]).astype(np.int64), 0, h - 1)
+    inside = np.bincount(owner, weights=persisted[y, x], minlength=len(strokes))
+    total = np.bincount(owner, minlength=len(strokes))
+    return [s for s, a, n in zip(strokes, inside, total, strict=True) if a >= share * n]
 
 
 def recovered_lines(
