@@ -5,9 +5,10 @@ to make the edit conditional (412 when someone else changed the frame first)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 
 from talos.axis.service.api_models import (
     EditResult,
@@ -27,6 +28,22 @@ IfMatch = Annotated[
 ]
 Author = Annotated[str, Header(max_length=128, description="Who edits (stored).")]
 ERRORS = error_responses(400, 401, 403, 404, 409, 412)
+
+
+@dataclass(frozen=True)
+class EditHeaders:
+    """What every edit carries in its headers: the ETag it expects and who edits."""
+
+    if_match: str | None
+    author: str
+
+
+def edit_headers(if_match: IfMatch = None, x_author: Author = "api") -> EditHeaders:
+    """The ``If-Match`` and ``X-Author`` headers of an edit request."""
+    return EditHeaders(if_match, x_author)
+
+
+Headers = Annotated[EditHeaders, Depends(edit_headers)]
 
 
 def _result(
@@ -51,12 +68,11 @@ def patch_stroke(
     body: StrokePatch,
     editor: EditorDep,
     response: Response,
-    if_match: IfMatch = None,
-    x_author: Author = "api",
+    headers: Headers,
 ) -> EditResult:
     """Change one stroke: bend (delta_curvature), thicken/thin (delta_pressure), move
     (translate) or replace its control points; the frame's JSON and SVG are re-rendered."""
-    state, sid = editor.patch(job_id, n, stroke_id, body, x_author, if_match)
+    state, sid = editor.patch(job_id, n, stroke_id, body, headers.author, headers.if_match)
     return _result(job_id, n, state, sid, response)
 
 
@@ -67,10 +83,9 @@ def delete_stroke(
     stroke_id: StrokeId,
     editor: EditorDep,
     response: Response,
-    if_match: IfMatch = None,
-    x_author: Author = "api",
+    headers: Headers,
 ) -> EditResult:
-    state, sid = editor.delete(job_id, n, stroke_id, x_author, if_match)
+    state, sid = editor.delete(job_id, n, stroke_id, headers.author, headers.if_match)
     return _result(job_id, n, state, sid, response)
 
 
@@ -81,11 +96,10 @@ def add_stroke(
     body: StrokeNew,
     editor: EditorDep,
     response: Response,
-    if_match: IfMatch = None,
-    x_author: Author = "api",
+    headers: Headers,
 ) -> EditResult:
     """Add a stroke; its new stroke_id is in the answer."""
-    state, sid = editor.add(job_id, n, body, x_author, if_match)
+    state, sid = editor.add(job_id, n, body, headers.author, headers.if_match)
     return _result(job_id, n, state, sid, response)
 
 
@@ -112,9 +126,8 @@ def restore_revision(
     rev: Annotated[int, Path(ge=0)],
     editor: EditorDep,
     response: Response,
-    if_match: IfMatch = None,
-    x_author: Author = "api",
+    headers: Headers,
 ) -> EditResult:
     """Make revision ``rev`` current again (itself stored as a new revision: nothing is lost)."""
-    state, sid = editor.restore(job_id, n, rev, x_author, if_match)
+    state, sid = editor.restore(job_id, n, rev, headers.author, headers.if_match)
     return _result(job_id, n, state, sid, response)
