@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from talos.axis.io import scenes
 from talos.axis.io.sample import generate_sample, ground_truth_path
 from talos.axis.io.scenes import generate_scene, truth_map
+from talos.axis.io.scenes.geometry import frame_geometry, frame_truth, inside, offset_polygon
+from talos.axis.io.scenes.model import build_scene
 from talos.cli import main
 
 W, H, FRAMES = 320, 240, 12
@@ -112,19 +113,19 @@ def test_occlusion_splits_and_hides_lines(clips):
 
 @pytest.mark.parametrize("scene", ["realistic", "cel"])
 def test_visible_lines_are_not_under_bodies_in_front(scene):
-    spec = scenes._build_scene(scene, W, H, 0)
+    spec = build_scene(scene, W, H, 0)
     for t in (0.0, 0.25, 0.5):
-        geometry = scenes._frame_geometry(spec, t)
+        geometry = frame_geometry(spec, t)
         owner = {}
         for z, item in enumerate(geometry):
             for part, _ in item["lines"]:
                 owner[part.line_id] = z
-        for entry in scenes._frame_truth(spec, geometry):
+        for entry in frame_truth(spec, geometry):
             pts = np.asarray(entry["points"])
             inner = pts[1:-1] if len(pts) > 2 else pts  # cut points lie on the boundary
             for item in geometry[owner[entry["id"]] + 1 :]:
-                front = scenes._offset(item["lines"][0][1], -0.05)
-                assert not scenes._inside(inner, front).any()
+                front = offset_polygon(item["lines"][0][1], -0.05)
+                assert not inside(inner, front).any()
 
 
 def posed_gap(truth: dict) -> float:

@@ -14,7 +14,8 @@ import pytest
 from tests.test_scenes import posed_gap
 
 from talos.axis.io.sample import ground_truth_path
-from talos.axis.io.scenes import SCENES, _offset, generate_scene, truth_map
+from talos.axis.io.scenes import SCENES, generate_scene, truth_map
+from talos.axis.io.scenes.geometry import offset_polygon
 from talos.axis.io.tangle import build_tangle, strand_pose
 from talos.cli import main
 
@@ -120,7 +121,7 @@ def test_the_card_hides_the_middle_of_lines(tangle):
         split_ids = [i for i, n in pieces.items() if n >= 2 and i != card["id"]]
         split += bool(split_ids)
         pose = np.asarray(frame["poses"][str(card["id"])]).reshape(2, 3)
-        outline = _offset(unit @ pose[:, :2].T + pose[:, 2], card["width"] / 2)
+        outline = offset_polygon(unit @ pose[:, :2].T + pose[:, 2], card["width"] / 2)
         for entry in frame["lines"]:
             if entry["id"] not in split_ids:
                 continue

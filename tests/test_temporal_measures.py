@@ -14,19 +14,10 @@ import pytest
 from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.api import trace_video
+from talos.axis.evaluation.flow_maps import densify, move_pixels, move_polylines, reference_flow
 from talos.axis.evaluation.identity import EvaluationError, evaluate_identity
-from talos.axis.evaluation.temporal import (
-    IdentityInk,
-    arc_lengths,
-    densify,
-    evaluate_temporal,
-    frame_ids,
-    move_pixels,
-    move_polylines,
-    reference_flow,
-    trace_without_tracking,
-    weighted_median,
-)
+from talos.axis.evaluation.temporal import evaluate_temporal, trace_without_tracking
+from talos.axis.evaluation.temporal_ids import IdentityInk, arc_lengths, frame_ids, weighted_median
 from talos.axis.io.sample import ground_truth_path
 from talos.axis.io.scenes import generate_scene
 from talos.config import Settings

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from talos.axis.evaluation.boundaries import BoundaryCounts, boundary_counts, draw_polylines
+from talos.axis.evaluation.flow_maps import move_polylines_by
 from talos.axis.evaluation.motion import (
     MotionError,
     frame_poses,
@@ -18,7 +19,6 @@ from talos.axis.evaluation.motion import (
     true_motion,
     truth_polylines,
 )
-from talos.axis.evaluation.temporal import move_polylines_by
 from talos.axis.io.scenes import generate_scene
 
 

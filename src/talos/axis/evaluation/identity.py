@@ -32,7 +32,8 @@ line with the id of the line they broke off, and their coverages add up. The per
 figures above stay the strict ones.
 
 Temporal stability without ground truth (temporal F, track length weighted by ink, id
-carry-over) is :mod:`talos.axis.evaluation.temporal`.
+carry-over) is :mod:`talos.axis.evaluation.temporal` (the two id measures:
+:mod:`talos.axis.evaluation.temporal_ids`).
 """
 
 from __future__ import annotations

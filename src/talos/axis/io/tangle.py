@@ -48,15 +48,9 @@ from talos.axis.io.sample import (
     pose_entry,
     significant,
 )
-from talos.axis.io.scenes import (
-    _coverage,
-    _inside_fast,
-    _offset,
-    _polar_table,
-    _roi,
-    _table_outline,
-    _visible_pieces,
-)
+from talos.axis.io.scenes.geometry import inside_fast, offset_polygon, visible_pieces
+from talos.axis.io.scenes.model import polar_table, table_outline
+from talos.axis.io.scenes.render import coverage, pixel_box
 
 LEAVE_PERIOD_S = 1.0  # the small ellipse is out of the frame for ~30 % of each period
 _POINT_SPACING_PX = 3.0  # vertices of a unit line at its drawn size
@@ -116,8 +110,8 @@ def _unit_line(kind: str, rng: np.random.Generator, n: int) -> tuple[np.ndarray,
         a = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
         return np.stack([np.cos(a), rng.uniform(0.55, 0.75) * np.sin(a)], 1), True
     if kind in ("blob", "occluder"):
-        table = _polar_table("blob" if kind == "blob" else "superellipse", rng)
-        return _table_outline(table, n), True
+        table = polar_table("blob" if kind == "blob" else "superellipse", rng)
+        return table_outline(table, n), True
     raise ValueError(f"unknown tangle line kind {kind!r}")  # pragma: no cover - internal
 
 
@@ -240,24 +234,24 @@ def tangle_frame(
     for strand, pts in zip(strands[:-1], points[:-1], strict=True):
         draw_ink(frame, pts, strand.closed, strand.width)
     card, card_pts = strands[-1], points[-1]
-    box = _roi([card_pts], 2, w, h)
+    box = pixel_box([card_pts], 2, w, h)
     if box is not None:
         x0, y0, x1, y1 = box
-        alpha = _coverage(card_pts, np.array([x0, y0], np.float64), (y1 - y0, x1 - x0))
+        alpha = coverage(card_pts, np.array([x0, y0], np.float64), (y1 - y0, x1 - x0))
         roi = np.s_[y0:y1, x0:x1]
         frame[roi] = cv2.blendLinear(frame[roi], background[roi], 1.0 - alpha, alpha)
     draw_ink(frame, card_pts, True, card.width)
     # what hides a line: the card and its ink, as drawn (round(width) px wide)
-    hide = _offset(card_pts, max(1, round(card.width)) / 2)
+    hide = offset_polygon(card_pts, max(1, round(card.width)) / 2)
     rect = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
     entries = []
     for strand, pts in zip(strands, points, strict=True):
         vis = (pts[:, 0] >= 0) & (pts[:, 0] <= w - 1) & (pts[:, 1] >= 0) & (pts[:, 1] <= h - 1)
         cuts = [rect]
         if strand is not card:
-            vis &= ~_inside_fast(pts, hide)
+            vis &= ~inside_fast(pts, hide)
             cuts.append(hide)
-        for piece, closed in _visible_pieces(pts, strand.closed, vis, cuts):
+        for piece, closed in visible_pieces(pts, strand.closed, vis, cuts):
             entries.append(
                 {"id": strand.line_id, "closed": closed, "points": np.round(piece, 2).tolist()}
             )
