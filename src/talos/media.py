@@ -1,4 +1,4 @@
-"""Video files as every module sees them before decoding: what a file's header says.
+"""Video files as every module sees them: what a file's header says, and frames to encode.
 
 PRISM probes a source video for its size, rate and length when it writes a cut spec; AXIS
 reads the same facts when it opens a video to trace (:mod:`talos.axis.io.video` decodes the
@@ -10,8 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import av
+import cv2
+import numpy as np
 
 from talos.errors import InputError
 
@@ -80,3 +83,21 @@ def probe_video(path: str | Path) -> VideoInfo:
             duration=duration,
             codec=ctx.name,
         )
+
+
+def bgr_video_frame(image: np.ndarray) -> av.VideoFrame:
+    """An ``(H, W, 3)`` uint8 BGR image as a yuv420p frame to encode (H.264 takes 4:2:0).
+
+    The colour conversion is OpenCV's (BT.601, limited range, as FFmpeg's) rather than the
+    one the encoder would run itself: FFmpeg's swscale gave BGR → yuv420p results that
+    differed now and then within one process (seen on the generated clips, whose bytes must
+    be the same for the same arguments). Odd sizes, which 4:2:0 cannot hold, go to PyAV as
+    BGR.
+    """
+    height, width = image.shape[:2]
+    if height % 2 or width % 2:
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+    yuv: np.ndarray[Any, np.dtype[np.uint8]] = np.asarray(
+        cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2YUV_I420), np.uint8
+    )
+    return av.VideoFrame.from_ndarray(yuv, format="yuv420p")

@@ -10,6 +10,8 @@ import av
 import numpy as np
 from av.video.stream import VideoStream
 
+from talos.media import bgr_video_frame
+
 
 def encode_mp4(
     frames: Iterable[np.ndarray],
@@ -41,7 +43,7 @@ def encode_mp4(
             pad_h, pad_w = stream.height - image.shape[0], stream.width - image.shape[1]
             if pad_h or pad_w:
                 image = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+            frame = bgr_video_frame(image)
             container.mux(stream.encode(frame))
             count += 1
         if stream is not None:

@@ -12,6 +12,8 @@ import av
 import cv2
 import numpy as np
 
+from talos.media import bgr_video_frame
+
 PHOTOS = ("astronaut", "coffee", "chelsea", "camera")
 
 
@@ -64,7 +66,7 @@ def generate_photo_clip(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": "18", "preset": "veryfast", "threads": "1", "bframes": "0"}
         for image in photo_frames(width, height, frames, photo):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+            for packet in stream.encode(bgr_video_frame(image)):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

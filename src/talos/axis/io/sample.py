@@ -28,6 +28,8 @@ import av
 import cv2
 import numpy as np
 
+from talos.media import bgr_video_frame
+
 KINDS = ("circle", "triangle", "square", "curve", "wave", "line", "ellipse", "arc")
 GT_POINTS = 49  # divisible sides: polygon corners fall on samples
 INK_BGR = (30, 25, 20)  # dark ink on paper
@@ -230,7 +232,7 @@ def encode_frames(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = dict(options)
         for image in images:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+            for packet in stream.encode(bgr_video_frame(image)):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from talos.axis.io.sample import (
@@ -239,7 +238,13 @@ def tangle_frame(
         x0, y0, x1, y1 = box
         alpha = coverage(card_pts, np.array([x0, y0], np.float64), (y1 - y0, x1 - x0))
         roi = np.s_[y0:y1, x0:x1]
-        frame[roi] = cv2.blendLinear(frame[roi], background[roi], 1.0 - alpha, alpha)
+        # The card covers what is under it by its coverage. Done in NumPy: cv2.blendLinear
+        # on these strided views gave pixels that differed by a level from run to run (its
+        # vector and scalar paths round differently, and which one a pixel takes moves with
+        # the buffers), so the same arguments did not always give the same bytes.
+        a = alpha[..., None].astype(np.float32)
+        mixed = frame[roi] * (1.0 - a) + background[roi] * a
+        frame[roi] = np.rint(mixed).astype(np.uint8)
     draw_ink(frame, card_pts, True, card.width)
     # what hides a line: the card and its ink, as drawn (round(width) px wide)
     hide = offset_polygon(card_pts, max(1, round(card.width)) / 2)

@@ -97,6 +97,7 @@ import numpy as np
 from talos.axis.io.sample import generate_sample, ground_truth_path, significant
 from talos.axis.io.scenes.model import build_scene
 from talos.axis.io.scenes.render import Renderer
+from talos.media import bgr_video_frame
 
 SCENES = ("lines", "realistic", "cel", "tangle")
 
@@ -198,7 +199,7 @@ def generate_scene(
                 image, frame_truth = ahead.pop(0).result()
                 if i + 2 < frames:
                     ahead.append(pool.submit(render, i + 2))
-                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                for packet in stream.encode(bgr_video_frame(image)):
                     container.mux(packet)
                 truth["frame_truth"].append({"index": i, **frame_truth})
         for packet in stream.encode():
