@@ -373,9 +373,11 @@ def test_recovered_lines_are_vectorized_in_frame_coordinates():
     flow = np.zeros((*shape, 2), np.float32)
     full = np.zeros(shape, np.uint8)
     full[60, 20:181] = 255
+    nothing_weak = pack_mask(np.zeros(shape, bool))
     for index in (0, 1):  # the whole line, seen in two frames: a lasting line
         seen = FrameContextBuilder(index=index, time=index / 24, image=image, line_map=full)
-        step.process(seen.set(strokes=[last], flow=flow).build())
+        seen = seen.set(strokes=[last], flow=flow).add_extras(weak_edges=nothing_weak)
+        step.process(seen.build())
     ctx = FrameContextBuilder(index=2, time=2 / 24, image=image, line_map=line_map, flow=flow)
     ctx = ctx.set(strokes=[_line(20, 60, 89, 60)]).add_extras(weak_edges=pack_mask(weak))
     out = step.process(ctx.build())

@@ -84,15 +84,15 @@ class TemporalHysteresisStep(ProcessingStep):
         return shifted(self.vectorizer.vectorize(crop), float(x0), float(y0))
 
     def process(self, ctx: FrameContext) -> FrameContext:
-        if not self.enabled:
+        packed = ctx.extras.get(WEAK_EDGES)
+        if not self.enabled or packed is None:  # no weak candidates (e.g. xdog): nothing to do
             return ctx
         previous, self.previous = self.previous, ctx.strokes
         persisted, self.persisted = self.persisted, None
         if self.cuts.is_cut(ctx.image) or ctx.flow is None or not previous:
             return ctx
         self.persisted = expected_lines(previous, ctx.flow, ctx.flow.shape[:2], self.radius)
-        packed = ctx.extras.get(WEAK_EDGES)
-        if packed is None or ctx.line_map is None:
+        if ctx.line_map is None:
             return ctx
         weak = unpack_mask(packed)
         seeds = lasting_lines(previous, persisted)
