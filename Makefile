@@ -24,8 +24,11 @@ demo: $(STAMP)
 	@echo "Output: $(abspath $(DEMO_DIR)/trace)/lines.json"
 
 # `make lint`, then the whole suite.
+# pytest's exit 5 (no tests collected) is a failure too; make would report it as a bare 2.
 test: lint
-	$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
+	exit $$rc
 
 # The engine and the HTTP API contracts in this process (FastAPI TestClient): no servers or
 # `axis` subprocesses, no PostgreSQL/Redis, nothing slow. Under a minute; `make test` runs all.
