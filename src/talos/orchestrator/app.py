@@ -21,6 +21,18 @@ from talos.orchestrator.engine import Orchestrator
 from talos.orchestrator.routes import callbacks, dlq, health, jobs
 from talos.web.auth import require_api_key
 from talos.web.errors import install_error_handlers
+from talos.web.openapi import document_errors
+
+# Error codes single operations answer beyond the ones every operation of their kind does
+# (400 on input, 401/403 behind the API key, 413 with a body: see talos.web.openapi).
+ERROR_CODES = {
+    "POST /jobs": (404, 409),
+    "GET /jobs/{job_id}": (404,),
+    "POST /callbacks/job-completed": (401, 403, 404, 409),
+    "GET /dlq/{entry_id}": (404,),
+    "POST /dlq/{entry_id}/replay": (404, 409),
+    "GET /readyz": (503,),
+}
 
 
 def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
@@ -49,6 +61,7 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = sessions
     install_error_handlers(app)
+    document_errors(app, codes=ERROR_CODES)
     protected = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(jobs.router, dependencies=protected)

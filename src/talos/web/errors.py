@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from talos.web.openapi import allowed_methods
+
 log = logging.getLogger(__name__)
 
 
@@ -95,9 +97,14 @@ _HTTP_CODES = {
 }
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return _json(ApiError(exc.status_code, code, str(exc.detail), None, exc.headers or None))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the methods of the first route whose path matched, so a path
+        # served by two routes (PATCH and DELETE of one stroke) answered "Allow: PATCH".
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    return _json(ApiError(exc.status_code, code, str(exc.detail), None, headers or None))
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
