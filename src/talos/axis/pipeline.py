@@ -22,6 +22,7 @@ import dataclasses
 import math
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 import time
@@ -32,8 +33,8 @@ from typing import Any
 
 import cv2
 import numpy as np
-import psutil
 
+from talos import lifeline
 from talos.axis.context import FrameContext, FrameContextBuilder
 from talos.axis.errors import AxisError
 from talos.axis.types import (
@@ -74,40 +75,8 @@ def _run_steps(
 _worker_steps: Sequence[ProcessingStep] = ()
 
 
-# How often a pool worker checks that the process that made the pool is still there, s.
-_PARENT_CHECK_S = 0.5
-
-
-def _exit_with(pid: int) -> None:
-    """End this pool worker (``os._exit``) within :data:`_PARENT_CHECK_S` of process ``pid``.
-
-    A worker blocks reading its task queue, and it holds that queue's writing end too, so it
-    never sees the end of input when the process that made the pool dies: a ``kill -9`` of
-    ``axis serve`` used to leave every worker (hundreds of MB) alive for good. A daemon thread
-    watches the pool's maker instead; psutil's ``is_running`` also checks the start time, so
-    a recycled pid does not keep the worker alive, and a zombie counts as gone.
-    """
-    try:
-        owner = psutil.Process(pid)
-    except psutil.NoSuchProcess:
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(_PARENT_CHECK_S)
-            try:
-                alive = owner.is_running() and owner.status() != psutil.STATUS_ZOMBIE
-            except psutil.NoSuchProcess:
-                alive = False
-            if not alive:
-                os._exit(1)  # no clean-up: the results have nobody to go to
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _init_worker(steps: Sequence[ProcessingStep], run: RunInfo, owner_pid: int) -> None:
+def _init_worker(steps: Sequence[ProcessingStep], run: RunInfo) -> None:
     global _worker_steps
-    _exit_with(owner_pid)
     # The pool already keeps every core busy with one frame per process; OpenCV's own thread
     # pool on top of that only oversubscribes the cores.
     cv2.setNumThreads(1)
@@ -281,8 +250,10 @@ class Pipeline:
         with ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
-            initializer=_init_worker,
-            initargs=(self._parallel_steps, run, os.getpid()),
+            initializer=lifeline.start,
+            # The worker watches this process before it unpickles (and so imports) the steps:
+            # see talos.lifeline.
+            initargs=(os.getpid(), pickle.dumps((_init_worker, (self._parallel_steps, run)))),
         ) as pool:
             try:
                 for ctx, decode_event in self._contexts(frames, run):
