@@ -205,3 +205,11 @@ def test_modules_refuse_bad_numbers_and_big_bodies(modules) -> None:
     assert_error(chroma.post("/colorize", json=frames, headers=key), 400, "invalid_request")
     big = {"job_id": "a", "prompt": "x" * (128 * 1024)}
     assert_error(prism.post("/direct", json=big, headers=key), 413, "body_too_large")
+
+
+def test_echoed_values_are_clipped() -> None:
+    from talos.web.limits import ECHO_MAX, clip_echo
+
+    assert clip_echo("r7") == "r7"
+    clipped = clip_echo("r" * 100_000)
+    assert len(clipped) == ECHO_MAX + 1 and clipped.endswith("…")

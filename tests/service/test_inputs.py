@@ -148,3 +148,8 @@ def test_paths_the_os_refuses_are_400_not_a_crash(tmp_path: Path) -> None:
     missing = check_url(f"file://{root}/{'a' * 200}.mp4", s, "v")
     error = error_of(lambda: fetch(missing, tmp_path / "f", s, 10**6, "v"))
     assert (error.status, error.code) == (422, "input_not_found")
+
+
+def test_a_long_url_is_not_echoed_whole(tmp_path: Path) -> None:
+    error = error_of(lambda: check_url("x" * 100_000, settings(tmp_path), "v"))
+    assert error.code == "invalid_url" and len(error.message) < 400, error.message

@@ -528,20 +528,19 @@ def test_point_caps_and_the_body_limit_stop_huge_strokes_quickly(client, done_jo
 
 
 def test_a_long_if_match_is_not_echoed_whole(client: httpx.Client, done_job) -> None:
+    """A 100 KB If-Match came back whole in the 412's message; now at most 256 characters.
+    (12 KB here: uvicorn's HTTP parser itself refuses headers over 16 KB when they arrive in
+    more than one read, with a plain 400, so 100 KB is not a reliable way to reach the app.)"""
     data, _ = _stroke(client, 0)
     sid = data["strokes"][0]["stroke_id"]
-    tag = '"' + "r" * 12_000 + '"'  # under the HTTP server's header size limit
+    tag = '"' + "r" * 12_000 + '"'
     answer = client.patch(
         f"/jobs/happy-1/frames/0/strokes/{sid}", json={"delta_pressure": 0.1},
         headers={"If-Match": tag},
     )  # fmt: skip
     error = assert_error(answer, 412, "precondition_failed")
-    assert len(error["message"]) < 400 and "…" in error["message"]
-    huge = client.patch(
-        f"/jobs/happy-1/frames/0/strokes/{sid}", json={"delta_pressure": 0.1},
-        headers={"If-Match": "r" * 100_000},
-    )  # fmt: skip
-    assert huge.status_code < 500 and len(huge.content) < 2000
+    assert len(error["message"]) < 400 and error["message"].count("r") < 300, error
+    assert "…" in error["message"] and len(answer.content) < 1000
 
 
 def test_fps_infinity_is_refused_at_submit(client: httpx.Client, inputs) -> None:

@@ -43,13 +43,14 @@ class InputUrl:
 
 def check_url(url: str, settings: Settings, field: str) -> InputUrl:
     """Parse and check ``url`` (the request field ``field``) or raise a 400 :class:`ApiError`."""
+    shown = clip_echo(url)  # what an error message repeats of it
     try:
         parts = urlsplit(url)
     except ValueError:
         raise bad_request("invalid_url", f"{field}: not a valid URL") from None
     scheme = parts.scheme.lower()
     if not scheme:
-        raise bad_request("invalid_url", f"{field}: not a URL (no scheme): {url!r}")
+        raise bad_request("invalid_url", f"{field}: not a URL (no scheme): {shown!r}")
     if scheme not in settings.inputs.allowed_schemes:
         allowed = ", ".join(settings.inputs.allowed_schemes)
         raise bad_request(
@@ -58,14 +59,14 @@ def check_url(url: str, settings: Settings, field: str) -> InputUrl:
     if scheme == "file":
         return InputUrl(url, scheme, _check_local(parts.netloc, parts.path, settings, field))
     if not parts.netloc or not parts.hostname:
-        raise bad_request("invalid_url", f"{field}: URL names no host or bucket: {url!r}")
+        raise bad_request("invalid_url", f"{field}: URL names no host or bucket: {shown!r}")
     if scheme == "s3" and not parts.path.strip("/"):
-        raise bad_request("invalid_url", f"{field}: s3 URL names no object: {url!r}")
+        raise bad_request("invalid_url", f"{field}: s3 URL names no object: {shown!r}")
     if scheme in ("http", "https"):
         try:
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError:
-            raise bad_request("invalid_url", f"{field}: bad port in {url!r}") from None
+            raise bad_request("invalid_url", f"{field}: bad port in {shown!r}") from None
         try:
             _check_host(parts.hostname, port, settings, field)
         except ApiError as exc:
