@@ -29,11 +29,7 @@ def check_url(value: str | None) -> str | None:
     return value
 
 
-class _Body(RequestBody):
-    """A request body: unknown fields and non-finite floats refused (see contracts.bounds)."""
-
-
-class EditSpec(_Body):
+class EditSpec(RequestBody):
     """Use case 3: change one stroke of one frame of an earlier job, then re-render that frame."""
 
     base_job_id: str = Field(
@@ -54,7 +50,7 @@ class EditSpec(_Body):
         return self
 
 
-class JobCreate(_Body):
+class JobCreate(RequestBody):
     """POST /jobs. The fields given decide the kind of job:
 
     * ``prompt`` + ``video_source_url`` (+ optional ``cut_spec_url`` to skip PRISM): generate;

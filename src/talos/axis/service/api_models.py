@@ -24,11 +24,7 @@ def check_job_id(value: str) -> str:
     return value
 
 
-class _Body(RequestBody):
-    """A request body: unknown fields and non-finite floats refused (see contracts.bounds)."""
-
-
-class GenerateRequest(_Body):
+class GenerateRequest(RequestBody):
     """POST /generate."""
 
     model_config = ConfigDict(
@@ -143,7 +139,7 @@ class JobStatus(BaseModel):
     finished_at: datetime | None = None
 
 
-class StrokePatch(_Body):
+class StrokePatch(RequestBody):
     """PATCH .../strokes/{stroke_id}: any of these; applied in the order listed."""
 
     model_config = ConfigDict(
@@ -188,7 +184,7 @@ class StrokePatch(_Body):
         return self
 
 
-class StrokeNew(_Body):
+class StrokeNew(RequestBody):
     """POST .../strokes: a new stroke (its stroke_id is assigned)."""
 
     model_config = ConfigDict(
