@@ -515,9 +515,13 @@ def test_point_caps_and_the_body_limit_stop_huge_strokes_quickly(client, done_jo
     over the 1 MiB body limit (413, unread); a smaller one over service.limits.max_stroke_points
     (10,000) is 422 before any geometry is built."""
     segments = 300_000
-    points = [[float(i % 160), float(i % 120)] for i in range(3 * segments + 1)]
+    points = b",".join([b"[12.5,40.25]"] * (3 * segments + 1))  # 12.6 MB of JSON
+    body = b'{"control_points":[' + points + b"]}"
     start = time.monotonic()
-    answer = client.post("/jobs/happy-1/frames/0/strokes", json={"control_points": points})
+    answer = client.post(
+        "/jobs/happy-1/frames/0/strokes", content=body,
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
     assert_error(answer, 413, "body_too_large")
     over_cap = [[float(i % 160), 1.0] for i in range(10_003)]
     answer = client.post("/jobs/happy-1/frames/0/strokes", json={"control_points": over_cap})
