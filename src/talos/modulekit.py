@@ -15,16 +15,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from talos import __version__
 from talos.config import Settings
 from talos.errors import TalosError
+from talos.web.auth import require_api_key
 from talos.web.callbacks import callback_body, send_callback
 from talos.web.errors import ApiError, install_error_handlers
+from talos.web.limits import install_body_limit
 
 log = logging.getLogger(__name__)
+
+# A module's routes other than /healthz take this: X-API-Key when Settings.api_keys is set.
+PROTECTED = [Depends(require_api_key)]
 
 
 class ModuleWorker:
@@ -66,7 +71,8 @@ class ModuleWorker:
 
 def module_app(module: str, settings: Settings, title: str, description: str) -> FastAPI:
     """A reference module's FastAPI app: a :class:`ModuleWorker` in ``app.state.worker`` for
-    the app's lifetime, the shared JSON error bodies, and ``GET /healthz``."""
+    the app's lifetime, the shared JSON error bodies, the request body limit, and
+    ``GET /healthz``. The module's own routes take ``dependencies=PROTECTED``."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,7 +83,9 @@ def module_app(module: str, settings: Settings, title: str, description: str) ->
             await run_in_threadpool(app.state.worker.shutdown)
 
     app = FastAPI(title=title, version=__version__, description=description, lifespan=lifespan)
+    app.state.settings = settings  # read by require_api_key
     install_error_handlers(app)
+    install_body_limit(app, settings.http.max_body_bytes)
 
     @app.get("/healthz", tags=["ops"])
     def health() -> dict[str, str]:

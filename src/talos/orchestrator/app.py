@@ -21,6 +21,7 @@ from talos.orchestrator.engine import Orchestrator
 from talos.orchestrator.routes import callbacks, dlq, health, jobs
 from talos.web.auth import require_api_key
 from talos.web.errors import install_error_handlers
+from talos.web.limits import install_body_limit
 
 
 def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
@@ -49,6 +50,7 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = sessions
     install_error_handlers(app)
+    install_body_limit(app, settings.http.max_body_bytes)
     protected = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(jobs.router, dependencies=protected)

@@ -6,8 +6,9 @@
   link-local or reserved addresses are refused unless ``inputs.allow_private_addresses``.
   Redirects are followed by hand (at most 3) so every hop is checked the same way.
 
-Malformed or disallowed URLs raise :class:`ApiError` 400; inputs that cannot be read or are
-too large raise 422.
+Malformed or disallowed URLs, and local paths the OS refuses to look at (a name over 255
+bytes, a symlink loop, no permission), raise :class:`ApiError` 400; inputs that cannot be read
+or are too large raise 422.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import httpx
 from talos.config import Settings
 from talos.store import s3_options
 from talos.web.errors import ApiError, bad_request, unprocessable
+from talos.web.limits import clip_echo
 
 MAX_REDIRECTS = 3
 CHUNK = 1 << 20
@@ -41,13 +43,14 @@ class InputUrl:
 
 def check_url(url: str, settings: Settings, field: str) -> InputUrl:
     """Parse and check ``url`` (the request field ``field``) or raise a 400 :class:`ApiError`."""
+    shown = clip_echo(url)  # what an error message repeats of it
     try:
         parts = urlsplit(url)
     except ValueError:
         raise bad_request("invalid_url", f"{field}: not a valid URL") from None
     scheme = parts.scheme.lower()
     if not scheme:
-        raise bad_request("invalid_url", f"{field}: not a URL (no scheme): {url!r}")
+        raise bad_request("invalid_url", f"{field}: not a URL (no scheme): {shown!r}")
     if scheme not in settings.inputs.allowed_schemes:
         allowed = ", ".join(settings.inputs.allowed_schemes)
         raise bad_request(
@@ -56,14 +59,14 @@ def check_url(url: str, settings: Settings, field: str) -> InputUrl:
     if scheme == "file":
         return InputUrl(url, scheme, _check_local(parts.netloc, parts.path, settings, field))
     if not parts.netloc or not parts.hostname:
-        raise bad_request("invalid_url", f"{field}: URL names no host or bucket: {url!r}")
+        raise bad_request("invalid_url", f"{field}: URL names no host or bucket: {shown!r}")
     if scheme == "s3" and not parts.path.strip("/"):
-        raise bad_request("invalid_url", f"{field}: s3 URL names no object: {url!r}")
+        raise bad_request("invalid_url", f"{field}: s3 URL names no object: {shown!r}")
     if scheme in ("http", "https"):
         try:
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError:
-            raise bad_request("invalid_url", f"{field}: bad port in {url!r}") from None
+            raise bad_request("invalid_url", f"{field}: bad port in {shown!r}") from None
         try:
             _check_host(parts.hostname, port, settings, field)
         except ApiError as exc:
@@ -85,8 +88,26 @@ def _check_local(netloc: str, raw_path: str, settings: Settings, field: str) -> 
     for root in settings.inputs.allowed_roots:
         real_root = Path(os.path.realpath(root))
         if resolved == real_root or real_root in resolved.parents:
+            _check_usable(resolved, field)
             return resolved
-    raise bad_request("path_not_allowed", f"{field}: {text} is outside the allowed input folders")
+    raise bad_request(
+        "path_not_allowed", f"{field}: {clip_echo(text)} is outside the allowed input folders"
+    )
+
+
+def _check_usable(path: Path, field: str) -> None:
+    """400 when the OS refuses to look at ``path`` (a name over 255 bytes, a symlink loop, a
+    folder we may not enter): such a request can never work, and the ``OSError`` must not
+    reach the caller as a 500. A missing file is left to :func:`fetch` (422 input_not_found):
+    it may be written before the job runs."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise bad_request(
+            "invalid_path", f"{field}: cannot use {clip_echo(str(path))}: {exc.strerror}"
+        ) from None
 
 
 def _check_host(host: str, port: int, settings: Settings, field: str) -> None:
@@ -110,9 +131,13 @@ def fetch(source: InputUrl, dest: Path, settings: Settings, max_bytes: int, fiel
     return the local path. 422 when it cannot be read or exceeds ``max_bytes``."""
     if source.scheme == "file":
         assert source.path is not None
-        if not source.path.is_file():
-            raise unprocessable("input_not_found", f"{field}: no such file: {source.path}")
-        size = source.path.stat().st_size
+        _check_usable(source.path, field)  # again: the file may have changed since the check
+        try:
+            if not source.path.is_file():
+                raise unprocessable("input_not_found", f"{field}: no such file: {source.path}")
+            size = source.path.stat().st_size
+        except OSError as exc:  # removed between the two looks
+            raise unprocessable("input_not_found", f"{field}: {exc.strerror}") from None
         _check_size(size, max_bytes, field)
         return source.path
     dest.parent.mkdir(parents=True, exist_ok=True)

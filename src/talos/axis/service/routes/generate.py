@@ -23,7 +23,7 @@ router = APIRouter(tags=["jobs"])
     "/generate",
     status_code=202,
     response_model=Accepted,
-    responses=error_responses(400, 401, 403, 409, 422, 503),
+    responses=error_responses(400, 401, 403, 409, 413, 422, 503),
     summary="Trace a video into strokes (asynchronously)",
 )
 def generate(
