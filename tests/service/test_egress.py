@@ -211,3 +211,33 @@ def test_trust_is_per_host_or_host_and_port() -> None:
     assert resolve_checked("10.1.2.3", 443, policy)
     assert resolve_checked("orch.internal", 8100, EgressPolicy.of(False, ["ORCH.Internal"]), loop)
     assert resolve_checked("orch.internal", 1, EgressPolicy.of(True, []), loop)  # tests only
+
+
+def test_system_dns_rebinding_never_reaches_loopback(
+    tmp_path: Path, loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default resolver path, as the attack runs in production: the attacker's DNS answers
+    a public address (TTL 0) to the first two lookups, the submit check and the download's
+    check, and 127.0.0.1 afterwards. This is the reproduction of the finding: the code before
+    the fix looked the name up a third time to connect, and downloaded from loopback. The
+    tests above hand in the resolver instead of patching :mod:`socket`."""
+    import socket
+
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding(host: str, port: object, *args: object, **kwargs: object) -> object:
+        if host != "rebind.example":
+            return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        lookups.append(host)
+        answer = "8.8.8.8" if len(lookups) <= 2 else "127.0.0.1"
+        return real(answer, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    s = settings(tmp_path)
+    url = f"http://rebind.example:{loopback.port}/secret"
+    with pytest.raises(ApiError) as info:
+        fetch(check_url(url, s, "v"), tmp_path / "e", s, 10**6, "v")
+    assert info.value.code == "input_unreachable"  # 8.8.8.8 at that port: nothing here
+    assert loopback.requests == [] and not (tmp_path / "e").exists()
+    assert lookups == ["rebind.example"] * 2  # no third lookup to connect
