@@ -16,7 +16,7 @@ from talos.config import OrchestratorSettings, Settings
 from talos.orchestrator.app import create_app
 from talos.orchestrator.flows import build_call, callback_url, plan
 from talos.orchestrator.retry import RetryPolicy, classify_exception, classify_status
-from talos.web.callbacks import KEY_PARAM, job_key, signed_headers, split_key
+from talos.web.callbacks import KEY_PARAM, job_key, redact, signed_headers, split_key
 
 
 def post_signed(
@@ -269,7 +269,9 @@ def test_transient_callback_retries_and_permanent_one_dead_letters(
         assert job["status"] == "failed" and "bad lines" in job["details"]["error"]
         entry = client.get("/dlq").json()["entries"][0]
         assert entry["stage"] == "chroma" and entry["transient"] is False
-        assert entry["request_body"] == received[-1]["body"]
+        sent = received[-1]["body"]
+        assert entry["request_body"] == {**sent, "callback_url": redact(sent["callback_url"])}
+        assert key_of(received[-1]) not in json.dumps(entry)  # the job's key is not shown
         assert entry["request_body"]["lines_data_url"] == "file:///l.json"
         late = {"job_id": job_id, "module_name": "chroma", "status": "completed"}
         assert post_signed(client, late, key_of(received[-1])).status_code == 409

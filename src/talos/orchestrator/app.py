@@ -46,8 +46,8 @@ def with_callback_secret(settings: Settings) -> Settings:
 def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     """The Orchestrator app; its stage loop runs while the app is being served."""
 
-    settings = with_callback_secret(settings)
     sessions = open_database(settings.orchestrator)  # fails here, before serving, if down
+    settings = with_callback_secret(settings)  # after: a failed start says one line only
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

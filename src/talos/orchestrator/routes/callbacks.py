@@ -57,7 +57,11 @@ async def verified_callback(
         raise ApiError(401, "unauthorized", f"callback not accepted: {reason}")
 
 
-@router.post("/callbacks/job-completed", dependencies=[Depends(verified_callback)])
+@router.post(
+    "/callbacks/job-completed",
+    dependencies=[Depends(verified_callback)],
+    responses={401: {"description": "Unsigned, forged, or outside the replay window."}},
+)
 def job_completed(body: CallbackBody, engine: OrchestratorDep) -> dict[str, Any]:
     with engine_errors(f"job: {body.job_id}"):
         result = engine.handle_callback(
