@@ -241,3 +241,13 @@ def test_system_dns_rebinding_never_reaches_loopback(
     assert info.value.code == "input_unreachable"  # 8.8.8.8 at that port: nothing here
     assert loopback.requests == [] and not (tmp_path / "e").exists()
     assert lookups == ["rebind.example"] * 2  # no third lookup to connect
+
+
+@pytest.mark.parametrize("host", ["a\x00b.example", "a" * 300 + ".example", "exa mple.example"])
+def test_unusable_host_names_are_unresolved_not_a_crash(host: str) -> None:
+    """The system resolver's odd failures (NUL: ValueError, a 300-byte label: UnicodeError)
+    are one kind of error: the name does not resolve."""
+    from talos.web.egress import EgressUnresolved
+
+    with pytest.raises(EgressUnresolved):
+        resolve_checked(host, 80, EgressPolicy())

@@ -35,8 +35,8 @@ def system_resolver(host: str, port: int) -> list[str]:
     """The operating system's answer for ``host`` (``getaddrinfo``), duplicates removed."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except UnicodeError:  # a label too long for IDNA: no such name
-        raise socket.gaierror(f"cannot encode host name {host!r}") from None
+    except (UnicodeError, ValueError):  # a label too long for IDNA, a NUL: no such name
+        raise socket.gaierror(f"cannot look up host name {host!r}") from None
     seen: list[str] = []
     for info in infos:
         address = str(info[4][0])
@@ -109,7 +109,7 @@ def resolve_checked(
     else:
         try:
             answers = resolver(name, port)
-        except (OSError, UnicodeError) as exc:
+        except (OSError, ValueError) as exc:  # UnicodeError is a ValueError
             raise EgressUnresolved(f"cannot resolve host {host!r}: {exc}") from None
     addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in answers]
     if not addresses:
@@ -157,7 +157,7 @@ class PinnedTransport(httpx.BaseTransport):
             raise httpx.UnsupportedProtocol(
                 f"scheme {url.scheme!r} is not http(s)", request=request
             )
-        host = url.host
+        host = url.raw_host.decode("ascii")  # IDNA-encoded: what DNS and SNI expect
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
             address = str(resolve_checked(host, port, self.policy, self.resolver)[0])
