@@ -1,5 +1,6 @@
 """What the reference modules (PRISM, CHROMA) share: accept a job with 202, do the work in a
-worker thread, then report ``POST /callbacks/job-completed`` to the Orchestrator.
+worker thread, then report ``POST /callbacks/job-completed`` to the Orchestrator (signed with
+the job's key from its ``callback_url``; see :mod:`talos.web.callbacks`).
 
 The work function returns the output URL; a :class:`~talos.errors.TalosError` (the engine's
 ``AxisError`` among them) or :class:`~talos.web.errors.ApiError` it raises is

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -31,6 +32,10 @@ def service(tmp_path_factory, inputs, callbacks: CallbackServer) -> Iterator[Ser
         "AXIS_SERVICE__LIMITS__MAX_WIDTH": "640",
         "AXIS_SERVICE__WORK_DIR": str(base / "work"),
         "AXIS_CALLBACKS__BACKOFF_S": "0.05",
+        # loopback callbacks only to the test's receiver (and port 9, where nothing listens)
+        "AXIS_CALLBACKS__TRUSTED_HOSTS": json.dumps(
+            [urlsplit(callbacks.url).netloc, "127.0.0.1:9"]
+        ),  # fmt: skip
         "AXIS_TRACING__CALL_LOG": str(base / "calls.jsonl"),
         "AXIS_SERVICE__LEASE_S": "3",
         "AXIS_SERVICE__HEARTBEAT_S": "1",
@@ -227,6 +232,27 @@ def test_unprocessable_inputs_are_422(client: httpx.Client, inputs, video, spec,
     if spec:
         body["cut_spec_url"] = file_url(inputs["root"] / spec)
     assert_error(client.post("/generate", json=body), 422, code)
+
+
+def test_a_loopback_callback_url_is_refused_at_submit(client: httpx.Client, inputs) -> None:
+    """A callback_url on loopback that is not in callbacks.trusted_hosts: 422, no job, and
+    nothing is ever POSTed there."""
+    elsewhere = CallbackServer()  # a real server on 127.0.0.1, on a port nobody trusted
+    try:
+        body = {
+            "job_id": "ssrf-callback",
+            "video_source_url": file_url(inputs["root"] / "clip.mp4"),
+            "callback_url": elsewhere.url,
+            "options": {"max_frames": 2},
+        }
+        answer = client.post("/generate", json=body)
+        assert_error(answer, 422, "callback_not_allowed")
+        assert "127.0.0.1" in answer.json()["error"]["message"]
+        assert client.get("/jobs/ssrf-callback").status_code == 404
+        time.sleep(0.5)
+        assert elsewhere.received == [] and elsewhere.attempts == 0
+    finally:
+        elsewhere.close()
 
 
 def test_callback_that_never_gets_through_leaves_the_result_intact(client, inputs) -> None:

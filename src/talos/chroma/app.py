@@ -18,6 +18,7 @@ from talos.contracts.bounds import FRAME_MAX, RequestBody
 from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.modulekit import PROTECTED, module_app
 from talos.store import Store
+from talos.web.callbacks import check_callback_url
 from talos.web.errors import not_found, unprocessable
 from talos.web.inputs import check_url
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/colorize", status_code=202, tags=["chroma"], dependencies=PROTECTED)
     def colorize_job(body: ColorizeRequest, request: Request) -> dict[str, Any]:
         check_url(body.lines_data_url, settings, "lines_data_url")  # 400 on a bad URL
+        check_callback_url(body.callback_url, settings)  # 422: a private address
         if body.frames is not None and min(body.frames) < 0:
             raise unprocessable("invalid_frames", "frames: indices must be >= 0")
         try:

@@ -81,6 +81,11 @@ class InputSettings(Section):
     allow_private_addresses: bool = Field(
         False, description="Allow http(s) inputs on loopback/private/link-local addresses."
     )
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts ('name' or 'name:port') whose http(s) inputs may be on private "
+        "addresses (an internal media server); every other host must resolve to public ones.",
+    )
     timeout_s: PosFloat = Field(30.0, description="Connect/read timeout of input downloads.")
 
 
@@ -89,6 +94,12 @@ class CallbackSettings(Section):
 
     orchestrator_url: str | None = Field(
         None, description="Callback URL used when a job names none; null = no callback."
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts ('name' or 'name:port') a callback_url may name although they "
+        "resolve to private or loopback addresses (internal Orchestrators). The Orchestrator's "
+        "own callback address (orchestrator_url, else orchestrator.host:port) is always trusted.",
     )
     attempts: Annotated[int, Field(ge=1)] = Field(5, description="Tries before giving up.")
     backoff_s: PosFloat = Field(0.5, description="First retry delay; doubles each try.")

@@ -23,6 +23,7 @@ from talos.media import probe_video
 from talos.modulekit import PROTECTED, module_app
 from talos.prism.director import direct
 from talos.store import Store
+from talos.web.callbacks import check_callback_url
 from talos.web.inputs import check_url, fetch
 
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
     def direct_shot(body: DirectRequest, request: Request) -> dict[str, Any]:
         if body.video_source_url is not None:
             check_url(body.video_source_url, settings, "video_source_url")  # 400 now, not later
+        check_callback_url(body.callback_url, settings)  # 422: a private address
 
         def work() -> str:
             source = body.source.model_dump(exclude_none=True) if body.source else {}

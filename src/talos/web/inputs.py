@@ -2,9 +2,11 @@
 
 * ``file://`` — only below ``inputs.allowed_roots``, after resolving ``..`` and symlinks;
 * ``s3://bucket/key`` — read with the store's endpoint and credentials (``Settings.store``);
-* ``http(s)://`` — with timeouts and a size limit; hosts resolving to loopback, private,
-  link-local or reserved addresses are refused unless ``inputs.allow_private_addresses``.
-  Redirects are followed by hand (at most 3) so every hop is checked the same way.
+* ``http(s)://`` — with timeouts and a size limit, through :mod:`talos.web.egress`: hosts
+  resolving to loopback, private, link-local or reserved addresses are refused unless
+  ``inputs.allow_private_addresses`` or the host is in ``inputs.trusted_hosts``, and the
+  download connects to the address that was checked (no second lookup to rebind). Redirects
+  are followed by hand (at most 3) so every hop is checked the same way.
 
 Malformed or disallowed URLs, and local paths the OS refuses to look at (a name over 255
 bytes, a symlink loop, no permission), raise :class:`ApiError` 400; inputs that cannot be read
@@ -13,9 +15,7 @@ or are too large raise 422.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -25,6 +25,15 @@ import httpx
 
 from talos.config import Settings
 from talos.store import s3_options
+from talos.web.egress import (
+    EgressPolicy,
+    EgressRefused,
+    EgressUnresolved,
+    Resolver,
+    egress_client,
+    resolve_checked,
+    system_resolver,
+)
 from talos.web.errors import ApiError, bad_request, unprocessable
 from talos.web.limits import clip_echo
 
@@ -41,8 +50,16 @@ class InputUrl:
     path: Path | None = None
 
 
-def check_url(url: str, settings: Settings, field: str) -> InputUrl:
-    """Parse and check ``url`` (the request field ``field``) or raise a 400 :class:`ApiError`."""
+def input_policy(settings: Settings) -> EgressPolicy:
+    """Which non-public hosts input downloads may reach (``inputs.*``)."""
+    return EgressPolicy.of(settings.inputs.allow_private_addresses, settings.inputs.trusted_hosts)
+
+
+def check_url(
+    url: str, settings: Settings, field: str, resolver: Resolver = system_resolver
+) -> InputUrl:
+    """Parse and check ``url`` (the request field ``field``) or raise a 400 :class:`ApiError`.
+    ``resolver`` looks up http(s) hosts (the system's unless a test passes one)."""
     shown = clip_echo(url)  # what an error message repeats of it
     try:
         parts = urlsplit(url)
@@ -68,11 +85,11 @@ def check_url(url: str, settings: Settings, field: str) -> InputUrl:
         except ValueError:
             raise bad_request("invalid_url", f"{field}: bad port in {shown!r}") from None
         try:
-            _check_host(parts.hostname, port, settings, field)
-        except ApiError as exc:
-            if exc.status == 400:
-                raise
-            # a name that does not resolve now may later: the worker checks again and reports
+            resolve_checked(parts.hostname, port, input_policy(settings), resolver)
+        except EgressRefused as exc:
+            raise bad_request("address_not_allowed", f"{field}: {exc}") from None
+        except EgressUnresolved:
+            pass  # a name that does not resolve now may later: the worker checks again
     return InputUrl(url, scheme)
 
 
@@ -110,25 +127,13 @@ def _check_usable(path: Path, field: str) -> None:
         ) from None
 
 
-def _check_host(host: str, port: int, settings: Settings, field: str) -> None:
-    if settings.inputs.allow_private_addresses:
-        return
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise unprocessable("input_unreachable", f"{field}: cannot resolve host {host!r}") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global or address.is_multicast:
-            raise bad_request(
-                "address_not_allowed",
-                f"{field}: host {host!r} resolves to a non-public address ({address})",
-            )
-
-
-def fetch(source: InputUrl, dest: Path, settings: Settings, max_bytes: int, field: str) -> Path:
+def fetch(
+    source: InputUrl, dest: Path, settings: Settings, max_bytes: int, field: str,
+    resolver: Resolver = system_resolver,
+) -> Path:  # fmt: skip
     """Copy the input to the local file ``dest`` (a ``file://`` input is used in place) and
-    return the local path. 422 when it cannot be read or exceeds ``max_bytes``."""
+    return the local path. 422 when it cannot be read or exceeds ``max_bytes``; 400 when an
+    http(s) host (or a redirect's) is not allowed. ``resolver``: see :func:`check_url`."""
     if source.scheme == "file":
         assert source.path is not None
         _check_usable(source.path, field)  # again: the file may have changed since the check
@@ -143,12 +148,15 @@ def fetch(source: InputUrl, dest: Path, settings: Settings, max_bytes: int, fiel
     dest.parent.mkdir(parents=True, exist_ok=True)
     if source.scheme == "s3":
         return _fetch_s3(source.url, dest, settings, max_bytes, field)
-    return _fetch_http(source.url, dest, settings, max_bytes, field)
+    return _fetch_http(source.url, dest, settings, max_bytes, field, resolver)
 
 
-def read_small(source: InputUrl, dest: Path, settings: Settings, field: str) -> bytes:
+def read_small(
+    source: InputUrl, dest: Path, settings: Settings, field: str,
+    resolver: Resolver = system_resolver,
+) -> bytes:  # fmt: skip
     """A small input (a cut spec) as bytes, at most 1 MiB."""
-    return fetch(source, dest, settings, 1 << 20, field).read_bytes()
+    return fetch(source, dest, settings, 1 << 20, field, resolver).read_bytes()
 
 
 def _check_size(size: int, max_bytes: int, field: str) -> None:
@@ -173,18 +181,18 @@ def _fetch_s3(url: str, dest: Path, settings: Settings, max_bytes: int, field: s
     return dest
 
 
-def _fetch_http(url: str, dest: Path, settings: Settings, max_bytes: int, field: str) -> Path:
-    timeout = httpx.Timeout(settings.inputs.timeout_s)
+def _fetch_http(
+    url: str, dest: Path, settings: Settings, max_bytes: int, field: str, resolver: Resolver
+) -> Path:
     current = url
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    policy = input_policy(settings)
+    with egress_client(policy, timeout=settings.inputs.timeout_s, resolver=resolver) as client:
         for _ in range(MAX_REDIRECTS + 1):
             parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise bad_request("invalid_url", f"{field}: redirect to a non-http URL")
             if parts.scheme not in settings.inputs.allowed_schemes:
                 raise bad_request("unsupported_scheme", f"{field}: scheme {parts.scheme!r}")
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            _check_host(parts.hostname, port, settings, field)
             try:
                 with client.stream("GET", current) as response:
                     if response.is_redirect and "location" in response.headers:
@@ -205,6 +213,10 @@ def _fetch_http(url: str, dest: Path, settings: Settings, max_bytes: int, field:
                             _check_size(received, max_bytes, field)
                             handle.write(chunk)
                     return dest
+            except EgressRefused as exc:  # this hop's host (checked as it was connected)
+                raise bad_request("address_not_allowed", f"{field}: {exc}") from None
+            except httpx.InvalidURL as exc:  # a redirect's Location that is no URL
+                raise bad_request("invalid_url", f"{field}: {exc}") from None
             except httpx.HTTPError as exc:
                 raise unprocessable(
                     "input_unreachable", f"{field}: cannot download {current}: {exc}"
