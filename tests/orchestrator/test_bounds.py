@@ -19,8 +19,8 @@ from talos.config import Settings
 from talos.contracts.bounds import COORD_MAX, DB_INT_MAX
 from talos.contracts.job_options import JobOptions
 from talos.orchestrator.app import create_app as orchestrator_app
-from talos.orchestrator.flows import callback_signature
 from talos.prism.app import create_app as prism_app
+from talos.web.callbacks import job_key, signed_headers
 
 TOO_BIG = 2**63  # one past the largest 64-bit database integer
 GENERATE = {"job_id": "j1", "prompt": "pan", "video_source_url": "file:///v.mp4"}
@@ -65,9 +65,10 @@ def test_the_largest_64_bit_id_is_still_a_plain_miss(client: TestClient) -> None
 
 def test_callback_numbers_are_bounded(client: TestClient) -> None:
     assert client.post("/jobs", json=GENERATE).status_code == 202
-    token = callback_signature("tok", "j1")
     body = {"job_id": "j1", "module_name": "prism", "status": "failed", "http_status": TOO_BIG}
-    answer = client.post(f"/callbacks/job-completed?token={token}", json=body)
+    raw = json.dumps(body).encode()
+    headers = {"content-type": "application/json", **signed_headers(job_key("tok", "j1"), raw)}
+    answer = client.post("/callbacks/job-completed", content=raw, headers=headers)
     assert_error(answer, 400, "invalid_request")
 
 
