@@ -76,7 +76,7 @@ def test_module_apps_document_their_own_errors(tmp_path: Path) -> None:
     settings = Settings(store={"url": f"file://{tmp_path}/store"})
     with TestClient(prism_app(settings)) as client:
         document = client.get("/openapi.json").json()
-    assert _codes(document, "post", "/direct") == ["202", "400", "413", "422"]
+    assert _codes(document, "post", "/direct") == ["202", "400", "401", "403", "413", "422"]
 
 
 def test_timestamps_carry_their_time_zone() -> None:

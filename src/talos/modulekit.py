@@ -1,5 +1,6 @@
 """What the reference modules (PRISM, CHROMA) share: accept a job with 202, do the work in a
-worker thread, then report ``POST /callbacks/job-completed`` to the Orchestrator.
+worker thread, then report ``POST /callbacks/job-completed`` to the Orchestrator (signed with
+the job's key from its ``callback_url``; see :mod:`talos.web.callbacks`).
 
 The work function returns the output URL; a :class:`~talos.errors.TalosError` (the engine's
 ``AxisError`` among them) or :class:`~talos.web.errors.ApiError` it raises is
@@ -15,17 +16,22 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from talos import __version__
 from talos.config import Settings
 from talos.errors import TalosError
+from talos.web.auth import require_api_key
 from talos.web.callbacks import callback_body, send_callback
 from talos.web.errors import ApiError, install_error_handlers
+from talos.web.limits import install_body_limit
 from talos.web.openapi import document_errors
 
 log = logging.getLogger(__name__)
+
+# A module's routes other than /healthz take this: X-API-Key when Settings.api_keys is set.
+PROTECTED = [Depends(require_api_key)]
 
 
 class ModuleWorker:
@@ -70,7 +76,8 @@ def module_app(
     error_codes: Mapping[str, Iterable[int]] | None = None,
 ) -> FastAPI:  # fmt: skip
     """A reference module's FastAPI app: a :class:`ModuleWorker` in ``app.state.worker`` for
-    the app's lifetime, the shared JSON error bodies, and ``GET /healthz``; ``error_codes``
+    the app's lifetime, the shared JSON error bodies, the request body limit, and
+    ``GET /healthz``. The module's own routes take ``dependencies=PROTECTED``; ``error_codes``
     names the error statuses of single operations for the OpenAPI document
     (:func:`~talos.web.openapi.document_errors`)."""
 
@@ -83,8 +90,10 @@ def module_app(
             await run_in_threadpool(app.state.worker.shutdown)
 
     app = FastAPI(title=title, version=__version__, description=description, lifespan=lifespan)
+    app.state.settings = settings  # read by require_api_key
     install_error_handlers(app)
     document_errors(app, codes=error_codes)
+    install_body_limit(app, settings.http.max_body_bytes)
 
     @app.get("/healthz", tags=["ops"])
     def health() -> dict[str, str]:

@@ -135,3 +135,6 @@ def test_colorize_endpoint_rejects_bad_input(tmp_path: Path) -> None:
         assert frames.status_code == 422
         extra = client.post("/colorize", json={"job_id": "a", "lines_data_url": lines, "x": 1})
         assert extra.status_code == 400
+        ssrf = client.post("/colorize", json={"job_id": "a", "lines_data_url": lines,
+                                              "callback_url": "http://[::1]:9/x"})  # fmt: skip
+        assert ssrf.status_code == 422 and ssrf.json()["error"]["code"] == "callback_not_allowed"

@@ -3,6 +3,9 @@ end-to-end tests with real processes)."""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 from pathlib import Path
 
 import httpx
@@ -11,8 +14,18 @@ from fastapi.testclient import TestClient
 
 from talos.config import OrchestratorSettings, Settings
 from talos.orchestrator.app import create_app
-from talos.orchestrator.flows import build_call, callback_signature, callback_url, plan
+from talos.orchestrator.flows import build_call, callback_url, plan
 from talos.orchestrator.retry import RetryPolicy, classify_exception, classify_status
+from talos.web.callbacks import KEY_PARAM, job_key, redact, signed_headers, split_key
+
+
+def post_signed(
+    client: TestClient, body: dict, key: str, now: float | None = None, **headers: str
+) -> httpx.Response:
+    """POST a callback as a module does: the exact bytes, signed with the job's key."""
+    raw = json.dumps(body).encode()
+    signed = {"content-type": "application/json", **signed_headers(key, raw, now), **headers}
+    return client.post("/callbacks/job-completed", content=raw, headers=signed)
 
 
 def test_backoff_is_exponential_capped_and_jittered() -> None:
@@ -54,8 +67,8 @@ def test_flows_and_signed_callback_urls() -> None:
     open_settings = Settings()
     assert callback_url(open_settings, "j1") == "http://127.0.0.1:8100/callbacks/job-completed"
     signed = Settings(orchestrator={"callback_token": "s3cret"})
-    assert callback_url(signed, "j1").endswith(f"?token={callback_signature('s3cret', 'j1')}")
-    assert callback_signature("s3cret", "j1") != callback_signature("s3cret", "j2")
+    assert callback_url(signed, "j1").endswith(f"?{KEY_PARAM}={job_key('s3cret', 'j1')}")
+    assert job_key("s3cret", "j1") != job_key("s3cret", "j2")
     request = {"prompt": "p", "video_source_url": "file:///v.mp4", "style": "ink"}
     call = build_call("axis", "j1", request, {"prism": "file:///s/j1/prism/cut_spec.json"},
                       open_settings)  # fmt: skip
@@ -125,9 +138,8 @@ def test_job_lifecycle_checks(client: TestClient) -> None:
     assert no_lines.status_code == 409
     # A callback for a stage that was never dispatched is a conflict, not a state change.
     callback = {"job_id": "j1", "module_name": "prism", "status": "completed"}
-    token = callback_signature("tok", "j1")
-    early = client.post(f"/callbacks/job-completed?token={token}", json=callback)
-    assert early.status_code == 409
+    early = post_signed(client, callback, job_key("tok", "j1"))
+    assert early.status_code == 409, early.text
     assert client.get("/dlq").json() == {"entries": [], "count": 0}
     assert client.get("/dlq/1").status_code == 404
     assert client.post("/dlq/1/replay").status_code == 404
@@ -147,11 +159,9 @@ def test_non_ascii_keys_and_tokens_are_refused_not_a_crash(client: TestClient) -
     assert answer.status_code == 403, answer.text
     assert answer.json()["error"]["code"] == "forbidden"
     callback = {"job_id": "j1", "module_name": "prism", "status": "completed"}
-    by_token = client.post("/callbacks/job-completed?token=\u00e9t\u00e9", json=callback)
-    assert by_token.status_code == 403, by_token.text
-    bearer = {"Authorization": "Bearer t\u00f6k".encode()}
-    by_bearer = client.post("/callbacks/job-completed", json=callback, headers=bearer)
-    assert by_bearer.status_code == 403, by_bearer.text
+    forged = {"X-Talos-Signature": "sha256=\u00e9t\u00e9".encode()}
+    by_signature = post_signed(client, callback, "k", **forged)  # type: ignore[arg-type]
+    assert by_signature.status_code == 401, by_signature.text
 
 
 @pytest.mark.e2e
@@ -230,8 +240,10 @@ def test_transient_callback_retries_and_permanent_one_dead_letters(
             raise AssertionError(f"stage {index} never became {want}: {job}")
 
         def report(job_id: str, module: str, status: str, **extra: object) -> dict:
+            """The callback as the module would send it, signed with the key from the
+            callback_url the Orchestrator handed it (the app made its own secret)."""
             body = {"job_id": job_id, "module_name": module, "status": status, **extra}
-            answer = client.post("/callbacks/job-completed", json=body)
+            answer = post_signed(client, body, key_of(received[-1]))
             assert answer.status_code == 200, answer.text
             return answer.json()
 
@@ -257,7 +269,67 @@ def test_transient_callback_retries_and_permanent_one_dead_letters(
         assert job["status"] == "failed" and "bad lines" in job["details"]["error"]
         entry = client.get("/dlq").json()["entries"][0]
         assert entry["stage"] == "chroma" and entry["transient"] is False
-        assert entry["request_body"] == received[-1]["body"]
+        sent = received[-1]["body"]
+        assert entry["request_body"] == {**sent, "callback_url": redact(sent["callback_url"])}
+        assert key_of(received[-1]) not in json.dumps(entry)  # the job's key is not shown
         assert entry["request_body"]["lines_data_url"] == "file:///l.json"
         late = {"job_id": job_id, "module_name": "chroma", "status": "completed"}
-        assert client.post("/callbacks/job-completed", json=late).status_code == 409
+        assert post_signed(client, late, key_of(received[-1])).status_code == 409
+
+
+def key_of(call: dict) -> str:
+    """The signing key in the callback_url of a module call the stub received."""
+    key = split_key(call["body"]["callback_url"])[1]
+    assert key is not None, call
+    return key
+
+
+def test_forged_callbacks_are_refused_logged_and_change_nothing(
+    tmp_path: Path, stub_module, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No ``callback_token`` is configured (the default): the Orchestrator signs with a
+    secret of its own, and a callback without a valid, fresh signature is 401."""
+    url, received = stub_module
+    settings = Settings(
+        orchestrator={"database_url": f"sqlite:///{tmp_path}/o.db", "poll_interval_s": 0.05},
+        services={"axis_url": url, "chroma_url": url},
+    )
+    with TestClient(create_app(settings)) as client:
+        body = {"cut_spec_url": "file:///s/c.json", "video_source_url": "file:///v.mp4"}
+        job_id = client.post("/jobs", json=body).json()["job_id"]
+        deadline = time.monotonic() + 10
+        while client.get(f"/jobs/{job_id}").json()["stages"][0]["status"] != "waiting":
+            assert time.monotonic() < deadline, "the axis stage was never dispatched"
+            time.sleep(0.02)
+        before = client.get(f"/jobs/{job_id}").json()
+        key = key_of(received[-1])
+        forged = {"job_id": job_id, "module_name": "AXIS", "status": "completed",
+                  "output_url": "http://attacker.example/lines.json"}  # fmt: skip
+        raw = json.dumps(forged).encode()
+        stamp = str(int(time.time()))
+        attempts = {
+            "unsigned": client.post("/callbacks/job-completed", json=forged),
+            "wrong signature": client.post(
+                "/callbacks/job-completed",
+                content=raw,
+                headers={"X-Talos-Timestamp": stamp, "X-Talos-Signature": "sha256=" + "0" * 64},
+            ),  # fmt: skip
+            "another job's key": post_signed(client, forged, job_key("guess", job_id)),
+            "old timestamp": post_signed(client, forged, key, now=time.time() - 301),
+            "query token only": client.post(
+                f"/callbacks/job-completed?{KEY_PARAM}={key}&token={key}", json=forged
+            ),
+        }
+        with caplog.at_level(logging.WARNING, logger="talos.orchestrator.routes.callbacks"):
+            bad = client.post("/callbacks/job-completed", content=b"{not json")
+        for name, answer in {**attempts, "not json": bad}.items():
+            assert answer.status_code == 401, (name, answer.text)
+            assert answer.json()["error"]["code"] == "unauthorized", name
+        assert client.get(f"/jobs/{job_id}").json() == before  # the job did not move
+        assert "callback refused" in caplog.text and key not in caplog.text
+        genuine = {**forged, "output_url": "file:///s/lines.json"}
+        answer = post_signed(client, genuine, key)
+        assert answer.status_code == 200 and answer.json()["result"] == "advanced"
+        assert client.get(f"/jobs/{job_id}").json()["details"]["outputs"]["axis"] == (
+            "file:///s/lines.json"
+        )

@@ -16,6 +16,7 @@ import pytest
 from talos.axis.geometry import bezier
 from talos.calllog import read_calls
 from talos.chroma.profiles import hex_to_bgr, load_profile
+from talos.web.callbacks import job_key, signed_headers
 
 pytestmark = pytest.mark.e2e  # the four services and two fault proxies as real processes
 
@@ -143,24 +144,34 @@ def test_callbacks_are_authenticated_and_checked(pipeline, first_job: dict) -> N
     job_id = first_job["job_id"]
     body = {"job_id": job_id, "module_name": "AXIS", "status": "completed",
             "output_url": first_job["details"]["outputs"]["axis"]}  # fmt: skip
+    key = job_key(pipeline.callback_token, job_id)
+
+    def signed(payload: dict, with_key: str = key) -> dict:
+        raw = json.dumps(payload).encode()
+        headers = {"content-type": "application/json", **signed_headers(with_key, raw)}
+        return {"content": raw, "headers": headers}
+
     bearer = {"Authorization": f"Bearer {pipeline.callback_token}"}
     with pipeline.orchestrator as client:
-        assert client.post("/callbacks/job-completed", json=body).status_code == 401
-        wrong = client.post("/callbacks/job-completed?token=nope", json=body)
-        assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "forbidden"
-        duplicate = client.post("/callbacks/job-completed", json=body, headers=bearer)
+        for unsigned in ({"json": body}, {"json": body, "headers": bearer}):
+            answer = client.post("/callbacks/job-completed", **unsigned)
+            assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthorized"
+        wrong = client.post("/callbacks/job-completed", **signed(body, "nope"))
+        assert wrong.status_code == 401
+        duplicate = client.post("/callbacks/job-completed", **signed(body))
         assert duplicate.status_code == 200 and duplicate.json()["result"] == "duplicate"
+        other_job = {**body, "job_id": "nope"}
         unknown = client.post(
-            "/callbacks/job-completed", json={**body, "job_id": "nope"}, headers=bearer
+            "/callbacks/job-completed",
+            **signed(other_job, job_key(pipeline.callback_token, "nope")),
         )
         assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
-        other = client.post(
-            "/callbacks/job-completed", json={**body, "module_name": "lumen"}, headers=bearer
-        )
+        other = client.post("/callbacks/job-completed", **signed({**body, "module_name": "lumen"}))
         assert other.status_code == 409
-        bad = client.post("/callbacks/job-completed", json={"job_id": job_id}, headers=bearer)
+        bad = client.post("/callbacks/job-completed", **signed({"job_id": job_id}))
         assert bad.status_code == 400
         assert client.get(f"/jobs/{job_id}").json()["status"] == "completed"
+    assert "callback refused" in pipeline["orchestrator"].log()
 
 
 def test_axis_503_twice_then_success_records_three_attempts(pipeline, first_job: dict) -> None:

@@ -121,6 +121,13 @@ def test_direct_endpoint_rejects_bad_input(tmp_path) -> None:
             json={"job_id": "a", "prompt": "pan", "video_source_url": "file:///etc/passwd"},
         )
         assert outside.status_code == 400
+        for url in ("http://127.0.0.1:9/callbacks/job-completed", "http://169.254.169.254/x",
+                    "file:///tmp/x"):  # fmt: skip
+            ssrf = client.post(
+                "/direct", json={"job_id": "a", "prompt": "pan", "callback_url": url}
+            )
+            assert ssrf.status_code == 422, ssrf.text
+            assert ssrf.json()["error"]["code"] in ("callback_not_allowed", "invalid_url")
 
 
 def test_direct_endpoint_writes_the_spec_and_calls_back(tmp_path) -> None:

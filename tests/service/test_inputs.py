@@ -131,3 +131,25 @@ def test_allowed_roots_from_the_environment(monkeypatch, tmp_path: Path) -> None
 
     monkeypatch.setenv("AXIS_INPUTS__ALLOWED_ROOTS", json.dumps(["/data", str(tmp_path)]))
     assert load_settings().inputs.allowed_roots == [Path("/data"), tmp_path]
+
+
+def test_paths_the_os_refuses_are_400_not_a_crash(tmp_path: Path) -> None:
+    """A 300-byte file name (ENAMETOOLONG) raised OSError out of the input check: a 500.
+    Now every path the OS will not look at is a 400 ``invalid_path``; a name of legal length
+    that does not exist stays the 422 of a missing input."""
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "loop").symlink_to(root / "loop")  # ELOOP: a symlink to itself
+    s = settings(tmp_path)
+    for url in (f"file://{root}/{'a' * 300}.mp4", f"file://{root}/loop/clip.mp4"):
+        error = error_of(lambda u=url: check_url(u, s, "v"))
+        assert (error.status, error.code) == (400, "invalid_path"), url
+        assert len(error.message) < 400, error.message  # the name is not echoed whole
+    missing = check_url(f"file://{root}/{'a' * 200}.mp4", s, "v")
+    error = error_of(lambda: fetch(missing, tmp_path / "f", s, 10**6, "v"))
+    assert (error.status, error.code) == (422, "input_not_found")
+
+
+def test_a_long_url_is_not_echoed_whole(tmp_path: Path) -> None:
+    error = error_of(lambda: check_url("x" * 100_000, settings(tmp_path), "v"))
+    assert error.code == "invalid_url" and len(error.message) < 400, error.message

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -31,6 +32,10 @@ def service(tmp_path_factory, inputs, callbacks: CallbackServer) -> Iterator[Ser
         "AXIS_SERVICE__LIMITS__MAX_WIDTH": "640",
         "AXIS_SERVICE__WORK_DIR": str(base / "work"),
         "AXIS_CALLBACKS__BACKOFF_S": "0.05",
+        # loopback callbacks only to the test's receiver (and port 9, where nothing listens)
+        "AXIS_CALLBACKS__TRUSTED_HOSTS": json.dumps(
+            [urlsplit(callbacks.url).netloc, "127.0.0.1:9"]
+        ),  # fmt: skip
         "AXIS_TRACING__CALL_LOG": str(base / "calls.jsonl"),
         "AXIS_SERVICE__LEASE_S": "3",
         "AXIS_SERVICE__HEARTBEAT_S": "1",
@@ -227,6 +232,27 @@ def test_unprocessable_inputs_are_422(client: httpx.Client, inputs, video, spec,
     if spec:
         body["cut_spec_url"] = file_url(inputs["root"] / spec)
     assert_error(client.post("/generate", json=body), 422, code)
+
+
+def test_a_loopback_callback_url_is_refused_at_submit(client: httpx.Client, inputs) -> None:
+    """A callback_url on loopback that is not in callbacks.trusted_hosts: 422, no job, and
+    nothing is ever POSTed there."""
+    elsewhere = CallbackServer()  # a real server on 127.0.0.1, on a port nobody trusted
+    try:
+        body = {
+            "job_id": "ssrf-callback",
+            "video_source_url": file_url(inputs["root"] / "clip.mp4"),
+            "callback_url": elsewhere.url,
+            "options": {"max_frames": 2},
+        }
+        answer = client.post("/generate", json=body)
+        assert_error(answer, 422, "callback_not_allowed")
+        assert "127.0.0.1" in answer.json()["error"]["message"]
+        assert client.get("/jobs/ssrf-callback").status_code == 404
+        time.sleep(0.5)
+        assert elsewhere.received == [] and elsewhere.attempts == 0
+    finally:
+        elsewhere.close()
 
 
 def test_callback_that_never_gets_through_leaves_the_result_intact(client, inputs) -> None:
@@ -430,3 +456,159 @@ def test_api_keys_model_failure_and_unreachable_backends(strict_service, inputs)
         assert response.headers["retry-after"]
         log = strict_service.log()
         assert "hunter2" not in log and "s3cr3t-value" not in log  # secrets never logged
+
+
+# -- untrusted numbers and sizes (issue 17) ------------------------------------------------------
+
+TOO_BIG = 2**63  # one past the largest 64-bit database integer
+
+
+def _raw_json(body: object) -> dict:
+    """``body`` as Python's ``json`` writes it, NaN and Infinity included (as an outside client
+    may send them; httpx refuses to encode them)."""
+    return {"content": json.dumps(body), "headers": {"Content-Type": "application/json"}}
+
+
+def _strict_json(text: str) -> object:
+    """JSON as the standard says: NaN and Infinity are not JSON."""
+
+    def refuse(constant: str) -> object:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_ids_past_64_bits_are_400_not_an_overflow(client: httpx.Client, done_job) -> None:
+    """SQLite raised OverflowError on revision 2**63 (a 500, and a dropped connection)."""
+    for path in (
+        f"/jobs/happy-1/frames/4/revisions/{TOO_BIG}/restore",
+        f"/jobs/happy-1/frames/4/revisions/{10**40}/restore",
+    ):
+        assert_error(client.post(path), 400, "invalid_request")
+    patch = client.patch(f"/jobs/happy-1/frames/4/strokes/{TOO_BIG}", json={"translate": [1, 0]})
+    assert_error(patch, 400, "invalid_request")
+    assert_error(client.get(f"/jobs/happy-1/frames/{TOO_BIG}.json"), 400, "invalid_request")
+    assert client.get("/healthz").status_code == 200  # the same connection goes on
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"control_points": [[1, 2], [3]]},  # ragged: ValueError from NumPy before
+        {"control_points": [[1, 2], [3, 4], [5, 6], [7, "x"]]},
+        {"translate": [float("nan"), 0]},
+        {"translate": [float("inf"), 0]},
+        {"translate": [1e39, 0]},
+        {"translate": [0, -1e39]},
+        {"control_points": [[0, 0], [1e39, 1], [2, 2], [3, 3]]},
+        {"control_points": [[0, 0], [float("nan"), 1], [2, 2], [3, 3]]},
+        {"delta_pressure": float("nan")},
+    ],
+)
+def test_non_finite_huge_and_ragged_edits_are_refused(client: httpx.Client, done_job, patch):
+    """These answered 200 and stored NaN/Infinity in the frame (its JSON invalid, its PNG a
+    500 until a restore). Now they are 400, and the frame stays valid JSON and renders."""
+    data, etag = _stroke(client, 4)
+    sid = data["strokes"][0]["stroke_id"]
+    answer = client.patch(f"/jobs/happy-1/frames/4/strokes/{sid}", **_raw_json(patch))
+    assert_error(answer, 400, "invalid_request")
+    added = client.post("/jobs/happy-1/frames/4/strokes", json={"control_points": [[1, 2], [3]]})
+    assert_error(added, 400, "invalid_request")
+    frame = client.get("/jobs/happy-1/frames/4.json")
+    assert frame.headers["etag"] == etag and _strict_json(frame.text) == data
+    png = client.get("/jobs/happy-1/frames/4.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+
+
+def test_edits_that_leave_the_frame_are_422(client: httpx.Client, done_job) -> None:
+    """Finite but far outside the frame (160 x 120 px, margin one frame size): refused; an
+    edit inside the margin lands, and the frame's JSON stays strict JSON."""
+    data, _ = _stroke(client, 5)
+    sid = data["strokes"][0]["stroke_id"]
+    url = f"/jobs/happy-1/frames/5/strokes/{sid}"
+    for patch in ({"translate": [5000, 0]}, {"translate": [0, -1000]}):
+        assert_error(client.patch(url, json=patch), 422, "edit_out_of_bounds")
+    far = {"control_points": [[0, 0], [10, 0], [20, 0], [900_000, 0]]}
+    assert_error(client.post("/jobs/happy-1/frames/5/strokes", json=far), 422, "edit_out_of_bounds")
+    assert client.patch(url, json={"translate": [100, 0]}).status_code == 200
+    frame = client.get("/jobs/happy-1/frames/5.json")
+    assert _strict_json(frame.text)["strokes"]  # type: ignore[index]
+    assert client.get("/jobs/happy-1/frames/5.png").status_code == 200
+
+
+def test_point_caps_and_the_body_limit_stop_huge_strokes_quickly(client, done_job) -> None:
+    """A 300,000-segment stroke took 12.7 s and 1.2 GB to add, and its PNG 49 s. It is now
+    over the 1 MiB body limit (413, unread); a smaller one over service.limits.max_stroke_points
+    (10,000) is 422 before any geometry is built."""
+    segments = 300_000
+    points = b",".join([b"[12.5,40.25]"] * (3 * segments + 1))  # 12.6 MB of JSON
+    body = b'{"control_points":[' + points + b"]}"
+    start = time.monotonic()
+    answer = client.post(
+        "/jobs/happy-1/frames/0/strokes", content=body,
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert_error(answer, 413, "body_too_large")
+    over_cap = [[float(i % 160), 1.0] for i in range(10_003)]
+    answer = client.post("/jobs/happy-1/frames/0/strokes", json={"control_points": over_cap})
+    error = assert_error(answer, 422, "too_many_points")
+    assert "max_stroke_points" in error["message"]
+    assert time.monotonic() - start < 5.0
+    assert len(client.get("/jobs/happy-1/frames/0/revisions").json()) == 0  # nothing stored
+
+
+def test_a_long_if_match_is_not_echoed_whole(client: httpx.Client, done_job) -> None:
+    """A 100 KB If-Match came back whole in the 412's message; now at most 256 characters.
+    (12 KB here: uvicorn's HTTP parser itself refuses headers over 16 KB when they arrive in
+    more than one read, with a plain 400, so 100 KB is not a reliable way to reach the app.)"""
+    data, _ = _stroke(client, 0)
+    sid = data["strokes"][0]["stroke_id"]
+    tag = '"' + "r" * 12_000 + '"'
+    answer = client.patch(
+        f"/jobs/happy-1/frames/0/strokes/{sid}", json={"delta_pressure": 0.1},
+        headers={"If-Match": tag},
+    )  # fmt: skip
+    error = assert_error(answer, 412, "precondition_failed")
+    assert len(error["message"]) < 400 and error["message"].count("r") < 300, error
+    assert "…" in error["message"] and len(answer.content) < 1000
+
+
+def test_fps_infinity_is_refused_at_submit(client: httpx.Client, inputs) -> None:
+    """``options.fps: Infinity`` was accepted with 202; the job then failed inside."""
+    for fps in (float("inf"), float("nan"), 0, -5, 1e9):
+        body = {
+            "job_id": "fps-inf",
+            "video_source_url": file_url(inputs["root"] / "clip.mp4"),
+            "options": {"fps": fps},
+        }
+        error = assert_error(client.post("/generate", **_raw_json(body)), 400, "invalid_request")
+        assert "options.fps" in error["message"], error
+    assert_error(client.get("/jobs/fps-inf"), 404, "not_found")
+
+
+def test_a_300_byte_file_name_is_400(client: httpx.Client, inputs) -> None:
+    body = {"job_id": "long-name", "video_source_url": file_url(inputs["root"] / ("a" * 300))}
+    assert_error(client.post("/generate", json=body), 400, "invalid_path")
+
+
+def test_a_20_mb_body_is_413_and_the_connection_stays_usable(service, done_job) -> None:
+    """Before: read whole (RSS +300 MB, not given back). Now: refused from its Content-Length
+    with the one error body; the server discards the rest and answers the next request on the
+    same keep-alive connection."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=60)
+    try:
+        body = b'{"job_id": "big", "video_source_url": "' + b"x" * (20 * 1024**2) + b'"}'
+        connection.request("POST", "/generate", body, {"Content-Type": "application/json"})
+        first = connection.getresponse()
+        payload = json.loads(first.read())
+        assert first.status == 413 and payload["error"]["code"] == "body_too_large", payload
+        sock = connection.sock
+        assert sock is not None
+        connection.request("GET", "/jobs/happy-1")
+        second = connection.getresponse()
+        assert second.status == 200 and json.loads(second.read())["job_id"] == "happy-1"
+        assert connection.sock is sock  # not a new connection
+    finally:
+        connection.close()

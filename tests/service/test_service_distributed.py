@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.e2e  # real processes, PostgreSQL, Redis, S3
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory, inputs, postgres_url, redis_url, moto_s3) -> dict[str, str]:
+def env(tmp_path_factory, inputs, postgres_url, redis_url, moto_s3, callbacks) -> dict[str, str]:
     base = tmp_path_factory.mktemp("dist")
     return {
         "AXIS_DATABASE__URL": postgres_url,
@@ -38,6 +39,7 @@ def env(tmp_path_factory, inputs, postgres_url, redis_url, moto_s3) -> dict[str,
         "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
         "AXIS_PROCESSING__WORKERS": "1",
         "AXIS_CALLBACKS__BACKOFF_S": "0.05",
+        "AXIS_CALLBACKS__TRUSTED_HOSTS": json.dumps([urlsplit(callbacks.url).netloc]),
         "BASE": str(base),
     }
 

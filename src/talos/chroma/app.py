@@ -5,23 +5,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from talos.axis.errors import InputError
 from talos.chroma.colorize import colorize, resolve_profile
 from talos.chroma.profiles import load_profile, shipped_profile_names
 from talos.config import Settings
+from talos.contracts.bounds import FRAME_MAX, RequestBody
 from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
-from talos.modulekit import module_app
+from talos.modulekit import PROTECTED, module_app
 from talos.store import Store
+from talos.web.callbacks import check_callback_url
 from talos.web.errors import not_found, unprocessable
 from talos.web.inputs import check_url
 
 
-class ColorizeRequest(BaseModel):
+class ColorizeRequest(RequestBody):
     """POST /colorize."""
 
     model_config = ConfigDict(
@@ -41,7 +43,7 @@ class ColorizeRequest(BaseModel):
     lines_data_url: str
     style: str | None = Field(None, pattern=STYLE_PATTERN, description="Profile by name.")
     style_profile_url: str | None = Field(None, description="Profile JSON by URL (wins).")
-    frames: list[int] | None = Field(
+    frames: list[Annotated[int, Field(le=FRAME_MAX)]] | None = Field(
         None, min_length=1, max_length=10000, description="Render only these frame indices."
     )
     callback_url: str | None = None
@@ -58,20 +60,21 @@ def create_app(settings: Settings) -> FastAPI:
         error_codes={"GET /profiles/{name}": (404,), "POST /colorize": (422,)},
     )
 
-    @app.get("/profiles", tags=["profiles"])
+    @app.get("/profiles", tags=["profiles"], dependencies=PROTECTED)
     def profiles() -> dict[str, Any]:
         return {"profiles": shipped_profile_names()}
 
-    @app.get("/profiles/{name}", tags=["profiles"])
+    @app.get("/profiles/{name}", tags=["profiles"], dependencies=PROTECTED)
     def profile(name: str) -> dict[str, Any]:
         try:
             return load_profile(name, settings.chroma.profiles_dir).model_dump()
         except InputError as exc:
             raise not_found(str(exc)) from None
 
-    @app.post("/colorize", status_code=202, tags=["chroma"])
+    @app.post("/colorize", status_code=202, tags=["chroma"], dependencies=PROTECTED)
     def colorize_job(body: ColorizeRequest, request: Request) -> dict[str, Any]:
         check_url(body.lines_data_url, settings, "lines_data_url")  # 400 on a bad URL
+        check_callback_url(body.callback_url, settings)  # 422: a private address
         if body.frames is not None and min(body.frames) < 0:
             raise unprocessable("invalid_frames", "frames: indices must be >= 0")
         try:

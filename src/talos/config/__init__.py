@@ -60,6 +60,7 @@ from talos.config.orchestrator import (
 from talos.config.service import (
     CallbackSettings,
     DatabaseSettings,
+    HttpSettings,
     InputSettings,
     QueueSettings,
     ServiceLimits,
@@ -77,6 +78,7 @@ __all__ = [
     "DepthSettings",
     "EdgeSettings",
     "FlowSettings",
+    "HttpSettings",
     "InputSettings",
     "LoggingSettings",
     "ModelSettings",
@@ -159,6 +161,7 @@ class Settings(BaseSettings):
     services: ServicesSettings = ServicesSettings()
     prism: PrismSettings = PrismSettings()
     chroma: ChromaSettings = ChromaSettings()
+    http: HttpSettings = HttpSettings()
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Accepted X-API-Key values; empty = no auth."
     )

@@ -43,7 +43,13 @@ class OrchestratorSettings(Section):
         "modules' callbacks.backoff_max_s: a lost callback is then noticed within one cap).",
     )
     callback_token: SecretStr | None = Field(
-        None, description="Shared secret modules send as Bearer token on callbacks; null = off."
+        None,
+        description="Secret that signs callbacks (each job gets a key derived from it); null = "
+        "a random one per Orchestrator run (callbacks of jobs in flight across a restart are "
+        "then refused, and those stages wait for stage_timeout_s). Set it in production.",
+    )
+    callback_max_age_s: PosFloat = Field(
+        300.0, description="A signed callback older (or newer) than this is refused, s."
     )
 
 

@@ -12,7 +12,7 @@ from talos.config.base import PosFloat, Section
 
 
 class ServiceLimits(Section):
-    """What a POST /generate input may be before it is refused with 422."""
+    """What a POST /generate input, or a stroke edit, may be before it is refused with 422."""
 
     max_input_bytes: Annotated[int, Field(ge=1)] = Field(
         2 * 1024**3, description="Largest accepted source video, bytes."
@@ -21,6 +21,19 @@ class ServiceLimits(Section):
     max_height: Annotated[int, Field(ge=1)] = Field(4320, description="Tallest video, px.")
     max_duration_s: PosFloat = Field(600.0, description="Longest accepted video, seconds.")
     max_frames: Annotated[int, Field(ge=1)] = Field(20000, description="Most frames per job.")
+    # Edits: a stroke's cost to store, re-render and ship grows with its control points; a
+    # frame the tracer writes has a few thousand in all, a hand-drawn stroke a few hundred.
+    max_stroke_points: Annotated[int, Field(ge=4)] = Field(
+        10_000, description="Most Bézier control points a request gives for one stroke."
+    )
+    max_frame_points: Annotated[int, Field(ge=4)] = Field(
+        200_000, description="Most control points in one frame after an edit, all strokes."
+    )
+    edit_margin: Annotated[float, Field(ge=0, le=100)] = Field(
+        1.0,
+        description="How far outside the frame an edited stroke may reach, in frame sizes "
+        "(1.0: x in [-width, 2 width], y likewise).",
+    )
 
 
 class ServiceSettings(Section):
@@ -68,6 +81,11 @@ class InputSettings(Section):
     allow_private_addresses: bool = Field(
         False, description="Allow http(s) inputs on loopback/private/link-local addresses."
     )
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts ('name' or 'name:port') whose http(s) inputs may be on private "
+        "addresses (an internal media server); every other host must resolve to public ones.",
+    )
     timeout_s: PosFloat = Field(30.0, description="Connect/read timeout of input downloads.")
 
 
@@ -76,6 +94,12 @@ class CallbackSettings(Section):
 
     orchestrator_url: str | None = Field(
         None, description="Callback URL used when a job names none; null = no callback."
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts ('name' or 'name:port') a callback_url may name although they "
+        "resolve to private or loopback addresses (internal Orchestrators). The Orchestrator's "
+        "own callback address (orchestrator_url, else orchestrator.host:port) is always trusted.",
     )
     attempts: Annotated[int, Field(ge=1)] = Field(5, description="Tries before giving up.")
     backoff_s: PosFloat = Field(0.5, description="First retry delay; doubles each try.")
@@ -102,3 +126,13 @@ class QueueSettings(Section):
     broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     workers: Annotated[int, Field(ge=1)] = 2
     max_pending: Annotated[int, Field(ge=1)] = 100
+
+
+class HttpSettings(Section):
+    """What every module's HTTP API accepts, before any route sees the request."""
+
+    max_body_bytes: Annotated[int, Field(ge=1024)] = Field(
+        1024**2,
+        description="Largest request body, bytes; a larger one is refused with 413 before it "
+        "is read (Content-Length) or as soon as it streams past the limit.",
+    )

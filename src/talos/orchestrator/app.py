@@ -2,17 +2,21 @@
 
 Routes (``routes/``) are thin: they check input and call :class:`~.engine.Orchestrator`.
 ``/jobs`` and ``/dlq`` need an X-API-Key when keys are configured (:mod:`talos.web.auth`);
-callbacks carry the job's token. Errors use the shared error body
-``{"error": {"code", "message", "details"}}``.
+callbacks are signed with the job's key (:mod:`talos.web.callbacks`), always: without a
+configured ``orchestrator.callback_token`` the app makes a random secret for its run. Errors
+use the shared error body ``{"error": {"code", "message", "details"}}``.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from pydantic import SecretStr
 
 from talos import __version__
 from talos.config import Settings
@@ -21,6 +25,7 @@ from talos.orchestrator.engine import Orchestrator
 from talos.orchestrator.routes import callbacks, dlq, health, jobs
 from talos.web.auth import require_api_key
 from talos.web.errors import install_error_handlers
+from talos.web.limits import install_body_limit
 from talos.web.openapi import document_errors
 
 # Error codes single operations answer beyond the ones every operation of their kind does
@@ -34,11 +39,28 @@ ERROR_CODES = {
     "GET /readyz": (503,),
 }
 
+log = logging.getLogger(__name__)
+
+
+def with_callback_secret(settings: Settings) -> Settings:
+    """``settings`` with ``orchestrator.callback_token`` set: the configured one, else a random
+    32-byte secret (callbacks are never unauthenticated; the secret is never logged)."""
+    if settings.orchestrator.callback_token is not None:
+        return settings
+    log.warning(
+        "orchestrator.callback_token is not set: signing callbacks with a random secret for "
+        "this run; callbacks of jobs in flight across a restart will be refused"
+    )
+    generated = SecretStr(secrets.token_urlsafe(32))
+    section = settings.orchestrator.model_copy(update={"callback_token": generated})
+    return settings.model_copy(update={"orchestrator": section})
+
 
 def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     """The Orchestrator app; its stage loop runs while the app is being served."""
 
     sessions = open_database(settings.orchestrator)  # fails here, before serving, if down
+    settings = with_callback_secret(settings)  # after: a failed start says one line only
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +84,7 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     app.state.sessions = sessions
     install_error_handlers(app)
     document_errors(app, codes=ERROR_CODES)
+    install_body_limit(app, settings.http.max_body_bytes)
     protected = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(jobs.router, dependencies=protected)

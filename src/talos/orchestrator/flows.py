@@ -15,13 +15,12 @@ Every stage but ``axis_edit`` is asynchronous: the module answers 202 and later 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from talos.config import Settings
+from talos.web.callbacks import job_key, orchestrator_callback_url, with_key
 
 # Stage name → the module that runs it (and sends its callback).
 STAGE_MODULE = {"prism": "prism", "axis": "axis", "axis_edit": "axis", "chroma": "chroma"}
@@ -53,23 +52,16 @@ def plan(kind: str, request: dict[str, Any]) -> list[str]:
     raise ValueError(f"unknown job kind {kind!r}")
 
 
-def callback_signature(secret: str, job_id: str) -> str:
-    """HMAC-SHA256 of the job id with the callback secret (hex, 32 chars): the token that
-    authenticates a module's callback for this job without sharing the secret."""
-    return hmac.new(secret.encode(), job_id.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def callback_url(settings: Settings, job_id: str) -> str:
     """Where modules report this job: ``callbacks.orchestrator_url`` (or the Orchestrator's
-    own host/port), with the job's signature as ``?token=`` when a callback secret is set."""
-    base = settings.callbacks.orchestrator_url or (
-        f"http://{settings.orchestrator.host}:{settings.orchestrator.port}/callbacks/job-completed"
-    )
-    token = settings.orchestrator.callback_token
-    if token is None:
+    own host/port), carrying the job's signing key as ``talos_key`` (see
+    :mod:`talos.web.callbacks`). ``orchestrator.callback_token`` is always set while the
+    Orchestrator runs (``create_app`` generates one when none is configured)."""
+    base = orchestrator_callback_url(settings)
+    secret = settings.orchestrator.callback_token
+    if secret is None:
         return base
-    sig = callback_signature(token.get_secret_value(), job_id)
-    return f"{base}{'&' if '?' in base else '?'}token={sig}"
+    return with_key(base, job_key(secret.get_secret_value(), job_id))
 
 
 def build_call(

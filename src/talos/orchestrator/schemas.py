@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from talos.contracts.bounds import DbInt, FiniteFloat, FrameIndex, Point, Points, RequestBody
+from talos.contracts.job_options import JobOptions
 from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
 
 URL_SCHEMES = ("file", "s3", "http", "https")
@@ -27,22 +29,18 @@ def check_url(value: str | None) -> str | None:
     return value
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class EditSpec(_Body):
+class EditSpec(RequestBody):
     """Use case 3: change one stroke of one frame of an earlier job, then re-render that frame."""
 
     base_job_id: str = Field(
         ..., pattern=JOB_ID_PATTERN, description="The job whose lines to edit."
     )
-    frame: int = Field(..., ge=0)
-    stroke_id: int = Field(..., ge=0)
-    delta_curvature: float | None = Field(None, ge=-10, le=10)
-    delta_pressure: float | None = Field(None, ge=-1, le=1)
-    translate: list[float] | None = Field(None, min_length=2, max_length=2)
-    control_points: list[list[float]] | None = None
+    frame: FrameIndex
+    stroke_id: DbInt
+    delta_curvature: FiniteFloat | None = Field(None, ge=-10, le=10)
+    delta_pressure: FiniteFloat | None = Field(None, ge=-1, le=1)
+    translate: Point | None = None
+    control_points: Points | None = None
 
     @model_validator(mode="after")
     def _something_to_do(self) -> EditSpec:
@@ -52,7 +50,7 @@ class EditSpec(_Body):
         return self
 
 
-class JobCreate(_Body):
+class JobCreate(RequestBody):
     """POST /jobs. The fields given decide the kind of job:
 
     * ``prompt`` + ``video_source_url`` (+ optional ``cut_spec_url`` to skip PRISM): generate;
@@ -81,7 +79,9 @@ class JobCreate(_Body):
     cut_spec_url: str | None = None
     lines_data_url: str | None = None
     edit: EditSpec | None = None
-    options: dict[str, Any] | None = Field(None, description="Passed to AXIS as its options.")
+    options: JobOptions | None = Field(
+        None, description="Passed to AXIS as its options (checked here, as AXIS checks them)."
+    )
 
     _urls = field_validator(
         "style_profile_url", "video_source_url", "cut_spec_url", "lines_data_url"
@@ -125,4 +125,4 @@ class CallbackBody(BaseModel):
     error_message: str | None = None
     error_code: str | None = None
     transient: bool = Field(False, description="A failure worth retrying (e.g. out of memory).")
-    http_status: int | None = None
+    http_status: int | None = Field(None, ge=100, le=599)

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from talos.orchestrator.models import AttemptRow, DeadLetterRow, JobRow, StageRow
+from talos.web.callbacks import redact
 
 
 def _iso(ts: float | None) -> str | None:
@@ -66,8 +67,16 @@ def dead_letter_view(row: DeadLetterRow) -> dict[str, Any]:
         "http_status": row.http_status,
         "transient": row.transient,
         "attempts": row.attempts,
-        "request_body": row.request_body,
+        "request_body": _without_key(row.request_body),
         "created": _iso(row.created_at),
         "replayed_at": _iso(row.replayed_at),
         "replay_count": row.replay_count,
     }
+
+
+def _without_key(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stage's request as sent, its callback URL's signing key shown as ``***``: a
+    reader of the queue needs no key to forge that job's callback."""
+    if body is None or not isinstance(body.get("callback_url"), str):
+        return body
+    return {**body, "callback_url": redact(body["callback_url"])}

@@ -12,32 +12,32 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from talos.config import Settings
+from talos.contracts.bounds import FPS_MAX, FRAME_MAX, SECONDS_MAX, RequestBody
 from talos.contracts.cut_spec import cut_spec_schema, validate_cut_spec
 from talos.contracts.patterns import JOB_ID_PATTERN, STYLE_PATTERN
 from talos.errors import InputError
 from talos.media import probe_video
-from talos.modulekit import module_app
+from talos.modulekit import PROTECTED, module_app
 from talos.prism.director import direct
 from talos.store import Store
+from talos.web.callbacks import check_callback_url
 from talos.web.inputs import check_url, fetch
 
 
-class SourceFacts(BaseModel):
+class SourceFacts(RequestBody):
     """What is known of the source video; any field may be left out."""
-
-    model_config = ConfigDict(extra="forbid")
 
     width: int | None = Field(None, ge=1, le=16384)
     height: int | None = Field(None, ge=1, le=16384)
-    fps: float | None = Field(None, gt=0, le=1000)
-    duration: float | None = Field(None, gt=0)
-    frame_count: int | None = Field(None, ge=1)
+    fps: float | None = Field(None, gt=0, le=FPS_MAX)
+    duration: float | None = Field(None, gt=0, le=SECONDS_MAX)
+    frame_count: int | None = Field(None, ge=1, le=FRAME_MAX)
 
 
-class DirectRequest(BaseModel):
+class DirectRequest(RequestBody):
     """POST /direct."""
 
     model_config = ConfigDict(
@@ -91,14 +91,15 @@ def create_app(settings: Settings) -> FastAPI:
         error_codes={"POST /direct": (422,)},
     )
 
-    @app.get("/schemas/cut_spec", tags=["schemas"])
+    @app.get("/schemas/cut_spec", tags=["schemas"], dependencies=PROTECTED)
     def schema() -> dict[str, Any]:
         return cut_spec_schema()
 
-    @app.post("/direct", status_code=202, tags=["prism"])
+    @app.post("/direct", status_code=202, tags=["prism"], dependencies=PROTECTED)
     def direct_shot(body: DirectRequest, request: Request) -> dict[str, Any]:
         if body.video_source_url is not None:
             check_url(body.video_source_url, settings, "video_source_url")  # 400 now, not later
+        check_callback_url(body.callback_url, settings)  # 422: a private address
 
         def work() -> str:
             source = body.source.model_dump(exclude_none=True) if body.source else {}

@@ -15,6 +15,8 @@ from pydantic import (
     model_validator,
 )
 
+from talos.contracts.bounds import POINTS_MAX, FiniteFloat, Point, Points, RequestBody, Unit
+from talos.contracts.job_options import JobOptions
 from talos.contracts.patterns import JOB_ID_PATTERN
 
 _JOB_ID = re.compile(JOB_ID_PATTERN)
@@ -38,33 +40,7 @@ def check_job_id(value: str) -> str:
     return value
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class JobOptions(_Body):
-    """Per-job overrides of the processing settings."""
-
-    max_frames: int | None = Field(None, ge=1, description="Stop after N frames.")
-    every: int | None = Field(None, ge=1, description="Keep every N-th frame.")
-    fps: float | None = Field(None, gt=0, description="Resample to this frame rate.")
-    start: float | None = Field(None, ge=0, description="Start time, s.")
-    end: float | None = Field(None, gt=0, description="End time, s.")
-    width: int | None = Field(None, ge=16, le=7680, description="Processing width, px.")
-    write_png: bool | None = Field(None, description="Also write frames/NNNNNN.png.")
-
-    @model_validator(mode="after")
-    def _end_after_start(self) -> JobOptions:
-        if self.end is not None and self.end <= (self.start or 0.0):
-            raise ValueError(f"end ({self.end}) must be greater than start ({self.start or 0})")
-        return self
-
-    def processing_overrides(self) -> dict[str, Any]:
-        fields = ("max_frames", "every", "fps", "start", "end", "width")
-        return {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
-
-
-class GenerateRequest(_Body):
+class GenerateRequest(RequestBody):
     """POST /generate."""
 
     model_config = ConfigDict(
@@ -179,7 +155,7 @@ class JobStatus(BaseModel):
     finished_at: UtcDatetime | None = None
 
 
-class StrokePatch(_Body):
+class StrokePatch(RequestBody):
     """PATCH .../strokes/{stroke_id}: any of these; applied in the order listed."""
 
     model_config = ConfigDict(
@@ -189,10 +165,12 @@ class StrokePatch(_Body):
         },
     )
 
-    control_points: list[list[float]] | None = Field(
-        None, description="Replace the Bézier control points, (3n+1) × 2, px."
+    control_points: Points | None = Field(
+        None,
+        description="Replace the Bézier control points, (3n+1) × 2, px (each within the frame "
+        "and service.limits.edit_margin; at most service.limits.max_stroke_points).",
     )
-    delta_curvature: float | None = Field(
+    delta_curvature: FiniteFloat | None = Field(
         None,
         ge=-10,
         le=10,
@@ -203,11 +181,11 @@ class StrokePatch(_Body):
             "length (1/px)."
         ),
     )
-    delta_pressure: float | None = Field(
+    delta_pressure: FiniteFloat | None = Field(
         None, ge=-1, le=1, description="Added to every knot's pressure (clipped to 0..1)."
     )
-    translate: list[float] | None = Field(
-        None, min_length=2, max_length=2, description="Move by [dx, dy] px."
+    translate: Point | None = Field(
+        None, description="Move by [dx, dy] px (the stroke must stay near the frame)."
     )
 
     @model_validator(mode="after")
@@ -222,7 +200,7 @@ class StrokePatch(_Body):
         return self
 
 
-class StrokeNew(_Body):
+class StrokeNew(RequestBody):
     """POST .../strokes: a new stroke (its stroke_id is assigned)."""
 
     model_config = ConfigDict(
@@ -238,12 +216,18 @@ class StrokeNew(_Body):
         },
     )
 
-    control_points: list[list[float]] = Field(..., description="(3n+1) × 2 Bézier chain, px.")
-    pressure: list[float] | None = Field(None, description="n+1 values in 0..1; default 1.")
+    control_points: Points = Field(
+        ...,
+        description="(3n+1) × 2 Bézier chain, px (each within the frame and "
+        "service.limits.edit_margin; at most service.limits.max_stroke_points).",
+    )
+    pressure: list[Unit] | None = Field(
+        None, max_length=POINTS_MAX, description="n+1 values in 0..1; default 1."
+    )
     closed: bool = False
     layer: str = Field("foreground", max_length=64)
     style_class: str = Field("outline", max_length=64)
-    width: float = Field(2.0, gt=0, le=100)
+    width: FiniteFloat = Field(2.0, gt=0, le=100)
 
 
 class Revision(BaseModel):
@@ -283,6 +267,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such job, frame or stroke."},
     409: {"description": "The job_id exists with a different request."},
     412: {"description": "If-Match does not match the frame's current ETag."},
+    413: {"description": "The request body is over http.max_body_bytes."},
     422: {"description": "Well-formed but unprocessable input (video unreadable, limits)."},
     503: {"description": "Temporarily unable (model not loaded, queue full); see Retry-After."},
 }

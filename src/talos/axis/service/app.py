@@ -27,6 +27,7 @@ from talos.config import Settings, load_settings
 from talos.web.auth import require_api_key
 from talos.web.db import DatabaseError
 from talos.web.errors import add_handler, install_error_handlers, unavailable
+from talos.web.limits import install_body_limit
 from talos.web.openapi import document_errors
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings  # read by require_api_key
     install_error_handlers(app)
     document_errors(app, everywhere=(503,))  # 503: the job database unreachable, any route
+    install_body_limit(app, settings.http.max_body_bytes)
 
     async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database error: %s", exc)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from talos.axis.service.api_models import CallbackInfo, ErrorInfo, JobStatus, Progress
 from talos.axis.service.jobs import COMPLETED
 from talos.axis.service.tables import Job, StepTiming, as_utc
+from talos.web.callbacks import redact
 
 
 def status_view(sessions: sessionmaker[Session], job: Job) -> JobStatus:
@@ -50,7 +51,7 @@ def status_view(sessions: sessionmaker[Session], job: Job) -> JobStatus:
         output_url=job.output_url,
         lines_url=f"/jobs/{job.job_id}/lines.json" if job.status == COMPLETED else None,
         callback=CallbackInfo(
-            url=job.callback_url,
+            url=redact(job.callback_url),  # its signing key is not for readers of the job
             status=job.callback_status,
             attempts=job.callback_attempts,
             error=job.callback_error,

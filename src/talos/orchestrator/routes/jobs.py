@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.exc import IntegrityError
 
 from talos.calllog import record_call
+from talos.contracts.bounds import DB_INT_MAX
 from talos.orchestrator.deps import OrchestratorDep, SettingsDep
 from talos.orchestrator.routes.errors import engine_errors
 from talos.orchestrator.schemas import JobCreate
@@ -53,7 +54,7 @@ def list_jobs(
     kind: str | None = Query(None, pattern="^(generate|recolor|edit)$"),
     module: str | None = Query(None, pattern="^(prism|axis|axis_edit|chroma)$"),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=DB_INT_MAX),
 ) -> dict[str, Any]:
     jobs = engine.list_jobs(status, kind, module, limit, offset)
     return {"jobs": jobs, "count": len(jobs)}

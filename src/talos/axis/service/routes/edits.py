@@ -19,15 +19,21 @@ from talos.axis.service.api_models import (
 )
 from talos.axis.service.deps import EditorDep
 from talos.axis.service.edits import FrameState
+from talos.contracts.bounds import DB_INT_MAX, FRAME_MAX
+from talos.web.limits import ECHO_MAX
 
 router = APIRouter(prefix="/jobs/{job_id}/frames/{n}", tags=["edits"])
-FrameNo = Annotated[int, Path(ge=0, le=10_000_000, description="Frame index.")]
-StrokeId = Annotated[int, Path(ge=0, description="The stroke's stroke_id.")]
+FrameNo = Annotated[int, Path(ge=0, le=FRAME_MAX, description="Frame index.")]
+StrokeId = Annotated[int, Path(ge=0, le=DB_INT_MAX, description="The stroke's stroke_id.")]
 IfMatch = Annotated[
-    str | None, Header(description="The frame's ETag; 412 if it has changed since.")
+    str | None,
+    Header(
+        description="The frame's ETag; 412 if it has changed since (an error repeats at most "
+        f"{ECHO_MAX} characters of it)."
+    ),
 ]
 Author = Annotated[str, Header(max_length=128, description="Who edits (stored).")]
-ERRORS = error_responses(400, 401, 403, 404, 409, 412)
+ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422)
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ def list_revisions(job_id: str, n: FrameNo, editor: EditorDep) -> list[Revision]
 def restore_revision(
     job_id: str,
     n: FrameNo,
-    rev: Annotated[int, Path(ge=0)],
+    rev: Annotated[int, Path(ge=0, le=DB_INT_MAX, description="The revision to restore.")],
     editor: EditorDep,
     response: Response,
     headers: Headers,

@@ -12,6 +12,7 @@ from talos.axis.service.api_models import Accepted, GenerateRequest, error_respo
 from talos.axis.service.deps import ExecutorDep, JobsDep, RuntimeDep
 from talos.axis.service.executors import Executor
 from talos.axis.service.runner import job_settings, prepare
+from talos.web.callbacks import check_callback_url
 from talos.web.errors import unavailable
 from talos.web.inputs import check_url
 
@@ -23,7 +24,7 @@ router = APIRouter(tags=["jobs"])
     "/generate",
     status_code=202,
     response_model=Accepted,
-    responses=error_responses(400, 401, 403, 409, 422, 503),
+    responses=error_responses(400, 401, 403, 409, 413, 422, 503),
     summary="Trace a video into strokes (asynchronously)",
 )
 def generate(
@@ -31,10 +32,12 @@ def generate(
 ) -> Accepted:
     """Queue a job. Inputs given as ``file://`` are checked now (400/422); remote inputs are
     checked by the worker, and a failure is recorded on the job and sent to its callback.
+    A ``callback_url`` on a private or loopback address that is not trusted is 422.
     The same request again returns the job as it is, or queues it again if it failed."""
     response.headers["Location"] = f"/jobs/{body.job_id}"
     if rt.model_error:
         raise unavailable("model_unavailable", f"models are not loaded: {rt.model_error}")
+    check_callback_url(body.callback_url, rt.settings)
     existing = jobs.find(body.job_id)
     if existing is not None:
         jobs.submit(body)  # 409 when the body differs

@@ -12,11 +12,12 @@ from talos.axis.service.api_models import JobStatus, error_responses
 from talos.axis.service.deps import EditorDep, JobsDep, RuntimeDep
 from talos.axis.service.jobs import COMPLETED
 from talos.axis.service.views import status_view
+from talos.contracts.bounds import FRAME_MAX
 from talos.store import StoreNotFoundError
 from talos.web.errors import ApiError, not_found
 
 router = APIRouter(prefix="/jobs/{job_id}", tags=["jobs"])
-FrameNo = Annotated[int, Path(ge=0, le=10_000_000, description="Frame index.")]
+FrameNo = Annotated[int, Path(ge=0, le=FRAME_MAX, description="Frame index.")]
 
 
 @router.get("", response_model=JobStatus, responses=error_responses(400, 401, 403, 404))
