@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -224,7 +225,7 @@ class StrokeNew(RequestBody):
     pressure: list[Unit] | None = Field(
         None, max_length=POINTS_MAX, description="n+1 values in 0..1; default 1."
     )
-    closed: bool = False
+    closed: StrictBool = False  # 0 or "yes" refused: the schema says boolean
     layer: str = Field("foreground", max_length=64)
     style_class: str = Field("outline", max_length=64)
     width: FiniteFloat = Field(2.0, gt=0, le=100)
