@@ -68,7 +68,8 @@ class Orchestrator:
         self._http = httpx.Client(timeout=self.cfg.request_timeout_s, headers=headers)
         self._wake_event = threading.Event()
         # Stage id → (when to ask its module next, answers so far); absent = ask now. A time
-        # of +inf marks a question being asked, so one stage never has two at once.
+        # of +inf marks a question being asked, so one stage never has two at once. A stage
+        # with a status path does not time out before its module was asked once.
         self._polls: dict[int, tuple[float, int]] = {}
 
     # -- sessions ---------------------------------------------------------------------------
@@ -220,6 +221,10 @@ class Orchestrator:
                 select(StageRow).where(StageRow.status.in_(IN_FLIGHT), StageRow.deadline_at <= now)
             ).all()
             for stage in overdue:
+                if stage.module in STATUS_PATH and self._polls.get(stage.id, (0.0, 0))[1] == 0:
+                    # Never asked since this process started (it was down, say): ask the
+                    # module first; the answer may well be "done" (the poll below).
+                    continue
                 failure = Failure(
                     f"no callback from {STAGE_MODULE[stage.module]} within "
                     f"{self.cfg.stage_timeout_s:g} s",
