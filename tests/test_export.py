@@ -18,7 +18,7 @@ from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.export import export_chunks, read_shot
 from talos.axis.export.grease_pencil import PX_PER_UNIT, SAMPLES
-from talos.axis.export.resample import reduce_keys, subdivide, track_animations
+from talos.axis.export.resample import align, reduce_keys, subdivide, track_animations
 from talos.axis.export.shot import frame_strokes
 from talos.axis.fidelity import ssim
 from talos.axis.geometry.bezier import sample, segment_points
@@ -105,6 +105,24 @@ def test_key_reduction_keeps_what_interpolation_cannot_redraw():
     )
     assert np.abs(lerp - walk.reshape(40, -1)).max() <= 0.5 + 1e-9
     assert 2 < len(keys) < 40
+
+
+def test_frames_traced_the_other_way_round_are_turned_to_match():
+    v = np.array([[[0.0, 0], [10, 0], [20, 5], [30, 0]]] * 3)
+    i = np.zeros_like(v) + [-1.0, 0]
+    o = np.zeros_like(v) + [1.0, 0]
+    p = np.array([[0.1, 0.2, 0.3, 0.4]] * 3)
+    v[1], p[1] = v[1][::-1], p[1][::-1]  # the open line traced from its end
+    i[1], o[1] = o[1][::-1].copy(), i[1][::-1].copy()
+    av, ai, ao, ap = align(v, i, o, p, closed=False)
+    np.testing.assert_allclose(av[1], av[0])
+    np.testing.assert_allclose(ap[1], ap[0])
+    np.testing.assert_allclose(ai[1], ai[0])
+    np.testing.assert_allclose(ao[1], ao[0])
+    loop = np.array([[[0.0, 0], [10, 0], [10, 10], [0, 10]]] * 2)
+    loop[1] = np.roll(loop[1], 2, axis=0)  # the seam elsewhere on the loop
+    lv, *_ = align(loop, np.zeros_like(loop), np.zeros_like(loop), np.zeros((2, 4)), closed=True)
+    np.testing.assert_allclose(lv[1], lv[0])
 
 
 # --- Lottie ------------------------------------------------------------------------------

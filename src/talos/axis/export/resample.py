@@ -6,7 +6,9 @@ every frame of a track is redrawn with the same number of segments: the most any
 track has (its detail). A frame with fewer segments has its longest ones split with de
 Casteljau's construction, so the redrawn strokes are *exactly* the traced ones (no fitting
 error); the extra knots go to the segments in proportion to their length (largest share
-first), so that knots of consecutive frames stay near each other along the line.
+first), so that knots of consecutive frames stay near each other along the line. A frame
+traced from the line's other end (or, for a closed line, from another point of the loop) is
+turned round to run like the frame before it (:func:`align`).
 
 All strokes of the shot are subdivided together in array operations; only the key reduction
 runs per track.
@@ -145,14 +147,44 @@ def track_animations(shot: Shot) -> list[TrackAnimation]:
         s if s.closed == closed_track[t] else _with_closed(s, bool(closed_track[t]))
         for s, t in zip(strokes, track_of, strict=True)
     ]
+    result = _exact_tracks(strokes, track_of, closed_track)
+    radii, _ = all_stroke_radii(strokes)
+    widths = np.array([2.0 * float(r.mean()) for r in radii])
+    out = []
+    for tr, key in enumerate(keys):
+        rows = np.flatnonzero(track_of == tr)
+        v, i, o, p = result[tr]
+        v, i, o, p = align(v, i, o, p, bool(closed_track[tr]))
+        out.append(
+            TrackAnimation(
+                track_id=key[0],
+                layer=members[tr][0][1].layer,
+                closed=bool(closed_track[tr]),
+                frames=np.array([f for f, _ in members[tr]], np.int64),
+                vertices=v,
+                in_tangents=i,
+                out_tangents=o,
+                widths=widths[rows],
+                pressure=p,
+            )
+        )
+    return out
+
+
+def _exact_tracks(
+    strokes: list[Stroke], track_of: np.ndarray, closed_track: np.ndarray
+) -> dict[int, tuple[np.ndarray, ...]]:
+    """Per track, its frames subdivided to the track's most segments: vertices, in and out
+    tangents (relative) ``(F, K, 2)`` and knot pressure ``(F, K)``."""
+    n_tracks = len(closed_track)
     seg_counts = np.array([(len(s.control_points) - 1) // 3 for s in strokes], np.int64)
-    track_segments = np.zeros(len(keys), np.int64)
+    track_segments = np.zeros(n_tracks, np.int64)
     np.maximum.at(track_segments, track_of, seg_counts)
     wanted = track_segments[track_of]
     sub, p_start, p_end = subdivide(strokes, wanted)
     sub_start = np.cumsum(wanted) - wanted
     result: dict[int, tuple[np.ndarray, ...]] = {}
-    for tr in range(len(keys)):
+    for tr in range(n_tracks):
         rows = np.flatnonzero(track_of == tr)
         m = int(track_segments[tr])
         sel = (sub_start[rows][:, None] + np.arange(m)).ravel()
@@ -169,26 +201,7 @@ def track_animations(shot: Shot) -> list[TrackAnimation]:
             i = np.concatenate([q[:, :1, 0], q[:, :, 2]], axis=1) - v
             p = np.concatenate([ps, pe[:, -1:]], axis=1)
         result[tr] = (v, i, o, p)
-    radii, _ = all_stroke_radii(strokes)
-    widths = np.array([2.0 * float(r.mean()) for r in radii])
-    out = []
-    for tr, key in enumerate(keys):
-        rows = np.flatnonzero(track_of == tr)
-        v, i, o, p = result[tr]
-        out.append(
-            TrackAnimation(
-                track_id=key[0],
-                layer=members[tr][0][1].layer,
-                closed=bool(closed_track[tr]),
-                frames=np.array([f for f, _ in members[tr]], np.int64),
-                vertices=v,
-                in_tangents=i,
-                out_tangents=o,
-                widths=widths[rows],
-                pressure=p,
-            )
-        )
-    return out
+    return result
 
 
 def _with_closed(stroke: Stroke, closed: bool) -> Stroke:
@@ -235,3 +248,28 @@ def reduce_keys(frames: np.ndarray, values: np.ndarray, tolerance: float) -> np.
             if b - m > 1:
                 stack.append((m, b))
     return np.flatnonzero(keep)
+
+
+def align(
+    v: np.ndarray, i: np.ndarray, o: np.ndarray, p: np.ndarray, closed: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One track's frames ``(F, K, ·)`` made to run the same way: each frame after the first
+    is reversed (an open stroke traced from its other end) and, when closed, its seam moved
+    round the loop, whichever brings its knots nearest the previous frame's. Without this
+    every knot of a line traced the other way jumps across the line, and no key could be
+    dropped."""
+    v, i, o, p = v.copy(), i.copy(), o.copy(), p.copy()
+    k = v.shape[1]
+    shifts = np.arange(k) if closed else np.arange(1)
+    for f in range(1, len(v)):
+        fwd, back = v[f], v[f][::-1]
+        cands = np.stack([np.roll(c, -s, axis=0) for c in (fwd, back) for s in shifts])
+        cost = np.linalg.norm(cands - v[f - 1], axis=2).sum(axis=1)
+        best = int(np.argmin(cost))
+        reverse, shift = best >= len(shifts), int(shifts[best % len(shifts)])
+        if reverse:
+            v[f], p[f] = v[f][::-1], p[f][::-1]
+            i[f], o[f] = o[f][::-1].copy(), i[f][::-1].copy()
+        if shift:
+            v[f], i[f], o[f], p[f] = (np.roll(a[f], -shift, axis=0) for a in (v, i, o, p))
+    return v, i, o, p
