@@ -420,3 +420,42 @@ def test_blender_builds_the_shot_point_for_point(trace, tmp_path):
     artifacts = Path("out/test-artifacts")
     artifacts.mkdir(parents=True, exist_ok=True)
     shutil.copy(png, artifacts / "grease_pencil_frame1.png")
+
+
+@pytest.mark.e2e
+def test_blender_3d_option_places_strokes_that_the_camera_sees_where_they_were(trace, tmp_path):
+    blender = shutil.which("blender")
+    assert blender, "Debian's blender is needed (.ci/run installs it)"
+    script = tmp_path / "shot3d.py"
+    made = run_axis("export", str(trace), "--format", "grease-pencil", "--3d", "-o", str(script))
+    assert made.returncode == 0, made.stderr
+    report = tmp_path / "report.json"
+    run = subprocess.run(
+        [
+            blender,
+            "-b",
+            "--factory-startup",
+            "--python",
+            str(HERE / "helpers" / "blender_gp_check.py"),
+            "--",
+            str(script),
+            str(report),
+            str(tmp_path / "f.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    got = json.loads(report.read_text())
+    drawn = frame_strokes(_frames(trace)[0])
+    checked = 0
+    for name, strokes in got["projected"].items():
+        traced = [s for s in drawn if s.layer == name]
+        for points, stroke in zip(strokes, traced, strict=True):
+            if stroke.points_3d is None:
+                continue
+            knots = np.asarray(points)[::SAMPLES]  # knots are every SAMPLES-th point
+            np.testing.assert_allclose(knots, stroke.control_points[::3], atol=0.05)
+            checked += 1
+    assert checked

@@ -28,6 +28,23 @@ for layer in gpd.layers:
             strokes.append({"track_id": ns["track_id"](s), "co": co, "pressure": pr})
         frames[str(frame.frame_number)] = strokes
     out["layers"][layer.info] = frames
+if ns["DATA"].get("camera"):
+    # the 3D option: every point of frame 1 seen through the shot's camera, in px
+    from bpy_extras.object_utils import world_to_camera_view
+
+    scene, cam = bpy.context.scene, bpy.context.scene.camera
+    w, h = scene.render.resolution_x, scene.render.resolution_y
+    projected = {}
+    for layer in gpd.layers:
+        frame = next(f for f in layer.frames if f.frame_number == 1)
+        projected[layer.info] = [
+            [
+                [p.x * w, (1.0 - p.y) * h]
+                for p in (world_to_camera_view(scene, cam, q.co) for q in s.points)
+            ]
+            for s in frame.strokes
+        ]
+    out["projected"] = projected
 out["axis_track_ids"] = {k: list(v) for k, v in gpd["axis_track_ids"].items()}
 with open(report, "w") as handle:
     json.dump(out, handle)

@@ -19,9 +19,17 @@ editor). It creates
   and listed per layer and frame, in stroke order, in the GP data's custom property
   ``axis_track_ids`` (``{"layer/frame": [ids]}``).
 
-With ``three_d=True`` strokes with ``points_3d`` are placed at their lifted 3D points (scene
-units; strokes without stay on the plane) and a camera is added with the shot's intrinsics
-(focal length from ``fx`` on a 36 mm sensor).
+Without the 3D option an orthographic camera frames the picture exactly. With
+``three_d=True`` strokes with ``points_3d`` are placed at their lifted 3D points (camera
+coordinates as AXIS writes them: x right, y down, z forward; strokes without stay on the
+plane) and the camera is the shot's: its intrinsics (focal length ``fx`` on a 36 mm sensor,
+the principal point as lens shift) at the origin looking down +z, so that it sees every knot
+where the trace drew it. ``lines.json`` holds no per-frame extrinsics yet, so the camera does
+not move.
+
+Blender 4.x: the script uses the GPv2 API (``bpy.data.grease_pencils``, ``GPENCIL`` objects)
+that 3.x–4.2 have; Blender 4.3 replaced it with GPv3 (``bpy.data.grease_pencils_v3``, strokes
+as curves with attributes, where the track id would become a stroke attribute).
 """
 
 from __future__ import annotations
@@ -113,6 +121,7 @@ def build(data):
         scene.camera = cam_obj
         # OpenCV camera (x right, y down, z forward) to Blender's (x right, y up, -z forward).
         cam_obj.rotation_euler = (3.141592653589793, 0.0, 0.0)
+    bpy.context.view_layer.update()  # world matrices for scripts that run after this
     return obj
 
 
