@@ -139,6 +139,7 @@ def _lerp_key(keys: list[dict], frame: int, name: str) -> np.ndarray:
     return a * (1 - w) + b * w
 
 
+@pytest.mark.e2e  # the trace fixture runs `axis` as a process
 def test_lottie_tracks_redraw_every_frame_within_the_tolerance(trace):
     doc = json.loads(_export(trace, "lottie"))
     assert (doc["w"], doc["h"], doc["fr"], doc["op"]) == (W, H, 24.0, FRAMES)
@@ -173,6 +174,7 @@ def test_lottie_tracks_redraw_every_frame_within_the_tolerance(trace):
     assert keyed < sum(len(f) for f in drawn), "key reduction dropped keys"
 
 
+@pytest.mark.e2e  # the trace fixture runs `axis` as a process
 def test_lottie_round_trips_through_python_lottie(trace):
     from lottie.objects import Animation
 
@@ -249,6 +251,22 @@ def test_an_empty_shot_is_a_valid_empty_lottie_and_a_one_frame_track_exports(tmp
     assert svg.find(".//{http://www.w3.org/2000/svg}path").get("data-stroke-id") == "5"
 
 
+def test_style_profile_colours_and_background(tmp_path):
+    from talos.axis.export.shot import read_shot as read
+
+    folder = _write_shot(tmp_path / "styled", [[_stroke(1)], [_stroke(1, 2)]])
+    style = {"line_color": "#ff0000", "background": "#0000ff", "layer_line_colors": {}}
+    shot = read(folder, style=style)
+    doc = json.loads(b"".join(export_chunks(shot, "lottie")))
+    (track,) = [layer for layer in doc["layers"] if layer["ty"] == 4]
+    assert track["shapes"][0]["it"][1]["c"]["k"] == [1.0, 0.0, 0.0, 1.0]
+    assert doc["layers"][-1]["ty"] == 1 and doc["layers"][-1]["sc"] == "#0000ff"  # bottom
+    svg = b"".join(export_chunks(shot, "svg-anim")).decode()
+    assert 'stroke="#ff0000"' in svg and 'fill="#0000ff"' in svg
+    plain = json.loads(_export(folder, "lottie"))
+    assert all(layer["ty"] != 1 for layer in plain["layers"])
+
+
 def test_a_track_that_leaves_and_returns_is_hidden_while_gone(tmp_path):
     folder = _write_shot(tmp_path / "gap", [[_stroke(1)], [], [_stroke(1, 4)], [_stroke(1, 8)]])
     doc = json.loads(_export(folder, "lottie"))
@@ -290,6 +308,7 @@ def test_bad_folders_fail_in_one_line_naming_the_file(tmp_path):
 # --- animated SVG ------------------------------------------------------------------------
 
 
+@pytest.mark.e2e  # the trace fixture runs `axis` as a process
 def test_svg_animation_keeps_one_command_list_per_track(trace):
     svg = ET.fromstring(_export(trace, "svg-anim"))
     ns = "{http://www.w3.org/2000/svg}"
