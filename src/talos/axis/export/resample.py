@@ -261,15 +261,18 @@ def align(
     v, i, o, p = v.copy(), i.copy(), o.copy(), p.copy()
     k = v.shape[1]
     shifts = np.arange(k) if closed else np.arange(1)
+    # Candidate knot orders: every seam shift forwards, then every one backwards.
+    forward = (np.arange(k)[None, :] + shifts[:, None]) % k
+    orders = np.concatenate([forward, forward[:, ::-1]])
     for f in range(1, len(v)):
-        fwd, back = v[f], v[f][::-1]
-        cands = np.stack([np.roll(c, -s, axis=0) for c in (fwd, back) for s in shifts])
-        cost = np.linalg.norm(cands - v[f - 1], axis=2).sum(axis=1)
+        cost = np.linalg.norm(v[f][orders] - v[f - 1], axis=2).sum(axis=1)
         best = int(np.argmin(cost))
-        reverse, shift = best >= len(shifts), int(shifts[best % len(shifts)])
-        if reverse:
-            v[f], p[f] = v[f][::-1], p[f][::-1]
-            i[f], o[f] = o[f][::-1].copy(), i[f][::-1].copy()
-        if shift:
-            v[f], i[f], o[f], p[f] = (np.roll(a[f], -shift, axis=0) for a in (v, i, o, p))
+        if best == 0:
+            continue
+        order = orders[best]
+        if best >= len(shifts):  # reversed: in and out tangents swap roles
+            i[f], o[f] = o[f][order], i[f][order]
+        else:
+            i[f], o[f] = i[f][order], o[f][order]
+        v[f], p[f] = v[f][order], p[f][order]
     return v, i, o, p
