@@ -29,7 +29,11 @@ from talos.axis.strokes import Stroke
 W, H, FRAMES = 320, 240, 8
 HERE = Path(__file__).parent
 LOTTIE_WEB = HERE / "vendor" / "lottie-web" / "lottie_light.min.js"
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium (.ci/run installs it); a CI runner's Chrome does as well.
+CHROMIUM = next(
+    (p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))),
+    "/usr/bin/chromium",
+)
 SSIM_BAR = 0.95
 
 
