@@ -297,6 +297,11 @@ def test_bad_folders_fail_in_one_line_naming_the_file(tmp_path):
     (missing / "frames" / "000001.json").unlink()
     result = run_axis("export", str(missing), "--format", "svg-anim")
     assert_clean_failure(result, "frames/000001.json")
+    good = _write_shot(tmp_path / "good", [[_stroke(1)]])
+    tol = run_axis("export", str(good), "--format", "lottie", "--tolerance", "-1")
+    assert_clean_failure(tol, "--tolerance")
+    style = run_axis("export", str(good), "--format", "lottie", "--style", "nosuch")
+    assert_clean_failure(style, "nosuch")
     ok = run_axis(
         "export",
         str(_write_shot(tmp_path / "ok", [[_stroke(1)]])),
