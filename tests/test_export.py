@@ -18,6 +18,7 @@ from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.export import export_chunks, read_shot
 from talos.axis.export.grease_pencil import PX_PER_UNIT, SAMPLES
+from talos.axis.export.lottie import lottie_document
 from talos.axis.export.resample import align, reduce_keys, subdivide, track_animations
 from talos.axis.export.shot import frame_strokes
 from talos.axis.fidelity import ssim
@@ -182,7 +183,13 @@ def test_lottie_tracks_redraw_every_frame_within_the_tolerance(trace):
 def test_lottie_round_trips_through_python_lottie(trace):
     from lottie.objects import Animation
 
-    doc = json.loads(_export(trace, "lottie"))
+    chunks = list(export_chunks(read_shot(trace), "lottie"))
+    assert len(chunks) > 3, "streamed a layer at a time"
+    doc = json.loads(b"".join(chunks))
+    assert (
+        b"".join(chunks)
+        == json.dumps(lottie_document(read_shot(trace)), separators=(",", ":")).encode()
+    )
     again = Animation.load(doc).to_dict()
     assert json.loads(json.dumps(again)) == doc
     # and a broken document does not (the check can fail)

@@ -156,25 +156,19 @@ def track_layer(
     }
 
 
-def lottie_document(shot: Shot, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
-    """The Lottie animation of ``shot`` as a dict (see the module docstring); ``tolerance``
-    (px) is the key reduction's. An empty shot is a valid animation with no track layers."""
-    if tolerance < 0:
-        raise ValueError(f"tolerance must be >= 0 px, got {tolerance}")
+def _layers(shot: Shot, tolerance: float) -> Iterator[dict[str, Any]]:
+    """The animation's layers, top first: tracks by AXIS layer, the nulls, the background."""
     frames = max(len(shot.frames), 1)
     tracks = track_animations(shot)
-    layers: list[dict[str, Any]] = []
     nulls = {name: i + 1 for i, name in enumerate(shot.layers)}
     index = len(nulls) + 1
     for name in reversed(shot.layers):  # top layer first
         for track in tracks:
             if track.layer == name:
-                layers.append(
-                    track_layer(track, index, nulls[name], shot.line_color(name), tolerance)
-                )
+                yield track_layer(track, index, nulls[name], shot.line_color(name), tolerance)
                 index += 1
     for name, ind in nulls.items():
-        layers.append(
+        yield (
             {
                 "ddd": 0,
                 "ind": ind,
@@ -191,7 +185,7 @@ def lottie_document(shot: Shot, tolerance: float = DEFAULT_TOLERANCE) -> dict[st
             }
         )
     if shot.background:
-        layers.append(
+        yield (
             {
                 "ddd": 0,
                 "ind": index,
@@ -209,6 +203,11 @@ def lottie_document(shot: Shot, tolerance: float = DEFAULT_TOLERANCE) -> dict[st
                 "bm": 0,
             }
         )
+
+
+def _header(shot: Shot) -> dict[str, Any]:
+    """Everything of the animation but its layers."""
+    frames = max(len(shot.frames), 1)
     return {
         "v": LOTTIE_VERSION,
         "fr": shot.fps,
@@ -219,12 +218,27 @@ def lottie_document(shot: Shot, tolerance: float = DEFAULT_TOLERANCE) -> dict[st
         "nm": shot.run_id,
         "ddd": 0,
         "assets": [],
-        "layers": layers,
+        "layers": [],
         "markers": [],
         "meta": {"g": f"talos-axis {__version__}"},
     }
 
 
+def lottie_document(shot: Shot, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+    """The Lottie animation of ``shot`` as a dict (see the module docstring); ``tolerance``
+    (px) is the key reduction's. An empty shot is a valid animation with no track layers."""
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0 px, got {tolerance}")
+    return {**_header(shot), "layers": list(_layers(shot, tolerance))}
+
+
 def lottie_chunks(shot: Shot, tolerance: float = DEFAULT_TOLERANCE) -> Iterator[bytes]:
-    """The Lottie file of ``shot`` as UTF-8 JSON chunks (compact, no spaces)."""
-    yield json.dumps(lottie_document(shot, tolerance), separators=(",", ":")).encode()
+    """The Lottie file of ``shot`` as UTF-8 JSON (compact, no spaces), a chunk per layer:
+    the same bytes as :func:`lottie_document` dumped compactly."""
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0 px, got {tolerance}")
+    before, after = json.dumps(_header(shot), separators=(",", ":")).split('"layers":[]')
+    yield (before + '"layers":[').encode()
+    for n, layer in enumerate(_layers(shot, tolerance)):
+        yield (("," if n else "") + json.dumps(layer, separators=(",", ":"))).encode()
+    yield ("]" + after).encode()
