@@ -9,7 +9,7 @@ Clips: the standard clip (240 frames of 1920×1080, :mod:`talos.bench.standard`)
 realistic clip (``axis sample --scene realistic``, 48 frames of 1280×720). Each is traced once
 (timed), then exported in every format (timed, the whole export from reading the folder to
 the bytes). ``--ssim-frames N`` renders N frames spread over each shot in Chromium
-(``/usr/bin/chromium``) with the vendored lottie-web, and the animated SVG at the same frame
+(:mod:`talos.bench.browser`) with the vendored lottie-web, and the animated SVG at the same frame
 times; 0 skips it.
 """
 
@@ -20,7 +20,6 @@ import json
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from talos.axis.api import trace_video
@@ -30,61 +29,38 @@ from talos.axis.fidelity import ssim
 from talos.axis.io.readback import read_frame, read_manifest
 from talos.axis.io.scenes import generate_scene
 from talos.axis.render.raster import render_frame
+from talos.bench.browser import render_exports
 from talos.bench.standard import STANDARD, cached_clip
 from talos.config import Settings
-
-LOTTIE_WEB = Path(__file__).parents[1] / "tests" / "vendor" / "lottie-web" / "lottie_light.min.js"
-INK = 0x14
 
 
 def _svg_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in (folder / "frames").glob("*.svg"))
 
 
-def _coverage(png: bytes) -> np.ndarray:
-    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    return np.clip((255.0 - gray) * 255.0 / (255 - INK), 0, 255).astype(np.uint8)
-
-
 def browser_ssim(folder: Path, frames: int) -> dict[str, float]:
     """Min and mean SSIM over ``frames`` frames, Lottie (lottie-web) and animated SVG."""
-    from playwright.sync_api import sync_playwright
-
     shot = read_shot(folder)
     manifest = read_manifest(folder)
-    picks = np.unique(np.linspace(0, len(shot.frames) - 1, frames).round().astype(int))
-    refs = {}
-    for pos in picks:
-        strokes = frame_strokes(read_frame(folder, manifest["frames"][pos]))
-        refs[int(pos)] = render_frame(shot.width, shot.height, strokes)
-    w, h = shot.width, shot.height
-    doc = b"".join(export_chunks(shot, "lottie")).decode()
-    svg = b"".join(export_chunks(shot, "svg-anim")).decode()
-    out: dict[str, list[float]] = {"lottie": [], "svg": []}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": w, "height": h})
-        page.set_content(
-            f'<body style="margin:0;background:#fff"><div id="c" style="width:{w}px;'
-            f'height:{h}px"></div></body>'
+    picks = [int(p) for p in np.unique(np.linspace(0, len(shot.frames) - 1, frames).round())]
+    refs = [
+        render_frame(
+            shot.width, shot.height, frame_strokes(read_frame(folder, manifest["frames"][p]))
         )
-        page.add_script_tag(path=str(LOTTIE_WEB))
-        page.evaluate(
-            "d => { window.anim = lottie.loadAnimation({container: document.getElementById('c'),"
-            " renderer: 'svg', loop: false, autoplay: false, animationData: JSON.parse(d)}); }",
-            doc,
-        )
-        for pos, ref in refs.items():
-            page.evaluate(f"anim.goToAndStop({pos}, true)")
-            out["lottie"].append(ssim(ref, _coverage(page.locator("#c").screenshot())))
-        page.set_content(f'<body style="margin:0;background:#fff">{svg}</body>')
-        for pos, ref in refs.items():
-            page.evaluate(
-                f"() => {{ const e = document.querySelector('svg'); e.pauseAnimations();"
-                f" e.setCurrentTime({pos} / {shot.fps}); }}"
-            )
-            out["svg"].append(ssim(ref, _coverage(page.locator("svg").screenshot())))
-        browser.close()
+        for p in picks
+    ]
+    lottie_images, svg_images = render_exports(
+        b"".join(export_chunks(shot, "lottie")).decode(),
+        b"".join(export_chunks(shot, "svg-anim")).decode(),
+        shot.width,
+        shot.height,
+        picks,
+        shot.fps,
+    )
+    out = {
+        "lottie": [ssim(r, i) for r, i in zip(refs, lottie_images, strict=True)],
+        "svg": [ssim(r, i) for r, i in zip(refs, svg_images, strict=True)],
+    }
     return {
         f"{k}_{stat}": round(float(f(v)), 4)
         for k, v in out.items()

@@ -26,15 +26,10 @@ from talos.axis.geometry.bezier import sample, segment_points
 from talos.axis.io.frames import circle_from_dict, stroke_from_dict, triangle_from_dict
 from talos.axis.render.raster import render_frame
 from talos.axis.strokes import Stroke
+from talos.bench.browser import render_exports
 
 W, H, FRAMES = 320, 240, 8
 HERE = Path(__file__).parent
-LOTTIE_WEB = HERE / "vendor" / "lottie-web" / "lottie_light.min.js"
-# Debian's chromium (.ci/run installs it); a CI runner's Chrome does as well.
-CHROMIUM = next(
-    (p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))),
-    "/usr/bin/chromium",
-)
 SSIM_BAR = 0.95
 
 
@@ -347,83 +342,56 @@ def test_svg_animation_keeps_one_command_list_per_track(trace):
 # --- in a real browser -------------------------------------------------------------------
 
 
-def _coverage(png: bytes) -> np.ndarray:
-    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    ink = 0x14  # the exports' default ink, #141414
-    return np.clip((255.0 - gray) * 255.0 / (255 - ink), 0, 255).astype(np.uint8)
-
-
 @pytest.mark.e2e
 def test_browser_renders_match_axis_raster(trace):
     """lottie-web and Chromium's SMIL draw every frame as AXIS rasterizes it (SSIM bar)."""
-    from playwright.sync_api import sync_playwright
-
-    lottie_doc = _export(trace, "lottie").decode()
-    svg = _export(trace, "svg-anim").decode()
+    shot = read_shot(trace)
     references = [_raster(f) for f in _frames(trace)]
-    scores: dict[str, list[float]] = {"lottie": [], "svg": []}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": W, "height": H})
-        page.set_content(
-            f'<body style="margin:0;background:#fff"><div id="c" style="width:{W}px;'
-            f'height:{H}px"></div></body>'
-        )
-        page.add_script_tag(path=str(LOTTIE_WEB))
-        page.evaluate(
-            "d => { window.anim = lottie.loadAnimation({container: document.getElementById('c'),"
-            " renderer: 'svg', loop: false, autoplay: false, animationData: JSON.parse(d)}); }",
-            lottie_doc,
-        )
-        for pos, ref in enumerate(references):
-            page.evaluate(f"anim.goToAndStop({pos}, true)")
-            scores["lottie"].append(ssim(ref, _coverage(page.locator("#c").screenshot())))
-        # a frame compared with another frame's raster scores below the bar: the check bites
-        wrong = ssim(references[-1], _coverage(page.locator("#c").screenshot(animations="allow")))
-        page.evaluate("anim.goToAndStop(0, true)")
-        wrong = ssim(references[-1], _coverage(page.locator("#c").screenshot()))
-        page.set_content(f'<body style="margin:0;background:#fff">{svg}</body>')
-        for pos, ref in enumerate(references):
-            page.evaluate(
-                f"() => {{ const e = document.querySelector('svg'); e.pauseAnimations();"
-                f" e.setCurrentTime({pos} / 24); }}"
-            )
-            scores["svg"].append(ssim(ref, _coverage(page.locator("svg").screenshot())))
-        browser.close()
+    lottie_images, svg_images = render_exports(
+        _export(trace, "lottie").decode(),
+        _export(trace, "svg-anim").decode(),
+        W,
+        H,
+        list(range(FRAMES)),
+        shot.fps,
+    )
+    scores = {
+        "lottie": [ssim(r, i) for r, i in zip(references, lottie_images, strict=True)],
+        "svg": [ssim(r, i) for r, i in zip(references, svg_images, strict=True)],
+    }
     print({k: round(min(v), 4) for k, v in scores.items()})
     assert min(scores["lottie"]) >= SSIM_BAR, scores
     assert min(scores["svg"]) >= SSIM_BAR, scores
-    assert wrong < SSIM_BAR
+    # a frame compared with another frame's raster scores below the bar: the check bites
+    assert ssim(references[-1], lottie_images[0]) < SSIM_BAR
 
 
 # --- Blender -----------------------------------------------------------------------------
 
 
-@pytest.mark.e2e
-def test_blender_builds_the_shot_point_for_point(trace, tmp_path):
+def _blender(script: Path, report: Path, png: Path) -> subprocess.CompletedProcess[str]:
+    """Debian's blender, headless, building ``script``'s shot and reporting what it holds."""
     blender = shutil.which("blender")
     assert blender, "Debian's blender is needed (.ci/run installs it)"
-    script = tmp_path / "shot.py"
-    made = run_axis("export", str(trace), "--format", "grease-pencil", "-o", str(script))
-    assert made.returncode == 0, made.stderr
-    report, png = tmp_path / "report.json", tmp_path / "frame.png"
+    check = str(HERE / "helpers" / "blender_gp_check.py")
     run = subprocess.run(
-        [
-            blender,
-            "-b",
-            "--factory-startup",
-            "--python",
-            str(HERE / "helpers" / "blender_gp_check.py"),
-            "--",
-            str(script),
-            str(report),
-            str(png),
-        ],
+        [blender, "-b", "--factory-startup", "--python", check, "--"]
+        + [str(script), str(report), str(png)],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    return run
+
+
+@pytest.mark.e2e
+def test_blender_builds_the_shot_point_for_point(trace, tmp_path):
+    script = tmp_path / "shot.py"
+    made = run_axis("export", str(trace), "--format", "grease-pencil", "-o", str(script))
+    assert made.returncode == 0, made.stderr
+    report, png = tmp_path / "report.json", tmp_path / "frame.png"
+    run = _blender(script, report, png)
     before = (run.stdout + run.stderr).split("axis-import-done")[0]
     assert not re.search(r"warning|error|traceback", before, re.I), before
     got = json.loads(report.read_text())
@@ -459,29 +427,11 @@ def test_blender_builds_the_shot_point_for_point(trace, tmp_path):
 
 @pytest.mark.e2e
 def test_blender_3d_option_places_strokes_that_the_camera_sees_where_they_were(trace, tmp_path):
-    blender = shutil.which("blender")
-    assert blender, "Debian's blender is needed (.ci/run installs it)"
     script = tmp_path / "shot3d.py"
     made = run_axis("export", str(trace), "--format", "grease-pencil", "--3d", "-o", str(script))
     assert made.returncode == 0, made.stderr
     report = tmp_path / "report.json"
-    run = subprocess.run(
-        [
-            blender,
-            "-b",
-            "--factory-startup",
-            "--python",
-            str(HERE / "helpers" / "blender_gp_check.py"),
-            "--",
-            str(script),
-            str(report),
-            str(tmp_path / "f.png"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    _blender(script, report, tmp_path / "f.png")
     got = json.loads(report.read_text())
     drawn = frame_strokes(_frames(trace)[0])
     checked = 0
