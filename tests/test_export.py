@@ -247,6 +247,8 @@ def test_an_empty_shot_is_a_valid_empty_lottie_and_a_one_frame_track_exports(tmp
     assert Animation.load(doc).to_dict()["op"] == 2
     assert b"<path" not in _export(empty, "svg-anim")
     ET.fromstring(_export(empty, "svg-anim"))
+    none = json.loads(_export(_write_shot(tmp_path / "none", []), "lottie"))  # no frames at all
+    assert none["op"] == 1 and Animation.load(none).to_dict() == none
     one = _write_shot(tmp_path / "one", [[], [_stroke(5)], []])
     doc = json.loads(_export(one, "lottie"))
     (track,) = [layer for layer in doc["layers"] if layer["ty"] == 4]
