@@ -59,6 +59,10 @@ class TrackAnimation:
         ends = np.concatenate([breaks, [len(f) - 1]])
         return [(int(f[a]), int(f[b])) for a, b in zip(starts, ends, strict=True)]
 
+    def tangents_and_vertices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(in_tangents, out_tangents, vertices)``, Lottie's ``i``, ``o`` and ``v``."""
+        return self.in_tangents, self.out_tangents, self.vertices
+
     def absolute(self) -> np.ndarray:
         """Every interpolated coordinate per frame, ``(F, 3K, 2)``: knots and both handles in
         absolute px (what linear interpolation between keys moves)."""
@@ -152,7 +156,7 @@ def track_animations(shot: Shot) -> list[TrackAnimation]:
     widths = np.array([2.0 * float(r.mean()) for r in radii])
     out = []
     for tr, key in enumerate(keys):
-        rows = np.flatnonzero(track_of == tr)
+        rows = _rows(track_of, tr)
         v, i, o, p = result[tr]
         v, i, o, p = align(v, i, o, p, bool(closed_track[tr]))
         out.append(
@@ -171,6 +175,14 @@ def track_animations(shot: Shot) -> list[TrackAnimation]:
     return out
 
 
+def _rows(track_of: np.ndarray, track: int) -> np.ndarray:
+    """Indices of ``track``'s strokes: ``track_of`` is sorted (strokes are stacked track by
+    track), so they are one run, found by bisection (a scan per track is quadratic on a shot
+    of thousands of tracks)."""
+    lo, hi = np.searchsorted(track_of, [track, track + 1])
+    return np.arange(lo, hi)
+
+
 def _exact_tracks(
     strokes: list[Stroke], track_of: np.ndarray, closed_track: np.ndarray
 ) -> dict[int, tuple[np.ndarray, ...]]:
@@ -185,7 +197,7 @@ def _exact_tracks(
     sub_start = np.cumsum(wanted) - wanted
     result: dict[int, tuple[np.ndarray, ...]] = {}
     for tr in range(n_tracks):
-        rows = np.flatnonzero(track_of == tr)
+        rows = _rows(track_of, tr)
         m = int(track_segments[tr])
         sel = (sub_start[rows][:, None] + np.arange(m)).ravel()
         q = sub[sel].reshape(len(rows), m, 4, 2)
