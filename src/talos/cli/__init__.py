@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     "bench",
     "models",
     "sheet",
+    "export",
 )
 
 EXIT_FAILURE = 1

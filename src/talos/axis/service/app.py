@@ -20,7 +20,7 @@ from talos import __version__
 from talos.axis.service.executors import make_executor
 from talos.axis.service.jobs import JobService
 from talos.axis.service.prometheus import make_registry
-from talos.axis.service.routes import edits, generate, health, jobs
+from talos.axis.service.routes import edits, export, generate, health, jobs
 from talos.axis.service.runtime import build_runtime
 from talos.axis.service.tables import migrate
 from talos.config import Settings, load_settings
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(generate.router, dependencies=protected)
     app.include_router(jobs.router, dependencies=protected)
     app.include_router(edits.router, dependencies=protected)
+    app.include_router(export.router, dependencies=protected)
     return app
 
 
