@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     "bench",
     "models",
     "sheet",
+    "view",
 )
 
 EXIT_FAILURE = 1
