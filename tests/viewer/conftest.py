@@ -21,6 +21,9 @@ from tests.helpers.processes import REPO_ROOT, ServiceProcess
 
 API_KEY = "viewer-test-key"
 CHROMIUM = os.environ.get("AXIS_CHROMIUM", "/usr/bin/chromium")
+# wait_for_function polls on a timer, not on animation frames: a page behind another one in
+# the same browser gets none
+POLL_MS = 25
 ARTIFACTS = REPO_ROOT / "out" / "test-artifacts" / "viewer"
 
 
@@ -134,12 +137,26 @@ def api(viewer_env: dict[str, Any]) -> Iterator[httpx.Client]:
         yield client
 
 
+def _keyed_context(browser: Any) -> Any:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+    ctx.add_init_script(f"sessionStorage.setItem('axis.apiKey', {json.dumps(API_KEY)})")
+    return ctx
+
+
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     """A fresh browser context whose pages start with the API key in sessionStorage (as if
     typed into the key form once; the form itself has its own test)."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
-    ctx.add_init_script(f"sessionStorage.setItem('axis.apiKey', {json.dumps(API_KEY)})")
+    ctx = _keyed_context(browser)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def other_context(browser: Any) -> Iterator[Any]:
+    """A second person's browser (its own window: a page behind another gets no animation
+    frames, and Chromium delivers mouse moves with them)."""
+    ctx = _keyed_context(browser)
     yield ctx
     ctx.close()
 
@@ -157,7 +174,9 @@ def open_shot(ctx: Any, base_url: str, job_id: str, frame: int = 0, state: str =
 
 def wait_state(page: Any, state: str, timeout: float = 15_000) -> None:
     page.wait_for_function(
-        f"document.getElementById('app').dataset.state === {json.dumps(state)}", timeout=timeout
+        f"document.getElementById('app').dataset.state === {json.dumps(state)}",
+        timeout=timeout,
+        polling=POLL_MS,
     )
 
 
@@ -169,7 +188,7 @@ def viewer_state(page: Any) -> dict[str, Any]:
 def wait_until(page: Any, expression: str, timeout: float = 10_000) -> None:
     """Wait for a JS expression over ``s`` (the viewer's state snapshot) to be true."""
     script = f"(() => {{ const s = window.axisViewer.state; return {expression}; }})()"
-    page.wait_for_function(script, timeout=timeout)
+    page.wait_for_function(script, timeout=timeout, polling=POLL_MS)
 
 
 def screenshot(page: Any, name: str) -> Path:

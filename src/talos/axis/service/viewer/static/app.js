@@ -181,7 +181,7 @@ async function openShot(jobId, startFrame, token) {
   Object.assign(S, {
     jobId, manifest: null, frames: [], cache: new Map(), selected: null, metrics: null,
     sourceReady: false, drawn: null, highlighted: [], undo: new Map(), redo: new Map(),
-    frameError: null, firstFrameMs: null, renderEtag: null,
+    frameError: null, firstFrameMs: null, renderEtag: null, stripBase: null, lastPos: null,
   });
   const t0 = performance.now();
   // A job still running: a progress bar, polled until it ends.
@@ -232,7 +232,9 @@ async function openShot(jobId, startFrame, token) {
   $("edit-toggle").disabled = !S.info.editable;
   await showFrame(S.pos);
   if (token !== routeToken) return;
-  S.firstFrameMs = performance.now() - t0;
+  // from navigation when the page opened on this shot (what a person waits), else from the
+  // click that opened it
+  S.firstFrameMs = routeToken === 1 ? performance.now() : performance.now() - t0;
   setState("ready");
   // Then, not holding up the first frame: the metrics strip and the source video.
   loadMetrics(token);
@@ -240,6 +242,7 @@ async function openShot(jobId, startFrame, token) {
 }
 
 function indexToPos(index) {
+  if (S.frames[index] && S.frames[index].index === index) return index;
   const i = S.frames.findIndex((f) => f.index === index);
   return i < 0 ? 0 : i;
 }
@@ -306,14 +309,17 @@ async function showFrame(pos) {
   const meta = S.frames[pos];
   $("scrub").value = String(pos);
   $("frame-label").textContent = `frame ${meta.index} (${pos + 1}/${S.frames.length}) t=${meta.time.toFixed(3)} s`;
-  history.replaceState(null, "", `#/job/${encodeURIComponent(S.jobId)}?frame=${meta.index}`);
+  rememberFrame();
   if (S.mode === "video" && S.sourceReady) seekVideo(meta.time);
   const entry = frameEntry(pos);
   for (let k = 1; k <= S.onion; k++) {
     frameEntry(pos - k);
     frameEntry(pos + k);
   }
-  for (let k = 1; k <= AHEAD && S.playing; k++) frameEntry(pos + k);
+  // a few frames ahead in the direction of travel: stepping and playing find them cached
+  const dir = pos >= (S.lastPos ?? pos) ? 1 : -1;
+  S.lastPos = pos;
+  for (let k = 1; k <= AHEAD; k++) frameEntry(pos + dir * k);
   await entry.promise;
   if (token !== showToken) return;
   if (S.onion) {
@@ -328,11 +334,38 @@ async function showFrame(pos) {
   updateStripReadout();
 }
 
+// The frame goes into the hash (a reload or a shared link reopens it), at most 4 times a
+// second: Chromium ignores history updates made faster than that for long.
+let hashTimer = null;
+function rememberFrame() {
+  if (hashTimer) return;
+  hashTimer = setTimeout(() => {
+    hashTimer = null;
+    const meta = S.frames[S.pos];
+    if (S.view === "shot" && meta) {
+      history.replaceState(null, "", `#/job/${encodeURIComponent(S.jobId)}?frame=${meta.index}`);
+    }
+  }, 250);
+}
+
+// One seek at a time: while the decoder is busy, only the latest wanted time waits (stepping
+// fast through a 1080p video would otherwise queue a decode per step).
+let pendingSeek = null;
 function seekVideo(time) {
   const video = $("video");
+  if (video.seeking) {
+    pendingSeek = time;
+    return;
+  }
   // a hair past the frame's time: the decoder shows the frame that starts at or before it
   video.currentTime = time + 1e-3;
 }
+$("video").addEventListener("seeked", () => {
+  if (pendingSeek === null) return;
+  const time = pendingSeek;
+  pendingSeek = null;
+  seekVideo(time);
+});
 
 function currentEntry() {
   const meta = S.frames[S.pos];
@@ -842,20 +875,39 @@ function metricValue(index, key) {
   const r = S.metrics.perFrame.get(index);
   if (!r) return null;
   if (key === "strokes") {
-    const meta = S.frames.find((f) => f.index === index);
-    return meta ? meta.stroke_count : null;
+    const meta = S.frames[indexToPos(index)];
+    return meta.index === index ? meta.stroke_count : null;
   }
   if (key === "frame_ms") return r.duration_ms;
   const v = r.metrics && r.metrics[key];
   return typeof v === "number" ? v : null;
 }
 
+// The strip's bars are drawn once (per metric and width) into an offscreen canvas; a frame
+// change only copies it and draws the marker, so stepping stays cheap on long shots.
 function drawStrip() {
   if (!S.metrics) return;
   const c = $("strip");
-  c.width = c.getBoundingClientRect().width || 800;
-  const ctx = c.getContext("2d");
+  const width = Math.round(c.getBoundingClientRect().width) || 800;
   const key = $("strip-metric").value;
+  if (!S.stripBase || S.stripBase.key !== `${key}@${width}`) {
+    if (c.width !== width) c.width = width;
+    const base = document.createElement("canvas");
+    base.width = width;
+    base.height = c.height;
+    drawStripBars(base, key);
+    S.stripBase = { key: `${key}@${width}`, canvas: base };
+  }
+  const ctx = c.getContext("2d");
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.drawImage(S.stripBase.canvas, 0, 0);
+  const w = c.width / S.frames.length;
+  ctx.fillStyle = "#d00";
+  ctx.fillRect(S.pos * w, 0, Math.max(2, w), c.height);
+}
+
+function drawStripBars(c, key) {
+  const ctx = c.getContext("2d");
   const values = S.frames.map((f) => metricValue(f.index, key));
   const finite = values.filter((v) => v !== null);
   const lo = Math.min(0, ...finite), hi = Math.max(...finite, lo + 1e-9);
@@ -875,8 +927,6 @@ function drawStrip() {
       ctx.fillRect(i * w, 0, Math.max(1, w - 0.5), 6);
     }
   });
-  ctx.fillStyle = "#d00";
-  ctx.fillRect(S.pos * w, 0, Math.max(2, w), c.height);
 }
 
 function updateStripReadout() {

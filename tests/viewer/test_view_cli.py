@@ -1,0 +1,101 @@
+"""``axis view OUTDIR``: a CLI trace folder in the browser (read-only), and its bad input."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.helpers.processes import AXIS, assert_clean_failure, clean_env, run_axis, stop
+from tests.viewer.conftest import screenshot, viewer_state, wait_state, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from talos.axis.io.sample import generate_sample
+
+    base = tmp_path_factory.mktemp("view")
+    generate_sample(base / "clip.mp4", width=160, height=120, frames=6, seed=7)
+    # traced in this process (the folder `axis trace` writes; the CLI itself is tested
+    # elsewhere): it saves a Python start
+    from talos.axis.api import trace_video
+    from talos.config import Settings
+
+    trace_video(base / "clip.mp4", base / "my shot", Settings(processing={"workers": 1}))
+    return base / "my shot"
+
+
+@pytest.fixture(scope="module")
+def view_url(traced: Path) -> Iterator[str]:
+    """``axis view`` started as a process; the URL it prints on its first line."""
+    process = subprocess.Popen(
+        [*AXIS, "view", str(traced)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), (url, process.stderr and process.stderr.read())
+        yield url
+    finally:
+        stop(process)
+
+
+def test_axis_view_serves_the_folder_read_only(view_url: str, browser: Any) -> None:
+    assert view_url.endswith("/viewer/#/job/my_shot")  # the folder's name, made an id
+    ctx = browser.new_context(viewport={"width": 1100, "height": 800})
+    try:
+        page = ctx.new_page()
+        page.goto(view_url)
+        wait_state(page, "ready")
+        s = viewer_state(page)
+        assert s["jobId"] == "my_shot" and s["drawnFrame"] == 0 and s["frameCount"] == 6
+        wait_until(page, "s.sourceReady")  # the traced video, found through lines.json
+        assert page.is_disabled("#edit-toggle")
+        page.keyboard.press("e")
+        wait_until(page, "!s.edit && s.message.includes('read-only')")
+        page.keyboard.press("ArrowRight")
+        wait_until(page, "s.drawnFrame === 1")
+        page.wait_for_function("document.getElementById('strip-metric').options.length > 2")
+        screenshot(page, "axis-view")
+        page.goto(view_url.split("#")[0] + "#/")
+        wait_state(page, "ready")
+        assert page.eval_on_selector_all("#job-rows tr", "rs => rs.map(r => r.dataset.job)") == [
+            "my_shot"
+        ]
+    finally:
+        ctx.close()
+
+
+def test_axis_view_bad_folder_and_port(tmp_path: Path, traced: Path) -> None:
+    assert_clean_failure(run_axis("view", str(tmp_path)), "has no lines.json")
+    assert_clean_failure(run_axis("view", str(traced), "--port", "70000"), "--port")
+
+
+def test_timing_script_on_a_traced_shot(traced: Path) -> None:
+    """benchmarks/viewer_timing.py end to end (a few steps on the small folder); the 1080p
+    figures are measured with the same script outside the suite (README, "Viewer")."""
+    import json
+    import sys
+
+    from tests.helpers.processes import REPO_ROOT
+
+    script = REPO_ROOT / "benchmarks" / "viewer_timing.py"
+    result = subprocess.run(
+        [sys.executable, str(script), str(traced), "--steps", "3", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["frames"] == 6 and report["first_frame_ms"]["median"] > 0
+    assert report["step_fps"]["strokes"]["median"] > 0
