@@ -167,6 +167,9 @@ def open_shot(ctx: Any, base_url: str, job_id: str, frame: int = 0, state: str =
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors  # type: ignore[attr-defined]
+    fetched: list[str] = []  # the frame files the page asked for
+    page.on("request", lambda r: "/frames/" in r.url and fetched.append(r.url))
+    page.frames_fetched = fetched  # type: ignore[attr-defined]
     page.goto(f"{base_url}/viewer/#/job/{job_id}?frame={frame}")
     wait_state(page, state)
     return page

@@ -295,7 +295,8 @@ def test_pressure_delete_and_draw_a_new_stroke(viewer_env, context, api) -> None
     wait_until(page, "s.revision === 3")
     added = [s for s in frame(api, n)["strokes"] if s["stroke_id"] >= 1_000_000]
     assert len(added) == 1 and len(added[0]["bezier"]) == 7
-    assert added[0]["bezier"][0] == [40, 200] and added[0]["bezier"][-1] == [150, 210]
+    assert added[0]["bezier"][0] == pytest.approx([40, 200], abs=1)  # clicks land on page px
+    assert added[0]["bezier"][-1] == pytest.approx([150, 210], abs=1)
     wait_until(page, f"s.selected === {added[0]['stroke_id']}")
     screenshot(page, "edit-new-stroke")
 
@@ -408,6 +409,9 @@ def test_first_frame_and_stepping_rate_are_reported(viewer_env, context) -> None
     per second while stepping (each step waits for its frame, fetched on demand)."""
     page = open_shot(context, viewer_env["url"], JOB)
     first_ms = viewer_state(page)["firstFrameMs"]
+    # frames on demand: the shown one and a few ahead, not the shot (12 frames here)
+    page.wait_for_timeout(300)
+    assert 1 <= len(page.frames_fetched) <= 7, page.frames_fetched
     rate = page.evaluate(
         """async (n) => {
           const v = window.axisViewer; const t0 = performance.now();

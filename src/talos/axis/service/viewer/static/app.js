@@ -223,6 +223,7 @@ async function openShot(jobId, startFrame, token) {
   const { width, height } = manifest.frame_size;
   $("canvas").width = width;
   $("canvas").height = height;
+  $("stage").style.setProperty("--aspect", String(width / height));
   $("scrub").max = String(S.frames.length - 1);
   S.tracks = new Map((manifest.tracks || []).map((t) => [t.stroke_id, t]));
   S.pos = Math.max(0, Math.min(S.frames.length - 1, indexToPos(startFrame)));
@@ -902,7 +903,7 @@ function drawStrip() {
   ctx.clearRect(0, 0, c.width, c.height);
   ctx.drawImage(S.stripBase.canvas, 0, 0);
   const w = c.width / S.frames.length;
-  ctx.fillStyle = "#d00";
+  ctx.fillStyle = "rgba(220, 0, 0, 0.4)";
   ctx.fillRect(S.pos * w, 0, Math.max(2, w), c.height);
 }
 
