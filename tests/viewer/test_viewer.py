@@ -426,3 +426,23 @@ def test_first_frame_and_stepping_rate_are_reported(viewer_env, context) -> None
     (ARTIFACTS / "timing.json").write_text(json.dumps(report, indent=1))
     print(f"viewer timing: {report}")
     assert first_ms > 0 and rate > 0
+
+
+def test_the_routes_the_viewer_adds(viewer_env, api) -> None:
+    """GET /jobs, metrics.jsonl and source: their answers and errors (no browser)."""
+    from tests.helpers.api import assert_error
+
+    listed = [job["job_id"] for job in api.get("/jobs").json()]
+    assert {"clip", "damaged", "broken", "busy"} <= set(listed)
+    assert len(api.get("/jobs", params={"limit": 2}).json()) == 2
+    assert_error(api.get("/jobs", params={"limit": 0}), 400, "invalid_request")
+    assert_error(httpx.get(f"{viewer_env['url']}/jobs"), 401, "unauthorized")
+    lines = api.get(f"/jobs/{JOB}/metrics.jsonl").text.splitlines()
+    assert {json.loads(line)["type"] for line in lines} >= {"step", "frame", "summary"}
+    assert_error(api.get("/jobs/busy/metrics.jsonl"), 409, "job_not_completed")
+    source = api.get(f"/jobs/{JOB}/source", headers={"Range": "bytes=0-99"})
+    assert source.status_code == 206 and len(source.content) == 100  # the browser can seek
+    assert_error(api.get("/jobs/broken/source"), 404, "not_found")  # outside the allowed roots
+    assert_error(api.get("/jobs/nope/source"), 404, "not_found")
+    info = httpx.get(f"{viewer_env['url']}/viewer/info.json").json()  # no key needed
+    assert info == {"server": "service", "editable": True, "auth": True}
