@@ -16,10 +16,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def traced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from talos.axis.io.sample import generate_sample
+    from talos.axis.io.scenes import generate_scene
 
     base = tmp_path_factory.mktemp("view")
-    generate_sample(base / "clip.mp4", width=160, height=120, frames=6, seed=7)
+    # a cartoon: its tracks split and merge, which the life panel shows
+    generate_scene(base / "clip.mp4", "cel", width=256, height=144, frames=8, seed=1)
     # traced in this process (the folder `axis trace` writes; the CLI itself is tested
     # elsewhere): it saves a Python start
     from talos.axis.api import trace_video
@@ -48,7 +49,33 @@ def view_url(traced: Path) -> Iterator[str]:
         stop(process)
 
 
-def test_axis_view_serves_the_folder_read_only(view_url: str, browser: Any) -> None:
+def select_a_track_with_a_family(page: Any, traced: Path) -> None:
+    """Click a stroke of frame 0 whose track split or merged; the life panel lists the
+    other tracks as links, and a link selects that track."""
+    import json
+
+    from tests.viewer.test_viewer import click_frame, on_curve
+
+    tracks = {t["stroke_id"]: t for t in json.loads((traced / "lines.json").read_text())["tracks"]}
+    strokes = json.loads((traced / "frames" / "000000.json").read_text())["strokes"]
+    for stroke in strokes:
+        track = tracks.get(stroke["stroke_id"], {})
+        family = track.get("parents", []) + track.get("children", [])
+        if not family:
+            continue
+        click_frame(page, *on_curve(stroke))
+        if viewer_state(page)["selected"] != stroke["stroke_id"]:
+            continue  # another stroke lies nearer that point
+        links = page.eval_on_selector_all("#track-family a", "as => as.map(a => +a.dataset.track)")
+        piece_of = [track["split_from"]] if track.get("split_from") is not None else []
+        assert set(links) == set(family + piece_of), (links, track)
+        page.click(f"#track-family a[data-track='{family[0]}']")
+        wait_until(page, f"s.selected === {family[0]}")
+        return
+    raise AssertionError("no stroke of frame 0 with a split or merge could be clicked")
+
+
+def test_axis_view_serves_the_folder_read_only(view_url: str, browser: Any, traced: Path) -> None:
     assert view_url.endswith("/viewer/#/job/my_shot")  # the folder's name, made an id
     ctx = browser.new_context(viewport={"width": 1100, "height": 800})
     try:
@@ -56,15 +83,14 @@ def test_axis_view_serves_the_folder_read_only(view_url: str, browser: Any) -> N
         page.goto(view_url)
         wait_state(page, "ready")
         s = viewer_state(page)
-        assert s["jobId"] == "my_shot" and s["drawnFrame"] == 0 and s["frameCount"] == 6
+        assert s["jobId"] == "my_shot" and s["drawnFrame"] == 0 and s["frameCount"] == 8
         wait_until(page, "s.sourceReady")  # the traced video, found through lines.json
         assert page.is_disabled("#edit-toggle")
         page.keyboard.press("e")
         wait_until(page, "!s.edit && s.message.includes('read-only')")
-        page.keyboard.press("ArrowRight")
-        wait_until(page, "s.drawnFrame === 1")
         page.wait_for_function("document.getElementById('strip-metric').options.length > 2")
-        screenshot(page, "axis-view")
+        select_a_track_with_a_family(page, traced)
+        screenshot(page, "axis-view-track-family")
         page.goto(view_url.split("#")[0] + "#/")
         wait_state(page, "ready")
         assert page.eval_on_selector_all("#job-rows tr", "rs => rs.map(r => r.dataset.job)") == [
@@ -97,5 +123,5 @@ def test_timing_script_on_a_traced_shot(traced: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["frames"] == 6 and report["first_frame_ms"]["median"] > 0
+    assert report["frames"] == 8 and report["first_frame_ms"]["median"] > 0
     assert report["step_fps"]["strokes"]["median"] > 0
