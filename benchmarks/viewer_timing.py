@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = os.environ.get("AXIS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("AXIS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 FIRST_DRAWN = "window.axisViewer && window.axisViewer.state.drawnFrame === 0"
 # Steps with the arrow key as a person does, each time waiting for the frame to be drawn

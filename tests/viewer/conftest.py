@@ -20,7 +20,23 @@ from tests.helpers.api import wait_job
 from tests.helpers.processes import REPO_ROOT, ServiceProcess
 
 API_KEY = "viewer-test-key"
-CHROMIUM = os.environ.get("AXIS_CHROMIUM", "/usr/bin/chromium")
+# Debian's chromium; else a Chrome already on the machine (GitHub's Ubuntu runners have one,
+# and their apt "chromium" is only a snap stub); AXIS_CHROMIUM names another
+BROWSERS = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+
+
+def find_chromium() -> str | None:
+    """The browser the tests drive: ``AXIS_CHROMIUM``, else the first of :data:`BROWSERS`."""
+    named = os.environ.get("AXIS_CHROMIUM")
+    for candidate in (named,) if named else BROWSERS:
+        if Path(candidate).is_file():
+            return candidate
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
 # wait_for_function polls on a timer, not on animation frames: a page behind another one in
 # the same browser gets none
 POLL_MS = 25
@@ -33,15 +49,17 @@ def browser() -> Iterator[Any]:
     download its own here)."""
     if os.environ.get("AXIS_SKIP_BROWSER") == "1":
         pytest.skip("AXIS_SKIP_BROWSER=1: browser tests skipped on request")
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+    chromium = find_chromium()
+    if chromium is None:
         pytest.fail(
-            f"chromium not found at {CHROMIUM}: apt-get install chromium (or set AXIS_CHROMIUM;"
-            " AXIS_SKIP_BROWSER=1 skips these tests)"
+            f"no chromium found ({os.environ.get('AXIS_CHROMIUM') or ', '.join(BROWSERS)}): "
+            "apt-get install chromium, or set AXIS_CHROMIUM (AXIS_SKIP_BROWSER=1 skips these "
+            "tests)"
         )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        instance = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield instance
         instance.close()
 
