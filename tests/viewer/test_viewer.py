@@ -136,9 +136,16 @@ def test_overlay_modes_video_strokes_and_line_map(viewer_env, context, api) -> N
     wait_until(page, "s.sourceReady && s.mode === 'video'")
     page.keyboard.press("ArrowRight")
     wait_until(page, "s.drawnFrame === 5")
-    time_5 = api.get(f"/jobs/{JOB}/lines.json").json()["frames"][5]["time"]
-    wait_until(page, f"Math.abs(s.videoTime - {time_5}) < 0.01 && !s.videoHidden")
+    times = [f["time"] for f in api.get(f"/jobs/{JOB}/lines.json").json()["frames"]]
+    wait_until(page, f"Math.abs(s.videoTime - {times[5]}) < 0.01 && !s.videoHidden")
     screenshot(page, "mode-video")
+    # playing over the video: the video is the clock, the strokes follow it; paused, both
+    # show the same frame
+    shown = viewer_state(page)["framesShown"]
+    page.keyboard.press(" ")
+    wait_until(page, f"s.playing && s.framesShown >= {shown + 8}")
+    page.keyboard.press(" ")
+    wait_until(page, f"!s.playing && Math.abs(s.videoTime - {times}[s.pos]) < 0.01")
     page.select_option("#mode", "strokes")
     wait_until(page, "s.mode === 'strokes' && s.videoHidden")
     assert pixel(page, 2, 2)[:3] == [255, 255, 255]  # strokes alone: on white

@@ -311,7 +311,7 @@ async function showFrame(pos) {
   $("scrub").value = String(pos);
   $("frame-label").textContent = `frame ${meta.index} (${pos + 1}/${S.frames.length}) t=${meta.time.toFixed(3)} s`;
   rememberFrame();
-  if (S.mode === "video" && S.sourceReady) seekVideo(meta.time);
+  if (S.mode === "video" && S.sourceReady && !videoClock()) seekVideo(meta.time);
   const entry = frameEntry(pos);
   for (let k = 1; k <= S.onion; k++) {
     frameEntry(pos - k);
@@ -349,24 +349,48 @@ function rememberFrame() {
   }, 250);
 }
 
-// One seek at a time: while the decoder is busy, only the latest wanted time waits (stepping
-// fast through a 1080p video would otherwise queue a decode per step).
+// Stepping over the video. A seek decodes from the last keyframe (a whole 240-frame shot is
+// often one GOP), so seeking at every step of a held arrow key would take the cores from the
+// strokes: a step that comes SEEK_MS after the last one seeks at once; faster steps move the
+// strokes alone and the video lands on the frame SEEK_MS after they stop. One seek at a time.
+const SEEK_MS = 150;
 let pendingSeek = null;
+let lastRequest = -Infinity;
+let seekTimer = null;
 function seekVideo(time) {
-  const video = $("video");
-  if (video.seeking) {
-    pendingSeek = time;
-    return;
-  }
-  // a hair past the frame's time: the decoder shows the frame that starts at or before it
-  video.currentTime = time + 1e-3;
+  const now = performance.now();
+  const fast = now - lastRequest < SEEK_MS;
+  lastRequest = now;
+  pendingSeek = time;
+  clearTimeout(seekTimer);
+  if (fast) seekTimer = setTimeout(flushSeek, SEEK_MS);
+  else flushSeek();
 }
-$("video").addEventListener("seeked", () => {
-  if (pendingSeek === null) return;
-  const time = pendingSeek;
+function flushSeek() {
+  seekTimer = null;
+  const video = $("video");
+  if (pendingSeek === null || video.seeking) return; // "seeked" calls again
+  // a hair past the frame's time: the decoder shows the frame that starts at or before it
+  video.currentTime = pendingSeek + 1e-3;
   pendingSeek = null;
-  seekVideo(time);
-});
+}
+$("video").addEventListener("seeked", flushSeek);
+
+// While playing over the video, the video is the clock: it plays natively (smooth, at the
+// chosen speed) and the strokes follow its current time.
+function videoClock() {
+  return S.playing && S.mode === "video" && S.sourceReady;
+}
+
+function posAtTime(t) {
+  let lo = 0, hi = S.frames.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (S.frames[mid].time <= t + 1e-3) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
 
 function currentEntry() {
   const meta = S.frames[S.pos];
@@ -501,8 +525,27 @@ function startPlaying() {
   const fps = S.manifest.fps || 24;
   let last = performance.now();
   let acc = 0;
+  const video = $("video");
+  if (videoClock()) {
+    video.loop = true;
+    video.playbackRate = S.speed;
+    video.play().catch(() => {});
+  }
   const tick = (now) => {
     if (!S.playing) return;
+    if (videoClock()) {
+      // loop over the traced range, as the strokes do (video.loop covers a whole-video trace)
+      const first = S.frames[0].time, lastTime = S.frames[S.frames.length - 1].time;
+      const outside = video.currentTime > lastTime + 0.5 / fps || video.currentTime < first - 0.5 / fps;
+      if (!video.seeking && outside) video.currentTime = first;
+      video.playbackRate = S.speed;
+      const pos = posAtTime(video.currentTime);
+      const entry = currentEntry();
+      if (pos !== S.pos && (!entry || entry.data || entry.error)) showFrame(pos);
+      last = now;
+      playTimer = requestAnimationFrame(tick);
+      return;
+    }
     acc += ((now - last) / 1000) * fps * S.speed;
     last = now;
     if (acc >= 1) {
@@ -522,6 +565,11 @@ function startPlaying() {
 
 function stopPlaying() {
   S.playing = false;
+  const video = $("video");
+  if (!video.paused) {
+    video.pause();
+    if (S.manifest) seekVideo(S.frames[S.pos].time); // the video shows the strokes' frame
+  }
   if (playTimer) cancelAnimationFrame(playTimer);
   playTimer = null;
   if (S.manifest) $("play").textContent = "▶";
@@ -547,10 +595,13 @@ $("colour-by").onchange = () => {
 };
 
 function setMode(mode) {
+  const playing = S.playing;
+  stopPlaying(); // the clock changes hands (the video's or the page's)
   S.mode = mode;
   $("mode").value = mode;
   if (mode === "video" && S.sourceReady) seekVideo(S.frames[S.pos].time);
   render();
+  if (playing) startPlaying();
 }
 
 $("mode").onchange = () => {
