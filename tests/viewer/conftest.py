@@ -25,9 +25,14 @@ API_KEY = "viewer-test-key"
 BROWSERS = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 
 
+# read at import: tests/conftest.py removes every AXIS_* variable while a test runs
+NAMED_BROWSER = os.environ.get("AXIS_CHROMIUM")
+SKIP_BROWSER = os.environ.get("AXIS_SKIP_BROWSER") == "1"
+
+
 def find_chromium() -> str | None:
     """The browser the tests drive: ``AXIS_CHROMIUM``, else the first of :data:`BROWSERS`."""
-    named = os.environ.get("AXIS_CHROMIUM")
+    named = NAMED_BROWSER
     for candidate in (named,) if named else BROWSERS:
         if Path(candidate).is_file():
             return candidate
@@ -47,12 +52,12 @@ ARTIFACTS = REPO_ROOT / "out" / "test-artifacts" / "viewer"
 def browser() -> Iterator[Any]:
     """One headless chromium for the session (the system browser: Playwright may not
     download its own here)."""
-    if os.environ.get("AXIS_SKIP_BROWSER") == "1":
+    if SKIP_BROWSER:
         pytest.skip("AXIS_SKIP_BROWSER=1: browser tests skipped on request")
     chromium = find_chromium()
     if chromium is None:
         pytest.fail(
-            f"no chromium found ({os.environ.get('AXIS_CHROMIUM') or ', '.join(BROWSERS)}): "
+            f"no chromium found ({NAMED_BROWSER or ', '.join(BROWSERS)}): "
             "apt-get install chromium, or set AXIS_CHROMIUM (AXIS_SKIP_BROWSER=1 skips these "
             "tests)"
         )
