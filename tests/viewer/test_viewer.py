@@ -369,11 +369,14 @@ def test_job_list_asks_for_the_key_once_and_never_puts_it_in_a_url(viewer_env, b
         wait_state(page, "ready")
         rows = page.eval_on_selector_all("#job-rows tr", "rs => rs.map(r => r.dataset.job)")
         assert {"clip", "damaged", "broken", "busy"} <= set(rows)
+        busy = page.eval_on_selector("tr[data-job='busy'] progress", "p => p.value")
+        assert busy == pytest.approx(0.3)  # 3 of 10 frames
+        assert page.text_content("tr[data-job='broken']").count("failed") == 1
         assert page.evaluate("sessionStorage.getItem('axis.apiKey')") == API_KEY
         screenshot(page, "job-list")
         page.click("tr[data-job='clip'] a")
-        wait_state(page, "ready")  # the key is kept: no second prompt
-        assert viewer_state(page)["drawnFrame"] == 0
+        wait_until(page, "s.view === 'shot' && s.drawnFrame === 0")  # no second key prompt
+        assert page.get_attribute("#app", "data-state") == "ready"
         assert urls and not any(API_KEY in url or "wrong-key" in url for url in urls)
     finally:
         ctx.close()

@@ -115,6 +115,7 @@ let routeToken = 0;
 
 async function route() {
   const token = ++routeToken;
+  setState("loading");
   stopPlaying();
   showError("");
   say("");
