@@ -292,14 +292,25 @@ def test_pressure_delete_and_draw_a_new_stroke(viewer_env, context, api) -> None
     wait_until(page, "s.revision === 1")
     thinner = next(s for s in frame(api, n)["strokes"] if s["stroke_id"] == sid)
     assert max(thinner["pressure"]) < max(stroke["pressure"])
-    page.keyboard.press("Delete")
+    # pressure along the stroke: two wheel notches up on its second knot, one edit
+    knot = thinner["bezier"][3]
+    at = page.evaluate(f"window.axisViewer.pagePoint({knot[0]}, {knot[1]})")
+    page.mouse.move(at["x"], at["y"])
+    page.mouse.wheel(0, -100)
+    page.mouse.wheel(0, -100)
     wait_until(page, "s.revision === 2")
+    along = next(s for s in frame(api, n)["strokes"] if s["stroke_id"] == sid)["pressure"]
+    expected = list(thinner["pressure"])
+    expected[1] = min(1.0, expected[1] + 0.2)
+    assert along == pytest.approx(expected, abs=0.002)
+    page.keyboard.press("Delete")
+    wait_until(page, "s.revision === 3")
     assert sid not in [s["stroke_id"] for s in frame(api, n)["strokes"]]
     page.click("#draw")
     for point in ((40, 200), (90, 170), (150, 210)):
         click_frame(page, *point)
     page.keyboard.press("Enter")
-    wait_until(page, "s.revision === 3")
+    wait_until(page, "s.revision === 4")
     added = [s for s in frame(api, n)["strokes"] if s["stroke_id"] >= 1_000_000]
     assert len(added) == 1 and len(added[0]["bezier"]) == 7
     assert added[0]["bezier"][0] == pytest.approx([40, 200], abs=1)  # clicks land on page px

@@ -765,6 +765,38 @@ window.addEventListener("mouseup", async () => {
 
 $("canvas").addEventListener("dblclick", () => finishDrawing());
 
+// Pressure along the stroke: the mouse wheel over a knot of the selected stroke raises or
+// lowers that knot's pressure by 0.1 a notch (shown at once); 300 ms after the last notch
+// the stroke's pressures go to the API as one edit.
+let pressureEdit = null;
+$("canvas").addEventListener("wheel", (ev) => {
+  if (!S.edit || S.selected === null) return;
+  const entry = currentEntry();
+  const stroke = entry && entry.data && entry.data.strokes.find((s) => s.stroke_id === S.selected);
+  if (!stroke) return;
+  const p = framePoint(ev);
+  const h = handleSize() * 1.5;
+  const i = stroke.bezier.findIndex(([x, y], j) => j % 3 === 0 && Math.abs(x - p[0]) <= h && Math.abs(y - p[1]) <= h);
+  if (i < 0) return;
+  ev.preventDefault();
+  if (!pressureEdit || pressureEdit.strokeId !== stroke.stroke_id) {
+    pressureEdit = { strokeId: stroke.stroke_id, original: [...stroke.pressure], timer: null };
+  }
+  const k = i / 3;
+  const value = stroke.pressure[k] + (ev.deltaY < 0 ? 0.1 : -0.1);
+  stroke.pressure[k] = Math.round(Math.max(0, Math.min(1, value)) * 1000) / 1000;
+  say(`Pressure at knot ${k}: ${stroke.pressure[k].toFixed(2)}`);
+  render();
+  clearTimeout(pressureEdit.timer);
+  pressureEdit.timer = setTimeout(() => {
+    const done = pressureEdit;
+    pressureEdit = null;
+    const values = [...stroke.pressure];
+    stroke.pressure = done.original; // as the server has it, until it accepts the edit
+    edit("PATCH", `strokes/${done.strokeId}`, { pressure: values });
+  }, 300);
+}, { passive: false });
+
 // ---- edits through the API -----------------------------------------------------------------
 
 function framePath() {
