@@ -29,6 +29,7 @@ SUBCOMMANDS = (
     "models",
     "sheet",
     "export",
+    "view",
 )
 
 EXIT_FAILURE = 1
