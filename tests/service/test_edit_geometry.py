@@ -34,6 +34,22 @@ def test_patch_updates_geometry_pressure_and_drops_stale_3d() -> None:
         apply_patch(stroke, StrokePatch(control_points=[[0, 0], [1, 1], [2, 2]]))
 
 
+def test_pressure_along_the_stroke_is_replaced_knot_by_knot() -> None:
+    stroke = Stroke.from_polyline(np.array([[0, 0], [10, 0], [20, 5]]), stroke_id=3)
+    knots = len(stroke.pressure)
+    wanted = np.linspace(0.2, 0.9, knots).round(3).tolist()
+    patched = apply_patch(stroke, StrokePatch(pressure=wanted))
+    assert np.allclose(patched.pressure, wanted)
+    assert np.allclose(patched.control_points, stroke.control_points)
+    # then delta_pressure, clipped
+    both = apply_patch(stroke, StrokePatch(pressure=wanted, delta_pressure=0.2))
+    assert np.allclose(both.pressure, np.minimum(np.asarray(wanted) + 0.2, 1.0))
+    with pytest.raises(ValueError, match=f"pressure needs {knots} values"):
+        apply_patch(stroke, StrokePatch(pressure=[0.5] * (knots + 1)))
+    with pytest.raises(ValueError, match="within 0..1"):
+        apply_patch(stroke, StrokePatch(pressure=[1.5] * knots))
+
+
 def test_new_stroke_checks_pressure_length() -> None:
     spec = StrokeNew(control_points=[[0, 0], [1, 1], [2, 1], [3, 0]], pressure=[0.5, 0.9])
     assert np.allclose(new_stroke(spec, 1_000_000).pressure, [0.5, 0.9])

@@ -612,3 +612,50 @@ def test_a_20_mb_body_is_413_and_the_connection_stays_usable(service, done_job) 
         assert connection.sock is sock  # not a new connection
     finally:
         connection.close()
+
+
+# -- exports -----------------------------------------------------------------------------------
+
+
+def test_exports_stream_the_shot_with_its_edits(client: httpx.Client, done_job, service) -> None:
+    from lottie.objects import Animation
+
+    manifest = client.get("/jobs/happy-1/lines.json").json()
+    frames = len(manifest["frames"])
+    response = client.get("/jobs/happy-1/export/lottie")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    doc = response.json()
+    assert doc["op"] == frames and Animation.load(doc).to_dict() == doc
+    names = {layer["nm"] for layer in doc["layers"] if layer["ty"] == 4}
+    assert "track 1000000" not in names
+    # an edit (a stroke added on frame 3) is in the next export, living on that frame only
+    added = client.post(
+        "/jobs/happy-1/frames/3/strokes", json={"control_points": [[1, 1], [5, 0], [9, 0], [12, 3]]}
+    )
+    assert added.status_code == 201, added.text
+    sid = added.json()["stroke_id"]
+    try:
+        doc = client.get("/jobs/happy-1/export/lottie", params={"tolerance": 1.0}).json()
+        (layer,) = [x for x in doc["layers"] if x["nm"] == f"track {sid}"]
+        assert (layer["ip"], layer["op"]) == (3, 4)
+        svg = client.get("/jobs/happy-1/export/svg-anim")
+        assert svg.headers["content-type"].startswith("image/svg+xml")
+        assert f'data-stroke-id="{sid}"' in svg.text
+        script = client.get("/jobs/happy-1/export/grease-pencil")
+        assert script.status_code == 200 and "import bpy" in script.text
+    finally:
+        client.post("/jobs/happy-1/frames/3/revisions/0/restore")
+    assert_error(client.get("/jobs/happy-1/export/gif"), 404, "not_found")
+    assert_error(client.get("/jobs/nope/export/lottie"), 404, "not_found")
+    bad = client.get("/jobs/happy-1/export/lottie", params={"tolerance": -1})
+    assert 400 <= bad.status_code < 500 and "error" in bad.json()
+    # a frame file gone from the store: 422 naming it
+    frame = service.base / "store" / "happy-1" / "axis" / "frames" / "000005.json"
+    saved = frame.read_bytes()
+    frame.unlink()
+    try:
+        missing = assert_error(client.get("/jobs/happy-1/export/lottie"), 422, "export_failed")
+        assert "frames/000005.json" in missing["message"]
+    finally:
+        frame.write_bytes(saved)

@@ -20,6 +20,7 @@ class StrokeChange(Protocol):
 
     control_points: list[list[float]] | None
     delta_curvature: float | None
+    pressure: list[float] | None
     delta_pressure: float | None
     translate: list[float] | None
 
@@ -79,7 +80,8 @@ def _with_geometry(stroke: Stroke, cp: np.ndarray, pressure: np.ndarray) -> Stro
 
 def apply_patch(stroke: Stroke, patch: StrokeChange) -> Stroke:
     """``stroke`` with ``patch`` applied: replaced control points (pressure resampled to the
-    new knots), then bend, then pressure change, then translation."""
+    new knots), then bend, then pressure replaced knot by knot (one value a knot, 0..1),
+    then pressure change, then translation."""
     cp = np.asarray(stroke.control_points, dtype=np.float64)
     pressure = np.asarray(stroke.pressure, dtype=np.float64)
     if patch.control_points is not None:
@@ -87,6 +89,15 @@ def apply_patch(stroke: Stroke, patch: StrokeChange) -> Stroke:
         pressure = _resample(pressure, (len(cp) - 1) // 3 + 1)
     if patch.delta_curvature is not None:
         cp = bend(cp, patch.delta_curvature)
+    if patch.pressure is not None:
+        given = np.asarray(patch.pressure, dtype=np.float64)
+        if given.shape != pressure.shape:
+            raise ValueError(
+                f"pressure needs {len(pressure)} values (a knot each), not {given.size}"
+            )
+        if not (np.isfinite(given).all() and (given >= 0).all() and (given <= 1).all()):
+            raise ValueError("pressure values must be within 0..1")
+        pressure = given
     if patch.delta_pressure is not None:
         pressure = pressure + patch.delta_pressure
     if patch.translate is not None:

@@ -15,7 +15,6 @@ multiplied by :attr:`SheetLayout.scale` on the sheet.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from talos.axis.errors import InputError
 from talos.axis.geometry import bezier
-from talos.axis.io.readback import decode_frames, manifest_source, read_manifest
+from talos.axis.io.readback import decode_frames, manifest_source, read_frame, read_manifest
 from talos.axis.strategies import EDGE_DETECTORS
 from talos.config import Settings
 
@@ -289,13 +287,7 @@ def contact_sheet(
     manifest = read_manifest(folder)
     entries = pick_frames(manifest, rows, frames)
     video = Path(source) if source is not None else manifest_source(folder)
-    frame_data = []
-    for entry in entries:
-        path = folder / entry["path"]
-        try:
-            frame_data.append(json.loads(path.read_text()))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read frame file {path}: {exc}") from None
+    frame_data = [read_frame(folder, entry) for entry in entries]
     images = decode_frames(video, manifest, [float(e["time"]) for e in entries], settings)
     # The strategy the trace used: with edges.strategy auto, the one it chose for the shot.
     strategy = (manifest.get("line_extraction") or {}).get("strategy") or settings.edges.strategy

@@ -28,6 +28,8 @@ SUBCOMMANDS = (
     "bench",
     "models",
     "sheet",
+    "export",
+    "view",
 )
 
 EXIT_FAILURE = 1

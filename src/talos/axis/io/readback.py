@@ -21,8 +21,10 @@ from talos.axis.io.video import FrameSource
 from talos.config import Settings
 
 
-def read_manifest(outdir: str | Path) -> dict[str, Any]:
-    """``OUTDIR/lines.json`` as a dict, or :class:`InputError` naming what is wrong."""
+def read_manifest(outdir: str | Path, allow_empty: bool = False) -> dict[str, Any]:
+    """``OUTDIR/lines.json`` as a dict, or :class:`InputError` naming what is wrong (a
+    manifest that lists no frames too, unless ``allow_empty``: the exporters write an empty
+    animation for an empty shot)."""
     folder = Path(outdir)
     if not folder.is_dir():
         raise InputError(f"trace output folder not found: {folder}")
@@ -38,9 +40,25 @@ def read_manifest(outdir: str | Path) -> dict[str, Any]:
         raise InputError(f"{path} is not a readable trace manifest: {exc!r}") from None
     if not ok:
         raise InputError(f"{path} is not a trace manifest (frame_size, frames, source)")
-    if not manifest["frames"]:
+    if not manifest["frames"] and not allow_empty:
         raise InputError(f"{path} lists no frames")
     return manifest
+
+
+def read_frame(outdir: str | Path, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The frame file a manifest ``frames`` entry names (its ``path``, relative to
+    ``outdir``), as a dict; :class:`InputError` naming the file when it is missing or
+    unreadable."""
+    path = Path(outdir) / str(entry.get("path", ""))
+    try:
+        data: dict[str, Any] = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(f"frame file missing: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read frame file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"frame file {path} is not a JSON object")
+    return data
 
 
 def manifest_source(outdir: str | Path) -> Path:

@@ -107,6 +107,12 @@ def bezier_path_data(control_points: np.ndarray, closed: bool = False) -> str:
     return _fill([(template + ("Z" if closed else ""), values)])[0]
 
 
+def bezier_paths_data(chains: Sequence[np.ndarray], closed: bool = False) -> list[str]:
+    """:func:`bezier_path_data` of many chains, their numbers formatted together (an
+    animation's path keys)."""
+    return _fill([(t + ("Z" if closed else ""), v) for t, v in map(_chain, chains)])
+
+
 def _outlines(strokes: Sequence[tuple[np.ndarray, np.ndarray, bool]]) -> list[_Text]:
     """Filled-outline path data of variable-width strokes ``(control_points, radii, closed)``:
     one subpath per segment piece (its two offset sides fitted as cubics, for all strokes in

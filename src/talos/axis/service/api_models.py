@@ -182,6 +182,14 @@ class StrokePatch(RequestBody):
             "length (1/px)."
         ),
     )
+    pressure: list[Unit] | None = Field(
+        None,
+        max_length=POINTS_MAX,
+        description=(
+            "Replace the pressure along the stroke: one value per knot (0..1), as many as "
+            "the knots after control_points; applied before delta_pressure."
+        ),
+    )
     delta_pressure: FiniteFloat | None = Field(
         None, ge=-1, le=1, description="Added to every knot's pressure (clipped to 0..1)."
     )
@@ -193,10 +201,17 @@ class StrokePatch(RequestBody):
     def _something_to_do(self) -> StrokePatch:
         if all(
             getattr(self, name) is None
-            for name in ("control_points", "delta_curvature", "delta_pressure", "translate")
+            for name in (
+                "control_points",
+                "delta_curvature",
+                "pressure",
+                "delta_pressure",
+                "translate",
+            )
         ):
             raise ValueError(
-                "give at least one of control_points, delta_curvature, delta_pressure, translate"
+                "give at least one of control_points, delta_curvature, pressure, "
+                "delta_pressure, translate"
             )
         return self
 

@@ -20,9 +20,10 @@ from talos import __version__
 from talos.axis.service.executors import make_executor
 from talos.axis.service.jobs import JobService
 from talos.axis.service.prometheus import make_registry
-from talos.axis.service.routes import edits, generate, health, jobs
+from talos.axis.service.routes import edits, export, generate, health, jobs, viewer
 from talos.axis.service.runtime import build_runtime
 from talos.axis.service.tables import migrate
+from talos.axis.service.viewer import mount_viewer
 from talos.config import Settings, load_settings
 from talos.web.auth import require_api_key
 from talos.web.db import DatabaseError
@@ -108,6 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(generate.router, dependencies=protected)
     app.include_router(jobs.router, dependencies=protected)
     app.include_router(edits.router, dependencies=protected)
+    app.include_router(export.router, dependencies=protected)
+    app.include_router(viewer.router, dependencies=protected)
+    mount_viewer(app, {"server": "service", "editable": True, "auth": bool(settings.api_keys)})
     return app
 
 

@@ -126,6 +126,11 @@ class JobService:
             raise not_found(f"no job {job_id}")
         return job
 
+    def recent(self, limit: int) -> list[Job]:
+        """The ``limit`` most recently created jobs, newest first (the viewer's job list)."""
+        with self.sessions() as session:
+            return list(session.scalars(select(Job).order_by(Job.created_at.desc()).limit(limit)))
+
     def count(self, status: str) -> int:
         with self.sessions() as session:
             return session.scalar(select(func.count()).where(Job.status == status)) or 0

@@ -1,0 +1,240 @@
+"""Lottie (bodymovin JSON): one shape layer per track, keyed where the track lives.
+
+Layout (what After Effects and lottie-web show):
+
+* one **null layer per AXIS layer** (``nm`` = the layer's name), and one **shape layer per
+  track** (``nm`` = ``track <stroke_id>``) parented to its AXIS layer's null. Layers are
+  listed top first (the shot's last layer on top), each track's layer in its AXIS layer's
+  block. A track per layer keeps every line an object an animator can select, retime and
+  correct on a few keys; ``ip``/``op`` are the first and the last-plus-one frame it lives in.
+* the track's path (``sh``) is keyed on the frames it lives in, thinned by
+  :func:`~talos.axis.export.resample.reduce_keys` (linear interpolation within
+  ``tolerance`` px of every dropped frame); every key has the track's constant vertex count.
+  A track that disappears for some frames and comes back has hold-keyed opacity (0 while it
+  is gone).
+* **pressure → width**: a stroke (``st``) whose width is keyed per frame to the stroke's mean
+  drawn width (``width × pressure``, as AXIS draws it). The trade-off: Lottie strokes have one
+  width along their length, so a line that thins towards its ends is drawn with its mean
+  width; a filled outline would keep the taper but doubles the vertices, and its two sides
+  stop being the line an animator edits. AXIS's own SVG frames draw strokes whose width
+  varies by at most 1 px with the mean width too.
+* colours from the style profile (``line_color``, ``layer_line_colors``; ``background`` as a
+  solid layer at the bottom), frame rate ``fr`` and size ``w``/``h`` from ``lines.json``.
+
+Numbers are rounded to 0.01 px. Keys interpolate linearly (``o`` = 0, ``i`` = 1).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from talos import __version__
+from talos.axis.export.resample import (
+    DEFAULT_TOLERANCE,
+    WIDTH_TOLERANCE_SHARE,
+    TrackAnimation,
+    reduce_keys,
+    track_animations,
+)
+from talos.axis.export.shot import Shot
+
+LOTTIE_VERSION = "5.7.4"  # the bodymovin schema version written (lottie-web reads 4.x–5.x)
+_LINEAR_OUT = {"x": [0.0], "y": [0.0]}
+_LINEAR_IN = {"x": [1.0], "y": [1.0]}
+
+
+def hex_rgba(color: str) -> list[float]:
+    """``#rrggbb`` → Lottie's ``[r, g, b, 1]`` in 0..1."""
+    return [round(int(color[i : i + 2], 16) / 255.0, 4) for i in (1, 3, 5)] + [1.0]
+
+
+def _static(value: Any) -> dict[str, Any]:
+    return {"a": 0, "k": value}
+
+
+def _transform(opacity: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "o": opacity or _static(100),
+        "r": _static(0),
+        "p": _static([0, 0, 0]),
+        "a": _static([0, 0, 0]),
+        "s": _static([100, 100, 100]),
+        "sk": _static(0),
+        "sa": _static(0),
+    }
+
+
+def _shapes(track: TrackAnimation, rows: np.ndarray) -> dict[int, dict[str, Any]]:
+    """The track's path at ``rows`` as Lottie shapes (0.01 px), all rounded in one go."""
+    i, o, v = (np.round(a[rows], 2).tolist() for a in track.tangents_and_vertices())
+    return {
+        int(row): {"i": i[j], "o": o[j], "v": v[j], "c": track.closed} for j, row in enumerate(rows)
+    }
+
+
+def _keyed(frames: np.ndarray, rows: np.ndarray, value: Any) -> dict[str, Any]:
+    """A property keyed at ``frames[rows]`` with ``value(row)``; static if one key."""
+    if len(rows) == 1:
+        return _static(value(int(rows[0])))
+    keys: list[dict[str, Any]] = []
+    for j, row in enumerate(rows):
+        key: dict[str, Any] = {"t": int(frames[row]), "s": value(int(row))}
+        if j < len(rows) - 1:
+            key["o"], key["i"] = _LINEAR_OUT, _LINEAR_IN
+        keys.append(key)
+    return {"a": 1, "k": keys}
+
+
+def _opacity(track: TrackAnimation) -> dict[str, Any] | None:
+    spans = track.spans
+    if len(spans) == 1:
+        return None
+    keys: list[dict[str, Any]] = []
+    for j, (first, last) in enumerate(spans):
+        keys.append({"t": first, "s": [100], "h": 1})
+        if j < len(spans) - 1:
+            keys.append({"t": last + 1, "s": [0], "h": 1})
+    keys[-1].pop("h")
+    return {"a": 1, "k": keys}
+
+
+def track_layer(
+    track: TrackAnimation, index: int, parent: int, color: str, tolerance: float
+) -> dict[str, Any]:
+    """The shape layer of one track (see the module docstring)."""
+    keys = reduce_keys(track.frames, track.absolute(), tolerance)
+    width_keys = reduce_keys(
+        track.frames, track.widths[:, None, None], tolerance * WIDTH_TOLERANCE_SHARE
+    )
+    shapes = _shapes(track, keys)
+    shape = _keyed(track.frames, keys, lambda row: [shapes[row]])
+    if len(keys) == 1:
+        shape = _static(shapes[int(keys[0])])
+    width = _keyed(track.frames, width_keys, lambda row: [round(float(track.widths[row]), 2)])
+    if len(width_keys) == 1:
+        width = _static(round(float(track.widths[int(width_keys[0])]), 2))
+    group = {
+        "ty": "gr",
+        "nm": "line",
+        "it": [
+            {"ty": "sh", "nm": "path", "d": 1, "ks": shape},
+            {
+                "ty": "st",
+                "nm": "ink",
+                "c": _static(hex_rgba(color)),
+                "o": _static(100),
+                "w": width,
+                "lc": 2,  # round caps and joins: how AXIS draws its strokes
+                "lj": 2,
+                "ml": 4,
+            },
+            {"ty": "tr", **_transform()},
+        ],
+    }
+    return {
+        "ddd": 0,
+        "ind": index,
+        "ty": 4,
+        "nm": f"track {track.track_id}",
+        "parent": parent,
+        "sr": 1,
+        "ks": _transform(_opacity(track)),
+        "ao": 0,
+        "shapes": [group],
+        "ip": int(track.frames[0]),
+        "op": int(track.frames[-1]) + 1,
+        "st": 0,
+        "bm": 0,
+    }
+
+
+def _layers(shot: Shot, tolerance: float) -> Iterator[dict[str, Any]]:
+    """The animation's layers, top first: tracks by AXIS layer, the nulls, the background."""
+    frames = max(len(shot.frames), 1)
+    tracks = track_animations(shot)
+    nulls = {name: i + 1 for i, name in enumerate(shot.layers)}
+    index = len(nulls) + 1
+    for name in reversed(shot.layers):  # top layer first
+        for track in tracks:
+            if track.layer == name:
+                yield track_layer(track, index, nulls[name], shot.line_color(name), tolerance)
+                index += 1
+    for name, ind in nulls.items():
+        yield (
+            {
+                "ddd": 0,
+                "ind": ind,
+                "ty": 3,
+                "nm": name,
+                "sr": 1,
+                # Pixel centres at integers, as in AXIS's frames: half a pixel to Lottie's.
+                "ks": {**_transform(_static(0)), "p": _static([0.5, 0.5, 0])},
+                "ao": 0,
+                "ip": 0,
+                "op": frames,
+                "st": 0,
+                "bm": 0,
+            }
+        )
+    if shot.background:
+        yield (
+            {
+                "ddd": 0,
+                "ind": index,
+                "ty": 1,
+                "nm": "background",
+                "sr": 1,
+                "ks": _transform(),
+                "ao": 0,
+                "sw": shot.width,
+                "sh": shot.height,
+                "sc": shot.background,
+                "ip": 0,
+                "op": frames,
+                "st": 0,
+                "bm": 0,
+            }
+        )
+
+
+def _header(shot: Shot) -> dict[str, Any]:
+    """Everything of the animation but its layers."""
+    frames = max(len(shot.frames), 1)
+    return {
+        "v": LOTTIE_VERSION,
+        "fr": shot.fps,
+        "ip": 0,
+        "op": frames,
+        "w": shot.width,
+        "h": shot.height,
+        "nm": shot.run_id,
+        "ddd": 0,
+        "assets": [],
+        "layers": [],
+        "markers": [],
+        "meta": {"g": f"talos-axis {__version__}"},
+    }
+
+
+def lottie_document(shot: Shot, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+    """The Lottie animation of ``shot`` as a dict (see the module docstring); ``tolerance``
+    (px) is the key reduction's. An empty shot is a valid animation with no track layers."""
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0 px, got {tolerance}")
+    return {**_header(shot), "layers": list(_layers(shot, tolerance))}
+
+
+def lottie_chunks(shot: Shot, tolerance: float = DEFAULT_TOLERANCE) -> Iterator[bytes]:
+    """The Lottie file of ``shot`` as UTF-8 JSON (compact, no spaces), a chunk per layer:
+    the same bytes as :func:`lottie_document` dumped compactly."""
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0 px, got {tolerance}")
+    before, after = json.dumps(_header(shot), separators=(",", ":")).split('"layers":[]')
+    yield (before + '"layers":[').encode()
+    for n, layer in enumerate(_layers(shot, tolerance)):
+        yield (("," if n else "") + json.dumps(layer, separators=(",", ":"))).encode()
+    yield ("]" + after).encode()
