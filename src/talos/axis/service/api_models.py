@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from talos.contracts.bounds import POINTS_MAX, FiniteFloat, Point, Points, RequestBody, Unit
+from talos.contracts.bounds import POINTS_MAX, FiniteFloat, Point, Points, RequestBody
 from talos.contracts.job_options import JobOptions
 from talos.contracts.patterns import JOB_ID_PATTERN
 
@@ -165,7 +165,7 @@ class StrokePatch(RequestBody):
             "length (1/px)."
         ),
     )
-    pressure: list[Unit] | None = Field(
+    pressure: list[FiniteFloat] | None = Field(
         None,
         max_length=POINTS_MAX,
         description=(
@@ -220,7 +220,7 @@ class StrokeNew(RequestBody):
         description="(3n+1) × 2 Bézier chain, px (each within the frame and "
         "service.limits.edit_margin; at most service.limits.max_stroke_points).",
     )
-    pressure: list[Unit] | None = Field(
+    pressure: list[FiniteFloat] | None = Field(
         None, max_length=POINTS_MAX, description="n+1 values in 0..1; default 1."
     )
     closed: bool = False
