@@ -650,12 +650,16 @@ def test_exports_stream_the_shot_with_its_edits(client: httpx.Client, done_job, 
     assert_error(client.get("/jobs/nope/export/lottie"), 404, "not_found")
     bad = client.get("/jobs/happy-1/export/lottie", params={"tolerance": -1})
     assert 400 <= bad.status_code < 500 and "error" in bad.json()
-    # a frame file gone from the store: 422 naming it
-    frame = service.base / "store" / "happy-1" / "axis" / "frames" / "000005.json"
+    # a frame file gone from the store: 422 naming it (a frame no other test has edited: an
+    # edited frame is exported from its latest revision, not from the traced file)
+    n = next(
+        k for k in range(frames) if not client.get(f"/jobs/happy-1/frames/{k}/revisions").json()
+    )
+    frame = service.base / "store" / "happy-1" / "axis" / "frames" / f"{n:06d}.json"
     saved = frame.read_bytes()
     frame.unlink()
     try:
         missing = assert_error(client.get("/jobs/happy-1/export/lottie"), 422, "export_failed")
-        assert "frames/000005.json" in missing["message"]
+        assert f"frames/{n:06d}.json" in missing["message"]
     finally:
         frame.write_bytes(saved)

@@ -329,13 +329,14 @@ def test_an_edit_outside_the_frame_is_refused_with_a_message(viewer_env, context
     wait_until(page, "s.message.includes('outside the frame')")
     assert api.get(f"/jobs/{JOB}/frames/{n}/revisions").json() == []
     assert viewer_state(page)["frameError"] is None
-    # the API itself refuses such an edit too (a client that skips the page's check)
+    # the API refuses a stroke far outside the frame too (a client that skips the page's
+    # check): beyond service.limits.edit_margin, one frame size by default
     points = [list(p) for p in stroke["bezier"]]
-    points[0] = [345.0, knot[1]]
+    points[0] = [700.0, knot[1]]
     response = api.patch(
         f"/jobs/{JOB}/frames/{n}/strokes/{stroke['stroke_id']}", json={"control_points": points}
     )
-    assert response.status_code == 400 and response.json()["error"]["code"] == "edit_outside_frame"
+    assert response.status_code == 422 and response.json()["error"]["code"] == "edit_out_of_bounds"
     screenshot(page, "edit-outside")
 
 

@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from talos.contracts.bounds import POINTS_MAX, FiniteFloat, Point, Points, RequestBody, Unit
+from talos.contracts.bounds import POINTS_MAX, FiniteFloat, Point, Points, RequestBody
 from talos.contracts.job_options import JobOptions
 from talos.contracts.patterns import JOB_ID_PATTERN
 
@@ -182,7 +182,7 @@ class StrokePatch(RequestBody):
             "length (1/px)."
         ),
     )
-    pressure: list[Unit] | None = Field(
+    pressure: list[FiniteFloat] | None = Field(
         None,
         max_length=POINTS_MAX,
         description=(
@@ -237,7 +237,7 @@ class StrokeNew(RequestBody):
         description="(3n+1) × 2 Bézier chain, px (each within the frame and "
         "service.limits.edit_margin; at most service.limits.max_stroke_points).",
     )
-    pressure: list[Unit] | None = Field(
+    pressure: list[FiniteFloat] | None = Field(
         None, max_length=POINTS_MAX, description="n+1 values in 0..1; default 1."
     )
     closed: StrictBool = False  # 0 or "yes" refused: the schema says boolean

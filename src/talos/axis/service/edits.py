@@ -45,7 +45,6 @@ from talos.web.limits import clip_echo
 
 ADDED_ID_BASE = 1_000_000  # strokes added by hand get ids from here, clear of traced ids
 RETRIES = 5
-EDGE_PX = 2.0  # a knot may sit this far outside the frame (traced ones touch its border)
 
 
 def etag_for(revision: int) -> str:
@@ -197,8 +196,6 @@ class FrameEditor:
             strokes = data["strokes"]
             index = _find(strokes, stroke_id, job_id, frame)
             stroke = stroke_from_dict(strokes[index])
-            if patch.control_points is not None:
-                _check_inside(patch.control_points, data, frame)
             with _invalid_edit():
                 stroke = apply_patch(stroke, patch)
             strokes[index] = stroke_to_dict(stroke)
@@ -226,7 +223,6 @@ class FrameEditor:
             before = _frame_points(data)
             ids = [int(s["stroke_id"]) for s in data["strokes"]]
             stroke_id = max([ADDED_ID_BASE - 1, *ids]) + 1
-            _check_inside(spec.control_points, data, frame)
             with _invalid_edit():
                 stroke = new_stroke(spec, stroke_id)
             data["strokes"].append(stroke_to_dict(stroke))
@@ -396,23 +392,6 @@ class FrameEditor:
             return manifest
         except StoreNotFoundError:
             return {}
-
-
-def _check_inside(points: list[list[float]], data: dict[str, Any], frame: int) -> None:
-    """400 ``edit_outside_frame`` when a knot (every third control point; the handles between
-    may leave the picture, as traced ones do) lies more than ``EDGE_PX`` outside the frame."""
-    width, height = float(data["width"]), float(data["height"])
-    for i, point in enumerate(points[::3]):
-        if len(point) != 2:
-            return  # the shape check that follows names it
-        x, y = point
-        if not (-EDGE_PX <= x <= width + EDGE_PX and -EDGE_PX <= y <= height + EDGE_PX):
-            raise ApiError(
-                400,
-                "edit_outside_frame",
-                f"knot {i} at ({x:g}, {y:g}) px is outside frame {frame} "
-                f"(0..{width:g} x 0..{height:g} px)",
-            )
 
 
 def parse_frame(raw: bytes, what: str) -> dict[str, Any]:
