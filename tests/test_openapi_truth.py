@@ -31,10 +31,14 @@ def _codes(document: dict, method: str, path: str) -> list[str]:
 
 def test_every_answered_error_is_documented_with_the_error_model(orchestrator) -> None:
     document = orchestrator.get("/openapi.json").json()
-    assert _codes(document, "get", "/jobs/{job_id}") == ["200", "400", "401", "403", "404"]
-    assert _codes(document, "post", "/jobs") == ["202", "400", "401", "403", "404", "409", "413"]
+    assert _codes(document, "get", "/jobs/{job_id}") == [
+        "200", "400", "401", "403", "404", "503"
+    ]  # fmt: skip
+    assert _codes(document, "post", "/jobs") == [
+        "202", "400", "401", "403", "404", "409", "413", "503"
+    ]  # fmt: skip
     assert _codes(document, "post", "/callbacks/job-completed") == [
-        "200", "400", "401", "403", "404", "409", "413"
+        "200", "400", "401", "403", "404", "409", "413", "503"
     ]  # fmt: skip
     assert _codes(document, "get", "/healthz") == ["200"]  # no input, no key, no error
     schemas = document["components"]["schemas"]
@@ -86,3 +90,20 @@ def test_timestamps_carry_their_time_zone() -> None:
     )
     assert revision.created_at.tzinfo is UTC
     assert revision.model_dump(mode="json")["created_at"] == "2026-12-06T19:00:00Z"
+
+
+def test_a_broken_database_is_503_not_500(tmp_path: Path) -> None:
+    """The Orchestrator answered 500 when its database failed under a request; now 503 with
+    Retry-After, as AXIS does (one handler, talos.web.errors)."""
+    import sqlite3
+
+    settings = Settings(orchestrator={"database_url": f"sqlite:///{tmp_path}/o.db"})
+    with TestClient(orchestrator_app(settings, start_loop=False)) as client:
+        with sqlite3.connect(tmp_path / "o.db") as db:
+            db.execute("DROP TABLE orch_attempts")
+            db.execute("DROP TABLE orch_stages")
+            db.execute("DROP TABLE orch_jobs")
+        answer = client.get("/jobs")
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "database_unavailable"
+    assert answer.headers["retry-after"] == "10"

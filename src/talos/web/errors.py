@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from talos.web.openapi import allowed_methods
@@ -129,3 +130,15 @@ def install_error_handlers(app: FastAPI) -> None:
     add_handler(app, RequestValidationError, _validation_error)
     add_handler(app, StarletteHTTPException, _http_error)
     add_handler(app, Exception, _unexpected)
+
+
+def install_database_unavailable(app: FastAPI, what: str) -> None:
+    """Answer a database that cannot be reached (SQLAlchemy's ``OperationalError``) with 503
+    ``database_unavailable`` and ``Retry-After: 10`` instead of a 500: the request may well
+    succeed once the database is back. ``what`` names the database in the message."""
+
+    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database error: %s", exc)
+        return _json(unavailable("database_unavailable", f"{what} unreachable", 10))
+
+    add_handler(app, OperationalError, _database_down)
