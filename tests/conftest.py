@@ -6,6 +6,7 @@ Helpers that start processes, talk to services or make databases are in ``tests/
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,24 @@ from talos.axis.io.sample import generate_sample
 hypothesis_settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+
+# Measured figures the tests report (fuzzing cases, recovery times, load): printed at the end
+# of the run under "figures", so CI's test log carries them whether the tests pass or fail.
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report_figure() -> Callable[[str], None]:
+    """``report_figure("what: value")`` adds one line to the run's "figures" section."""
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ the Orchestrator may retry).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +26,7 @@ from talos.web.auth import require_api_key
 from talos.web.callbacks import callback_body, send_callback
 from talos.web.errors import ApiError, install_error_handlers
 from talos.web.limits import install_body_limit
+from talos.web.openapi import document_errors
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +71,15 @@ class ModuleWorker:
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 
-def module_app(module: str, settings: Settings, title: str, description: str) -> FastAPI:
+def module_app(
+    module: str, settings: Settings, title: str, description: str,
+    error_codes: Mapping[str, Iterable[int]] | None = None,
+) -> FastAPI:  # fmt: skip
     """A reference module's FastAPI app: a :class:`ModuleWorker` in ``app.state.worker`` for
     the app's lifetime, the shared JSON error bodies, the request body limit, and
-    ``GET /healthz``. The module's own routes take ``dependencies=PROTECTED``."""
+    ``GET /healthz``. The module's own routes take ``dependencies=PROTECTED``; ``error_codes``
+    names the error statuses of single operations for the OpenAPI document
+    (:func:`~talos.web.openapi.document_errors`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,6 +92,7 @@ def module_app(module: str, settings: Settings, title: str, description: str) ->
     app = FastAPI(title=title, version=__version__, description=description, lifespan=lifespan)
     app.state.settings = settings  # read by require_api_key
     install_error_handlers(app)
+    document_errors(app, codes=error_codes)
     install_body_limit(app, settings.http.max_body_bytes)
 
     @app.get("/healthz", tags=["ops"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import psutil
 import pytest
 from tests.helpers.api import wait_job
 from tests.helpers.processes import ServiceProcess
@@ -70,6 +71,56 @@ def test_killed_service_finishes_the_job_after_restart(
             assert (tmp_path / "store" / job_id / "axis" / "lines.json").is_file()
     finally:
         second.stop()
+
+
+def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes still there; a zombie (gone, waiting to be reaped) holds nothing."""
+    alive = []
+    for proc in procs:
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(proc)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+def test_killed_server_leaves_no_worker_process(tmp_path, inputs, report_figure) -> None:
+    """Issue 17: ``kill -9`` of ``axis serve axis`` mid-job leaves no child process alive
+    after 5 s (the frame pool's workers used to live on, reading a queue nobody writes)."""
+    env = {
+        "AXIS_DATABASE__URL": f"sqlite:///{tmp_path}/axis.db",
+        "AXIS_STORE__URL": f"file://{tmp_path}/store",
+        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
+        "AXIS_PROCESSING__WORKERS": "3",
+        "AXIS_QUEUE__WORKERS": "1",
+    }
+    server = ServiceProcess(env, tmp_path / "serve.log").start()
+    try:
+        assert server.process is not None
+        with server.client() as client:
+            clip = f"file://{inputs['root'] / 'long.mp4'}"
+            body = {"job_id": "orphans", "video_source_url": clip, "options": {"width": 1600}}
+            assert client.post("/generate", json=body).status_code == 202
+            _wait_running(client, "orphans")
+        parent = psutil.Process(server.process.pid)
+        children = parent.children(recursive=True)  # the forkserver and the pool's workers
+        assert len(children) >= 3, children
+        server.kill9()
+        killed = time.monotonic()
+        while _alive(children) and time.monotonic() - killed < 5.0:
+            time.sleep(0.1)
+        left = _alive(children)
+        report_figure(
+            f"kill -9 of axis serve: {len(children)} child processes, "
+            f"{len(children) - len(left)} gone within {time.monotonic() - killed:.1f} s, "
+            f"{len(left)} left (bar: none after 5 s)"
+        )
+        assert not left, [(p.pid, p.name(), p.cmdline()[:4]) for p in left]
+    finally:
+        server.stop()
+        for proc in _alive(locals().get("children", [])):
+            proc.kill()  # never leave them behind for the next test, even when this one fails
 
 
 def test_standalone_embedded_worker_runs_jobs_from_the_database(tmp_path, inputs) -> None:

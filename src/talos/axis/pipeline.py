@@ -22,6 +22,7 @@ import dataclasses
 import math
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
 import time
@@ -33,6 +34,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from talos import lifeline
 from talos.axis.context import FrameContext, FrameContextBuilder
 from talos.axis.errors import AxisError
 from talos.axis.types import (
@@ -248,8 +250,10 @@ class Pipeline:
         with ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
-            initializer=_init_worker,
-            initargs=(self._parallel_steps, run),
+            initializer=lifeline.start,
+            # The worker watches this process before it unpickles (and so imports) the steps:
+            # see talos.lifeline.
+            initargs=(os.getpid(), pickle.dumps((_init_worker, (self._parallel_steps, run)))),
         ) as pool:
             try:
                 for ctx, decode_event in self._contexts(frames, run):

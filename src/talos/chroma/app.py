@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
         settings,
         title="TALOS CHROMA (reference colorist)",
         description="lines.json + a style profile → PNG frames and an MP4 in the shared store.",
+        error_codes={"GET /profiles/{name}": (404,), "POST /colorize": (422,)},
     )
 
     @app.get("/profiles", tags=["profiles"], dependencies=PROTECTED)

@@ -31,6 +31,17 @@ class OrchestratorSettings(Section):
     )
     request_timeout_s: PosFloat = Field(10.0, description="HTTP timeout of one module call, s.")
     poll_interval_s: PosFloat = Field(0.5, description="How often the stage loop looks, s.")
+    status_poll_s: PosFloat = Field(
+        2.0,
+        description="First wait before asking a module (GET /jobs/{id}) how a stage's job "
+        "stands when its callback has not come; the wait doubles after each answer that says "
+        "'still running', s.",
+    )
+    status_poll_cap_s: PosFloat = Field(
+        30.0,
+        description="Longest wait between two such status polls, s (keep it at or below the "
+        "modules' callbacks.backoff_max_s: a lost callback is then noticed within one cap).",
+    )
     callback_token: SecretStr | None = Field(
         None,
         description="Secret that signs callbacks (each job gets a key derived from it); null = "

@@ -7,25 +7,38 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from talos.contracts.bounds import FPS_MAX, FRAME_MAX, SECONDS_MAX, RequestBody
 
-Seconds = Annotated[float, Field(allow_inf_nan=False, le=SECONDS_MAX)]
+# strict: a JSON true/false or "5" is not a number here, as the schema says (lax pydantic read
+# false as 0.0 and 0 as false).
+Seconds = Annotated[float, Field(allow_inf_nan=False, le=SECONDS_MAX, strict=True)]
 
 
 class JobOptions(RequestBody):
     """Per-job overrides of the processing settings."""
 
-    max_frames: int | None = Field(None, ge=1, le=FRAME_MAX, description="Stop after N frames.")
-    every: int | None = Field(None, ge=1, le=FRAME_MAX, description="Keep every N-th frame.")
+    max_frames: int | None = Field(
+        None, strict=True, ge=1, le=FRAME_MAX, description="Stop after N frames."
+    )
+    every: int | None = Field(
+        None, strict=True, ge=1, le=FRAME_MAX, description="Keep every N-th frame."
+    )
     fps: float | None = Field(
-        None, gt=0, le=FPS_MAX, allow_inf_nan=False, description="Resample to this frame rate."
+        None,
+        strict=True,
+        gt=0,
+        le=FPS_MAX,
+        allow_inf_nan=False,
+        description="Resample to this frame rate.",
     )
     start: Seconds | None = Field(None, ge=0, description="Start time, s.")
     end: Seconds | None = Field(None, gt=0, description="End time, s.")
-    width: int | None = Field(None, ge=16, le=7680, description="Processing width, px.")
-    write_png: bool | None = Field(None, description="Also write frames/NNNNNN.png.")
+    width: int | None = Field(
+        None, strict=True, ge=16, le=7680, description="Processing width, px."
+    )
+    write_png: StrictBool | None = Field(None, description="Also write frames/NNNNNN.png.")
 
     @model_validator(mode="after")
     def _end_after_start(self) -> JobOptions:

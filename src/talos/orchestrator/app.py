@@ -24,8 +24,22 @@ from talos.orchestrator.db import open_database
 from talos.orchestrator.engine import Orchestrator
 from talos.orchestrator.routes import callbacks, dlq, health, jobs
 from talos.web.auth import require_api_key
-from talos.web.errors import install_error_handlers
+from talos.web.errors import install_database_unavailable, install_error_handlers
 from talos.web.limits import install_body_limit
+from talos.web.openapi import document_errors
+
+# Error codes single operations answer beyond the ones every operation of their kind does
+# (400 on input, 401/403 behind the API key, 413 with a body: see talos.web.openapi).
+ERROR_CODES = {  # 503: the job database unreachable (every route that reads it)
+    "POST /jobs": (404, 409, 503),
+    "GET /jobs": (503,),
+    "GET /jobs/{job_id}": (404, 503),
+    "POST /callbacks/job-completed": (401, 403, 404, 409, 503),
+    "GET /dlq": (503,),
+    "GET /dlq/{entry_id}": (404, 503),
+    "POST /dlq/{entry_id}/replay": (404, 409, 503),
+    "GET /readyz": (503,),
+}
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +85,8 @@ def create_app(settings: Settings, start_loop: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = sessions
     install_error_handlers(app)
+    install_database_unavailable(app, "orchestrator database")
+    document_errors(app, codes=ERROR_CODES)
     install_body_limit(app, settings.http.max_body_bytes)
     protected = [Depends(require_api_key)]
     app.include_router(health.router)

@@ -9,6 +9,13 @@ deadline is in the database, a restarted Orchestrator simply carries on: a stage
 ``dispatching`` or ``waiting`` when it died times out and is retried unless its callback
 arrives first.
 
+A callback can be lost for good: the module's retries run out while the Orchestrator is down
+or unreachable. So while a stage waits, the loop also asks the module how its job stands
+(``GET /jobs/{id}``, for modules in :data:`~.flows.STATUS_PATH`), first after
+``status_poll_s`` and then with the wait doubling up to ``status_poll_cap_s``. The schedule is
+kept in memory only: a restarted Orchestrator asks at once about every stage in flight, since
+whatever it missed while down is there to read, instead of waiting ``stage_timeout_s``.
+
 State changes run under one lock (one Orchestrator process per database); HTTP calls to the
 modules run outside it, in a small thread pool.
 """
@@ -60,6 +67,10 @@ class Orchestrator:
         )
         self._http = httpx.Client(timeout=self.cfg.request_timeout_s, headers=headers)
         self._wake_event = threading.Event()
+        # Stage id → (when to ask its module next, answers so far); absent = ask now. A time
+        # of +inf marks a question being asked, so one stage never has two at once. A stage
+        # with a status path does not time out before its module was asked once.
+        self._polls: dict[int, tuple[float, int]] = {}
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -210,6 +221,10 @@ class Orchestrator:
                 select(StageRow).where(StageRow.status.in_(IN_FLIGHT), StageRow.deadline_at <= now)
             ).all()
             for stage in overdue:
+                if stage.module in STATUS_PATH and self._polls.get(stage.id, (0.0, 0))[1] == 0:
+                    # Never asked since this process started (it was down, say): ask the
+                    # module first; the answer may well be "done" (the poll below).
+                    continue
                 failure = Failure(
                     f"no callback from {STAGE_MODULE[stage.module]} within "
                     f"{self.cfg.stage_timeout_s:g} s",
@@ -245,8 +260,47 @@ class Orchestrator:
                 job.status, job.current_module, job.updated_at = "running", stage.module, now
                 due.append((stage.id, number, job.job_id, STAGE_MODULE[stage.module], call))
         for stage_id, number, job_id, module, call in due:
+            self._polls[stage_id] = (now + self.cfg.status_poll_s, 0)
             self._pool.submit(self._dispatch, stage_id, number, job_id, module, call)
+        self._poll_due(now)
         return len(due)
+
+    def _poll_due(self, now: float) -> None:
+        """Ask the modules about in-flight stages whose status poll is due (see the module
+        docstring); forget the schedule of stages no longer in flight."""
+        asks: list[tuple[int, int, str, str, str]] = []
+        with self._session() as session:
+            rows = session.execute(
+                select(StageRow.id, StageRow.module, StageRow.job_id).where(
+                    StageRow.status.in_(IN_FLIGHT), StageRow.module.in_(tuple(STATUS_PATH))
+                )
+            ).all()
+            in_flight = {row.id for row in rows}
+            for stage_id in set(self._polls) - in_flight:
+                del self._polls[stage_id]
+            for row in rows:
+                when, answers = self._polls.get(row.id, (now, 0))
+                if when > now:
+                    continue
+                stage = session.get(StageRow, row.id)
+                if stage is None or not stage.attempt_log:
+                    continue
+                self._polls[row.id] = (float("inf"), answers)
+                number = stage.attempt_log[-1].number
+                asks.append((row.id, number, row.job_id, STAGE_MODULE[row.module], row.module))
+        for stage_id, number, job_id, module, name in asks:
+            self._pool.submit(self._poll, stage_id, number, job_id, module, name)
+
+    def _poll(self, stage_id: int, number: int, job_id: str, module: str, name: str) -> None:
+        """One status poll; reschedule the next one (doubling wait, capped) if the stage is
+        still in flight afterwards."""
+        try:
+            self._reconcile(stage_id, number, job_id, module, name, note="status poll")
+        finally:
+            _, answers = self._polls.get(stage_id, (0.0, 0))
+            wait = min(self.cfg.status_poll_cap_s, self.cfg.status_poll_s * 2 ** (answers + 1))
+            self._polls[stage_id] = (time.time() + wait, answers + 1)
+            self.wake()
 
     def _dispatch(
         self, stage_id: int, number: int, job_id: str, module: str, call: StageCall
@@ -298,10 +352,17 @@ class Orchestrator:
             self._reconcile(stage_id, number, job_id, module, stage_name)
         self.wake()
 
-    def _reconcile(self, stage_id: int, number: int, job_id: str, module: str, name: str) -> None:
-        """After a retry was accepted, ask the module how the job stands: a module that
-        keeps jobs by id (AXIS) does not run a repeated job again, nor call back again, so
-        a job it already finished (its callback lost) is completed from its status here."""
+    def _reconcile(
+        self, stage_id: int, number: int, job_id: str, module: str, name: str,
+        note: str | None = None,
+    ) -> None:  # fmt: skip
+        """Ask the module how the job stands and finish the stage if the job has ended.
+
+        Called after a retry was accepted (a module that keeps jobs by id, AXIS, does not run
+        a repeated job again, nor call back again, so a job it already finished, its callback
+        lost, is completed from its status here) and by the status polls of waiting stages.
+        Anything but a finished job (still running, unknown, no answer) changes nothing.
+        """
         base = {"axis": self.settings.services.axis_url}[module]
         path = STATUS_PATH[name].format(job_id=job_id)
         status: int | None = None
@@ -313,16 +374,23 @@ class Orchestrator:
             report = None
         record_call(
             self.settings.tracing.call_log, "orchestrator", module, "GET", path, status, job_id,
-            note=f"status after attempt {number}",
+            note=note or f"status after attempt {number}",
         )  # fmt: skip
         if not isinstance(report, dict) or report.get("status") not in ("completed", "failed"):
             return  # still queued/running (its callback will come) or unknown: keep waiting
         now = time.time()
         with self._session() as session:
             stage = session.get(StageRow, stage_id)
-            if stage is None or stage.status != "waiting" or stage.attempt_log[-1].number != number:
-                return
+            if (
+                stage is None
+                or stage.status not in IN_FLIGHT
+                or not stage.attempt_log
+                or stage.attempt_log[-1].number != number
+            ):
+                return  # a callback, a timeout or another answer got there first
             if report["status"] == "completed":
+                log.info("job %s: %s finished, learnt from its status (%s)", job_id, module,
+                         note or "after a retry")  # fmt: skip
                 stage.attempt_log[-1].outcome = "completed"
                 stage.attempt_log[-1].finished_at = now
                 self._complete_stage(session, stage.job, stage, report.get("output_url"), now)

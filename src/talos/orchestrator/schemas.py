@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from talos.contracts.bounds import DbInt, FiniteFloat, FrameIndex, Point, Points, RequestBody
 from talos.contracts.job_options import JobOptions
@@ -124,5 +124,7 @@ class CallbackBody(BaseModel):
     output_url: str | None = None
     error_message: str | None = None
     error_code: str | None = None
-    transient: bool = Field(False, description="A failure worth retrying (e.g. out of memory).")
+    transient: StrictBool = Field(
+        False, description="A failure worth retrying (e.g. out of memory)."
+    )
     http_status: int | None = Field(None, ge=100, le=599)

@@ -88,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="TALOS PRISM (reference director)",
         description="Rule-based prompt → cut_spec.json. Replace it with an LLM-backed director "
         "by pointing services.prism_url at any service with the same POST /direct.",
+        error_codes={"POST /direct": (422,)},
     )
 
     @app.get("/schemas/cut_spec", tags=["schemas"], dependencies=PROTECTED)

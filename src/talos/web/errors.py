@@ -15,7 +15,10 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from talos.web.openapi import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +98,14 @@ _HTTP_CODES = {
 }
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return _json(ApiError(exc.status_code, code, str(exc.detail), None, exc.headers or None))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the methods of the first route whose path matched, so a path
+        # served by two routes (PATCH and DELETE of one stroke) answered "Allow: PATCH".
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    return _json(ApiError(exc.status_code, code, str(exc.detail), None, headers or None))
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -122,3 +130,15 @@ def install_error_handlers(app: FastAPI) -> None:
     add_handler(app, RequestValidationError, _validation_error)
     add_handler(app, StarletteHTTPException, _http_error)
     add_handler(app, Exception, _unexpected)
+
+
+def install_database_unavailable(app: FastAPI, what: str) -> None:
+    """Answer a database that cannot be reached (SQLAlchemy's ``OperationalError``) with 503
+    ``database_unavailable`` and ``Retry-After: 10`` instead of a 500: the request may well
+    succeed once the database is back. ``what`` names the database in the message."""
+
+    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database error: %s", exc)
+        return _json(unavailable("database_unavailable", f"{what} unreachable", 10))
+
+    add_handler(app, OperationalError, _database_down)

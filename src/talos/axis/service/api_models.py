@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from talos.contracts.bounds import POINTS_MAX, FiniteFloat, Point, Points, RequestBody
 from talos.contracts.job_options import JobOptions
 from talos.contracts.patterns import JOB_ID_PATTERN
 
 _JOB_ID = re.compile(JOB_ID_PATTERN)
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; all of ours are UTC, and the API says so."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# A timestamp with its time zone (RFC 3339 ``date-time`` requires an offset).
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 def check_job_id(value: str) -> str:
@@ -134,9 +151,9 @@ class JobStatus(BaseModel):
     output_url: str | None = Field(None, description="Store URL of lines.json when completed.")
     lines_url: str | None = Field(None, description="The same file over this API.")
     callback: CallbackInfo
-    created_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
 
 
 class StrokePatch(RequestBody):
@@ -223,7 +240,7 @@ class StrokeNew(RequestBody):
     pressure: list[FiniteFloat] | None = Field(
         None, max_length=POINTS_MAX, description="n+1 values in 0..1; default 1."
     )
-    closed: bool = False
+    closed: StrictBool = False  # 0 or "yes" refused: the schema says boolean
     layer: str = Field("foreground", max_length=64)
     style_class: str = Field("outline", max_length=64)
     width: FiniteFloat = Field(2.0, gt=0, le=100)
@@ -234,7 +251,7 @@ class Revision(BaseModel):
     action: str
     stroke_id: int | None
     author: str
-    created_at: datetime
+    created_at: UtcDatetime
     change: dict[str, Any]
 
 

@@ -12,9 +12,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from fastapi import Depends, FastAPI
 
 from talos import __version__
 from talos.axis.service.executors import make_executor
@@ -27,8 +25,9 @@ from talos.axis.service.viewer import mount_viewer
 from talos.config import Settings, load_settings
 from talos.web.auth import require_api_key
 from talos.web.db import DatabaseError
-from talos.web.errors import add_handler, install_error_handlers, unavailable
+from talos.web.errors import install_database_unavailable, install_error_handlers
 from talos.web.limits import install_body_limit
+from talos.web.openapi import document_errors
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings  # read by require_api_key
     install_error_handlers(app)
+    document_errors(app, everywhere=(503,))  # 503: the job database unreachable, any route
     install_body_limit(app, settings.http.max_body_bytes)
 
-    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database error: %s", exc)
-        error = unavailable("database_unavailable", "job database unreachable", 10)
-        return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
-
-    add_handler(app, OperationalError, _database_down)
+    install_database_unavailable(app, "job database")
     protected = [Depends(require_api_key)]
     app.include_router(health.router)
     app.include_router(generate.router, dependencies=protected)
