@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -322,11 +323,16 @@ def test_lost_axis_callback_is_recovered_by_a_status_poll(pipeline, first_job: d
     assert polls and polls[-1]["method"] == "GET" and polls[-1]["path"] == f"/jobs/{job_id}"
 
 
+# How long the outage test keeps the Orchestrator down, s (the bar's 30 s: TALOS_OUTAGE_S=30).
+OUTAGE_S = float(os.environ.get("TALOS_OUTAGE_S", "13"))
+
+
 def test_callback_outage_job_completes_soon_after_the_orchestrator_returns(
     pipeline, first_job: dict, report_figure
 ) -> None:
     """Issue 17's "callback outage" bar, scaled down: the Orchestrator process is killed
-    while AXIS runs a stage and stays down (13 s, longer than the stage timeout) until AXIS
+    while AXIS runs a stage and stays down (13 s, longer than the stage timeout; the bar's
+    30 s with ``TALOS_OUTAGE_S=30``) until AXIS
     has finished and given up on its callback (every retry refused); after the restart the job
     completes within 2 × the callback backoff cap, from a status poll, not a timeout."""
     cap = 30.0  # callbacks.backoff_max_s: the fixture keeps the default
@@ -349,7 +355,7 @@ def test_callback_outage_job_completes_soon_after_the_orchestrator_returns(
         assert callback["attempts"] == 2  # AXIS_CALLBACKS__ATTEMPTS: all of them refused
         # Down longer than the 12 s stage timeout too: back up, the Orchestrator must ask
         # AXIS before it times the stage out.
-        time.sleep(max(0.0, 13.0 - (time.monotonic() - down)))
+        time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down)))
         outage = time.monotonic() - down
     finally:
         launched = time.monotonic()
