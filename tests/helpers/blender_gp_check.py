@@ -11,6 +11,9 @@ import bpy
 
 argv = sys.argv[sys.argv.index("--") + 1 :]
 script, report, png = argv
+# The factory start-up file's cube would stand in front of the strokes in the render.
+if "Cube" in bpy.data.objects:
+    bpy.data.objects.remove(bpy.data.objects["Cube"])
 ns = runpy.run_path(script, run_name="axis_import")
 obj = ns["build"](ns["DATA"])
 print("axis-import-done", flush=True)
