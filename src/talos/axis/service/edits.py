@@ -34,7 +34,7 @@ from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.render.png import frame_png
 from talos.axis.render.svg import frame_svg
 from talos.axis.service.api_models import StrokeNew, StrokePatch
-from talos.axis.service.jobs import COMPLETED, JobService
+from talos.axis.service.jobs import JobService
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.tables import FrameHead, FrameRevision, Job
 from talos.config import ServiceLimits
@@ -135,9 +135,7 @@ class FrameEditor:
         self.limits = runtime.settings.service.limits
 
     def _prefix(self, job_id: str) -> str:
-        job = self.jobs.get(job_id)
-        if job.status != COMPLETED:
-            raise ApiError(409, "job_not_completed", f"job {job_id} is {job.status}")
+        self.jobs.completed(job_id)
         return f"{job_id}/axis"
 
     def key(self, job_id: str, frame: int, suffix: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from talos.axis.service.api_models import GenerateRequest, check_job_id
 from talos.axis.service.runtime import Runtime
 from talos.axis.service.tables import Job, StepTiming, utcnow
+from talos.store import StoreNotFoundError
 from talos.web.db import execute_dml
 from talos.web.errors import ApiError, not_found, unavailable
 
@@ -125,6 +126,23 @@ class JobService:
         if job is None:
             raise not_found(f"no job {job_id}")
         return job
+
+    def completed(self, job_id: str) -> Job:
+        """The job, once its results exist: 404 when unknown, 409 ``job_not_completed``
+        while it is queued, running or failed."""
+        job = self.get(job_id)
+        if job.status != COMPLETED:
+            raise ApiError(409, "job_not_completed", f"job {job_id} is {job.status}")
+        return job
+
+    def result_file(self, job_id: str, name: str) -> bytes:
+        """A file of a completed job's results (``lines.json``, ``metrics.jsonl``), as stored;
+        404 when the store has none (see :meth:`completed` for the job's own answers)."""
+        job = self.completed(job_id)
+        try:
+            return self.rt.store.get_bytes(f"{job.job_id}/axis/{name}")
+        except StoreNotFoundError:
+            raise not_found(f"job {job_id} has no {name} in the store") from None
 
     def recent(self, limit: int) -> list[Job]:
         """The ``limit`` most recently created jobs, newest first (the viewer's job list)."""

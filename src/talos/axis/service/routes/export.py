@@ -15,9 +15,7 @@ from talos.axis.export.resample import DEFAULT_TOLERANCE
 from talos.axis.export.shot import build_shot
 from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.service.api_models import error_responses
-from talos.axis.service.deps import EditorDep, JobsDep, RuntimeDep
-from talos.axis.service.jobs import COMPLETED
-from talos.store import StoreNotFoundError
+from talos.axis.service.deps import EditorDep, JobsDep
 from talos.web.errors import ApiError, not_found, unprocessable
 
 router = APIRouter(prefix="/jobs/{job_id}", tags=["export"])
@@ -41,7 +39,6 @@ def export(
     fmt: str,
     editor: EditorDep,
     jobs: JobsDep,
-    rt: RuntimeDep,
     tolerance: Tolerance = DEFAULT_TOLERANCE,
 ) -> StreamingResponse:
     """The shot as ``lottie`` (bodymovin JSON), ``svg-anim`` (one SVG that plays) or
@@ -50,13 +47,8 @@ def export(
     completed, 422 when its stored results are not an export-able trace."""
     if fmt not in FORMATS:
         raise not_found(f"no export format {fmt!r}; known: {', '.join(FORMATS)}")
-    job = jobs.get(job_id)
-    if job.status != COMPLETED:
-        raise ApiError(409, "job_not_completed", f"job {job_id} is {job.status}")
     try:
-        manifest = json.loads(rt.store.get_bytes(f"{job.job_id}/axis/{MANIFEST_FILE}"))
-    except StoreNotFoundError:
-        raise not_found(f"job {job_id} has no {MANIFEST_FILE} in the store") from None
+        manifest = json.loads(jobs.result_file(job_id, MANIFEST_FILE))
     except ValueError:
         raise unprocessable("export_failed", f"job {job_id}: {MANIFEST_FILE} is not JSON") from None
 

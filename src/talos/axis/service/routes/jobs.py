@@ -10,11 +10,10 @@ from talos.axis.io.frames import dumps
 from talos.axis.render.png import frame_png
 from talos.axis.service.api_models import JobStatus, error_responses
 from talos.axis.service.deps import EditorDep, JobsDep, RuntimeDep
-from talos.axis.service.jobs import COMPLETED
 from talos.axis.service.views import status_view
 from talos.contracts.bounds import FRAME_MAX
 from talos.store import StoreNotFoundError
-from talos.web.errors import ApiError, not_found
+from talos.web.errors import not_found
 
 router = APIRouter(prefix="/jobs/{job_id}", tags=["jobs"])
 FrameNo = Annotated[int, Path(ge=0, le=FRAME_MAX, description="Frame index.")]
@@ -30,16 +29,9 @@ def job_status(job_id: str, jobs: JobsDep) -> JobStatus:
     "/lines.json",
     responses={200: {"content": {"application/json": {}}}, **error_responses(404, 409)},
 )
-def lines(job_id: str, jobs: JobsDep, rt: RuntimeDep) -> Response:
+def lines(job_id: str, jobs: JobsDep) -> Response:
     """The job's manifest (BRIEF §7 ``lines.json``)."""
-    job = jobs.get(job_id)
-    if job.status != COMPLETED:
-        raise ApiError(409, "job_not_completed", f"job {job_id} is {job.status}")
-    try:
-        data = rt.store.get_bytes(f"{job.job_id}/axis/lines.json")
-    except StoreNotFoundError:
-        raise not_found(f"job {job_id} has no lines.json in the store") from None
-    return Response(data, media_type="application/json")
+    return Response(jobs.result_file(job_id, "lines.json"), media_type="application/json")
 
 
 @router.get("/frames/{n}.json", responses=error_responses(404, 409))

@@ -10,9 +10,7 @@ from fastapi.responses import FileResponse
 
 from talos.axis.service.api_models import GenerateRequest, JobStatus, error_responses
 from talos.axis.service.deps import JobsDep, RuntimeDep
-from talos.axis.service.jobs import COMPLETED
 from talos.axis.service.views import status_view
-from talos.store import StoreNotFoundError
 from talos.web.errors import ApiError, not_found
 from talos.web.inputs import check_url
 
@@ -31,15 +29,9 @@ def list_jobs(
     "/jobs/{job_id}/metrics.jsonl",
     responses={200: {"content": {"application/x-ndjson": {}}}, **error_responses(404, 409)},
 )
-def metrics(job_id: str, jobs: JobsDep, rt: RuntimeDep) -> Response:
+def metrics(job_id: str, jobs: JobsDep) -> Response:
     """The run's per-step and per-frame records (``metrics.jsonl``, one JSON object a line)."""
-    job = jobs.get(job_id)
-    if job.status != COMPLETED:
-        raise ApiError(409, "job_not_completed", f"job {job_id} is {job.status}")
-    try:
-        data = rt.store.get_bytes(f"{job.job_id}/axis/metrics.jsonl")
-    except StoreNotFoundError:
-        raise not_found(f"job {job_id} has no metrics.jsonl in the store") from None
+    data = jobs.result_file(job_id, "metrics.jsonl")
     return Response(data, media_type="application/x-ndjson")
 
 
