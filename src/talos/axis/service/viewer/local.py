@@ -11,22 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import FastAPI, Response
-from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from talos import __version__
+from talos.axis.errors import InputError
 from talos.axis.io.frames import frame_stem
 from talos.axis.io.metrics_log import METRICS_FILE
-from talos.axis.io.readback import read_manifest
+from talos.axis.io.readback import manifest_source, read_manifest
 from talos.axis.render.png import frame_png
 from talos.axis.service.edits import parse_frame
+from talos.axis.service.routes.jobs import FrameNo
 from talos.axis.service.viewer import mount_viewer
 from talos.web.errors import install_error_handlers, not_found
-
-FrameNo = Annotated[int, PathParam(ge=0, le=10_000_000, description="Frame index.")]
 
 
 def job_name(outdir: Path) -> str:
@@ -42,6 +41,10 @@ def create_local_app(outdir: str | Path) -> FastAPI:
     name = job_name(folder)
     created = dt.datetime.fromtimestamp((folder / "lines.json").stat().st_mtime, dt.UTC)
     frames = len(manifest["frames"])
+    try:
+        source_path: Path | None = manifest_source(folder)
+    except InputError:
+        source_path = None
     app = FastAPI(title=f"AXIS viewer: {folder}", version=__version__)
     install_error_handlers(app)
 
@@ -88,32 +91,33 @@ def create_local_app(outdir: str | Path) -> FastAPI:
         check(job_id)
         return Response(read(METRICS_FILE, "the metrics"), media_type="application/x-ndjson")
 
-    def frame_data(n: int) -> dict[str, Any]:
+    def frame_file(n: int) -> tuple[bytes, dict[str, Any]]:
+        """Frame ``n``'s file and its data (404 when missing, 500 frame_unreadable naming
+        the file when it is not a frame)."""
         raw = read(f"{frame_stem(n)}.json", f"frame {n}")
-        return parse_frame(raw, f"frame {n} ({folder / frame_stem(n)}.json)")
+        return raw, parse_frame(raw, f"frame {n} ({folder / frame_stem(n)}.json)")
 
     @app.get("/jobs/{job_id}/frames/{n}.json")
     def frame_json(job_id: str, n: FrameNo) -> Response:
         check(job_id)
-        frame_data(n)  # 404 / 500 frame_unreadable with the file named
-        raw = read(f"{frame_stem(n)}.json", f"frame {n}")
+        raw, _ = frame_file(n)
         return Response(raw, media_type="application/json", headers={"ETag": '"r0"'})
 
     @app.get("/jobs/{job_id}/frames/{n}.png")
     def frame_png_file(job_id: str, n: FrameNo) -> Response:
         check(job_id)
         path = folder / f"{frame_stem(n)}.png"
-        data = path.read_bytes() if path.is_file() else frame_png(frame_data(n))
+        data = path.read_bytes() if path.is_file() else frame_png(frame_file(n)[1])
         return Response(data, media_type="image/png", headers={"ETag": '"r0"'})
 
     @app.get("/jobs/{job_id}/source")
     def source(job_id: str) -> FileResponse:
         check(job_id)
-        uri = str(manifest["source"].get("uri") or "")
-        path = Path(uri.removeprefix("file://"))
-        if not uri or not path.is_file():
-            raise not_found(f"the traced source {uri or '(none named)'} is not on this machine")
-        return FileResponse(path)
+        if source_path is None or not source_path.is_file():
+            raise not_found(
+                f"the traced source {source_path or '(none named)'} is not on this machine"
+            )
+        return FileResponse(source_path)
 
     mount_viewer(app, {"server": "local", "editable": False, "auth": False, "job_id": name})
     return app
