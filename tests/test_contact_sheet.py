@@ -13,7 +13,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from tests.helpers.processes import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis, trace_sample
 
 from talos.axis.geometry import bezier
 from talos.axis.io.readback import decode_frames, read_manifest
@@ -30,12 +30,7 @@ W, H, FRAMES = 320, 240, 8
 def trace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A tiny generated clip traced by the real CLI: ``(clip, trace folder)``."""
     root = tmp_path_factory.mktemp("sheet")
-    clip, out = root / "clip.mp4", root / "trace"
-    made = run_axis("sample", str(clip), "--width", str(W), "--height", str(H), "--frames", "8")
-    assert made.returncode == 0, made.stderr
-    traced = run_axis("trace", str(clip), "-o", str(out), "--workers", "1", "--quiet")
-    assert traced.returncode == 0, traced.stderr
-    return clip, out
+    return trace_sample(root, W, H)
 
 
 def _frame(out: Path, index: int) -> dict:

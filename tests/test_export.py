@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from tests.helpers.processes import assert_clean_failure, run_axis
+from tests.helpers.processes import assert_clean_failure, run_axis, trace_sample
 
 from talos.axis.export import export_chunks, read_shot
 from talos.axis.export.grease_pencil import PX_PER_UNIT, SAMPLES
@@ -37,12 +37,7 @@ SSIM_BAR = 0.95
 def trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny generated clip traced by the real CLI: the trace folder."""
     root = tmp_path_factory.mktemp("export")
-    clip, out = root / "clip.mp4", root / "trace"
-    made = run_axis("sample", str(clip), "--width", str(W), "--height", str(H), "--frames", "8")
-    assert made.returncode == 0, made.stderr
-    traced = run_axis("trace", str(clip), "-o", str(out), "--workers", "1", "--quiet")
-    assert traced.returncode == 0, traced.stderr
-    return out
+    return trace_sample(root, W, H)[1]
 
 
 def _export(folder: Path, fmt: str, tolerance: float = 0.5) -> bytes:

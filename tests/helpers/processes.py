@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AXIS = [sys.executable, "-m", "talos.cli"]  # the `axis` command of the code under test
@@ -38,6 +39,18 @@ def run_axis(
         text=True,
         timeout=timeout,
     )
+
+
+def trace_sample(root: Path, width: int, height: int, frames: int = 8) -> tuple[Path, Path]:
+    """A generated clip of ``width`` x ``height`` px traced by the real CLI (``axis sample``,
+    then ``axis trace``, one worker): ``(clip, trace folder)`` under ``root``."""
+    clip, out = root / "clip.mp4", root / "trace"
+    size = ("--width", str(width), "--height", str(height), "--frames", str(frames))
+    made = run_axis("sample", str(clip), *size)
+    assert made.returncode == 0, made.stderr
+    traced = run_axis("trace", str(clip), "-o", str(out), "--workers", "1", "--quiet")
+    assert traced.returncode == 0, traced.stderr
+    return clip, out
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -181,3 +194,15 @@ class ServiceProcess(ServerProcess):
             args += ["axis", "--host", "127.0.0.1", "--port", str(port)]
         health = "/healthz" if command == "serve" else None
         super().__init__(f"axis {command}", args, clean_env(env), port, health, log_path)
+
+
+def still_alive(procs: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes still there; a zombie (gone, waiting to be reaped) holds nothing."""
+    alive = []
+    for proc in procs:
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(proc)
+        except psutil.NoSuchProcess:
+            pass
+    return alive

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psutil
 import pytest
-from tests.helpers.processes import ServiceProcess
+from tests.helpers.processes import ServiceProcess, still_alive
 
 from talos.axis.io.sample import generate_sample
 
@@ -38,17 +38,6 @@ def _tree(proc: ServiceProcess) -> list[psutil.Process]:
 def _rss_mb(procs: list[ServiceProcess]) -> float:
     """Resident memory of the servers themselves (not their short-lived frame pools), MB."""
     return sum(psutil.Process(p.process.pid).memory_info().rss for p in procs if p.process) / 2**20
-
-
-def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
-    alive = []
-    for proc in procs:
-        try:
-            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                alive.append(proc)
-        except psutil.NoSuchProcess:
-            pass
-    return alive
 
 
 def _describe(proc: psutil.Process) -> str:
@@ -114,10 +103,10 @@ def test_load_with_kill9_of_api_and_worker(tmp_path, report_figure) -> None:
             api.kill9()
             worker.kill9()
             killed = time.monotonic()
-            while _alive(killed_children) and time.monotonic() - killed < 5.0:
+            while still_alive(killed_children) and time.monotonic() - killed < 5.0:
                 time.sleep(0.1)
             orphan_s = time.monotonic() - killed
-            orphans = _alive(killed_children)
+            orphans = still_alive(killed_children)
             seen = [_describe(p) for p in orphans]
             api.start()
             worker.start()
@@ -154,5 +143,5 @@ def test_load_with_kill9_of_api_and_worker(tmp_path, report_figure) -> None:
     finally:
         for server in servers:
             server.stop()
-        for proc in _alive(killed_children):
+        for proc in still_alive(killed_children):
             proc.kill()

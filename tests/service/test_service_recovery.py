@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 from tests.helpers.api import wait_job
-from tests.helpers.processes import ServiceProcess
+from tests.helpers.processes import ServiceProcess, still_alive
 
 pytestmark = pytest.mark.e2e  # services killed and restarted for real
 
@@ -73,18 +73,6 @@ def test_killed_service_finishes_the_job_after_restart(
         second.stop()
 
 
-def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
-    """The processes still there; a zombie (gone, waiting to be reaped) holds nothing."""
-    alive = []
-    for proc in procs:
-        try:
-            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                alive.append(proc)
-        except psutil.NoSuchProcess:
-            pass
-    return alive
-
-
 def test_killed_server_leaves_no_worker_process(tmp_path, inputs, report_figure) -> None:
     """Issue 17: ``kill -9`` of ``axis serve axis`` mid-job leaves no child process alive
     after 5 s (the frame pool's workers used to live on, reading a queue nobody writes)."""
@@ -108,9 +96,9 @@ def test_killed_server_leaves_no_worker_process(tmp_path, inputs, report_figure)
         assert len(children) >= 3, children
         server.kill9()
         killed = time.monotonic()
-        while _alive(children) and time.monotonic() - killed < 5.0:
+        while still_alive(children) and time.monotonic() - killed < 5.0:
             time.sleep(0.1)
-        left = _alive(children)
+        left = still_alive(children)
         report_figure(
             f"kill -9 of axis serve: {len(children)} child processes, "
             f"{len(children) - len(left)} gone within {time.monotonic() - killed:.1f} s, "
@@ -119,7 +107,7 @@ def test_killed_server_leaves_no_worker_process(tmp_path, inputs, report_figure)
         assert not left, [(p.pid, p.name(), p.cmdline()[:4]) for p in left]
     finally:
         server.stop()
-        for proc in _alive(locals().get("children", [])):
+        for proc in still_alive(locals().get("children", [])):
             proc.kill()  # never leave them behind for the next test, even when this one fails
 
 

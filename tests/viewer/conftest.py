@@ -48,10 +48,12 @@ POLL_MS = 25
 ARTIFACTS = REPO_ROOT / "out" / "test-artifacts" / "viewer"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless chromium for the session (the system browser: Playwright may not
-    download its own here)."""
+    """One headless chromium per test module (the system browser: Playwright may not
+    download its own here). Not one per session: Playwright's sync API keeps an event loop
+    running while it is open, and a later test that starts Playwright itself (the exports'
+    browser check) would find it."""
     if SKIP_BROWSER:
         pytest.skip("AXIS_SKIP_BROWSER=1: browser tests skipped on request")
     chromium = find_chromium()
