@@ -60,6 +60,13 @@ def test_env_nested_and_api_keys_are_secret(workdir: Path, monkeypatch):
         ({"AXIS_PROCESSING__EVERY": "0"}, "processing.every"),
         ({"AXIS_QUEUE__BACKEND": "kafka"}, "queue.backend"),
         ({"AXIS_FLOW__STRATEGY": "onnx"}, "flow.model_path"),
+        # the request limits and egress settings of issue 17
+        ({"AXIS_HTTP__MAX_BODY_BYTES": "10"}, "http.max_body_bytes"),
+        ({"AXIS_SERVICE__LIMITS__MAX_STROKE_POINTS": "0"}, "service.limits.max_stroke_points"),
+        ({"AXIS_SERVICE__LIMITS__EDIT_MARGIN": "-1"}, "service.limits.edit_margin"),
+        ({"AXIS_CALLBACKS__TRUSTED_HOSTS": "orch:8100"}, "callbacks.trusted_hosts"),
+        ({"AXIS_ORCHESTRATOR__STATUS_POLL_S": "0"}, "orchestrator.status_poll_s"),
+        ({"AXIS_ORCHESTRATOR__CALLBACK_MAX_AGE_S": "-5"}, "orchestrator.callback_max_age_s"),
         (
             {"AXIS_DEPTH__STRATEGY": "onnx", "AXIS_DEPTH__MODEL_PATH": "/nonexistent/depth.onnx"},
             "depth.model_path: model file not found",

@@ -24,6 +24,9 @@ the key and the problem.
 from __future__ import annotations
 
 import contextvars
+import json
+import os
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +37,7 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
 
@@ -232,5 +236,32 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(_describe_unparsed(exc)) from None
     finally:
         _yaml_files.reset(token)
+
+
+def _describe_unparsed(exc: SettingsError) -> str:
+    """One line for an environment value pydantic-settings could not parse: a list or mapping
+    setting must be JSON there, and its error names only the section, so name the variables of
+    that section whose values are not JSON."""
+    match = re.search(r'field "([^"]+)"', str(exc))
+    section = match.group(1) if match else ""
+    prefix = f"{Settings.model_config.get('env_prefix', '')}{section}__".upper()
+
+    def is_json(value: str) -> bool:
+        try:
+            json.loads(value)
+        except ValueError:
+            return False
+        return True
+
+    keys = sorted(
+        name[len(prefix) :].lower().replace("__", ".")
+        for name, value in os.environ.items()
+        if name.upper().startswith(prefix) and not is_json(value)
+    )
+    named = ", ".join(f"{section}.{key}" for key in keys) or section
+    hint = "lists and mappings are JSON there, e.g. '[\"a\"]'"
+    return f"{named}: cannot read the environment value ({hint})"
