@@ -241,6 +241,13 @@ class TrackingSettings(Section):
     smoothing_max_px: PosFloat = Field(
         2.0, description="Offsets larger than this, px, are motion, not jitter: left unsmoothed."
     )
+    hold_px: NonNegFloat = Field(
+        1.0,
+        description="Keep last frame's shape, moved, while it fits within this, px; 0 = off.",
+    )
+    hold_end_px: NonNegFloat = Field(
+        3.0, description="How far, px, a held line's ends may slide along it."
+    )
     layer_motion_px: PosFloat = Field(
         0.15,
         description="Foreground step: motion beyond the camera's, px/frame, that is foreground.",

@@ -30,6 +30,7 @@ from talos.axis.strategies.edges import to_gray
 from talos.axis.strokes import Circle, Stroke, Triangle
 from talos.axis.tracking import StrokeTracker, TrackSmoother, delta_kappa
 from talos.axis.tracking.cuts import CutDetector
+from talos.axis.tracking.hold import ShapeHold
 from talos.axis.tracking.tracks import table_summary
 from talos.axis.types import ProcessingStep, RunInfo
 
@@ -171,10 +172,13 @@ class TrackStep(ProcessingStep):
 
 @STEPS.register("smooth")
 class SmoothStep(ProcessingStep):
-    """Per-track temporal smoothing of control points and pressure (``tracking.smoothing``).
+    """Per-track temporal smoothing of control points and pressure (``tracking.smoothing``),
+    then the shape hold (``tracking.hold_px``, :mod:`talos.axis.tracking.hold`): a line keeps
+    last frame's shape, moved, while that still fits its evidence.
 
-    Δκ is measured again on the smoothed strokes (``delta_kappa``, what the output holds);
-    the tracker's figure is kept as ``delta_kappa_raw``.
+    Δκ is measured again on the output strokes (``delta_kappa``, what the output holds);
+    the tracker's figure is kept as ``delta_kappa_raw``. ``held_share`` is the share of
+    strokes with an id from the previous frame that kept its shape.
     """
 
     name = "smooth"
@@ -183,19 +187,32 @@ class SmoothStep(ProcessingStep):
     def __init__(self, build: BuildContext) -> None:
         config = build.settings.tracking
         self.enabled = config.enabled and config.smoothing and config.smoothing_window > 1
+        self.hold_px = config.hold_px if config.enabled else 0.0
+        self.hold_end_px = config.hold_end_px
         self.window, self.max_px = config.smoothing_window, config.smoothing_max_px
         self.smoother = TrackSmoother(self.window, self.max_px)
+        self.hold = ShapeHold(self.hold_px, self.hold_end_px)
         self.kappa: dict[int, float] = {}
 
     def open(self, run: RunInfo) -> None:
         self.smoother = TrackSmoother(self.window, self.max_px)
+        self.hold = ShapeHold(self.hold_px, self.hold_end_px)
         self.kappa = {}
 
     def process(self, ctx: FrameContext) -> FrameContext:
-        if not self.enabled:
+        if not self.enabled and self.hold_px <= 0:
             return ctx
-        strokes = self.smoother.update(ctx.strokes, ctx.flow)
-        builder = ctx.builder().set(strokes=strokes)
+        strokes = list(ctx.strokes)
+        if self.enabled:
+            strokes = self.smoother.smooth(strokes, ctx.flow)
+        builder = ctx.builder()
+        if self.hold_px > 0:
+            strokes = self.hold.update(strokes, ctx.flow)
+            if self.hold.carried:
+                builder.add_metrics(held_share=self.hold.held / self.hold.carried)
+        if self.enabled:
+            self.smoother.remember(strokes)
+        builder.set(strokes=strokes)
         mean_dk, self.kappa = delta_kappa(self.kappa, strokes)
         if mean_dk is not None:
             builder.add_metrics(delta_kappa=mean_dk)

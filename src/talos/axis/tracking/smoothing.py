@@ -46,6 +46,13 @@ class TrackSmoother:
         self.previous: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def update(self, strokes: Sequence[Stroke], flow: np.ndarray | None) -> list[Stroke]:
+        """:meth:`smooth`, then :meth:`remember` the result."""
+        out = self.smooth(strokes, flow)
+        self.remember(out)
+        return out
+
+    def smooth(self, strokes: Sequence[Stroke], flow: np.ndarray | None) -> list[Stroke]:
+        """This frame's strokes smoothed against the remembered output (nothing stored)."""
         out = list(strokes)
         carried = [k for k, s in enumerate(strokes) if s.stroke_id in self.previous]
         if carried and self.alpha > 0:
@@ -54,12 +61,17 @@ class TrackSmoother:
                 _, prev_s, prev_pressure = self.previous[strokes[k].stroke_id]
                 out[k] = self._smooth(strokes[k], shift, prev_s, prev_pressure)
             _refresh_curvature(out, carried)
-        points, owner = sample_strokes(out, self.step)
+        return out
+
+    def remember(self, strokes: Sequence[Stroke]) -> None:
+        """Keep ``strokes`` (this frame's output) as what the next frame is smoothed toward."""
+        points, owner = sample_strokes(strokes, self.step)
         self.previous = {
             stroke.stroke_id: (dense, _arc_fraction(stroke.knots), stroke.pressure)
-            for stroke, dense in zip(out, split_by_owner(points, owner, len(out)), strict=True)
+            for stroke, dense in zip(
+                strokes, split_by_owner(points, owner, len(strokes)), strict=True
+            )
         }
-        return out
 
     def _knot_shifts(self, strokes: list[Stroke], flow: np.ndarray | None) -> list[np.ndarray]:
         """Per stroke, ``α·w·δ`` for each knot (see the module docstring), ``(n + 1, 2)``."""

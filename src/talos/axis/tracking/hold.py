@@ -1,0 +1,185 @@
+"""Shape hold: a tracked line keeps last frame's drawn shape, moved, while it still fits.
+
+Re-fitting every frame draws a line that stands still or moves rigidly a little differently
+each time (sub-pixel "boiling": 0.7–0.8 px from frame to frame on traced footage, after the
+best similarity fit). Here last frame's *output* curve ``C`` of each id is moved by a
+similarity ``z ↦ a·z + b`` (complex ``a`` = scale·rotation, ``b`` translation), tried in
+this order:
+
+0. last frame's motion repeated (constant velocity; a line that just got a new shape repeats
+   the flow's motion), so steady motion stays exactly steady;
+1. the motion of the source: the least-squares similarity from ``C``'s samples to the same
+   samples moved by the optical flow;
+2. that motion refined against this frame's evidence: five steps of ICP from the moved
+   samples to their nearest points on this frame's stroke of the same id (on the
+   polyline through its samples, so the distances are exact to its sampling).
+
+The first candidate whose symmetric Hausdorff distance to this frame's stroke is at most
+``hold_px`` replaces the stroke; near an open line's ends the allowance grows to
+``end_px`` at the end itself (``max(hold_px, end_px − s)``, ``s`` the arc length to the
+end), so an end may slide along the line by up to ``end_px`` while the rest holds. The held
+shape has its control points moved exactly and keeps its pressure; where no candidate fits,
+the fresh fit stays and becomes the shape held from then on. Every held curve is checked
+against the new fit every frame, so the held shape never drifts further than that from the
+evidence.
+
+A line then changes shape only where its evidence does: its frames are exact similarity
+copies of one another between re-fits, which exports as a keyed transform of one path
+(:mod:`talos.axis.export`), and the frame-to-frame wobble of a re-fit is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from talos.axis.geometry.sampling import warp_points
+from talos.axis.geometry.similarity import GroupedPolylines, apply_similarity, fit_similarity
+from talos.axis.strokes import Stroke
+from talos.axis.tracking.batch import sample_strokes
+
+_ICP_STEPS = 5
+# A similarity that scales by more than this per frame is not a held line moving.
+_MAX_SCALE_STEP = 0.1
+
+
+def _group_max(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, group, values)
+    return out
+
+
+def _scaled(value: np.ndarray | float | None, factor: float) -> Any:
+    return None if value is None else value * factor
+
+
+def _end_distance(strokes: Sequence[Stroke], points: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Arc length ``(P,)`` px from each sample to the nearer end of its stroke (along the
+    samples' polyline); ``inf`` on closed strokes, which have no ends."""
+    step = np.hypot(*np.diff(points, axis=0).T)
+    step[owner[1:] != owner[:-1]] = 0.0
+    s = np.concatenate([[0.0], np.cumsum(step)])
+    first = np.searchsorted(owner, np.arange(len(strokes)))
+    last = np.searchsorted(owner, np.arange(len(strokes)), side="right") - 1
+    start, end = s[first][owner], s[last][owner]
+    distance = np.minimum(s - start, end - s)
+    closed = np.array([stroke.closed for stroke in strokes], bool)
+    out: np.ndarray = np.where(closed[owner], np.inf, distance)
+    return out
+
+
+class ShapeHold:
+    """Holds each id's last output shape while a similarity of it fits this frame's stroke
+    within ``hold_px`` (see the module docstring); ``hold_px = 0`` turns it off."""
+
+    def __init__(
+        self, hold_px: float = 1.0, end_px: float = 3.0, sample_step_px: float = 2.5
+    ) -> None:
+        self.hold_px = float(hold_px)
+        self.end_px = float(end_px)
+        self.step = float(sample_step_px)
+        self.previous: dict[int, Stroke] = {}
+        # id → the similarity that moved its line into the last frame (the flow's where the
+        # line was re-fitted): repeated, it is the constant-velocity candidate.
+        self.velocity: dict[int, tuple[complex, complex]] = {}
+        self.held = 0  # strokes held in the last update
+        self.carried = 0  # strokes whose id had a shape to hold in the last update
+
+    def reset(self) -> None:
+        self.previous, self.velocity = {}, {}
+
+    def update(self, strokes: Sequence[Stroke], flow: np.ndarray | None) -> list[Stroke]:
+        """This frame's strokes, each replaced by its held shape where that still fits."""
+        out = list(strokes)
+        carried = [k for k, s in enumerate(strokes) if s.stroke_id in self.previous]
+        self.carried, self.held = len(carried), 0
+        if carried and self.hold_px > 0:
+            previous = [self.previous[strokes[k].stroke_id] for k in carried]
+            last = [self.velocity.get(strokes[k].stroke_id) for k in carried]
+            moves, motions = self._moves(previous, [strokes[k] for k in carried], flow, last)
+            self.velocity = {
+                strokes[k].stroke_id: motion for k, motion in zip(carried, motions, strict=True)
+            }
+            for j, (k, move) in enumerate(zip(carried, moves, strict=True)):
+                if move is None:
+                    continue
+                a, b = move
+                cp = apply_similarity(previous[j].control_points.astype(np.float64), a, b)
+                out[k] = strokes[k].evolve(
+                    control_points=cp,
+                    pressure=previous[j].pressure,
+                    closed=previous[j].closed,
+                    # κ of a curve scaled by |a| is κ / |a|.
+                    curvature=_scaled(previous[j].curvature, 1.0 / abs(a)),
+                    curvature_mean=_scaled(previous[j].curvature_mean, 1.0 / abs(a)),
+                    points_3d=None,
+                )
+                self.held += 1
+        self.previous = {s.stroke_id: s for s in out}
+        return out
+
+    def _moves(
+        self,
+        previous: list[Stroke],
+        current: list[Stroke],
+        flow: np.ndarray | None,
+        last: list[tuple[complex, complex] | None],
+    ) -> tuple[list[tuple[complex, complex] | None], list[tuple[complex, complex]]]:
+        """Per pair, the first candidate similarity within ``hold_px`` (or None), and the
+        motion to repeat next frame (the chosen similarity, else the flow's). Each candidate
+        is tried only on the pairs the ones before it left."""
+        n = len(previous)
+        prev_pts, prev_of = sample_strokes(previous, self.step)
+        cur_pts, cur_of = sample_strokes(current, self.step)
+        # Ends may slide along the line by up to end_px: allowed = max(hold, end − s_end).
+        prev_allowed = np.maximum(
+            self.hold_px, self.end_px - _end_distance(previous, prev_pts, prev_of)
+        )
+        cur_allowed = np.maximum(
+            self.hold_px, self.end_px - _end_distance(current, cur_pts, cur_of)
+        )
+        chosen: list[tuple[complex, complex] | None] = [None] * n
+        open_pairs = np.ones(n, bool)
+        # Each query names its pair as its group, so one tree serves every subset of pairs.
+        cur_line = GroupedPolylines(cur_pts, cur_of)
+
+        def settle(a: np.ndarray, b: np.ndarray) -> None:
+            """Choose ``(a, b)`` for the open pairs it fits (a scale of 0: no candidate)."""
+            p_in, c_in = open_pairs[prev_of], open_pairs[cur_of]
+            p_of, c_of = prev_of[p_in], cur_of[c_in]
+            moved = apply_similarity(prev_pts[p_in], a[p_of], b[p_of])
+            forward, _ = cur_line.nearest(moved, p_of)
+            backward, _ = GroupedPolylines(moved, p_of).nearest(cur_pts[c_in], c_of)
+            excess = np.maximum(
+                _group_max(forward - prev_allowed[p_in], p_of, n),
+                _group_max(backward - cur_allowed[c_in], c_of, n),
+            )
+            fits = open_pairs & (excess <= 0) & (np.abs(np.abs(a) - 1.0) <= _MAX_SCALE_STEP)
+            for j in np.flatnonzero(fits):
+                chosen[j] = (complex(a[j]), complex(b[j]))
+            open_pairs[fits] = False
+
+        # Unknown velocities get a scale of 0, which never fits.
+        settle(
+            np.array([m[0] if m else 0j for m in last], complex),
+            np.array([m[1] if m else 0j for m in last], complex),
+        )
+        flow_a, flow_b = fit_similarity(prev_pts, warp_points(prev_pts, flow), prev_of, n)
+        if open_pairs.any():
+            settle(flow_a, flow_b)
+        if open_pairs.any():
+            # ICP on every other sample of the open pairs: enough points to fit four numbers.
+            source = open_pairs[prev_of]
+            source[1::2] = False
+            src, src_of = prev_pts[source], prev_of[source]
+            a, b = flow_a, flow_b
+            for _ in range(_ICP_STEPS):
+                _, nearest = cur_line.nearest(apply_similarity(src, a[src_of], b[src_of]), src_of)
+                a, b = fit_similarity(src, nearest, src_of, n)
+            settle(a, b)
+        motions = [
+            move or (complex(flow_a[j]), complex(flow_b[j])) for j, move in enumerate(chosen)
+        ]
+        return chosen, motions
