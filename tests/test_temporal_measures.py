@@ -17,7 +17,13 @@ from talos.axis.api import trace_video
 from talos.axis.evaluation.flow_maps import densify, move_pixels, move_polylines, reference_flow
 from talos.axis.evaluation.identity import EvaluationError, evaluate_identity
 from talos.axis.evaluation.temporal import evaluate_temporal, trace_without_tracking
-from talos.axis.evaluation.temporal_ids import IdentityInk, arc_lengths, frame_ids, weighted_median
+from talos.axis.evaluation.temporal_ids import (
+    IdentityInk,
+    ShapeWobble,
+    arc_lengths,
+    frame_ids,
+    weighted_median,
+)
 from talos.axis.io.sample import ground_truth_path
 from talos.axis.io.scenes import generate_scene
 from talos.config import Settings
@@ -145,6 +151,29 @@ def test_ids_outside_the_track_table_are_labels():
         "id_carry_over": 0.0,
         "tracks": 0,
     }
+
+
+def test_shape_wobble_takes_the_motion_out_and_counts_only_tracked_ids():
+    t = np.linspace(0, 1, 80)
+    wave = np.stack([200 * t, 20 * np.sin(6 * t)], 1)
+    rng = np.random.default_rng(2)
+
+    def moved(k: int, jitter: float = 0.0) -> np.ndarray:
+        turn = 0.05 * k
+        rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+        bumps = jitter * np.sin(np.pi * t * rng.integers(2, 6))[:, None] * [0, 1]
+        return (wave + bumps) @ rotation.T * (1 + 0.02 * k) + [30 + 7 * k, 50 - 3 * k]
+
+    rigid, boiling, labels = ShapeWobble({7}), ShapeWobble({7}), ShapeWobble(set())
+    for k in range(5):
+        rigid.add(np.array([7]), [(moved(k), False)])
+        boiling.add(np.array([7]), [(moved(k, jitter=1.0), False)])
+        labels.add(np.array([7]), [(moved(k, jitter=1.0), False)])
+    still = rigid.to_dict()
+    assert still["shape_wobble_px"] < 0.05 and still["shape_still_share"] == 1.0
+    wobbly = boiling.to_dict()
+    assert wobbly["shape_wobble_px"] > 0.2 and wobbly["shape_still_share"] < 0.5
+    assert labels.to_dict() == {"shape_wobble_px": None, "shape_still_share": None}
 
 
 # --- whole traces ------------------------------------------------------------------------

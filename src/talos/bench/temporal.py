@@ -169,8 +169,9 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
         "| temporal F (raw line map) | strokes F without flow | true-motion F (strokes) "
         "| true-motion F (tracking off) | true-motion F (raw line map) | truth's F under the "
         "flow | ink-weighted median track length (frames) | id carry-over | kept-one-id share "
-        "| switches/line | kept-one-id share (linked pieces) | switches/line (linked pieces) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| switches/line | kept-one-id share (linked pieces) | switches/line (linked pieces) "
+        "| shape wobble, px | ink keeping its shape |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["rows"]:
         if "skipped" in row:
@@ -196,7 +197,9 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
             f"| {cell(identity.get('kept_one_id_share'), '.1%')} "
             f"| {cell(identity.get('id_switches_per_line'), '.2f')} "
             f"| {cell(linked.get('kept_one_id_share'), '.1%')} "
-            f"| {cell(linked.get('id_switches_per_line'), '.2f')} |"
+            f"| {cell(linked.get('id_switches_per_line'), '.2f')} "
+            f"| {cell(t.get('shape_wobble_px'), '.2f')} "
+            f"| {cell(t.get('shape_still_share'), '.1%')} |"
         )
     return "\n".join(lines)
 

@@ -52,7 +52,8 @@ whose two frames the truth covers). The true lines themselves are scored too, un
 reference flow (``truth_under_flow``: the ceiling of the flow-based F on this clip, how good
 the yardstick is) and under the true motion (1 but for lines that become hidden or appear).
 
-**Ids**: the ink-weighted track length and the id carry-over of each trace
+**Ids and shapes**: the ink-weighted track length, the id carry-over and the shape wobble
+(sub-pixel boiling with the motion taken out) of each trace
 (:mod:`talos.axis.evaluation.temporal_ids`).
 """
 
@@ -86,7 +87,7 @@ from talos.axis.evaluation.motion import (
     motion_field,
     truth_polylines,
 )
-from talos.axis.evaluation.temporal_ids import IdentityInk, arc_lengths, frame_ids
+from talos.axis.evaluation.temporal_ids import IdentityInk, ShapeWobble, arc_lengths, frame_ids
 from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.io.readback import decode_frames
 from talos.config import Settings
@@ -111,6 +112,7 @@ class _Trace:
     score: TemporalScore
     identity: IdentityInk
     true_score: TemporalScore
+    wobble: ShapeWobble
     previous: tuple[Polylines, np.ndarray] | None = None
 
     def frame(self, index: int) -> Mapping[str, Any]:
@@ -119,7 +121,12 @@ class _Trace:
 
     def result(self, true_motion: bool = False) -> dict[str, Any]:
         extra = {"true_motion": self.true_score.to_dict(unwarped=False)} if true_motion else {}
-        return {**self.score.to_dict(), **self.identity.to_dict(), **extra}
+        return {
+            **self.score.to_dict(),
+            **self.identity.to_dict(),
+            **self.wobble.to_dict(),
+            **extra,
+        }
 
 
 def _load_trace(folder: Path, tolerance_px: float) -> _Trace:
@@ -145,6 +152,7 @@ def _load_trace(folder: Path, tolerance_px: float) -> _Trace:
         TemporalScore(tolerance_px),
         IdentityInk(lives),
         TemporalScore(tolerance_px),
+        ShapeWobble(set(lives)),
     )
 
 
@@ -270,7 +278,8 @@ def evaluate_temporal(
     -------
     ``{"frames", "pairs", "tolerance_px", "flow", "temporal_f", "temporal_precision",
     "temporal_recall", "unwarped_f", "ink_weighted_track_length" (frames),
-    "id_carry_over" (share), "tracks"}``, plus ``"raw_line_map": {"strategy",
+    "id_carry_over" (share), "tracks", "shape_wobble_px", "shape_still_share"}``, plus
+    ``"raw_line_map": {"strategy",
     "temporal_f", "temporal_precision", "temporal_recall", "unwarped_f", "pairs"}`` and
     ``"compare": {name: {the stroke keys}}``. F, P, R are None without pairs (one frame).
     With ``truth``: ``"ground_truth"`` (its path), ``"true_motion": {"temporal_f",
@@ -318,6 +327,7 @@ def evaluate_temporal(
             drawn = draw_polylines(shape, polylines)
             ids = frame_ids(frame)
             trace.identity.add(ids, arc_lengths(polylines))
+            trace.wobble.add(ids, polylines)
             if flow is not None and trace.previous is not None:
                 last_lines, last_map = trace.previous
                 trace.score.add(

@@ -14,7 +14,17 @@ some frame:
   one-frame specks do not outvote the long outlines;
 - **id carry-over**: ``Σ_{t≥1} Σ_{s ∈ t, id(s) ∈ ids(t−1)} ℓ_s / Σ_{t≥1} Σ_{s ∈ t} ℓ_s``, the
   share of ink (frames after the first) whose id was in the previous frame. None for a
-  one-frame trace.
+  one-frame trace;
+- **shape wobble** (:class:`ShapeWobble`): how much a line changes *shape* from one frame to
+  the next once its motion is taken out: for each id in both frames, last frame's polyline
+  is brought onto this frame's by the best similarity (ICP: started from the similarity
+  matching points at equal arc-length fractions, then :data:`WOBBLE_ICP_STEPS`
+  least-squares steps to the nearest points), and the mean
+  distance between the two (both ways, averaged) is its wobble; reported as the weighted
+  median over strokes, weights ``ℓ_s``, px; and the **still share**, the share of that ink
+  whose wobble is at most :data:`STILL_PX`. Re-fitting a still or rigidly moving line
+  every frame shows here as sub-pixel "boiling" that a 2 px temporal F cannot see. Only ids
+  of the track table count (with tracking off there are none: no figure).
 """
 
 from __future__ import annotations
@@ -26,6 +36,11 @@ from typing import Any
 import numpy as np
 
 from talos.axis.evaluation.flow_maps import Polylines, as_open
+from talos.axis.geometry.similarity import GroupedPolylines, apply_similarity, fit_similarity
+
+WOBBLE_ICP_STEPS = 8
+_INIT_POINTS = 32  # arc-length samples per polyline for ICP's start
+STILL_PX = 0.1  # px: a line that changed shape by at most this kept its shape
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float | None:
@@ -117,3 +132,101 @@ class IdentityInk:
             "id_carry_over": None if carry is None else round(carry, 4),
             "tracks": len(self.track_life),
         }
+
+
+@dataclass
+class ShapeWobble:
+    """Shape wobble of one trace, frame by frame (see the module docstring); ``track_ids``
+    the ids of ``lines.json`` ``tracks``."""
+
+    track_ids: set[int]
+    values: list[np.ndarray] = field(default_factory=list)
+    weights: list[np.ndarray] = field(default_factory=list)
+    _previous: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def add(self, ids: np.ndarray, polylines: Polylines) -> None:
+        """One frame: ``(K,)`` int ids and the strokes' polylines, in the same order; ids
+        not in the track table and ids drawn twice in a frame are left out."""
+        counts: dict[int, int] = {}
+        for i in ids:
+            counts[int(i)] = counts.get(int(i), 0) + 1
+        current = {
+            int(i): as_open(points, closed)
+            for i, (points, closed) in zip(ids, polylines, strict=True)
+            if int(i) in self.track_ids and counts[int(i)] == 1 and len(points) >= 2
+        }
+        both = [i for i in current if i in self._previous]
+        if both:
+            wobble, length = _wobble([self._previous[i] for i in both], [current[i] for i in both])
+            self.values.append(wobble)
+            self.weights.append(length)
+        self._previous = current
+
+    def to_dict(self) -> dict[str, Any]:
+        """``shape_wobble_px``, the ink-weighted median wobble (px), and
+        ``shape_still_share``; None without pairs."""
+        empty = [np.zeros(0)]
+        values = np.concatenate(self.values or empty)
+        weights = np.concatenate(self.weights or empty)
+        median = weighted_median(values, weights)
+        total = float(weights.sum())
+        still = float(weights[values <= STILL_PX].sum()) / total if total > 0 else None
+        return {
+            "shape_wobble_px": None if median is None else round(median, 4),
+            "shape_still_share": None if still is None else round(still, 4),
+        }
+
+
+def _wobble(before: list[np.ndarray], after: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair of polylines, the mean two-way distance after the best similarity from
+    ``before`` to ``after`` (px), and the arc length of ``after`` (px)."""
+    n = len(before)
+    p = np.concatenate(before)
+    p_of = np.repeat(np.arange(n), [len(x) for x in before])
+    q = np.concatenate(after)
+    q_of = np.repeat(np.arange(n), [len(x) for x in after])
+    target = GroupedPolylines(q, q_of)
+    count_p = np.bincount(p_of, minlength=n)
+    count_q = np.bincount(q_of, minlength=n)
+
+    a, b = _initial_similarity(before, after)
+    for _ in range(WOBBLE_ICP_STEPS):
+        _, nearest = target.nearest(apply_similarity(p, a[p_of], b[p_of]), p_of)
+        a, b = fit_similarity(p, nearest, p_of, n)
+    moved = apply_similarity(p, a[p_of], b[p_of])
+    forward, _ = target.nearest(moved, p_of)
+    backward, _ = GroupedPolylines(moved, p_of).nearest(q, q_of)
+    mean = 0.5 * (
+        np.bincount(p_of, forward, n) / count_p + np.bincount(q_of, backward, n) / count_q
+    )
+    length = np.bincount(q_of[1:], np.hypot(*np.diff(q, axis=0).T) * (q_of[1:] == q_of[:-1]), n)
+    return mean, length
+
+
+def _by_arc(points: np.ndarray, count: int) -> np.ndarray:
+    """``count`` points evenly spaced along the polyline ``points`` ``(m, 2)``."""
+    s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    at = np.linspace(0.0, s[-1], count)
+    return np.column_stack([np.interp(at, s, points[:, 0]), np.interp(at, s, points[:, 1])])
+
+
+def _initial_similarity(
+    before: list[np.ndarray], after: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the similarity matching points at the same arc-length fraction, the
+    second polyline taken either way round (whichever fits better): ICP's start, right
+    when the two span the same stretch of line, close when they do not."""
+    n, m = len(before), _INIT_POINTS
+    p = np.concatenate([_by_arc(x, m) for x in before])
+    q = np.concatenate([_by_arc(x, m) for x in after])
+    group = np.repeat(np.arange(n), m)
+    flipped = q.reshape(n, m, 2)[:, ::-1].reshape(-1, 2)
+    best_a, best_b = fit_similarity(p, q, group, n)
+    other_a, other_b = fit_similarity(p, flipped, group, n)
+
+    def residual(a: np.ndarray, b: np.ndarray, target: np.ndarray) -> np.ndarray:
+        error = np.hypot(*(apply_similarity(p, a[group], b[group]) - target).T)
+        return np.bincount(group, error, n)
+
+    better = residual(other_a, other_b, flipped) < residual(best_a, best_b, q)
+    return np.where(better, other_a, best_a), np.where(better, other_b, best_b)
