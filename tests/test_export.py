@@ -19,7 +19,14 @@ from tests.helpers.processes import assert_clean_failure, run_axis, trace_sample
 from talos.axis.export import export_chunks, read_shot
 from talos.axis.export.grease_pencil import PX_PER_UNIT, SAMPLES
 from talos.axis.export.lottie import lottie_document
-from talos.axis.export.resample import align, reduce_keys, subdivide, track_animations
+from talos.axis.export.motion import motion_keys, track_motion
+from talos.axis.export.resample import (
+    TrackAnimation,
+    align,
+    reduce_keys,
+    subdivide,
+    track_animations,
+)
 from talos.axis.export.shot import frame_strokes
 from talos.axis.fidelity import ssim
 from talos.axis.geometry.bezier import sample, segment_points
@@ -102,6 +109,51 @@ def test_key_reduction_keeps_what_interpolation_cannot_redraw():
     assert 2 < len(keys) < 40
 
 
+def _similar_copies(shape: np.ndarray, frames: int, spin: float, step: complex) -> np.ndarray:
+    """``shape`` ``(K, 2)`` turned by ``spin`` rad and moved by ``step`` px each frame."""
+    z = shape[:, 0] + 1j * shape[:, 1]
+    moved = [np.exp(1j * spin * f) * z + step * f for f in range(frames)]
+    return np.stack([np.stack([m.real, m.imag], 1) for m in moved])
+
+
+def test_a_held_shape_exports_as_one_path_and_a_moving_transform():
+    rng = np.random.default_rng(3)
+    shape = rng.uniform(0, 60, (6, 2))
+    bent = shape + rng.normal(0, 3, shape.shape)  # frame 12 on: a re-fitted, new shape
+    first = _similar_copies(shape, 12, 0.02, 3 + 1j)
+    turn, shift = np.exp(1j * 0.02 * 12), (3 + 1j) * 12
+    z = bent[:, 0] + 1j * bent[:, 1]
+    rest = _similar_copies(
+        np.stack([(turn * z + shift).real, (turn * z + shift).imag], 1), 8, 0.02, 3 + 1j
+    )
+    vertices = np.concatenate([first, rest])
+    zeros = np.zeros_like(vertices)
+    track = TrackAnimation(
+        track_id=1,
+        layer="foreground",
+        closed=False,
+        frames=np.arange(20),
+        vertices=vertices,
+        in_tangents=zeros,
+        out_tangents=zeros,
+        widths=np.full(20, 2.0),
+        pressure=np.ones((20, 6)),
+    )
+    motion = track_motion(track)
+    path_rows, (position, rotation, scale) = motion_keys(track, motion, 0.5)
+    assert path_rows.tolist() == [0, 12]  # one path per shape, held
+    assert len(position) <= 4 and len(rotation) <= 4 and len(scale) <= 4  # steady motion
+    # What a player draws: held path, each transform property linear between its keys.
+    held = path_rows[np.searchsorted(path_rows, np.arange(20), side="right") - 1]
+    local = motion.vertices[held]
+    x, y = (np.interp(np.arange(20), position, motion.position[position, d]) for d in (0, 1))
+    angle = np.interp(np.arange(20), rotation, motion.rotation[rotation])
+    size = np.interp(np.arange(20), scale, motion.scale[scale])
+    a = size * np.exp(1j * angle)
+    drawn = a[:, None] * (local[..., 0] + 1j * local[..., 1]) + (x + 1j * y)[:, None]
+    assert np.abs(drawn - (vertices[..., 0] + 1j * vertices[..., 1])).max() <= 0.5 + 1e-9
+
+
 def test_frames_traced_the_other_way_round_are_turned_to_match():
     v = np.array([[[0.0, 0], [10, 0], [20, 5], [30, 0]]] * 3)
     i = np.zeros_like(v) + [-1.0, 0]
@@ -123,15 +175,39 @@ def test_frames_traced_the_other_way_round_are_turned_to_match():
 # --- Lottie ------------------------------------------------------------------------------
 
 
-def _lerp_key(keys: list[dict], frame: int, name: str) -> np.ndarray:
+def _at(prop: dict, frame: int):
+    """A Lottie property's value at ``frame`` as a player computes it: static, held from a
+    key with ``h`` = 1, else linear between keys (shapes per vertex array)."""
+    if not prop["a"]:
+        return prop["k"]
+    keys = prop["k"]
     times = [k["t"] for k in keys]
-    j = int(np.searchsorted(times, frame, side="right") - 1)
-    a = np.asarray(keys[j]["s"][0][name])
-    if j == len(keys) - 1 or times[j] == frame:
-        return a
-    b = np.asarray(keys[j + 1]["s"][0][name])
+    j = max(int(np.searchsorted(times, frame, side="right") - 1), 0)
+    a = keys[j]["s"]
+    if j == len(keys) - 1 or times[j] == frame or keys[j].get("h"):
+        return a[0] if isinstance(a[0], dict) else a
+    b = keys[j + 1]["s"]
     w = (frame - times[j]) / (times[j + 1] - times[j])
-    return a * (1 - w) + b * w
+    if isinstance(a[0], dict):
+        return {n: np.asarray(a[0][n]) * (1 - w) + np.asarray(b[0][n]) * w for n in "vio"}
+    return (np.asarray(a) * (1 - w) + np.asarray(b) * w).tolist()
+
+
+def _drawn_path(group: list[dict], frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices and absolute handles ``(v, v + i, v + o)`` of a track's path at ``frame``,
+    through its group transform (position, rotation clockwise on screen, scale, anchor)."""
+    shape, transform = _at(group[0]["ks"], frame), group[2]
+    p, a = np.asarray(_at(transform["p"], frame))[:2], np.asarray(_at(transform["a"], frame))[:2]
+    rotation = np.radians(np.ravel(_at(transform["r"], frame))[0])
+    scale = np.asarray(_at(transform["s"], frame))[:2] / 100.0
+    c, s = np.cos(rotation), np.sin(rotation)
+    turn = np.array([[c, -s], [s, c]])
+
+    def place(points: np.ndarray) -> np.ndarray:
+        return ((points - a) * scale) @ turn.T + p
+
+    v = np.asarray(shape["v"], np.float64)
+    return place(v), place(v + np.asarray(shape["i"])), place(v + np.asarray(shape["o"]))
 
 
 @pytest.mark.e2e  # the trace fixture runs `axis` as a process
@@ -150,14 +226,15 @@ def test_lottie_tracks_redraw_every_frame_within_the_tolerance(trace):
         lives = [i for i, f in enumerate(drawn) if sid in f]
         assert (layer["ip"], layer["op"]) == (lives[0], lives[-1] + 1)
         assert nulls[layer["parent"]] in ("background", "foreground")
-        path = layer["shapes"][0]["it"][0]["ks"]
+        group = layer["shapes"][0]["it"]
+        path = group[0]["ks"]
         keys = path["k"] if path["a"] else [{"t": lives[0], "s": [path["k"]]}]
         counts = {len(k["s"][0]["v"]) for k in keys}
         assert len(counts) == 1, "one vertex count per track"
         keyed += len(keys)
         for f in lives:
-            v = _lerp_key(keys, f, "v")
-            o, i = _lerp_key(keys, f, "o"), _lerp_key(keys, f, "i")
+            v, in_handle, out_handle = _drawn_path(group, f)
+            i, o = in_handle - v, out_handle - v
             closed = keys[0]["s"][0]["c"]
             nxt = np.roll(np.arange(len(v)), -1) if closed else np.arange(1, len(v))
             cur = np.arange(len(v)) if closed else np.arange(len(v) - 1)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from talos import __version__
+from talos.axis.export.motion import TrackMotion, motion_keys, track_motion
 from talos.axis.export.resample import (
     DEFAULT_TOLERANCE,
     WIDTH_TOLERANCE_SHARE,
@@ -68,23 +69,28 @@ def _transform(opacity: dict[str, Any] | None = None) -> dict[str, Any]:
     }
 
 
-def _shapes(track: TrackAnimation, rows: np.ndarray) -> dict[int, dict[str, Any]]:
-    """The track's path at ``rows`` as Lottie shapes (0.01 px), all rounded in one go."""
-    i, o, v = (np.round(a[rows], 2).tolist() for a in track.tangents_and_vertices())
-    return {
-        int(row): {"i": i[j], "o": o[j], "v": v[j], "c": track.closed} for j, row in enumerate(rows)
-    }
+def _shapes(motion: TrackMotion, closed: bool, rows: np.ndarray) -> list[dict[str, Any]]:
+    """The local path at ``rows`` as Lottie shapes (0.01 px), all rounded in one go."""
+    i, o, v = (np.round(a[rows], 2).tolist() for a in motion.tangents_and_vertices())
+    return [{"i": i[j], "o": o[j], "v": v[j], "c": closed} for j in range(len(rows))]
 
 
-def _keyed(frames: np.ndarray, rows: np.ndarray, value: Any) -> dict[str, Any]:
-    """A property keyed at ``frames[rows]`` with ``value(row)``; static if one key."""
-    if len(rows) == 1:
-        return _static(value(int(rows[0])))
+def _keyed(
+    frames: np.ndarray, rows: np.ndarray, values: list[list[Any]], hold: bool = False
+) -> dict[str, Any]:
+    """A property keyed at ``frames[rows]`` with ``values`` (each a key's ``s``: a list),
+    interpolated linearly or, with ``hold``, held from key to key; static when the keys all
+    agree (a one-value list stands for its value)."""
+    if all(v == values[0] for v in values[1:]):
+        return _static(values[0][0] if len(values[0]) == 1 else values[0])
     keys: list[dict[str, Any]] = []
     for j, row in enumerate(rows):
-        key: dict[str, Any] = {"t": int(frames[row]), "s": value(int(row))}
+        key: dict[str, Any] = {"t": int(frames[row]), "s": values[j]}
         if j < len(rows) - 1:
-            key["o"], key["i"] = _LINEAR_OUT, _LINEAR_IN
+            if hold:
+                key["h"] = 1
+            else:
+                key["o"], key["i"] = _LINEAR_OUT, _LINEAR_IN
         keys.append(key)
     return {"a": 1, "k": keys}
 
@@ -102,37 +108,54 @@ def _opacity(track: TrackAnimation) -> dict[str, Any] | None:
     return {"a": 1, "k": keys}
 
 
+def _motion_transform(motion: TrackMotion, rows: list[np.ndarray]) -> dict[str, Any]:
+    """The shape group's transform, position (px), rotation (degrees, clockwise on screen)
+    and uniform scale (percent) about the local path's origin, each keyed at its ``rows``."""
+    frames = motion.frames
+    at, turn, size = rows
+    position = np.round(motion.position[at], 2).tolist()
+    rotation = np.round(np.degrees(motion.rotation[turn]), 3).tolist()
+    scale = np.round(100.0 * motion.scale[size], 3).tolist()
+    return {
+        **_transform(),
+        "p": _keyed(frames, at, position),
+        "r": _keyed(frames, turn, [[r] for r in rotation]),
+        "s": _keyed(frames, size, [[s, s] for s in scale]),
+    }
+
+
 def track_layer(
     track: TrackAnimation, index: int, parent: int, color: str, tolerance: float
 ) -> dict[str, Any]:
     """The shape layer of one track (see the module docstring)."""
-    keys = reduce_keys(track.frames, track.absolute(), tolerance)
-    width_keys = reduce_keys(
+    motion = track_motion(track)
+    path_rows, transform_rows = motion_keys(track, motion, tolerance)
+    width_rows = reduce_keys(
         track.frames, track.widths[:, None, None], tolerance * WIDTH_TOLERANCE_SHARE
     )
-    shapes = _shapes(track, keys)
-    shape = _keyed(track.frames, keys, lambda row: [shapes[row]])
-    if len(keys) == 1:
-        shape = _static(shapes[int(keys[0])])
-    width = _keyed(track.frames, width_keys, lambda row: [round(float(track.widths[row]), 2)])
-    if len(width_keys) == 1:
-        width = _static(round(float(track.widths[int(width_keys[0])]), 2))
+    shapes = _shapes(motion, track.closed, path_rows)
+    widths = np.round(track.widths[width_rows], 2).tolist()
     group = {
         "ty": "gr",
         "nm": "line",
         "it": [
-            {"ty": "sh", "nm": "path", "d": 1, "ks": shape},
+            {
+                "ty": "sh",
+                "nm": "path",
+                "d": 1,
+                "ks": _keyed(track.frames, path_rows, [[shape] for shape in shapes], hold=True),
+            },
             {
                 "ty": "st",
                 "nm": "ink",
                 "c": _static(hex_rgba(color)),
                 "o": _static(100),
-                "w": width,
+                "w": _keyed(track.frames, width_rows, [[w] for w in widths]),
                 "lc": 2,  # round caps and joins: how AXIS draws its strokes
                 "lj": 2,
                 "ml": 4,
             },
-            {"ty": "tr", **_transform()},
+            {"ty": "tr", **_motion_transform(motion, transform_rows)},
         ],
     }
     return {

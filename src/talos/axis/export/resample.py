@@ -17,6 +17,7 @@ runs per track.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,14 +233,34 @@ def reduce_keys(frames: np.ndarray, values: np.ndarray, tolerance: float) -> np.
     last frame of every run of consecutive frames, and, between them, the fewest keys such
     that linear interpolation of ``values`` ``(F, ...)`` (positions in px, compared by
     Euclidean distance over the last axis) stays within ``tolerance`` of every dropped
-    frame's values (Ramer–Douglas–Peucker over time)."""
+    frame's values (:func:`reduce_by`)."""
+    f = np.asarray(frames, np.int64)
+    if len(f) <= 2:
+        return np.arange(len(f))
+    vals = np.asarray(values, np.float64).reshape(
+        len(f), -1, values.shape[-1] if values.ndim > 1 else 1
+    )
+
+    def deviation(a: int, b: int) -> np.ndarray:
+        w = ((f[a + 1 : b] - f[a]) / (f[b] - f[a]))[:, None, None]
+        between = vals[a] * (1 - w) + vals[b] * w
+        dev: np.ndarray = np.sqrt(((vals[a + 1 : b] - between) ** 2).sum(axis=2)).max(axis=1)
+        return dev
+
+    return reduce_by(f, deviation, tolerance)
+
+
+def reduce_by(
+    frames: np.ndarray, deviation: Callable[[int, int], np.ndarray], tolerance: float
+) -> np.ndarray:
+    """Ramer–Douglas–Peucker over time with any error: the first and last frame of every
+    run of consecutive ``frames`` ``(F,)``, and between them the fewest keys such that
+    ``deviation(a, b)`` (px, one per row strictly between rows ``a`` and ``b`` when only
+    they are kept) stays within ``tolerance``. Returns the kept rows."""
     f = np.asarray(frames, np.int64)
     count = len(f)
     if count <= 2:
         return np.arange(count)
-    vals = np.asarray(values, np.float64).reshape(
-        count, -1, values.shape[-1] if values.ndim > 1 else 1
-    )
     keep = np.zeros(count, bool)
     breaks = np.flatnonzero(np.diff(f) != 1)
     starts = np.concatenate([[0], breaks + 1])
@@ -248,9 +269,7 @@ def reduce_keys(frames: np.ndarray, values: np.ndarray, tolerance: float) -> np.
     stack = [(int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b - a > 1]
     while stack:
         a, b = stack.pop()
-        w = ((f[a + 1 : b] - f[a]) / (f[b] - f[a]))[:, None, None]
-        between = vals[a] * (1 - w) + vals[b] * w
-        dev = np.sqrt(((vals[a + 1 : b] - between) ** 2).sum(axis=2)).max(axis=1)
+        dev = deviation(a, b)
         worst = int(np.argmax(dev))
         if dev[worst] > tolerance:
             m = a + 1 + worst
