@@ -7,13 +7,17 @@ Layout (what After Effects and lottie-web show):
   listed top first (the shot's last layer on top), each track's layer in its AXIS layer's
   block. A track per layer keeps every line an object an animator can select, retime and
   correct on a few keys; ``ip``/``op`` are the first and the last-plus-one frame it lives in.
-* the track's path (``sh``) is keyed on the frames it lives in, thinned by
-  :func:`~talos.axis.export.resample.reduce_keys` (linear interpolation within
-  ``tolerance`` px of every dropped frame); every key has the track's constant vertex count.
-  A track that disappears for some frames and comes back has hold-keyed opacity (0 while it
-  is gone).
-* **pressure → width**: a stroke (``st``) whose width is keyed per frame to the stroke's mean
-  drawn width (``width × pressure``, as AXIS draws it). The trade-off: Lottie strokes have one
+* the track is a **moving shape** (:mod:`~talos.axis.export.motion`): its path (``sh``) in
+  its own coordinates, under its shape group's transform (``tr``: position, rotation,
+  uniform scale, keyed). Where the engine held the line's shape (the shape hold), the path
+  keeps one key for all those frames and only the transform moves; path keys are held
+  (``h`` = 1: a re-fit is a new shape, not one to blend into), transform keys linear and
+  thinned so that what a player draws stays within ``tolerance`` px of every frame. Every
+  path key has the track's constant vertex count. A track that disappears for some frames
+  and comes back has hold-keyed opacity (0 while it is gone).
+* **pressure → width**: a stroke (``st``) whose width is held-keyed to the stroke's mean
+  drawn width (``width × pressure``, as AXIS draws it) wherever it changes by more than a
+  quarter of the tolerance. The trade-off: Lottie strokes have one
   width along their length, so a line that thins towards its ends is drawn with its mean
   width; a filled outline would keep the taper but doubles the vertices, and its two sides
   stop being the line an animator edits. AXIS's own SVG frames draw strokes whose width
@@ -21,7 +25,8 @@ Layout (what After Effects and lottie-web show):
 * colours from the style profile (``line_color``, ``layer_line_colors``; ``background`` as a
   solid layer at the bottom), frame rate ``fr`` and size ``w``/``h`` from ``lines.json``.
 
-Numbers are rounded to 0.01 px. Keys interpolate linearly (``o`` = 0, ``i`` = 1).
+Numbers are rounded to 0.01 px (rotation 0.001°, scale 0.001 %). Linear keys have
+``o`` = 0, ``i`` = 1.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from talos.axis.export.resample import (
     DEFAULT_TOLERANCE,
     WIDTH_TOLERANCE_SHARE,
     TrackAnimation,
-    reduce_keys,
+    held_keys,
     track_animations,
 )
 from talos.axis.export.shot import Shot
@@ -130,7 +135,7 @@ def track_layer(
     """The shape layer of one track (see the module docstring)."""
     motion = track_motion(track)
     path_rows, transform_rows = motion_keys(track, motion, tolerance)
-    width_rows = reduce_keys(
+    width_rows = held_keys(
         track.frames, track.widths[:, None, None], tolerance * WIDTH_TOLERANCE_SHARE
     )
     shapes = _shapes(motion, track.closed, path_rows)
@@ -150,7 +155,7 @@ def track_layer(
                 "nm": "ink",
                 "c": _static(hex_rgba(color)),
                 "o": _static(100),
-                "w": _keyed(track.frames, width_rows, [[w] for w in widths]),
+                "w": _keyed(track.frames, width_rows, [[w] for w in widths], hold=True),
                 "lc": 2,  # round caps and joins: how AXIS draws its strokes
                 "lj": 2,
                 "ml": 4,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from talos.axis.export.resample import TrackAnimation, reduce_by
+from talos.axis.export.resample import TrackAnimation, held_keys, reduce_by
 from talos.axis.geometry.similarity import apply_similarity, fit_similarity
 
 RIGID_PX = 0.05  # px: a frame this near a similarity copy of the last one keeps its path
@@ -122,18 +122,6 @@ def track_motion(track: TrackAnimation) -> TrackMotion:
     )
 
 
-def _held_keys(frames: np.ndarray, values: np.ndarray, tolerance: float) -> np.ndarray:
-    """Rows where a held value must change: the first frame of every run of consecutive
-    ``frames``, and every frame whose ``values`` ``(F, M, 2)`` are further than
-    ``tolerance`` (largest point distance) from the last key's."""
-    keys: list[int] = [0]
-    for f in range(1, len(frames)):
-        gap = frames[f] != frames[f - 1] + 1
-        if gap or np.hypot(*(values[f] - values[keys[-1]]).T).max() > tolerance:
-            keys.append(f)
-    return np.array(keys, np.int64)
-
-
 def motion_keys(
     track: TrackAnimation, motion: TrackMotion, tolerance: float
 ) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -147,7 +135,7 @@ def motion_keys(
     frames = motion.frames
     scale_max = float(motion.scale.max()) if len(motion.scale) else 1.0
     local_all = motion.local_absolute()
-    path_rows = _held_keys(frames, local_all, 0.5 * tolerance / scale_max)
+    path_rows = held_keys(frames, local_all, 0.5 * tolerance / scale_max)
     held = np.searchsorted(path_rows, np.arange(len(frames)), side="right") - 1
     local = _complex(local_all[path_rows[held]])
     target = _complex(track.absolute())

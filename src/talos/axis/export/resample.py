@@ -281,6 +281,19 @@ def reduce_by(
     return np.flatnonzero(keep)
 
 
+def held_keys(frames: np.ndarray, values: np.ndarray, tolerance: float) -> np.ndarray:
+    """Rows where a held value must change: the first frame of every run of consecutive
+    ``frames``, and every frame whose ``values`` ``(F, M, D)`` are further than
+    ``tolerance`` (largest Euclidean distance over the last axis) from the last key's."""
+    keys: list[int] = [0]
+    for f in range(1, len(frames)):
+        gap = frames[f] != frames[f - 1] + 1
+        change = np.sqrt(((values[f] - values[keys[-1]]) ** 2).sum(axis=-1)).max()
+        if gap or change > tolerance:
+            keys.append(f)
+    return np.array(keys, np.int64)
+
+
 def align(
     v: np.ndarray, i: np.ndarray, o: np.ndarray, p: np.ndarray, closed: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
