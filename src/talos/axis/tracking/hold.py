@@ -6,8 +6,9 @@ best similarity fit). Here last frame's *output* curve ``C`` of each id is moved
 similarity ``z ↦ a·z + b`` (complex ``a`` = scale·rotation, ``b`` translation), tried in
 this order:
 
-0. last frame's motion repeated (constant velocity; a line that just got a new shape repeats
-   the flow's motion), so steady motion stays exactly steady;
+0. the line's velocity: last frame's motion repeated, so steady motion stays exactly
+   steady (where it no longer fits, the new motion is averaged with the old one to give the
+   next velocity; a line that was just re-fitted starts from the flow's motion);
 1. the motion of the source: the least-squares similarity from ``C``'s samples to the same
    samples moved by the optical flow;
 2. that motion refined against this frame's evidence: five steps of ICP from the moved
@@ -68,6 +69,24 @@ def _end_distance(strokes: Sequence[Stroke], points: np.ndarray, owner: np.ndarr
     closed = np.array([stroke.closed for stroke in strokes], bool)
     out: np.ndarray = np.where(closed[owner], np.inf, distance)
     return out
+
+
+def _centroids(points: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per group, the mean of its points as a complex number ``(n,)``."""
+    count = np.maximum(np.bincount(owner, minlength=n), 1)
+    total = np.bincount(owner, points[:, 0], n) + 1j * np.bincount(owner, points[:, 1], n)
+    centre: np.ndarray = total / count
+    return centre
+
+
+def _average_motion(
+    a1: np.ndarray, b1: np.ndarray, a2: np.ndarray, b2: np.ndarray, centre: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of two similarities about ``centre``: scale by the geometric mean, turn by
+    the mean angle, move ``centre`` by the mean of where the two move it (all ``(n,)``)."""
+    a = np.sqrt(np.abs(a1) * np.abs(a2)) * np.exp(0.5j * (np.angle(a1) + np.angle(a2)))
+    moved = 0.5 * ((a1 * centre + b1) + (a2 * centre + b2))
+    return a, moved - a * centre
 
 
 class ShapeHold:
@@ -162,10 +181,10 @@ class ShapeHold:
             open_pairs[fits] = False
 
         # Unknown velocities get a scale of 0, which never fits.
-        settle(
-            np.array([m[0] if m else 0j for m in last], complex),
-            np.array([m[1] if m else 0j for m in last], complex),
-        )
+        last_a = np.array([m[0] if m else 0j for m in last], complex)
+        last_b = np.array([m[1] if m else 0j for m in last], complex)
+        settle(last_a, last_b)
+        steady = ~open_pairs
         flow_a, flow_b = fit_similarity(prev_pts, warp_points(prev_pts, flow), prev_of, n)
         if open_pairs.any():
             settle(flow_a, flow_b)
@@ -179,7 +198,15 @@ class ShapeHold:
                 _, nearest = cur_line.nearest(apply_similarity(src, a[src_of], b[src_of]), src_of)
                 a, b = fit_similarity(src, nearest, src_of, n)
             settle(a, b)
-        motions = [
-            move or (complex(flow_a[j]), complex(flow_b[j])) for j, move in enumerate(chosen)
-        ]
+        # Next frame's velocity: unchanged where it held; else the new motion (the chosen
+        # similarity, or the flow's) averaged with the old one about the line's centroid, so
+        # one noisy estimate does not set the speed of the frames to come.
+        new_a = np.array([m[0] if m else flow_a[j] for j, m in enumerate(chosen)], complex)
+        new_b = np.array([m[1] if m else flow_b[j] for j, m in enumerate(chosen)], complex)
+        centre = _centroids(prev_pts, prev_of, n)
+        known = np.abs(last_a) > 0
+        mix_a, mix_b = _average_motion(last_a, last_b, new_a, new_b, centre)
+        next_a = np.where(steady, last_a, np.where(known, mix_a, new_a))
+        next_b = np.where(steady, last_b, np.where(known, mix_b, new_b))
+        motions = [(complex(a), complex(b)) for a, b in zip(next_a, next_b, strict=True)]
         return chosen, motions
