@@ -42,6 +42,7 @@ from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import sample_strokes
 
 _ICP_STEPS = 5
+_ICP_REACH_PX = 3.0  # mean distance under the flow's motion beyond which ICP is not tried
 # A similarity that scales by more than this per frame is not a held line moving.
 _MAX_SCALE_STEP = 0.1
 
@@ -69,6 +70,13 @@ def _end_distance(strokes: Sequence[Stroke], points: np.ndarray, owner: np.ndarr
     closed = np.array([stroke.closed for stroke in strokes], bool)
     out: np.ndarray = np.where(closed[owner], np.inf, distance)
     return out
+
+
+def _lengths(points: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per group, the length of the polyline through its points, ``(n,)`` px."""
+    step = np.hypot(*np.diff(points, axis=0).T) * (owner[1:] == owner[:-1])
+    lengths: np.ndarray = np.bincount(owner[1:], step, n)
+    return lengths
 
 
 def _centroids(points: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
@@ -160,12 +168,18 @@ class ShapeHold:
             self.hold_px, self.end_px - _end_distance(current, cur_pts, cur_of)
         )
         chosen: list[tuple[complex, complex] | None] = [None] * n
-        open_pairs = np.ones(n, bool)
+        # An open line whose length changed by more than its ends may slide (plus the scale
+        # a frame may bring) cannot be held: no candidate is tried for it.
+        prev_len, cur_len = _lengths(prev_pts, prev_of, n), _lengths(cur_pts, cur_of, n)
+        slack = 2.0 * (self.end_px + self.hold_px) + _MAX_SCALE_STEP * prev_len
+        closed = np.array([stroke.closed for stroke in current], bool)
+        open_pairs = closed | (np.abs(cur_len - prev_len) <= slack)
         # Each query names its pair as its group, so one tree serves every subset of pairs.
         cur_line = GroupedPolylines(cur_pts, cur_of)
 
-        def settle(a: np.ndarray, b: np.ndarray) -> None:
-            """Choose ``(a, b)`` for the open pairs it fits (a scale of 0: no candidate)."""
+        def settle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            """Choose ``(a, b)`` for the open pairs it fits (a scale of 0: no candidate);
+            return each pair's mean distance from this frame's stroke under it (px)."""
             p_in, c_in = open_pairs[prev_of], open_pairs[cur_of]
             p_of, c_of = prev_of[p_in], cur_of[c_in]
             moved = apply_similarity(prev_pts[p_in], a[p_of], b[p_of])
@@ -179,6 +193,10 @@ class ShapeHold:
             for j in np.flatnonzero(fits):
                 chosen[j] = (complex(a[j]), complex(b[j]))
             open_pairs[fits] = False
+            mean: np.ndarray = np.bincount(p_of, forward, n) / np.maximum(
+                np.bincount(p_of, minlength=n), 1
+            )
+            return mean
 
         # Unknown velocities get a scale of 0, which never fits.
         last_a = np.array([m[0] if m else 0j for m in last], complex)
@@ -187,7 +205,9 @@ class ShapeHold:
         steady = ~open_pairs
         flow_a, flow_b = fit_similarity(prev_pts, warp_points(prev_pts, flow), prev_of, n)
         if open_pairs.any():
-            settle(flow_a, flow_b)
+            # ICP only refines: a line the flow's motion left far from its stroke has
+            # changed, and is not worth the iterations.
+            open_pairs &= settle(flow_a, flow_b) <= _ICP_REACH_PX
         if open_pairs.any():
             # ICP on every other sample of the open pairs: enough points to fit four numbers.
             source = open_pairs[prev_of]
