@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from talos.axis.strokes import Stroke
 from talos.axis.geometry.similarity import apply_similarity, fit_similarity
+from talos.axis.strokes import Stroke
 from talos.axis.tracking.hold import ShapeHold
 
 SHAPE = (240, 320)
