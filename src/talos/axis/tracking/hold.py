@@ -42,6 +42,7 @@ from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import sample_strokes
 
 _ICP_STEPS = 5
+_ICP_EVERY = 4  # ICP moves every 4th sample (10 px apart): plenty for a similarity's 4 numbers
 _ICP_REACH_PX = 3.0  # mean distance under the flow's motion beyond which ICP is not tried
 # A similarity that scales by more than this per frame is not a held line moving.
 _MAX_SCALE_STEP = 0.1
@@ -180,16 +181,23 @@ class ShapeHold:
         def settle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             """Choose ``(a, b)`` for the open pairs it fits (a scale of 0: no candidate);
             return each pair's mean distance from this frame's stroke under it (px)."""
-            p_in, c_in = open_pairs[prev_of], open_pairs[cur_of]
-            p_of, c_of = prev_of[p_in], cur_of[c_in]
+            p_in = open_pairs[prev_of]
+            p_of = prev_of[p_in]
             moved = apply_similarity(prev_pts[p_in], a[p_of], b[p_of])
             forward, _ = cur_line.nearest(moved, p_of)
-            backward, _ = GroupedPolylines(moved, p_of).nearest(cur_pts[c_in], c_of)
-            excess = np.maximum(
-                _group_max(forward - prev_allowed[p_in], p_of, n),
-                _group_max(backward - cur_allowed[c_in], c_of, n),
+            fits = (
+                open_pairs
+                & (_group_max(forward - prev_allowed[p_in], p_of, n) <= 0)
+                & (np.abs(np.abs(a) - 1.0) <= _MAX_SCALE_STEP)
             )
-            fits = open_pairs & (excess <= 0) & (np.abs(np.abs(a) - 1.0) <= _MAX_SCALE_STEP)
+            # The way back (is all of this frame's stroke near the moved line?) only for
+            # the pairs the way there left standing.
+            if fits.any():
+                c_in, m_in = fits[cur_of], fits[p_of]
+                c_of = cur_of[c_in]
+                back = GroupedPolylines(moved[m_in], p_of[m_in])
+                backward, _ = back.nearest(cur_pts[c_in], c_of)
+                fits &= _group_max(backward - cur_allowed[c_in], c_of, n) <= 0
             for j in np.flatnonzero(fits):
                 chosen[j] = (complex(a[j]), complex(b[j]))
             open_pairs[fits] = False
@@ -209,9 +217,9 @@ class ShapeHold:
             # changed, and is not worth the iterations.
             open_pairs &= settle(flow_a, flow_b) <= _ICP_REACH_PX
         if open_pairs.any():
-            # ICP on every other sample of the open pairs: enough points to fit four numbers.
+            # ICP on every few samples of the open pairs: enough points to fit four numbers.
             source = open_pairs[prev_of]
-            source[1::2] = False
+            source[np.arange(len(source)) % _ICP_EVERY != 0] = False
             src, src_of = prev_pts[source], prev_of[source]
             a, b = flow_a, flow_b
             for _ in range(_ICP_STEPS):
