@@ -67,6 +67,9 @@ def test_env_nested_and_api_keys_are_secret(workdir: Path, monkeypatch):
         ({"AXIS_CALLBACKS__TRUSTED_HOSTS": "orch:8100"}, "callbacks.trusted_hosts"),
         ({"AXIS_ORCHESTRATOR__STATUS_POLL_S": "0"}, "orchestrator.status_poll_s"),
         ({"AXIS_ORCHESTRATOR__CALLBACK_MAX_AGE_S": "-5"}, "orchestrator.callback_max_age_s"),
+        # the shape hold
+        ({"AXIS_TRACKING__HOLD_PX": "-0.5"}, "tracking.hold_px"),
+        ({"AXIS_TRACKING__HOLD_END_PX": "far"}, "tracking.hold_end_px"),
         (
             {"AXIS_DEPTH__STRATEGY": "onnx", "AXIS_DEPTH__MODEL_PATH": "/nonexistent/depth.onnx"},
             "depth.model_path: model file not found",
