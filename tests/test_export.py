@@ -196,7 +196,7 @@ def _at(prop: dict, frame: int):
 def _drawn_path(group: list[dict], frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vertices and absolute handles ``(v, v + i, v + o)`` of a track's path at ``frame``,
     through its group transform (position, rotation clockwise on screen, scale, anchor)."""
-    shape, transform = _at(group[0]["ks"], frame), group[2]
+    shape, transform = _at(group[0]["ks"], frame), group[-1]
     p, a = np.asarray(_at(transform["p"], frame))[:2], np.asarray(_at(transform["a"], frame))[:2]
     rotation = np.radians(np.ravel(_at(transform["r"], frame))[0])
     scale = np.asarray(_at(transform["s"], frame))[:2] / 100.0
@@ -339,7 +339,7 @@ def test_style_profile_colours_and_background(tmp_path):
     shot = read(folder, style=style)
     doc = json.loads(b"".join(export_chunks(shot, "lottie")))
     (track,) = [layer for layer in doc["layers"] if layer["ty"] == 4]
-    assert track["shapes"][0]["it"][1]["c"]["k"] == [1.0, 0.0, 0.0, 1.0]
+    assert track["shapes"][1]["c"]["k"] == [1.0, 0.0, 0.0, 1.0]
     assert doc["layers"][-1]["ty"] == 1 and doc["layers"][-1]["sc"] == "#0000ff"  # bottom
     svg = b"".join(export_chunks(shot, "svg-anim")).decode()
     assert 'stroke="#ff0000"' in svg and 'fill="#0000ff"' in svg
@@ -414,6 +414,45 @@ def test_svg_animation_keeps_one_command_list_per_track(trace):
 
 
 # --- in a real browser -------------------------------------------------------------------
+
+
+def _ring(sid: int, scale: float) -> dict:
+    """A closed octagon of radius 16·scale about the middle of the 64×48 frame."""
+    a = np.linspace(0, 2 * np.pi, 9)
+    points = np.stack([32 + 16 * scale * np.cos(a), 24 + 16 * scale * np.sin(a)], 1)
+    stroke = Stroke.from_polyline(points[:-1], sid, closed=True, width=2.0)
+    return {
+        "stroke_id": sid,
+        "layer": "foreground",
+        "closed": True,
+        "width": 2.0,
+        "bezier": stroke.control_points.astype(float).tolist(),
+        "pressure": stroke.pressure.astype(float).tolist(),
+    }
+
+
+@pytest.mark.e2e
+def test_a_growing_line_keeps_its_width_in_the_browser(tmp_path):
+    """A track whose frames are scaled copies is one path under a scaling transform. The
+    stroke sits beside that group, at the layer's level: After Effects scales a stroke with
+    the transform of the group it is in (lottie-web does not), so inside the group the line
+    would thicken as it grows. lottie-web must still draw the group's path with the outer
+    stroke, at the traced width."""
+    scales = [1.0, 1.06, 1.12, 1.18, 1.24, 1.3]
+    folder = _write_shot(tmp_path / "grow", [[_ring(4, s)] for s in scales])
+    doc = json.loads(_export(folder, "lottie"))
+    (track,) = [layer for layer in doc["layers"] if layer["ty"] == 4]
+    assert track["shapes"][0]["it"][0]["ks"]["a"] == 0, "one path, moved by the transform"
+    assert track["shapes"][0]["it"][-1]["s"]["a"] == 1, "the scale is keyed"
+    assert [item["ty"] for item in track["shapes"][0]["it"]] == ["sh", "tr"]
+    assert track["shapes"][1]["ty"] == "st", "the stroke is outside the scaled group"
+    references = [_raster(f) for f in _frames(folder)]
+    lottie_images, _ = render_exports(
+        json.dumps(doc), _export(folder, "svg-anim").decode(), 64, 48, [0, 5], 24.0
+    )
+    for reference, image in zip([references[0], references[-1]], lottie_images, strict=True):
+        ink = (np.asarray(image) < 128).sum() / (np.asarray(reference) < 128).sum()
+        assert 0.85 <= ink <= 1.15, ink
 
 
 @pytest.mark.e2e

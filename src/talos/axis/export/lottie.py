@@ -9,7 +9,9 @@ Layout (what After Effects and lottie-web show):
   correct on a few keys; ``ip``/``op`` are the first and the last-plus-one frame it lives in.
 * the track is a **moving shape** (:mod:`~talos.axis.export.motion`): its path (``sh``) in
   its own coordinates, under its shape group's transform (``tr``: position, rotation,
-  uniform scale, keyed). Where the engine held the line's shape (the shape hold), the path
+  uniform scale, keyed); the stroke (``st``) follows the group at the layer's level, so the
+  transform's scale does not change the line's width (After Effects scales a stroke with
+  the group it is in). Where the engine held the line's shape (the shape hold), the path
   keeps one key for all those frames and only the transform moves; path keys are held
   (``h`` = 1: a re-fit is a new shape, not one to blend into), transform keys linear and
   thinned so that what a player draws stays within ``tolerance`` px of every frame. Every
@@ -140,6 +142,8 @@ def track_layer(
     )
     shapes = _shapes(motion, track.closed, path_rows)
     widths = np.round(track.widths[width_rows], 2).tolist()
+    # The stroke sits beside the moving group, not in it: drawn in the layer's space, so the
+    # group's scale moves the line but does not thicken or thin it.
     group = {
         "ty": "gr",
         "nm": "line",
@@ -150,18 +154,18 @@ def track_layer(
                 "d": 1,
                 "ks": _keyed(track.frames, path_rows, [[shape] for shape in shapes], hold=True),
             },
-            {
-                "ty": "st",
-                "nm": "ink",
-                "c": _static(hex_rgba(color)),
-                "o": _static(100),
-                "w": _keyed(track.frames, width_rows, [[w] for w in widths], hold=True),
-                "lc": 2,  # round caps and joins: how AXIS draws its strokes
-                "lj": 2,
-                "ml": 4,
-            },
             {"ty": "tr", **_motion_transform(motion, transform_rows)},
         ],
+    }
+    ink = {
+        "ty": "st",
+        "nm": "ink",
+        "c": _static(hex_rgba(color)),
+        "o": _static(100),
+        "w": _keyed(track.frames, width_rows, [[w] for w in widths], hold=True),
+        "lc": 2,  # round caps and joins: how AXIS draws its strokes
+        "lj": 2,
+        "ml": 4,
     }
     return {
         "ddd": 0,
@@ -172,7 +176,7 @@ def track_layer(
         "sr": 1,
         "ks": _transform(_opacity(track)),
         "ao": 0,
-        "shapes": [group],
+        "shapes": [group, ink],
         "ip": int(track.frames[0]),
         "op": int(track.frames[-1]) + 1,
         "st": 0,
