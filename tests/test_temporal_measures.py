@@ -166,9 +166,8 @@ def test_shape_wobble_takes_the_motion_out_and_counts_only_tracked_ids():
 
     rigid, boiling, labels = ShapeWobble({7}), ShapeWobble({7}), ShapeWobble(set())
     for k in range(5):
-        rigid.add(np.array([7]), [(moved(k), False)])
-        boiling.add(np.array([7]), [(moved(k, jitter=1.0), False)])
-        labels.add(np.array([7]), [(moved(k, jitter=1.0), False)])
+        for wobble, line in ((rigid, moved(k)), (boiling, moved(k, 1.0)), (labels, moved(k, 1.0))):
+            wobble.add(np.array([7]), [(line, False)], arc_lengths([(line, False)]))
     still = rigid.to_dict()
     assert still["shape_wobble_px"] < 0.05 and still["shape_still_share"] == 1.0
     wobbly = boiling.to_dict()

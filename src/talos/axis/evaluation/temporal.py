@@ -326,8 +326,9 @@ def evaluate_temporal(
             polylines = stroke_polylines(frame)
             drawn = draw_polylines(shape, polylines)
             ids = frame_ids(frame)
-            trace.identity.add(ids, arc_lengths(polylines))
-            trace.wobble.add(ids, polylines)
+            lengths = arc_lengths(polylines)
+            trace.identity.add(ids, lengths)
+            trace.wobble.add(ids, polylines, lengths)
             if flow is not None and trace.previous is not None:
                 last_lines, last_map = trace.previous
                 trace.score.add(

@@ -144,9 +144,10 @@ class ShapeWobble:
     weights: list[np.ndarray] = field(default_factory=list)
     _previous: dict[int, np.ndarray] = field(default_factory=dict)
 
-    def add(self, ids: np.ndarray, polylines: Polylines) -> None:
-        """One frame: ``(K,)`` int ids and the strokes' polylines, in the same order; ids
-        not in the track table and ids drawn twice in a frame are left out."""
+    def add(self, ids: np.ndarray, polylines: Polylines, lengths: np.ndarray) -> None:
+        """One frame: ``(K,)`` int ids, the strokes' polylines and their arc lengths
+        (:func:`arc_lengths`, px), in the same order; ids not in the track table and ids
+        drawn twice in a frame are left out."""
         counts: dict[int, int] = {}
         for i in ids:
             counts[int(i)] = counts.get(int(i), 0) + 1
@@ -155,11 +156,13 @@ class ShapeWobble:
             for i, (points, closed) in zip(ids, polylines, strict=True)
             if int(i) in self.track_ids and counts[int(i)] == 1 and len(points) >= 2
         }
+        length = {int(i): float(x) for i, x in zip(ids, lengths, strict=True)}
         both = [i for i in current if i in self._previous]
         if both:
-            wobble, length = _wobble([self._previous[i] for i in both], [current[i] for i in both])
-            self.values.append(wobble)
-            self.weights.append(length)
+            self.values.append(
+                _wobble([self._previous[i] for i in both], [current[i] for i in both])
+            )
+            self.weights.append(np.array([length[i] for i in both]))
         self._previous = current
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,9 +180,9 @@ class ShapeWobble:
         }
 
 
-def _wobble(before: list[np.ndarray], after: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _wobble(before: list[np.ndarray], after: list[np.ndarray]) -> np.ndarray:
     """Per pair of polylines, the mean two-way distance after the best similarity from
-    ``before`` to ``after`` (px), and the arc length of ``after`` (px)."""
+    ``before`` to ``after`` (px)."""
     n = len(before)
     p = np.concatenate(before)
     p_of = np.repeat(np.arange(n), [len(x) for x in before])
@@ -199,8 +202,7 @@ def _wobble(before: list[np.ndarray], after: list[np.ndarray]) -> tuple[np.ndarr
     mean = 0.5 * (
         np.bincount(p_of, forward, n) / count_p + np.bincount(q_of, backward, n) / count_q
     )
-    length = np.bincount(q_of[1:], np.hypot(*np.diff(q, axis=0).T) * (q_of[1:] == q_of[:-1]), n)
-    return mean, length
+    return mean
 
 
 def _by_arc(points: np.ndarray, count: int) -> np.ndarray:

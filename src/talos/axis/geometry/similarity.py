@@ -17,6 +17,15 @@ from scipy.spatial import cKDTree
 _GROUP_OFFSET = 1.0e7
 
 
+def group_means(points: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """Per group ``0..n-1``, the mean of its points ``(P, 2)`` as a complex number ``(n,)``
+    (0 for a group without points)."""
+    count = np.maximum(np.bincount(group, minlength=n), 1)
+    total = np.bincount(group, points[:, 0], n) + 1j * np.bincount(group, points[:, 1], n)
+    mean: np.ndarray = total / count
+    return mean
+
+
 def fit_similarity(
     source: np.ndarray, target: np.ndarray, group: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -29,15 +38,7 @@ def fit_similarity(
     """
     p = source[:, 0] + 1j * source[:, 1]
     q = target[:, 0] + 1j * target[:, 1]
-    count = np.maximum(np.bincount(group, minlength=n), 1)
-
-    def mean(z: np.ndarray) -> np.ndarray:
-        real = np.bincount(group, weights=z.real, minlength=n)
-        imag = np.bincount(group, weights=z.imag, minlength=n)
-        out: np.ndarray = (real + 1j * imag) / count
-        return out
-
-    p_mean, q_mean = mean(p), mean(q)
+    p_mean, q_mean = group_means(source, group, n), group_means(target, group, n)
     dp, dq = p - p_mean[group], q - q_mean[group]
     cross = np.conj(dp) * dq
     num = np.bincount(group, weights=cross.real, minlength=n) + 1j * np.bincount(
@@ -56,7 +57,9 @@ def apply_similarity(
     return np.column_stack([z.real, z.imag])
 
 
-def _grouped(points: np.ndarray, group: np.ndarray) -> np.ndarray:
+def grouped_points(points: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Points ``(P, 2)`` set apart by group along x, so that a k-d tree over them finds each
+    query's nearest point within the query's own group."""
     return np.column_stack([points[:, 0] + group * _GROUP_OFFSET, points[:, 1]])
 
 
@@ -67,11 +70,11 @@ class GroupedPolylines:
 
     def __init__(self, points: np.ndarray, owner: np.ndarray) -> None:
         self.points, self.owner = points, owner
-        self.tree = cKDTree(_grouped(points, owner))
+        self.tree = cKDTree(grouped_points(points, owner))
 
     def nearest(self, query: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance ``(Q,)`` and nearest point ``(Q, 2)`` on the polyline of each query's group."""
-        found, j = self.tree.query(_grouped(query, group))
+        found, j = self.tree.query(grouped_points(query, group))
         distance = np.asarray(found, np.float64)
         best = self.points[j].copy()
         last = len(self.points) - 1

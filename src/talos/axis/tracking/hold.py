@@ -37,7 +37,12 @@ from typing import Any
 import numpy as np
 
 from talos.axis.geometry.sampling import warp_points
-from talos.axis.geometry.similarity import GroupedPolylines, apply_similarity, fit_similarity
+from talos.axis.geometry.similarity import (
+    GroupedPolylines,
+    apply_similarity,
+    fit_similarity,
+    group_means,
+)
 from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import sample_strokes
 
@@ -58,34 +63,22 @@ def _scaled(value: np.ndarray | float | None, factor: float) -> Any:
     return None if value is None else value * factor
 
 
-def _end_distance(strokes: Sequence[Stroke], points: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """Arc length ``(P,)`` px from each sample to the nearer end of its stroke (along the
-    samples' polyline); ``inf`` on closed strokes, which have no ends."""
+def _arc_positions(
+    strokes: Sequence[Stroke], points: np.ndarray, owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Along each stroke's samples (``owner`` sorted): the arc length ``(P,)`` px from each
+    sample to the nearer end of its stroke (``inf`` on closed strokes, which have no ends),
+    and each stroke's length ``(N,)`` px."""
     step = np.hypot(*np.diff(points, axis=0).T)
     step[owner[1:] != owner[:-1]] = 0.0
     s = np.concatenate([[0.0], np.cumsum(step)])
     first = np.searchsorted(owner, np.arange(len(strokes)))
     last = np.searchsorted(owner, np.arange(len(strokes)), side="right") - 1
-    start, end = s[first][owner], s[last][owner]
-    distance = np.minimum(s - start, end - s)
+    length = s[last] - s[first]
+    start = s[first][owner]
+    to_end = np.minimum(s - start, length[owner] - (s - start))
     closed = np.array([stroke.closed for stroke in strokes], bool)
-    out: np.ndarray = np.where(closed[owner], np.inf, distance)
-    return out
-
-
-def _lengths(points: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Per group, the length of the polyline through its points, ``(n,)`` px."""
-    step = np.hypot(*np.diff(points, axis=0).T) * (owner[1:] == owner[:-1])
-    lengths: np.ndarray = np.bincount(owner[1:], step, n)
-    return lengths
-
-
-def _centroids(points: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Per group, the mean of its points as a complex number ``(n,)``."""
-    count = np.maximum(np.bincount(owner, minlength=n), 1)
-    total = np.bincount(owner, points[:, 0], n) + 1j * np.bincount(owner, points[:, 1], n)
-    centre: np.ndarray = total / count
-    return centre
+    return np.where(closed[owner], np.inf, to_end), length
 
 
 def _average_motion(
@@ -161,17 +154,14 @@ class ShapeHold:
         n = len(previous)
         prev_pts, prev_of = sample_strokes(previous, self.step)
         cur_pts, cur_of = sample_strokes(current, self.step)
+        prev_ends, prev_len = _arc_positions(previous, prev_pts, prev_of)
+        cur_ends, cur_len = _arc_positions(current, cur_pts, cur_of)
         # Ends may slide along the line by up to end_px: allowed = max(hold, end − s_end).
-        prev_allowed = np.maximum(
-            self.hold_px, self.end_px - _end_distance(previous, prev_pts, prev_of)
-        )
-        cur_allowed = np.maximum(
-            self.hold_px, self.end_px - _end_distance(current, cur_pts, cur_of)
-        )
+        prev_allowed = np.maximum(self.hold_px, self.end_px - prev_ends)
+        cur_allowed = np.maximum(self.hold_px, self.end_px - cur_ends)
         chosen: list[tuple[complex, complex] | None] = [None] * n
         # An open line whose length changed by more than its ends may slide (plus the scale
         # a frame may bring) cannot be held: no candidate is tried for it.
-        prev_len, cur_len = _lengths(prev_pts, prev_of, n), _lengths(cur_pts, cur_of, n)
         slack = 2.0 * (self.end_px + self.hold_px) + _MAX_SCALE_STEP * prev_len
         closed = np.array([stroke.closed for stroke in current], bool)
         open_pairs = closed | (np.abs(cur_len - prev_len) <= slack)
@@ -231,7 +221,7 @@ class ShapeHold:
         # one noisy estimate does not set the speed of the frames to come.
         new_a = np.array([m[0] if m else flow_a[j] for j, m in enumerate(chosen)], complex)
         new_b = np.array([m[1] if m else flow_b[j] for j, m in enumerate(chosen)], complex)
-        centre = _centroids(prev_pts, prev_of, n)
+        centre = group_means(prev_pts, prev_of, n)
         known = np.abs(last_a) > 0
         mix_a, mix_b = _average_motion(last_a, last_b, new_a, new_b, centre)
         next_a = np.where(steady, last_a, np.where(known, mix_a, new_a))

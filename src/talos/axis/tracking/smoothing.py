@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from talos.axis.geometry.bezier import chain_curvatures
 from talos.axis.geometry.sampling import warp_points
+from talos.axis.geometry.similarity import grouped_points
 from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import sample_strokes, split_by_owner
 
@@ -28,11 +29,6 @@ def _arc_fraction(points: np.ndarray) -> np.ndarray:
     seg = np.hypot(*np.diff(points, axis=0).T)
     s = np.concatenate([[0.0], np.cumsum(seg)])
     return s / s[-1] if s[-1] > 0 else np.linspace(0.0, 1.0, len(points))
-
-
-# Groups of points are set this far apart along x so that one k-d tree over all strokes
-# finds each knot's nearest point within its own stroke.
-_GROUP_OFFSET = 1.0e7
 
 
 class TrackSmoother:
@@ -77,13 +73,11 @@ class TrackSmoother:
         """Per stroke, ``α·w·δ`` for each knot (see the module docstring), ``(n + 1, 2)``."""
         prev = [self.previous[s.stroke_id][0] for s in strokes]
         predicted = warp_points(np.concatenate(prev), flow)
-        group = np.repeat(np.arange(len(prev)), [len(p) for p in prev]) * _GROUP_OFFSET
+        group = np.repeat(np.arange(len(prev)), [len(p) for p in prev])
         knots = np.concatenate([s.knots for s in strokes]).astype(np.float64)
         knot_group = np.repeat(np.arange(len(strokes)), [len(s.knots) for s in strokes])
-        tree = cKDTree(np.column_stack([predicted[:, 0] + group, predicted[:, 1]]))
-        distance, nearest = tree.query(
-            np.column_stack([knots[:, 0] + knot_group * _GROUP_OFFSET, knots[:, 1]])
-        )
+        tree = cKDTree(grouped_points(predicted, group))
+        distance, nearest = tree.query(grouped_points(knots, knot_group))
         offset = predicted[nearest] - knots
         weight = self.alpha * np.clip(2.0 - 2.0 * distance / self.max_px, 0.0, 1.0)
         return split_by_owner(offset * weight[:, None], knot_group, len(strokes))
