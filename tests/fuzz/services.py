@@ -3,12 +3,11 @@ one temporary root holding their SQLite databases, the store and the allowed inp
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.helpers.processes import AXIS, ServerProcess, clean_env, free_port
+from tests.helpers.processes import AXIS, ServerProcess, clean_env, free_port, service_env
 
 SERVICES = ("orchestrator", "prism", "axis", "chroma")
 # Where each module's port setting lives (AXIS's is the `service` section).
@@ -24,10 +23,8 @@ def services_env(root: Path, ports: dict[str, int], extra: dict[str, str]) -> di
     """The settings every service of one set shares: files under ``root``, each other's
     loopback ports, short retries; ``extra`` last."""
     env = {
-        "AXIS_STORE__URL": f"file://{root / 'store'}",
-        "AXIS_DATABASE__URL": f"sqlite:///{root / 'axis.db'}",
+        **service_env(root, root / "inputs"),
         "AXIS_ORCHESTRATOR__DATABASE_URL": f"sqlite:///{root / 'orchestrator.db'}",
-        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(root / "inputs")]),
         "AXIS_SERVICES__PRISM_URL": f"http://127.0.0.1:{ports['prism']}",
         "AXIS_SERVICES__AXIS_URL": f"http://127.0.0.1:{ports['axis']}",
         "AXIS_SERVICES__CHROMA_URL": f"http://127.0.0.1:{ports['chroma']}",

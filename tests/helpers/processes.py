@@ -4,6 +4,7 @@ through here, so a change to how servers start (a flag, a timeout) is made once.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -25,6 +26,16 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AXIS_")}
     env.update(extra or {})
     return env
+
+
+def service_env(base: Path, inputs_root: Path) -> dict[str, str]:
+    """The settings of an AXIS service that keeps its state under ``base`` (SQLite
+    ``axis.db``, a file store in ``store/``) and reads inputs from ``inputs_root`` only."""
+    return {
+        "AXIS_DATABASE__URL": f"sqlite:///{base / 'axis.db'}",
+        "AXIS_STORE__URL": f"file://{base / 'store'}",
+        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs_root)]),
+    }
 
 
 def run_axis(

@@ -14,7 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.helpers.databases import fresh_postgres_database
-from tests.helpers.processes import AXIS, REPO_ROOT, ServerProcess, clean_env, free_port
+from tests.helpers.processes import (
+    AXIS,
+    REPO_ROOT,
+    ServerProcess,
+    clean_env,
+    free_port,
+    service_env,
+)
 
 from talos.axis.io.sample import generate_sample
 
@@ -81,10 +88,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     call_log = root / "calls.jsonl"
     env = clean_env(
         {
-            "AXIS_STORE__URL": f"file://{root / 'store'}",
-            "AXIS_DATABASE__URL": f"sqlite:///{root / 'axis.db'}",
+            **service_env(root, root),
             "AXIS_ORCHESTRATOR__DATABASE_URL": f"sqlite:///{root / 'orchestrator.db'}",
-            "AXIS_INPUTS__ALLOWED_ROOTS": f'["{root}"]',
             "AXIS_TRACING__CALL_LOG": os.environ.get("AXIS_TRACING__CALL_LOG") or str(call_log),
             "AXIS_PROCESSING__WORKERS": "1",
             "AXIS_ORCHESTRATOR__PORT": str(ports["orchestrator"]),

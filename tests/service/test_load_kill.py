@@ -9,7 +9,6 @@ same test with ``TALOS_LOAD_N=200`` (README, "Hardening").
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psutil
 import pytest
-from tests.helpers.processes import ServiceProcess, still_alive
+from tests.helpers.processes import ServiceProcess, service_env, still_alive
 
 from talos.axis.io.sample import generate_sample
 
@@ -61,9 +60,7 @@ def test_load_with_kill9_of_api_and_worker(tmp_path, report_figure) -> None:
     clip = tmp_path / "inputs" / "tiny.mp4"
     generate_sample(clip, width=64, height=48, frames=3, seed=11)
     env = {
-        "AXIS_DATABASE__URL": f"sqlite:///{tmp_path}/axis.db",
-        "AXIS_STORE__URL": f"file://{tmp_path}/store",
-        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(tmp_path / "inputs")]),
+        **service_env(tmp_path, tmp_path / "inputs"),
         "AXIS_PROCESSING__WORKERS": "2",  # a frame pool per job: its workers must not leak
         "AXIS_QUEUE__WORKERS": "2",
         "AXIS_QUEUE__MAX_PENDING": str(2 * N),

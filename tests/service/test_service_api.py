@@ -14,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 from tests.helpers.api import CallbackServer, assert_error, wait_job
-from tests.helpers.processes import ServiceProcess
+from tests.helpers.processes import ServiceProcess, service_env
 
 from talos.calllog import read_calls
 
@@ -25,9 +25,7 @@ pytestmark = pytest.mark.e2e  # the service as a real process
 def service(tmp_path_factory, inputs, callbacks: CallbackServer) -> Iterator[ServiceProcess]:
     base = tmp_path_factory.mktemp("svc")
     env = {
-        "AXIS_DATABASE__URL": f"sqlite:///{base}/axis.db",
-        "AXIS_STORE__URL": f"file://{base}/store",
-        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
+        **service_env(base, inputs["root"]),
         "AXIS_PROCESSING__WORKERS": "1",
         "AXIS_SERVICE__LIMITS__MAX_WIDTH": "640",
         "AXIS_SERVICE__WORK_DIR": str(base / "work"),

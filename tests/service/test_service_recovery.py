@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 from tests.helpers.api import wait_job
-from tests.helpers.processes import ServiceProcess, still_alive
+from tests.helpers.processes import ServiceProcess, service_env, still_alive
 
 pytestmark = pytest.mark.e2e  # services killed and restarted for real
 
@@ -77,9 +77,7 @@ def test_killed_server_leaves_no_worker_process(tmp_path, inputs, report_figure)
     """Issue 17: ``kill -9`` of ``axis serve axis`` mid-job leaves no child process alive
     after 5 s (the frame pool's workers used to live on, reading a queue nobody writes)."""
     env = {
-        "AXIS_DATABASE__URL": f"sqlite:///{tmp_path}/axis.db",
-        "AXIS_STORE__URL": f"file://{tmp_path}/store",
-        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
+        **service_env(tmp_path, inputs["root"]),
         "AXIS_PROCESSING__WORKERS": "3",
         "AXIS_QUEUE__WORKERS": "1",
     }
@@ -119,9 +117,7 @@ def test_standalone_embedded_worker_runs_jobs_from_the_database(tmp_path, inputs
     from talos.config import Settings
 
     env = {
-        "AXIS_DATABASE__URL": f"sqlite:///{tmp_path}/axis.db",
-        "AXIS_STORE__URL": f"file://{tmp_path}/store",
-        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs["root"])]),
+        **service_env(tmp_path, inputs["root"]),
         "AXIS_PROCESSING__WORKERS": "1",
         "AXIS_SERVICE__POLL_S": "0.2",
     }

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.helpers.api import wait_job
-from tests.helpers.processes import REPO_ROOT, ServiceProcess
+from tests.helpers.processes import REPO_ROOT, ServiceProcess, service_env
 
 API_KEY = "viewer-test-key"
 # Debian's chromium; else a Chrome already on the machine (GitHub's Ubuntu runners have one,
@@ -88,9 +88,7 @@ def viewer_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     inputs.mkdir()
     generate_sample(inputs / "clip.mp4", width=320, height=240, frames=12, seed=5)
     env = {
-        "AXIS_DATABASE__URL": f"sqlite:///{base}/axis.db",
-        "AXIS_STORE__URL": f"file://{base}/store",
-        "AXIS_INPUTS__ALLOWED_ROOTS": json.dumps([str(inputs)]),
+        **service_env(base, inputs),
         "AXIS_PROCESSING__WORKERS": "1",
         "AXIS_SERVICE__WORK_DIR": str(base / "work"),
         "AXIS_API_KEYS": API_KEY,
