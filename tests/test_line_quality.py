@@ -227,19 +227,26 @@ def test_service_reports_a_missing_hed_model_as_not_ready(tmp_path):
 
 
 def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
+    """Also: a true line that shows only after the traced frames is not scored."""
     from talos.axis.evaluation.identity import evaluate_identity
 
     pieces = [
         {"id": 0, "closed": False, "points": [[10, 50], [50, 50]]},
         {"id": 0, "closed": False, "points": [[60, 50], [80, 50]]},  # hidden in between
     ]
+    late = {"id": 1, "closed": False, "points": [[10, 20], [80, 20]]}
     truth = {
         "width": 100,
         "height": 100,
         "fps": 24,
-        "frames": 3,
-        "lines": [{"id": 0, "kind": "silhouette", "width": 0, "closed": False}],
-        "frame_truth": [{"index": i, "lines": pieces} for i in range(3)],
+        "frames": 5,
+        "lines": [
+            {"id": 0, "kind": "silhouette", "width": 0, "closed": False},
+            {"id": 1, "kind": "line", "width": 2, "closed": False},
+        ],
+        "frame_truth": [
+            {"index": i, "lines": pieces + ([late] if i >= 3 else [])} for i in range(5)
+        ],
     }
     (tmp_path / "gt.json").write_text(json.dumps(truth))
     (tmp_path / "frames").mkdir()
@@ -260,7 +267,8 @@ def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
         ],
     }
     (tmp_path / "lines.json").write_text(json.dumps(manifest))
-    report = evaluate_identity(tmp_path, tmp_path / "gt.json")
+    report = evaluate_identity(tmp_path, tmp_path / "gt.json")  # frames 0–2 traced
+    assert report["true_lines"] == 1
     assert report["kept_one_id_share"] == 1.0 and report["id_switches"] == 0
     assert report["detected_share"] == 1.0 and report["ids_per_line_mean"] == 1.0
 

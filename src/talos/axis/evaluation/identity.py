@@ -12,7 +12,9 @@ scored together, once per frame.
 
 Reported, per run:
 
-- ``true_lines``: lines in the ground truth;
+- ``true_lines``: lines of the ground truth visible in at least one traced frame (a line
+  that shows only after the frames traced, as when a benchmark traces a clip's first
+  frames, is not scored);
 - ``detected_share``: share of (line, frame) pairs matched to some stroke;
 - ``id_switches``: times a line's id changed between two frames where it was matched;
 - ``fragmentation``: times a line's matching was interrupted and resumed (CLEAR-MOT Frag);
@@ -197,7 +199,8 @@ def _summary(history: Mapping[int, list[int | None]]) -> dict[str, Any]:
     switches = fragments = kept = 0
     matched = total = 0
     ids_per_line = []
-    for ids in history.values():
+    visible = [ids for ids in history.values() if ids]
+    for ids in visible:
         total += len(ids)
         seen = [i for i in ids if i is not None]
         matched += len(seen)
@@ -209,9 +212,9 @@ def _summary(history: Mapping[int, list[int | None]]) -> dict[str, Any]:
         )
         distinct = len(set(seen))
         ids_per_line.append(distinct)
-        if distinct == 1 and ids and len(seen) >= MIN_DETECTED * len(ids):
+        if distinct == 1 and len(seen) >= MIN_DETECTED * len(ids):
             kept += 1
-    true_lines = len(history)
+    true_lines = len(visible)
     return {
         "true_lines": true_lines,
         "detected_share": matched / total if total else 0.0,
