@@ -18,7 +18,7 @@ from talos.axis.geometry.bezier import (
 )
 from talos.axis.geometry.fitting import fit_bezier, fit_beziers
 from talos.axis.geometry.shapes import detect_circle, detect_triangle
-from talos.axis.geometry.skeleton import fill_thin_holes, thin
+from talos.axis.geometry.skeleton import fill_thin_holes, ink_distance, thin
 from talos.axis.geometry.stroke_graph import trace_strokes
 from talos.axis.strategies import VECTORIZERS
 from talos.config import Settings
@@ -147,6 +147,54 @@ def test_crossing_lines_are_two_strokes_and_spurs_and_gaps_are_cleaned():
     cv2.rectangle(gap, (101, 49), (190, 51), 255, cv2.FILLED)  # a 4-px gap
     assert len(_vectorizer(gap=8.0).vectorize(gap).strokes) == 1
     assert len(_vectorizer(gap=0.0).vectorize(gap).strokes) == 2
+
+
+@pytest.mark.parametrize("angle", [7.0, 12.0, 20.0, 30.0])
+def test_lines_crossing_at_a_shallow_angle_each_run_straight_through(angle):
+    """Lines crossing at a shallow angle share a stretch of ink (a fork, the overlap, a
+    fork): each line keeps its own stroke from end to end through it, and neither bounces
+    back along the other."""
+    canvas = np.zeros((300, 600), np.uint8)
+    centre, half = np.array([300.0, 150.0]), np.deg2rad(angle / 2)
+    ends = []
+    for sign in (1, -1):
+        d = 260 * np.array([np.cos(sign * half), np.sin(sign * half)])
+        ends.append((centre - d, centre + d))
+        cv2.line(canvas, tuple((centre - d).astype(int)), tuple((centre + d).astype(int)), 255, 4)
+    strokes = _vectorizer(shapes=False).vectorize(canvas).strokes
+    assert len(strokes) == 2
+    for stroke in strokes:
+        tips = stroke.control_points[[0, -1]]
+        # Both tips on the ends of one drawn line, one at each end.
+        assert any(
+            np.hypot(*(np.sort(tips, 0) - np.sort(np.array(e), 0)).T).max() < 8 for e in ends
+        )
+
+    # Without the ink's widths there is no telling a crossing from two thin edges that
+    # run together, and the overlap goes to one line as before.
+    ink = canvas > 0
+    assert len(trace_strokes(thin(ink))) == 3
+    assert len(trace_strokes(thin(ink), distance=ink_distance(ink))) == 2
+
+
+def test_thin_edges_that_run_together_and_round_outlines_that_touch_are_not_crossings():
+    """Two 1-px edges sharing 40 px of boundary (a line meeting an occluder's edge) are as
+    long together as lines 1 px wide crossing at 3°: not a crossing at 20°. Two rings that
+    touch would pair into an S through the contact: they keep their own curves."""
+    edges = np.zeros((200, 400), np.uint8)
+    cv2.polylines(edges, [np.array([[20, 60], [180, 100], [220, 100], [380, 60]])], False, 255, 1)
+    cv2.polylines(edges, [np.array([[20, 140], [180, 100], [220, 100], [380, 140]])], False, 255, 1)
+    ink = edges > 0
+    paths = trace_strokes(thin(ink), distance=ink_distance(ink))
+    assert [p.length for p in paths] == [p.length for p in trace_strokes(thin(ink))]
+
+    rings = np.zeros((500, 700), np.uint8)
+    cv2.circle(rings, (350, 190), 60, 255, 4, cv2.LINE_AA)  # a head on a body
+    cv2.circle(rings, (350, 354), 100, 255, 4, cv2.LINE_AA)
+    ink = rings > 100
+    paths = trace_strokes(thin(ink), distance=ink_distance(ink))
+    assert max(p.length for p in paths) < 2 * np.pi * 100 + 40  # no S through the contact
+    assert [p.length for p in paths] == [p.length for p in trace_strokes(thin(ink))]
 
 
 def test_loops_stay_closed_and_a_t_junction_keeps_its_bar_whole():

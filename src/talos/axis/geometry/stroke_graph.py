@@ -10,8 +10,9 @@ free end joined to a junction) are dropped, and a junction left with one branch 
 A free end that runs into another line a few pixels ahead (a T-junction an edge detector
 left open) is attached to it: that line is cut there into a new junction. At a junction the
 branches that continue each other most straightly are joined into one stroke, as are the
-two branches of a junction left with two; free ends closer than the gap size that face each
-other are bridged. Closed loops stay closed.
+two branches of a junction left with two; where two lines crossing at a shallow angle share
+a stretch of ink (two forks joined by one branch), both lines go through it. Free ends
+closer than the gap size that face each other are bridged. Closed loops stay closed.
 
 A frame of real footage has about a thousand branches, so the graph lives in flat arrays:
 all branch points back to back, and per branch end (``2·branch + end``) its junction, its
@@ -33,7 +34,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from talos.axis.geometry.path_batch import PathBatch
-from talos.axis.geometry.skeleton import PixelSet, neighbour_offsets
+from talos.axis.geometry.skeleton import PixelSet, neighbour_offsets, width_from_distance
 
 END_REACH = 6  # points behind a branch end that give its direction
 
@@ -492,19 +493,170 @@ class _Links:
         self.via[a] = self.via[b] = via
 
 
-def _link_at_junctions(branches: _Branches, directions: np.ndarray, max_turn_deg: float) -> _Links:
-    """Pair branch ends meeting at a junction: two ends at a junction continue each other;
-    at a busier one, the straightest pairs (turn at most ``max_turn_deg``) are joined,
-    straightest first."""
+HEADING_REACH = 3 * END_REACH  # points behind an end that give its heading at a crossing
+INFLECTION = np.sin(np.deg2rad(8.0))  # a turn this large each way is an S, not a line
+
+
+def _shared_overlaps(
+    branches: _Branches, max_turn_deg: float, distance: np.ndarray | None
+) -> tuple[_Branches, list[tuple[int, int, int]]]:
+    """Lines that cross at a shallow angle run together for a stretch: their ink is one
+    line there, and its skeleton is two forks (junctions of three branches) joined by one
+    branch, the overlap. Paired at each fork alone, one line would take the overlap and the
+    other stop at both forks, and which of the two fork arms takes it is a coin toss (both
+    turn by half the crossing angle), so the one stroke left often bounces back.
+
+    Here such an overlap is given to both lines, the second one running through a copy of
+    it, when three things hold:
+
+    * it is as long as a crossing makes it: lines ``w`` px wide crossing at ``θ`` share
+      about ``w / sin(θ/2)`` px of ink, and up to twice that is taken (``w`` the arms' mean
+      width from the ink's ``distance`` transform, :func:`width_from_distance`; ``θ`` the
+      mean angle between the two arms of a fork, clear of it). Two thin edges that run
+      together along an occluder's boundary share far more than that: a real shared
+      boundary, left alone. Without ``distance`` no overlap is shared;
+    * of the two ways to pair one fork's arms with the other's through it, the straighter
+      (``d_a · d_b`` summed, the arms' headings over :data:`HEADING_REACH` points, so the
+      bend thinning gives them next to the fork does not decide) turns every arm by at most
+      ``max_turn_deg``;
+    * no pair bends into an S: turning one way on its way in and the other on its way out
+      by more than :data:`INFLECTION` (two round outlines that touch, which straight pairing
+      would join across the contact).
+
+    Returns the branches with the copies appended and the joins
+    ``(end, end, junction)`` to make before any other pairing."""
+    nodes = branches.nodes
+    if distance is None:
+        return branches, []
+    degree = np.bincount(nodes.ravel(), minlength=len(branches.centroids))
+    degree[0] = 0
+    n0, n1 = nodes[:, 0], nodes[:, 1]
+    overlap = np.flatnonzero(
+        ~branches.closed & (n0 > 0) & (n1 > 0) & (n0 != n1) & (degree[n0] == 3) & (degree[n1] == 3)
+    )
+    if len(overlap) == 0:
+        return branches, []
+    heading = branches.end_directions(HEADING_REACH)
+    bend, clear, far = _end_bends(branches)
+    xy = np.rint(clear).astype(np.int64)
+    width = width_from_distance(distance[xy[:, 1], xy[:, 0]])
+    length = branches.lengths()
+    straight = -np.cos(np.deg2rad(max_turn_deg))
+    end_node = nodes.ravel()
+    order = np.argsort(end_node, kind="stable")
+    first = np.searchsorted(end_node[order], np.arange(len(degree)))
+    used = np.zeros(len(degree), bool)
+    joins: list[tuple[int, int, int]] = []
+    copies: list[int] = []
+    for b in overlap.tolist():
+        j1, j2 = int(n0[b]), int(n1[b])
+        if used[j1] or used[j2]:
+            continue
+        arms1 = [int(e) for e in order[first[j1] : first[j1] + 3] if e // 2 != b]
+        arms2 = [int(e) for e in order[first[j2] : first[j2] + 3] if e // 2 != b]
+        if len(arms1) != 2 or len(arms2) != 2:
+            continue  # the overlap itself loops back into a fork
+        a1, a2 = arms1
+        arms = arms1 + arms2
+        half_angle = 0.25 * (
+            np.arccos(np.clip(far[a1] @ far[a2], -1, 1))
+            + np.arccos(np.clip(far[arms2[0]] @ far[arms2[1]], -1, 1))
+        )
+        if length[b] > 2.0 * width[arms].mean() / max(np.sin(half_angle), 1e-3):
+            continue
+        options = ((arms2[0], arms2[1]), (arms2[1], arms2[0]))
+        dots = [
+            (float(heading[a1] @ heading[c1]), float(heading[a2] @ heading[c2]))
+            for c1, c2 in options
+        ]
+        best = int(np.argmin([sum(d) for d in dots]))
+        if max(dots[best]) > straight:
+            continue
+        # Along a → overlap → c the path turns one way on a and, run outwards, the other
+        # way on c where it bends into an S: two round outlines that touch, not crossing.
+        if any(
+            bend[a] * bend[c] > 0 and min(abs(bend[a]), abs(bend[c])) > INFLECTION
+            for a, c in zip(arms1, options[best], strict=True)
+        ):
+            continue
+        used[j1] = used[j2] = True
+        c1, c2 = options[best]
+        copy = len(branches.sizes) + len(copies)
+        copies.append(b)
+        joins += [(a1, 2 * b, j1), (2 * b + 1, c1, j2), (a2, 2 * copy, j1), (2 * copy + 1, c2, j2)]
+    if not copies:
+        return branches, []
+    copied = np.array(copies)
+    rows = np.concatenate([np.arange(len(branches.points)), _branch_rows(branches, copied)])
+    extended = _Branches(
+        branches.points[rows],
+        np.concatenate([branches.sizes, branches.sizes[copied]]),
+        np.concatenate([branches.closed, branches.closed[copied]]),
+        np.vstack([nodes, nodes[copied]]),
+        branches.centroids,
+    )
+    return extended, joins
+
+
+def _end_bends(branches: _Branches) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signed turn, sine of the angle, of every end ``(2B,)`` between two stretches of
+    :data:`HEADING_REACH` points behind it, the nearer one starting :data:`END_REACH`
+    points from the tip (clear of the bend thinning gives a line next to a fork): the
+    cross product of the farther stretch's direction with the nearer one's, both pointing
+    out of the end (0 for branches too short to have both); the point between the two
+    stretches ``(2B, 2)``, where the line is clear of the fork, and the farther stretch's
+    unit direction ``(2B, 2)``."""
+    first = branches.starts
+    last = first + branches.sizes - 1
+    points = branches.points
+
+    def along(offset: int) -> np.ndarray:
+        k = np.minimum(offset, branches.sizes - 1)
+        rows: np.ndarray = points[np.column_stack([first + k, last - k]).ravel()]
+        return rows
+
+    near, middle, far = (
+        along(END_REACH),
+        along(END_REACH + HEADING_REACH),
+        along(END_REACH + 2 * HEADING_REACH),
+    )
+    d1, d2 = middle - far, near - middle
+    n1, n2 = np.hypot(*d1.T), np.hypot(*d2.T)
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    enough = np.repeat(branches.sizes > END_REACH + 2 * HEADING_REACH, 2)
+    bends: np.ndarray = np.where(enough, cross / np.maximum(n1 * n2, 1e-9), 0.0)
+    return bends, middle, d1 / np.maximum(n1, 1e-9)[:, None]
+
+
+def _branch_rows(branches: _Branches, which: np.ndarray) -> np.ndarray:
+    """Point rows of branches ``which``, one after the other."""
+    sizes = branches.sizes[which]
+    within = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    rows: np.ndarray = np.repeat(branches.starts[which], sizes) + within
+    return rows
+
+
+def _link_at_junctions(
+    branches: _Branches,
+    directions: np.ndarray,
+    max_turn_deg: float,
+    joins: list[tuple[int, int, int]] | None = None,
+) -> _Links:
+    """Pair branch ends meeting at a junction: ``joins`` first (``(end, end, junction)``);
+    two ends at a junction continue each other; at a busier one, the straightest pairs
+    (turn at most ``max_turn_deg``) are joined, straightest first."""
     end_node = branches.nodes.ravel()
     links = _Links(len(end_node))
+    for a, b, via in joins or []:
+        links.join(a, b, via)
     at_junction = np.flatnonzero(end_node > 0)
     at_junction = at_junction[np.argsort(end_node[at_junction], kind="stable")]
     node = end_node[at_junction]
     group_start = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
     group_size = np.diff(np.r_[group_start, len(node)])
     for g in group_start[group_size == 2].tolist():
-        links.join(int(at_junction[g]), int(at_junction[g + 1]), int(node[g]))
+        if links.partner[int(at_junction[g])] < 0:
+            links.join(int(at_junction[g]), int(at_junction[g + 1]), int(node[g]))
     # Busy junctions: every pair of their ends, sorted by junction, then by straightness.
     pairs = []
     for size in np.unique(group_size[group_size >= 3]).tolist():
@@ -665,6 +817,7 @@ def trace_stroke_batch(
     gap: float = 3.0,
     max_turn_deg: float = 45.0,
     attach: float = 0.0,
+    distance: np.ndarray | None = None,
 ) -> PathBatch:
     """Ordered stroke paths of a one-pixel skeleton (an ``(H, W)`` mask, or the pixels
     :func:`~talos.axis.geometry.skeleton.thin_pixels` gives), as one batch.
@@ -675,7 +828,9 @@ def trace_stroke_batch(
     more branches, two are joined when one continues the other with a turn of at most this
     many degrees. ``attach`` (px): a free end of a branch at least ``spur_length`` long is
     joined to the line it runs into at most this far ahead (within ``max_turn_deg`` of its
-    direction); 0 attaches nothing.
+    direction); 0 attaches nothing. ``distance`` (the ink's distance transform ``(H, W)``,
+    :func:`~talos.axis.geometry.skeleton.ink_distance`): with it, lines that cross at a
+    shallow angle, and so share a stretch of ink, both go through it (:func:`_shared_overlaps`).
     """
     sk = skeleton if isinstance(skeleton, PixelSet) else PixelSet.of(skeleton)
     if len(sk.pixels) == 0:
@@ -685,8 +840,9 @@ def trace_stroke_batch(
     branches = _attach_ends(freed, sk.shape, attach, spur_length, max_turn_deg)
     if branches is not freed:  # attached ends: new junctions may be close, new spurs short
         branches = _prune_spurs(_merge_junctions(branches, spur_length), spur_length)
+    branches, joins = _shared_overlaps(branches, max_turn_deg, distance)
     directions = branches.end_directions()
-    links = _link_at_junctions(branches, directions, max_turn_deg)
+    links = _link_at_junctions(branches, directions, max_turn_deg, joins)
     _bridge_gaps(branches, directions, links, gap)
     return _walk(branches, links)
 
@@ -697,9 +853,10 @@ def trace_strokes(
     gap: float = 3.0,
     max_turn_deg: float = 45.0,
     attach: float = 0.0,
+    distance: np.ndarray | None = None,
 ) -> list[StrokePath]:
     """:func:`trace_stroke_batch` as one :class:`StrokePath` per stroke."""
-    batch = trace_stroke_batch(skeleton, spur_length, gap, max_turn_deg, attach)
+    batch = trace_stroke_batch(skeleton, spur_length, gap, max_turn_deg, attach, distance)
     return [
         StrokePath(points, closed)
         for points, closed in zip(

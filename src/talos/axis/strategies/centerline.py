@@ -3,7 +3,8 @@
 1. Fill thin enclosed slivers (a wide line traced as two edges becomes one band again).
 2. Thin the ink to 1-px centerlines; cut them into a stroke graph (nearby junctions merged,
    spurs pruned, ends that run into a line attached to it, gaps bridged, straight
-   continuations joined through junctions, loops kept closed); move each centerline point to
+   continuations joined through junctions and through the ink that lines crossing at a
+   shallow angle share, loops kept closed); move each centerline point to
    the middle of the ink where thinning kept one side of a 2-px band.
 3. Fit each path with Schneider's algorithm within ``tolerance`` px, corners kept as knots.
 4. Pressure per knot from the local line width (distance transform), normalised by the
@@ -44,12 +45,17 @@ class CenterlineVectorizer(Vectorizer):
         bool and its distance transform ``(H, W)`` px (None when there are no paths)."""
         ink = fill_thin_holes(line_map, self.v.fill_holes)
         skeleton = thin_pixels(ink)
+        distance = ink_distance(ink)
         paths = trace_stroke_batch(
-            skeleton, self.v.spur_length, self.v.gap, self.v.join_angle, self.v.attach_gap
+            skeleton,
+            self.v.spur_length,
+            self.v.gap,
+            self.v.join_angle,
+            self.v.attach_gap,
+            distance,
         )
         if not len(paths):
             return paths, ink, None
-        distance = ink_distance(ink)
         return path_batch.centre_on_ink(paths, ink, skeleton, distance), ink, distance
 
     def fit_all(self, paths: PathBatch, distance: np.ndarray) -> list[Stroke]:
