@@ -373,3 +373,36 @@ def test_new_settings_are_validated(overrides, key):
 
     with pytest.raises(ConfigError, match=key):
         load_settings(**overrides)
+
+
+def test_xdog_traces_a_cel_shadow_line_but_not_the_ink_flanks_or_a_soft_background():
+    """A cel disc: a flat fill, a flat shadow crescent inside it, an inked outline, over an
+    airbrushed background. XDoG alone sees only the ink; with tone lines the crescent's
+    edge is traced too, one pixel wide, and nothing near the ink or in the background."""
+    height, width = 240, 320
+    ramp = np.linspace(90, 200, width, dtype=np.float32)[None, :].repeat(height, 0)
+    image = cv2.GaussianBlur(ramp, (0, 0), 8).astype(np.uint8)
+    yy, xx = np.mgrid[:height, :width]
+    disc = (xx - 160) ** 2 + (yy - 120) ** 2 <= 80**2
+    lit = (xx - 140) ** 2 + (yy - 100) ** 2 <= 80**2  # the shadow is the disc outside it
+    image[disc] = 190
+    image[disc & ~lit] = 150
+    cv2.circle(image, (160, 120), 80, 0, 3, cv2.LINE_AA)
+    bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+
+    ink_only = EDGE_DETECTORS.create("xdog", Settings(edges={"xdog_tone_lines": False}))
+    with_tone = EDGE_DETECTORS.create("xdog", Settings())
+    ink, lines = ink_only.detect(bgr) > 0, with_tone.detect(bgr) > 0
+    tone = lines & ~ink
+    # The crescent's edge, well inside the outline.
+    a = np.linspace(0, 2 * np.pi, 720)
+    arc = np.stack([140 + 80 * np.cos(a), 100 + 80 * np.sin(a)], 1)
+    inside = np.hypot(arc[:, 0] - 160, arc[:, 1] - 120) < 70
+    rows, columns = arc[inside, 1].round().astype(int), arc[inside, 0].round().astype(int)
+    tone_distance = cv2.distanceTransform((~tone).view(np.uint8), cv2.DIST_L2, 3)
+    ink_distance = cv2.distanceTransform((~ink).view(np.uint8), cv2.DIST_L2, 3)
+    assert np.mean(tone_distance[rows, columns] <= 1.5) > 0.9
+    assert np.mean(ink_distance[rows, columns] <= 1.5) < 0.1
+    # Nothing beside the ink (its flanks) and nothing in the background.
+    assert not (tone & (ink_distance <= 4)).any()
+    assert not (tone & ~disc).any()

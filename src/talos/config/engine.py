@@ -53,6 +53,11 @@ class EdgeSettings(Section):
     xdog_tau: NonNegFloat = Field(0.98, description="XDoG weight of the outer Gaussian.")
     xdog_epsilon: float = Field(-0.02, description="XDoG threshold on the DoG response.")
     xdog_phi: PosFloat = Field(200.0, description="XDoG soft-threshold sharpness.")
+    xdog_tone_lines: bool = Field(
+        True,
+        description="xdog: also trace tone lines, the crisp edges between flat fills away "
+        "from the ink (cel shadow shapes, colour separations).",
+    )
     model_path: Path | None = Field(
         None, description="ONNX line-art model (onnx; for hed, instead of the installed one)."
     )
