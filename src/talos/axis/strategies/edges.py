@@ -48,29 +48,43 @@ class CannyEdgeDetector(EdgeDetector):
         return lines, (weak > 0) & (lines == 0)
 
 
-# Tone lines: Canny thresholds (3×3 Sobel, L2) of a crisp step between two flat fills at
-# σ = 1 px: a cel shadow's step of 10–20 gray levels passes, a painted background's
-# airbrush and the gradient of paper do not.
-TONE_LOW, TONE_HIGH = 20.0, 40.0
+# Tone lines: Canny thresholds (3×3 Sobel, L2) of a crisp step between two flat fills,
+# on XDoG's narrow blur: a cel shadow's step of 10–20 gray levels passes, a painted
+# background's airbrush and the gradient of paper do not.
+TONE_LOW, TONE_HIGH = 16.0, 32.0
 TONE_CLEARANCE = 4  # px: an edge this near ink is the ink line's own flank
 TONE_MIN_PX = 20  # px: a tone edge shorter than this is a speck
+_TONE_CHECK = 4  # the frame at 1/4 of its size first: most drawings have no tone edge
 
 
-def tone_lines(gray: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """The crisp edges of ``gray`` ``(H, W)`` uint8 that are not the flanks of ``ink``
-    ``(H, W)`` (nonzero: ink): Canny at σ = 1 px (:data:`TONE_LOW`, :data:`TONE_HIGH`),
-    outside ``ink`` grown by :data:`TONE_CLEARANCE` px, in 8-connected pieces about
-    :data:`TONE_MIN_PX` px long or longer. ``(H, W)`` bool, one pixel wide.
+def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The crisp edges of ``blurred`` ``(H, W)`` uint8 (a gray frame smoothed by about a
+    pixel) that are not the flanks of ``ink`` ``(H, W)`` uint8 (nonzero: ink): Canny
+    (:data:`TONE_LOW`, :data:`TONE_HIGH`) outside ``ink`` grown by :data:`TONE_CLEARANCE`
+    px, in 8-connected pieces about :data:`TONE_MIN_PX` px long or longer.
+    ``(H, W)`` bool, one pixel wide.
 
     In cel animation these are the lines an inker leaves to colour: where a shadow shape
     or a highlight meets the lit fill. XDoG sees only dark lines, so without them a
-    shadow's shape is lost (every shadow line of the generated cel clips)."""
-    edges = cv2.Canny(cv2.GaussianBlur(gray, (0, 0), 1.0), TONE_LOW, TONE_HIGH, L2gradient=True)
+    shadow's shape is lost (every shadow line of the generated cel clips).
+
+    A frame without any is found out at :data:`_TONE_CHECK` times smaller first (a
+    sixteenth of the pixels, then nothing at full size): Canny there with the low
+    threshold alone, clear of the ink. An area-averaged step stays a step one small pixel
+    wide, so its gradient there is at least what it is at full size: the check does not
+    miss a tone edge that runs more than twice the clearance from the ink."""
+    height, width = blurred.shape
+    small_size = (max(1, width // _TONE_CHECK), max(1, height // _TONE_CHECK))
+    small = cv2.resize(blurred, small_size, interpolation=cv2.INTER_AREA)
+    small_ink = cv2.resize(ink, small_size, interpolation=cv2.INTER_AREA)
+    small_edges = cv2.Canny(small, TONE_LOW, TONE_LOW, L2gradient=True)
+    small_edges[cv2.dilate(small_ink, np.ones((3, 3), np.uint8)) > 0] = 0
+    if cv2.countNonZero(small_edges) < TONE_MIN_PX // _TONE_CHECK:
+        return np.zeros(blurred.shape, bool)
+    edges = cv2.Canny(blurred, TONE_LOW, TONE_HIGH, L2gradient=True)
     size = 2 * TONE_CLEARANCE + 1
-    near = cv2.dilate(
-        (ink > 0).view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    )
-    edges[near > 0] = 0
+    near = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    edges = cv2.bitwise_and(edges, cv2.bitwise_not(near))
     # A 1-px piece's outline runs out and back along it: twice its length. Outlines are
     # found and redrawn in a fraction of a millisecond; labelling the whole frame's
     # connected components takes ten times longer.
@@ -85,7 +99,8 @@ def tone_lines(gray: np.ndarray, ink: np.ndarray) -> np.ndarray:
 @EDGE_DETECTORS.register("xdog")
 class XDoGEdgeDetector(EdgeDetector):
     """Winnemöller's XDoG, thresholded: ink where ``G_σ − τ·G_kσ < ε``; with
-    ``xdog_tone_lines``, also the tone lines away from the ink (:func:`tone_lines`).
+    ``xdog_tone_lines``, also the tone lines away from the ink (:func:`tone_lines`, on the
+    narrow blur ``G_σ``).
 
     On a gray image ``I`` in [0, 1], ``D = G_σ * I − τ · (G_kσ * I)``. Away from lines
     ``D ≈ (1 − τ)·I ≥ ε``; on a dark line the narrow blur is darker than the wide one and
@@ -105,13 +120,6 @@ class XDoGEdgeDetector(EdgeDetector):
 
     def detect(self, image: np.ndarray) -> np.ndarray:
         gray = to_gray(image)
-        ink = self._ink(gray)
-        if self.tone:
-            ink[tone_lines(gray, ink)] = 255
-        return ink
-
-    def _ink(self, gray: np.ndarray) -> np.ndarray:
-        """The XDoG ink of ``gray`` alone, ``(H, W)`` uint8 (255: ink)."""
         narrow = cv2.GaussianBlur(gray, (0, 0), self.sigma)
         wide = cv2.GaussianBlur(gray, (0, 0), self.sigma * self.k)
         # 255·(D − ε) in one pass, D on the 0..255 scale; ink where it is not above 0.
@@ -119,7 +127,10 @@ class XDoGEdgeDetector(EdgeDetector):
             narrow, 1.0, wide, -self.tau, -255.0 * self.epsilon, dtype=cv2.CV_32F
         )
         _, ink = cv2.threshold(shifted, 0.0, 255.0, cv2.THRESH_BINARY_INV)
-        return ink.astype(np.uint8)
+        lines = ink.astype(np.uint8)
+        if self.tone:
+            lines[tone_lines(narrow, lines)] = 255
+        return lines
 
 
 # Canny takes integer derivatives; this scale keeps 1/4096 of a Lab unit per px.
