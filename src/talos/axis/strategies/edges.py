@@ -55,6 +55,7 @@ TONE_LOW, TONE_HIGH = 16.0, 32.0
 TONE_CLEARANCE = 4  # px: an edge this near ink is the ink line's own flank
 TONE_MIN_PX = 20  # px: a tone edge shorter than this is a speck
 _TONE_CHECK = 4  # the frame at 1/4 of its size first: most drawings have no tone edge
+_ZERO = np.zeros(1)
 
 
 def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -130,7 +131,8 @@ class XDoGEdgeDetector(EdgeDetector):
         shifted = cv2.addWeighted(
             narrow, 1.0, wide, -self.tau, -255.0 * self.epsilon, dtype=cv2.CV_32F
         )
-        lines = cv2.compare(shifted, 0.0, cv2.CMP_LE)  # uint8, 255: ink
+        # uint8, 255: ink (a one-element array is compared as a scalar)
+        lines: np.ndarray = cv2.compare(shifted, _ZERO, cv2.CMP_LE)
         if self.tone:
             lines[tone_lines(narrow, lines)] = 255
         return lines
