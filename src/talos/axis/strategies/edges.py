@@ -70,10 +70,10 @@ def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray:
     shadow's shape is lost (every shadow line of the generated cel clips).
 
     A frame without any is found out at :data:`_TONE_CHECK` times smaller first (a
-    sixteenth of the pixels, then nothing at full size): Canny there with the low
-    threshold alone, clear of the ink. A step between every 4th pixel is a step one small
-    pixel wide, so its gradient there is at least what it is at full size: the check does
-    not miss a tone edge that runs more than twice the clearance from the ink."""
+    sixteenth of the pixels, then nothing at full size): Canny there, clear of the ink.
+    A step between every 4th pixel is a step one small pixel wide, so its gradient there
+    is at least what it is at full size: the check does not miss a tone edge that runs
+    more than twice the clearance from the ink."""
     height, width = blurred.shape
     small_size = (max(1, width // _TONE_CHECK), max(1, height // _TONE_CHECK))
     # Every 4th pixel of the blurred frame (a step stays a step one small pixel wide), and
