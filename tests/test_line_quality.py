@@ -406,3 +406,12 @@ def test_xdog_traces_a_cel_shadow_line_but_not_the_ink_flanks_or_a_soft_backgrou
     # Nothing beside the ink (its flanks) and nothing in the background.
     assert not (tone & (ink_distance <= 4)).any()
     assert not (tone & ~disc).any()
+
+    # A drawing without fills (lines 2 to 5 px wide, any angle) has no tone line: the
+    # quarter-size check finds none, and the map is XDoG's ink exactly.
+    drawing = cv2.GaussianBlur(ramp, (0, 0), 8).astype(np.uint8)
+    for k, width in enumerate((2, 3, 4, 5)):
+        cv2.line(drawing, (20 + 70 * k, 20), (60 + 70 * k, 220), 0, width, cv2.LINE_AA)
+    cv2.ellipse(drawing, (160, 120), (120, 40), 15, 0, 360, 0, 2, cv2.LINE_AA)
+    bgr = cv2.cvtColor(drawing, cv2.COLOR_GRAY2BGR)
+    assert np.array_equal(with_tone.detect(bgr), ink_only.detect(bgr))
