@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from talos.axis.evaluation.flow_maps import Polylines, as_open
+from talos.axis.geometry.sampling import points_along
 from talos.axis.geometry.similarity import GroupedPolylines, apply_similarity, fit_similarity
 
 WOBBLE_ICP_STEPS = 8
@@ -205,13 +206,6 @@ def _wobble(before: list[np.ndarray], after: list[np.ndarray]) -> np.ndarray:
     return mean
 
 
-def _by_arc(points: np.ndarray, count: int) -> np.ndarray:
-    """``count`` points evenly spaced along the polyline ``points`` ``(m, 2)``."""
-    s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
-    at = np.linspace(0.0, s[-1], count)
-    return np.column_stack([np.interp(at, s, points[:, 0]), np.interp(at, s, points[:, 1])])
-
-
 def _initial_similarity(
     before: list[np.ndarray], after: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -219,8 +213,8 @@ def _initial_similarity(
     second polyline taken either way round (whichever fits better): ICP's start, right
     when the two span the same stretch of line, close when they do not."""
     n, m = len(before), _INIT_POINTS
-    p = np.concatenate([_by_arc(x, m) for x in before])
-    q = np.concatenate([_by_arc(x, m) for x in after])
+    p = np.concatenate([points_along(x, m) for x in before])
+    q = np.concatenate([points_along(x, m) for x in after])
     group = np.repeat(np.arange(n), m)
     flipped = q.reshape(n, m, 2)[:, ::-1].reshape(-1, 2)
     best_a, best_b = fit_similarity(p, q, group, n)

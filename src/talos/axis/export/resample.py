@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from talos.axis.export.shot import Shot
+from talos.axis.geometry import ragged
 from talos.axis.geometry.bezier import chain_segments
 from talos.axis.render.outline import all_stroke_radii
 from talos.axis.strokes import Stroke
@@ -99,20 +100,20 @@ def subdivide(
     # stroke takes its ``extra`` largest shares (largest-share-first allocation).
     seg_extra = extra[stroke_of]
     cand_seg = np.repeat(np.arange(len(segs)), seg_extra)
-    cand_p = 2 + np.arange(seg_extra.sum()) - np.repeat(np.cumsum(seg_extra) - seg_extra, seg_extra)
+    cand_p = 2 + ragged.within(seg_extra)
     share = lengths[cand_seg] / cand_p
     order = np.lexsort((-share, stroke_of[cand_seg]))
     cand_stroke = stroke_of[cand_seg][order]
     # The candidates of stroke i sit in this order from index Σ_{<i} n_k·e_k; its first e_i
     # are taken.
     cand_counts = np.bincount(stroke_of, weights=seg_extra, minlength=len(strokes)).astype(np.int64)
-    rank = np.arange(len(order)) - np.repeat(np.cumsum(cand_counts) - cand_counts, cand_counts)
+    rank = ragged.within(cand_counts)
     taken = cand_seg[order][rank < extra[cand_stroke]]
     pieces = 1 + np.bincount(taken, minlength=len(segs))
     # Sub-segment k of segment j covers t in [k / p_j, (k + 1) / p_j]: its Hermite form is
     # exact for a cubic.
     sub_of = np.repeat(np.arange(len(segs)), pieces)
-    k = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    k = ragged.within(pieces)
     p = pieces[sub_of].astype(np.float64)
     a, b = k / p, (k + 1) / p
     base = segs[sub_of]
@@ -121,9 +122,7 @@ def subdivide(
     h = ((b - a) / 3.0)[:, None]
     sub = np.stack([pa, pa + h * da, pb - h * db, pb], axis=1)
     press = np.concatenate([np.asarray(s.pressure, np.float64) for s in strokes])
-    knot0 = np.repeat(np.cumsum(counts + 1) - (counts + 1), counts) + (
-        np.arange(len(segs)) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
+    knot0 = np.repeat(np.cumsum(counts + 1) - (counts + 1), counts) + ragged.within(counts)
     q0, q1 = press[knot0][sub_of], press[knot0 + 1][sub_of]
     return sub, q0 * (1 - a) + q1 * a, q0 * (1 - b) + q1 * b
 

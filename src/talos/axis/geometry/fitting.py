@@ -234,8 +234,7 @@ def fit_beziers(
             break
         sizes = b - a + 1
         first = offsets[path] + a
-        within = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        pts = every[np.repeat(first, sizes) + within]
+        pts = every[np.repeat(first, sizes) + ragged.within(sizes)]
         pieces = _Pieces(pts, sizes, t1, t2)
         u = pieces.chord_parameters()
         bez = pieces.solve(u)

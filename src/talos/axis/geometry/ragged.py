@@ -19,6 +19,14 @@ def split(values: np.ndarray, sizes: np.ndarray | Sequence[int]) -> list[np.ndar
     return [values[a:b] for a, b in zip([0, *ends], ends, strict=False)]  # one start extra
 
 
+def within(sizes: np.ndarray) -> np.ndarray:
+    """Each row's position inside its piece, for pieces of ``sizes`` rows back to back:
+    ``[0, 1, …, sizes[0] − 1, 0, 1, …]`` ``(Σ sizes,)`` int64."""
+    sizes = np.asarray(sizes, np.int64)
+    positions: np.ndarray = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return positions
+
+
 def row_runs(flags: np.ndarray) -> list[tuple[int, int, int]]:
     """Runs of set cells along each row of a 2-D bool grid, row by row: ``[(row, start,
     stop), ...]`` with ``stop`` exclusive (work on a run of tiles is one call, not one per

@@ -68,5 +68,19 @@ def resample_polyline(points: np.ndarray, step: float) -> np.ndarray:
     total = s[-1]
     if total <= step:
         return points[[0, -1]]
-    t = np.linspace(0.0, total, int(np.ceil(total / step)) + 1)
+    return _at_arc(points, s, int(np.ceil(total / step)) + 1)
+
+
+def points_along(points: np.ndarray, count: int) -> np.ndarray:
+    """``count`` points evenly spaced by arc length along a polyline ``(n ≥ 2, 2)``, its
+    ends included: ``(count, 2)``."""
+    points = np.asarray(points, dtype=np.float64)
+    s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    return _at_arc(points, s, count)
+
+
+def _at_arc(points: np.ndarray, s: np.ndarray, count: int) -> np.ndarray:
+    """``count`` points at even arc lengths from 0 to ``s[-1]`` along ``points``, whose
+    cumulative arc length is ``s``."""
+    t = np.linspace(0.0, s[-1], count)
     return np.column_stack([np.interp(t, s, points[:, 0]), np.interp(t, s, points[:, 1])])

@@ -33,6 +33,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from talos.axis.geometry import ragged
 from talos.axis.geometry.path_batch import PathBatch
 from talos.axis.geometry.skeleton import PixelSet, neighbour_offsets, width_from_distance
 
@@ -109,21 +110,23 @@ class _Branches:
             None if self.length is None else self.length[keep],
         )
 
+    def points_in(self, offset: int) -> np.ndarray:
+        """The point ``offset`` points in from every end ``(2B, 2)`` (the other end's, at
+        most): row ``2b`` counts from branch ``b``'s first point, ``2b + 1`` from its last."""
+        first = self.starts
+        k = np.minimum(offset, self.sizes - 1)
+        rows = np.column_stack([first + k, first + self.sizes - 1 - k]).ravel()
+        points: np.ndarray = self.points[rows]
+        return points
+
     def end_points(self) -> np.ndarray:
         """Position of every end ``(2B, 2)``: row ``2b`` is branch ``b``'s first point."""
-        first = self.starts
-        ends: np.ndarray = self.points[np.column_stack([first, first + self.sizes - 1]).ravel()]
-        return ends
+        return self.points_in(0)
 
     def end_directions(self, reach: int = END_REACH) -> np.ndarray:
         """Unit vector pointing out of the branch at every end ``(2B, 2)`` (zero when the
         branch is a single point)."""
-        first = self.starts
-        last = first + self.sizes - 1
-        k = np.minimum(reach, self.sizes - 1)
-        tip = np.column_stack([first, last]).ravel()
-        behind = np.column_stack([first + k, last - k]).ravel()
-        d = self.points[tip] - self.points[behind]
+        d = self.points_in(0) - self.points_in(reach)
         norm = np.hypot(*d.T)
         directions: np.ndarray = d / np.where(norm > 0, norm, np.inf)[:, None]
         return directions
@@ -173,7 +176,7 @@ def _branches(skeleton: PixelSet) -> _Branches:
     begin = np.where(whole, 0, e0)
     size = np.where(whole, m, np.where(n_ends >= 2, (e1 - e0) % m, m // 2) + 1)
     branch = np.repeat(np.arange(len(m)), size)
-    step = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    step = ragged.within(size)
     xy = every[first[branch] + (begin[branch] + step) % m[branch]]
     closed = (n_ends == 0) & (m > 2)
     # Which junction (if any) touches each end of an open branch.
@@ -466,7 +469,7 @@ def _cut(
     keep = piece_size > 0
     row_branch, row_start, piece_size = row_branch[keep], row_start[keep], piece_size[keep]
     row_left, row_right = row_left[keep], row_right[keep]
-    within = np.arange(piece_size.sum()) - np.repeat(np.cumsum(piece_size) - piece_size, piece_size)
+    within = ragged.within(piece_size)
     owner = np.repeat(row_branch, piece_size)
     index = starts[owner] + (np.repeat(row_start, piece_size) + within) % sizes[owner]
     return _Branches(
@@ -606,19 +609,10 @@ def _end_bends(branches: _Branches) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     out of the end (0 for branches too short to have both); the point between the two
     stretches ``(2B, 2)``, where the line is clear of the fork, and the farther stretch's
     unit direction ``(2B, 2)``."""
-    first = branches.starts
-    last = first + branches.sizes - 1
-    points = branches.points
-
-    def along(offset: int) -> np.ndarray:
-        k = np.minimum(offset, branches.sizes - 1)
-        rows: np.ndarray = points[np.column_stack([first + k, last - k]).ravel()]
-        return rows
-
     near, middle, far = (
-        along(END_REACH),
-        along(END_REACH + HEADING_REACH),
-        along(END_REACH + 2 * HEADING_REACH),
+        branches.points_in(END_REACH),
+        branches.points_in(END_REACH + HEADING_REACH),
+        branches.points_in(END_REACH + 2 * HEADING_REACH),
     )
     d1, d2 = middle - far, near - middle
     n1, n2 = np.hypot(*d1.T), np.hypot(*d2.T)
@@ -631,8 +625,7 @@ def _end_bends(branches: _Branches) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def _branch_rows(branches: _Branches, which: np.ndarray) -> np.ndarray:
     """Point rows of branches ``which``, one after the other."""
     sizes = branches.sizes[which]
-    within = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    rows: np.ndarray = np.repeat(branches.starts[which], sizes) + within
+    rows: np.ndarray = np.repeat(branches.starts[which], sizes) + ragged.within(sizes)
     return rows
 
 
@@ -793,7 +786,7 @@ def _walk(branches: _Branches, links: _Links) -> PathBatch:
             walk(i, 0)
     table = np.vstack([branches.points, branches.centroids])
     size = np.array(run_size, np.int64)
-    within = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    within = ragged.within(size)
     step = np.array(run_step, np.int64)
     index = np.repeat(np.array(run_start, np.int64), size) + np.repeat(step, size) * within
     run_path = np.repeat(np.arange(len(path_runs)), path_runs)
