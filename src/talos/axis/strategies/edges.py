@@ -58,12 +58,12 @@ _TONE_CHECK = 4  # the frame at 1/4 of its size first: most drawings have no ton
 _ZERO = np.zeros(1)
 
 
-def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray:
+def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     """The crisp edges of ``blurred`` ``(H, W)`` uint8 (a gray frame smoothed by about a
     pixel) that are not the flanks of ``ink`` ``(H, W)`` uint8 (nonzero: ink): Canny
     (:data:`TONE_LOW`, :data:`TONE_HIGH`) outside ``ink`` grown by :data:`TONE_CLEARANCE`
     px, in 8-connected pieces about :data:`TONE_MIN_PX` px long or longer.
-    ``(H, W)`` bool, one pixel wide.
+    ``(H, W)`` bool, one pixel wide; None for a frame the check below finds without any.
 
     In cel animation these are the lines an inker leaves to colour: where a shadow shape
     or a highlight meets the lit fill. XDoG sees only dark lines, so without them a
@@ -84,7 +84,7 @@ def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray:
     small_edges = cv2.Canny(small, TONE_LOW, TONE_HIGH, L2gradient=True)
     small_edges[cv2.dilate(small_ink, np.ones((3, 3), np.uint8)) > 0] = 0
     if cv2.countNonZero(small_edges) < TONE_MIN_PX // _TONE_CHECK:
-        return np.zeros(blurred.shape, bool)
+        return None
     edges = cv2.Canny(blurred, TONE_LOW, TONE_HIGH, L2gradient=True)
     size = 2 * TONE_CLEARANCE + 1
     near = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
@@ -132,8 +132,9 @@ class XDoGEdgeDetector(EdgeDetector):
         )
         # uint8, 255: ink (a one-element array is compared as a scalar)
         lines: np.ndarray = cv2.compare(shifted, _ZERO, cv2.CMP_LE)
-        if self.tone:
-            lines[tone_lines(narrow, lines)] = 255
+        tone = tone_lines(narrow, lines) if self.tone else None
+        if tone is not None:
+            lines[tone] = 255
         return lines
 
 
