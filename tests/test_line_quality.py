@@ -106,6 +106,27 @@ def test_boundaries_find_a_silhouette_on_grass_that_canny_buries_in_texture():
     assert ours.texture_share < floor.texture_share
 
 
+@pytest.mark.parametrize("sigma", [0.0, 1.0, 1.7])
+def test_colour_gradient_is_di_zenzo_of_the_blurred_lab_image(sigma):
+    from talos.axis.strategies.edges import colour_gradient
+
+    image = np.random.default_rng(3).integers(0, 256, (41, 57, 3), dtype=np.uint8)
+    image = cv2.GaussianBlur(image, (0, 0), 1.5)  # some structure, not only noise
+    # The definition, step by step: Lab/255 with a, b weighted, blurred, Sobel / 8.
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2Lab).astype(np.float32) / 255 * [1, 4, 4]
+    lab = cv2.GaussianBlur(lab.astype(np.float32), (0, 0), sigma) if sigma else lab
+    gx = cv2.Sobel(lab.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(lab.astype(np.float32), cv2.CV_32F, 0, 1, ksize=3) / 8
+    jxx, jyy, jxy = (gx * gx).sum(2), (gy * gy).sum(2), (gx * gy).sum(2)
+    largest = (jxx + jyy + np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2)) / 2
+
+    magnitude, diff, jxy2 = colour_gradient(image, sigma, 4.0)
+    scale = float(np.sqrt(largest).max())
+    assert np.allclose(magnitude, np.sqrt(largest), atol=1e-5 * scale)
+    assert np.allclose(diff, jxx - jyy, atol=1e-5 * scale**2)
+    assert np.allclose(jxy2, 2 * jxy, atol=1e-5 * scale**2)
+
+
 def test_boundaries_on_degenerate_frames():
     detector = EDGE_DETECTORS.create("boundaries", Settings())
     flat = np.full((90, 160, 3), 128, np.uint8)
