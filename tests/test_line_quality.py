@@ -127,6 +127,19 @@ def test_colour_gradient_is_di_zenzo_of_the_blurred_lab_image(sigma):
     assert np.allclose(jxy2, 2 * jxy, atol=1e-5 * scale**2)
 
 
+def test_boundaries_work_at_half_the_frame_width_and_at_least_640_px():
+    def width(frame: int, **edges: float) -> int:
+        settings = Settings().model_copy(deep=True)
+        settings.edges = settings.edges.model_copy(update=edges)
+        return EDGE_DETECTORS.create("boundaries", settings).working_width(frame)
+
+    assert [width(w) for w in (640, 1280, 1920, 3840)] == [640, 640, 960, 1920]
+    assert width(320) == 320  # a narrow frame is used as it is
+    assert [width(w, boundary_scale=0.0) for w in (1280, 1920)] == [640, 640]  # a fixed width
+    assert width(1920, boundary_scale=0.0, boundary_width=0) == 1920  # full size
+    assert width(1920, boundary_scale=1.0) == 1920
+
+
 def test_boundaries_on_degenerate_frames():
     detector = EDGE_DETECTORS.create("boundaries", Settings())
     flat = np.full((90, 160, 3), 128, np.uint8)
@@ -385,6 +398,8 @@ def test_line_and_temporal_benchmarks_refuse_bad_input(tmp_path, capsys, argv, m
     [
         ({"edges": {"boundary_low": 0.2, "boundary_high": 0.1}}, "boundary_high"),
         ({"edges": {"boundary_width": -1}}, "boundary_width"),
+        ({"edges": {"boundary_scale": 1.5}}, "boundary_scale"),
+        ({"edges": {"boundary_scale": -0.1}}, "boundary_scale"),
         ({"tracking": {"cut_threshold": -0.5}}, "cut_threshold"),
         ({"vectorize": {"attach_gap": -1}}, "attach_gap"),
     ],

@@ -63,7 +63,16 @@ class EdgeSettings(Section):
     )
     # boundaries: colour boundaries of footage, texture suppressed (strategies/edges.py)
     boundary_width: NonNegInt = Field(
-        640, description="boundaries: working width in px (texture scale); 0 = full size."
+        640,
+        description="boundaries: the least working width in px (texture scale); with "
+        "boundary_scale 0, the working width itself (0 = full size).",
+    )
+    boundary_scale: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="boundaries: working width as a share of the frame's, when wider than "
+        "boundary_width (1 = full size).",
     )
     boundary_sigma: NonNegFloat = Field(
         1.0, description="boundaries: Gaussian smoothing at the working width, px."
