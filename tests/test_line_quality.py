@@ -260,6 +260,19 @@ def test_service_reports_a_missing_hed_model_as_not_ready(tmp_path):
     assert check_models(Settings()) is None  # auto builds without any model
 
 
+def test_identity_gives_each_stroke_to_one_line_per_frame():
+    from talos.axis.evaluation.identity import match_lines
+
+    # The occluder's outline (stroke 14) also covers the last sliver of an eye it hides: the
+    # outline keeps its stroke, the eye is not matched (it used to take stroke 14: a switch).
+    assert match_lines({0: {14: 0.95}, 1: {14: 0.8}}, {0: 14, 1: 18}) == {0: 14, 1: None}
+    # Two lines that claim the id they had: the better-covered one keeps it.
+    assert match_lines({0: {5: 0.6}, 1: {5: 0.9}}, {0: 5, 1: 5}) == {0: None, 1: 5}
+    # New lines are paired for the largest total coverage, not greedily.
+    assert match_lines({0: {1: 0.9, 2: 0.6}, 1: {1: 0.7}}, {}) == {0: 2, 1: 1}
+    assert match_lines({0: {}}, {0: 3}) == {0: None}
+
+
 def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
     """Also: a true line that shows only after the traced frames is not scored."""
     from talos.axis.evaluation.identity import evaluate_identity

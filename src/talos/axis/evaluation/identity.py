@@ -4,11 +4,14 @@ Per frame of the output, every true line of the ground truth (``OUT.gt.json`` fr
 :func:`talos.axis.io.sample.generate_sample`) is matched to the traced stroke that covers it:
 *coverage* is the share of the true polyline's points (resampled every 1 px) lying within
 ``tol = width/2 + 3`` px of the stroke's curve (width = the drawn line width). Strokes
-covering ≥ 50 % are candidates; the id the line had before wins if it is still a candidate
-(as in CLEAR-MOT), else the best-covering one. Circles and triangles that carry a
-``stroke_id`` count as strokes. A line the ground truth gives in several visible pieces (an
-occluder hides its middle: :mod:`talos.axis.io.scenes`) is one line: its pieces' points are
-scored together, once per frame.
+covering ≥ 50 % are candidates, and each stroke goes to at most one line per frame, as in
+CLEAR-MOT (:func:`match_lines`): a line keeps the id it had while that stroke still covers
+it, and the other lines are paired with the free strokes for the largest total coverage.
+A stroke that covers two lines (two outlines drawn as one) counts for one of them, and the
+occluder's outline next to the last sliver of a line it hides is not taken for that line.
+Circles and triangles that carry a ``stroke_id`` count as strokes. A line the ground truth
+gives in several visible pieces (an occluder hides its middle: :mod:`talos.axis.io.scenes`)
+is one line: its pieces' points are scored together, once per frame.
 
 Reported, per run:
 
@@ -46,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
 from talos.axis.errors import InputError
@@ -90,9 +94,11 @@ def _frame_curves(frame: Mapping[str, Any]) -> list[tuple[int, np.ndarray]]:
     return curves
 
 
-def _best_id(
-    truth: np.ndarray, tol: float, curves: list[tuple[int, np.ndarray]], previous: int | None
-) -> int | None:
+def _coverage(
+    truth: np.ndarray, tol: float, curves: list[tuple[int, np.ndarray]]
+) -> dict[int, float]:
+    """``{stroke id: share of the true points within tol of it}`` for the strokes covering
+    at least :data:`MIN_COVERAGE` of ``truth`` ``(n, 2)``."""
     lo, hi = truth.min(axis=0) - tol, truth.max(axis=0) + tol
     coverage: dict[int, float] = {}
     for stroke_id, pts in curves:
@@ -101,12 +107,37 @@ def _best_id(
         distance, _ = cKDTree(pts).query(truth, distance_upper_bound=tol)
         share = float(np.mean(distance <= tol))
         coverage[stroke_id] = max(share, coverage.get(stroke_id, 0.0))
-    candidates = {k: v for k, v in coverage.items() if v >= MIN_COVERAGE}
-    if not candidates:
-        return None
-    if previous in candidates:
-        return previous
-    return max(candidates, key=lambda k: candidates[k])
+    return {k: v for k, v in coverage.items() if v >= MIN_COVERAGE}
+
+
+def match_lines(
+    coverage: Mapping[int, Mapping[int, float]], previous: Mapping[int, int | None]
+) -> dict[int, int | None]:
+    """One frame's correspondence ``{line: stroke id or None}``, each stroke given to at most
+    one line (CLEAR-MOT). ``coverage[line]`` holds the strokes that cover the line enough,
+    ``previous[line]`` the id it had when last matched. A line keeps that id while the stroke
+    still covers it (the better-covered line where two claim one); the others are then paired
+    with the free strokes so that the total coverage is largest (Hungarian)."""
+    matched: dict[int, int | None] = dict.fromkeys(coverage)
+    keep = sorted(
+        (line for line, cover in coverage.items() if previous.get(line) in cover),
+        key=lambda line: -coverage[line][previous[line]],  # type: ignore[index]
+    )
+    taken: set[int] = set()
+    for line in keep:
+        stroke = previous[line]
+        if stroke is not None and stroke not in taken:
+            matched[line] = stroke
+            taken.add(stroke)
+    rest = [line for line in coverage if matched[line] is None]
+    free = sorted({s for line in rest for s in coverage[line]} - taken)
+    if rest and free:
+        gain = np.array([[coverage[line].get(s, 0.0) for s in free] for line in rest])
+        rows, cols = linear_sum_assignment(gain, maximize=True)
+        for r, c in zip(rows, cols, strict=True):
+            if gain[r, c] > 0:
+                matched[rest[r]] = free[c]
+    return matched
 
 
 def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
@@ -146,12 +177,14 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
             if line.get("closed"):
                 pts = np.vstack([pts, pts[:1]])
             pieces.setdefault(line_id, []).append(resample_polyline(pts * [sx, sy], 1.0))
-        for line_id, parts in pieces.items():
-            pts = np.concatenate(parts)
-            tol = 0.5 * widths[line_id] * max(sx, sy) + 3.0
-            for record, candidates in ((history, curves), (by_line, lines)):
-                seen = [i for i in record[line_id] if i is not None]
-                record[line_id].append(_best_id(pts, tol, candidates, seen[-1] if seen else None))
+        for record, candidates in ((history, curves), (by_line, lines)):
+            coverage = {}
+            for line_id, parts in pieces.items():
+                tol = 0.5 * widths[line_id] * max(sx, sy) + 3.0
+                coverage[line_id] = _coverage(np.concatenate(parts), tol, candidates)
+            last = {line_id: _last_id(record[line_id]) for line_id in pieces}
+            for line_id, stroke_id in match_lines(coverage, last).items():
+                record[line_id].append(stroke_id)
 
     lengths = [int(t["length"]) for t in manifest.get("tracks", [])]
     line_level = _summary(by_line)
@@ -192,6 +225,11 @@ def _joined(
     for stroke_id, pts in curves:
         grouped.setdefault(root.get(stroke_id, stroke_id), []).append(pts)
     return [(line, np.concatenate(parts)) for line, parts in grouped.items()]
+
+
+def _last_id(ids: Sequence[int | None]) -> int | None:
+    """The id a line was last matched to (None before its first match)."""
+    return next((i for i in reversed(ids) if i is not None), None)
 
 
 def _summary(history: Mapping[int, list[int | None]]) -> dict[str, Any]:
