@@ -256,9 +256,9 @@ class BoundaryEdgeDetector(EdgeDetector):
         """The width in px a frame ``width`` px wide is reduced to: ``max(boundary_width,
         round(boundary_scale · width))``, or ``width`` itself where that is as wide or 0.
 
-        Half the width at 1080p (960) keeps the eyes, creases and thin parts that 640 px
-        loses; 720p footage stays at 640, where 960 traces more of the grass and flickers
-        more (README, "Line extraction")."""
+        Half the width at 1080p (960) closes the silhouettes that 640 px draws with gaps;
+        720p footage stays at 640, where 960 traces more of the grass and flickers more
+        (README, "Line extraction")."""
         target = max(self.least_width, round(self.scale * width))
         return width if target <= 0 or target >= width else target
 
