@@ -119,14 +119,15 @@ def match_lines(
     still covers it (the better-covered line where two claim one); the others are then paired
     with the free strokes so that the total coverage is largest (Hungarian)."""
     matched: dict[int, int | None] = dict.fromkeys(coverage)
-    keep = sorted(
-        (line for line, cover in coverage.items() if previous.get(line) in cover),
-        key=lambda line: -coverage[line][previous[line]],  # type: ignore[index]
-    )
+    claims = [
+        (line, stroke)
+        for line, cover in coverage.items()
+        if (stroke := previous.get(line)) is not None and stroke in cover
+    ]
+    claims.sort(key=lambda claim: -coverage[claim[0]][claim[1]])
     taken: set[int] = set()
-    for line in keep:
-        stroke = previous[line]
-        if stroke is not None and stroke not in taken:
+    for line, stroke in claims:
+        if stroke not in taken:
             matched[line] = stroke
             taken.add(stroke)
     rest = [line for line in coverage if matched[line] is None]
