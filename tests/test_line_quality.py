@@ -413,6 +413,7 @@ def test_line_and_temporal_benchmarks_refuse_bad_input(tmp_path, capsys, argv, m
         ({"edges": {"boundary_width": -1}}, "boundary_width"),
         ({"edges": {"boundary_scale": 1.5}}, "boundary_scale"),
         ({"edges": {"boundary_scale": -0.1}}, "boundary_scale"),
+        ({"edges": {"xdog_hollow_lines": "sometimes"}}, "xdog_hollow_lines"),
         ({"tracking": {"cut_threshold": -0.5}}, "cut_threshold"),
         ({"vectorize": {"attach_gap": -1}}, "attach_gap"),
     ],
@@ -464,3 +465,38 @@ def test_xdog_traces_a_cel_shadow_line_but_not_the_ink_flanks_or_a_soft_backgrou
     cv2.ellipse(drawing, (160, 120), (120, 40), 15, 0, 360, 0, 2, cv2.LINE_AA)
     bgr = cv2.cvtColor(drawing, cv2.COLOR_GRAY2BGR)
     assert np.array_equal(with_tone.detect(bgr), ink_only.detect(bgr))
+
+
+def test_xdog_fills_lines_wider_than_its_band_but_not_pupils_fills_or_crossings():
+    """XDoG alone draws a dark line wider than about 4 px as its two flanks around a
+    paper-coloured gap; with hollow lines (the default) the gap is filled, so the line is
+    one band. A pupil's small round core, a dark fill and the wedge where two thin lines
+    cross at a shallow angle are left as XDoG draws them."""
+    image = np.full((360, 560), 225, np.uint8)
+    centre_lines = []
+    for k, width in enumerate((8, 10, 12)):
+        corner = np.array([[30 + 90 * k, 40], [70 + 90 * k, 120], [40 + 90 * k, 200]])
+        cv2.polylines(image, [corner], False, 30, width, cv2.LINE_AA)
+        centre_lines.append(corner)
+    for k, radius in enumerate((4, 6, 8)):  # pupils with a highlight
+        cv2.circle(image, (60 + 60 * k, 280), radius, 20, -1, cv2.LINE_AA)
+        cv2.circle(image, (59 + 60 * k, 279), max(1, radius // 3), 240, -1, cv2.LINE_AA)
+    cv2.rectangle(image, (330, 40), (420, 120), 30, -1)  # a dark fill
+    cv2.line(image, (260, 250), (540, 290), 30, 3, cv2.LINE_AA)  # 13° apart
+    cv2.line(image, (260, 300), (540, 270), 30, 3, cv2.LINE_AA)
+    bgr = cv2.cvtColor(cv2.GaussianBlur(image, (0, 0), 0.6), cv2.COLOR_GRAY2BGR)
+
+    flanks = EDGE_DETECTORS.create("xdog", Settings(edges={"xdog_hollow_lines": False}))
+    filled = EDGE_DETECTORS.create("xdog", Settings())
+    before, after = flanks.detect(bgr) > 0, filled.detect(bgr) > 0
+    for corner in centre_lines:
+        points = np.concatenate(
+            [np.linspace(a, b, 80) for a, b in zip(corner[:-1], corner[1:], strict=False)]
+        )
+        rows, columns = points[:, 1].round().astype(int), points[:, 0].round().astype(int)
+        assert np.mean(before[rows, columns]) < 0.5  # hollow without the fill
+        assert np.mean(after[rows, columns]) > 0.95
+    changed = before != after
+    assert not changed[230:, :].any()  # pupils and the shallow crossing
+    assert not after[50:110, 340:410].any()  # inside the dark fill
+    assert not (after & ~cv2.dilate(image < 128, np.ones((3, 3), np.uint8)).view(bool)).any()

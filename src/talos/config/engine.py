@@ -58,6 +58,11 @@ class EdgeSettings(Section):
         description="xdog: also trace tone lines, the crisp edges between flat fills away "
         "from the ink (cel shadow shapes, colour separations).",
     )
+    xdog_hollow_lines: bool = Field(
+        True,
+        description="xdog: fill the dark core of lines wider than XDoG's band (about 4 px), "
+        "which it otherwise draws as their two flanks.",
+    )
     model_path: Path | None = Field(
         None, description="ONNX line-art model (onnx; for hed, instead of the installed one)."
     )

@@ -100,11 +100,66 @@ def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     return kept
 
 
+HOLLOW_MAX_WIDTH = 8.0  # px: mean width of a hollow line's core (lines up to ~12 px wide)
+HOLLOW_MIN_PX = 50  # px: a shorter core (a pupil, two lines running together) stays open
+_HOLLOW_MAX_HOLES = 16  # a core with more holes is a dark texture, not a line
+
+
+def hollow_cores(gray: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
+    """The dark cores that XDoG leaves inside lines wider than its band: ``(H, W)`` uint8,
+    255 on the cores to fill; None for a frame without any. ``gray`` ``(H, W)`` uint8 is
+    the frame, ``ink`` ``(H, W)`` uint8 (nonzero: ink) XDoG's map of it.
+
+    Inside a dark line of width ``w`` ≳ 2kσ both blurs reach the line's own darkness
+    ``I``, so ``D ≈ (1 − τ)·I ≥ ε``: the inside reads as paper, and the line comes out as
+    its two flanks around a dark gap (the standard clip's 7.5 px lines did: two loops per
+    line whose ids traded places). A *core* is an 8-connected piece of pixels that are
+    not ink and no lighter than the ink's mean gray. It is filled when it is
+
+    - thin: its mean width ``2A / P`` (area less its holes, over the length of all its
+      outlines) is at most :data:`HOLLOW_MAX_WIDTH`, so a dark fill (hair, a night sky)
+      keeps its outline;
+    - long: its outline is at least twice :data:`HOLLOW_MIN_PX`, so the small round gap
+      inside a pupil's ring, and the wedge where two lines that cross at a shallow angle
+      run together, stay as they are (filled, the wedge pulls the crossing into a fork).
+
+    The level is the ink's mean and no lighter: three gray levels more already take in the
+    dark shadow beside a cel outline, which thickens it (the cel clip lost two lines' ids).
+    """
+    level = cv2.mean(gray, mask=ink)[0]
+    cores = cv2.subtract(cv2.compare(gray, level, cv2.CMP_LE), ink)
+    if cv2.countNonZero(cores) < HOLLOW_MIN_PX:  # most drawings: not one long core
+        return None
+    outlines, hierarchy = cv2.findContours(cores, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    links = hierarchy[0]  # per outline: next, previous, first hole, parent
+    thin_and_long = []
+    for i in np.flatnonzero(links[:, 3] < 0):
+        if len(outlines[i]) < 2 * HOLLOW_MIN_PX:
+            continue
+        piece = [outlines[i]]
+        hole = links[i, 2]
+        while hole >= 0 and len(piece) <= _HOLLOW_MAX_HOLES:
+            piece.append(outlines[hole])
+            hole = links[hole, 0]
+        if hole >= 0:
+            continue
+        area = cv2.contourArea(piece[0]) - sum(cv2.contourArea(h) for h in piece[1:])
+        if 2 * area <= HOLLOW_MAX_WIDTH * sum(len(c) for c in piece):
+            thin_and_long += piece
+    if not thin_and_long:
+        return None
+    filled = np.zeros_like(ink)
+    # One fill of all outlines at once: a hole's outline flips its inside back to open.
+    cv2.drawContours(filled, thin_and_long, -1, 255, cv2.FILLED)
+    return filled
+
+
 @EDGE_DETECTORS.register("xdog")
 class XDoGEdgeDetector(EdgeDetector):
     """Winnemöller's XDoG, thresholded: ink where ``G_σ − τ·G_kσ < ε``; with
     ``xdog_tone_lines``, also the tone lines away from the ink (:func:`tone_lines`, on the
-    narrow blur ``G_σ``).
+    narrow blur ``G_σ``); with ``xdog_hollow_lines``, lines wider than its band are filled
+    (:func:`hollow_cores`).
 
     On a gray image ``I`` in [0, 1], ``D = G_σ * I − τ · (G_kσ * I)``. Away from lines
     ``D ≈ (1 − τ)·I ≥ ε``; on a dark line the narrow blur is darker than the wide one and
@@ -121,6 +176,7 @@ class XDoGEdgeDetector(EdgeDetector):
         self.tau = edges.xdog_tau
         self.epsilon = edges.xdog_epsilon
         self.tone = edges.xdog_tone_lines
+        self.hollow = edges.xdog_hollow_lines
 
     def detect(self, image: np.ndarray) -> np.ndarray:
         gray = to_gray(image)
@@ -132,6 +188,9 @@ class XDoGEdgeDetector(EdgeDetector):
         )
         # uint8, 255: ink (a one-element array is compared as a scalar)
         lines: np.ndarray = cv2.compare(shifted, _ZERO, cv2.CMP_LE)
+        cores = hollow_cores(gray, lines) if self.hollow else None
+        if cores is not None:
+            cv2.bitwise_or(lines, cores, dst=lines)
         tone = tone_lines(narrow, lines) if self.tone else None
         if tone is not None:
             lines[tone] = 255
