@@ -123,6 +123,10 @@ def hollow_cores(gray: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
       inside a pupil's ring, and the wedge where two lines that cross at a shallow angle
       run together, stay as they are (filled, the wedge pulls the crossing into a fork).
 
+    The vectorizer's :func:`~talos.axis.geometry.skeleton.fill_thin_holes` fills slivers up
+    to ``vectorize.fill_holes`` px from the map alone, where a wider gap inside a line looks
+    like the paper between two lines; the frame's gray tells them apart here.
+
     The level is the ink's mean and no lighter: three gray levels more already take in the
     dark shadow beside a cel outline, which thickens it (the cel clip lost two lines' ids).
     """
