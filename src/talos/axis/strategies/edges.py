@@ -131,20 +131,21 @@ def hollow_cores(gray: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     dark shadow beside a cel outline, which thickens it (the cel clip lost two lines' ids).
     """
     level = cv2.mean(gray, mask=ink)[0]
-    cores = cv2.subtract(cv2.compare(gray, level, cv2.CMP_LE), ink)
+    _, dark = cv2.threshold(gray, level, 255, cv2.THRESH_BINARY_INV)  # 255: gray ≤ level
+    cores = cv2.subtract(dark, ink)
     if cv2.countNonZero(cores) < HOLLOW_MIN_PX:  # most drawings: not one long core
         return None
     outlines, hierarchy = cv2.findContours(cores, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     links = hierarchy[0]  # per outline: next, previous, first hole, parent
     thin_and_long = []
-    for i in np.flatnonzero(links[:, 3] < 0):
+    for i in np.flatnonzero(links[:, 3] < 0).tolist():
         if len(outlines[i]) < 2 * HOLLOW_MIN_PX:
             continue
         piece = [outlines[i]]
-        hole = links[i, 2]
+        hole = int(links[i, 2])
         while hole >= 0 and len(piece) <= _HOLLOW_MAX_HOLES:
             piece.append(outlines[hole])
-            hole = links[hole, 0]
+            hole = int(links[hole, 0])
         if hole >= 0:
             continue
         area = cv2.contourArea(piece[0]) - sum(cv2.contourArea(h) for h in piece[1:])
