@@ -161,6 +161,7 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
     history: dict[int, list[int | None]] = {line_id: [] for line_id in widths}
     by_line: dict[int, list[int | None]] = {line_id: [] for line_id in widths}
     root = line_roots(manifest.get("tracks", []))
+    tolerance = {line_id: 0.5 * width * max(sx, sy) + 3.0 for line_id, width in widths.items()}
     for entry in frame_entries:
         gt_index = round(float(entry["time"]) * gt_fps)
         if not 0 <= gt_index < len(gt_frames):
@@ -178,11 +179,12 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
             if line.get("closed"):
                 pts = np.vstack([pts, pts[:1]])
             pieces.setdefault(line_id, []).append(resample_polyline(pts * [sx, sy], 1.0))
+        truth = {line_id: np.concatenate(parts) for line_id, parts in pieces.items()}
         for record, candidates in ((history, curves), (by_line, lines)):
-            coverage = {}
-            for line_id, parts in pieces.items():
-                tol = 0.5 * widths[line_id] * max(sx, sy) + 3.0
-                coverage[line_id] = _coverage(np.concatenate(parts), tol, candidates)
+            coverage = {
+                line_id: _coverage(points, tolerance[line_id], candidates)
+                for line_id, points in truth.items()
+            }
             last = {line_id: _last_id(record[line_id]) for line_id in pieces}
             for line_id, stroke_id in match_lines(coverage, last).items():
                 record[line_id].append(stroke_id)

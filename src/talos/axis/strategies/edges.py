@@ -146,7 +146,7 @@ def hollow_cores(gray: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
         while hole >= 0 and len(piece) <= _HOLLOW_MAX_HOLES:
             piece.append(outlines[hole])
             hole = int(links[hole, 0])
-        if hole >= 0:
+        if hole >= 0:  # holes left over: more than the most a line's core has
             continue
         area = cv2.contourArea(piece[0]) - sum(cv2.contourArea(h) for h in piece[1:])
         if 2 * area <= HOLLOW_MAX_WIDTH * sum(len(c) for c in piece):
