@@ -106,6 +106,78 @@ def test_boundaries_find_a_silhouette_on_grass_that_canny_buries_in_texture():
     assert ours.texture_share < floor.texture_share
 
 
+def _creased_disc_over_gravel(size=(720, 1280), seed=0):
+    """A shaded, noisy disc with a crease (an arc 2 px wide, half dark, as the realistic
+    scenes draw it) over gravel: its cracks are thin dark lines too, but crowded."""
+    from skimage import data
+
+    h, w = size
+    gravel = cv2.resize(data.gravel(), (w, h)).astype(np.float32)
+    image = np.repeat(gravel[..., None], 3, axis=2)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    center, radius = (w * 0.45, h * 0.5), h * 0.3
+    r = np.hypot(xx - center[0], yy - center[1]) / radius
+    inside = r <= 1.0
+    shade = np.clip(1.1 - 0.6 * r, 0.3, 1.0)[..., None]
+    image[inside] = (np.array([90.0, 170.0, 60.0]) * shade)[inside]
+    noise = np.random.default_rng(seed).normal(0, 4, image.shape)
+    image = np.clip(cv2.GaussianBlur(image, (0, 0), 0.7) + noise, 0, 255)
+    arc = cv2.ellipse2Poly(
+        (round(center[0]), round(center[1])), (round(radius * 0.6),) * 2, 0, 200, 280, 2
+    )
+    crease = np.zeros((h, w), np.uint8)
+    cv2.polylines(crease, [arc], False, 255, 2, cv2.LINE_AA)
+    alpha = 0.5 * crease.astype(np.float32)[..., None] / 255
+    image = (image * (1 - alpha)).astype(np.uint8)
+    from talos.axis.geometry.sampling import resample_polyline
+
+    return image, resample_polyline(arc, 1.0), _circle_mask(size, center, radius), inside
+
+
+def test_boundaries_trace_a_crease_inside_a_body_but_not_gravel_cracks_or_flank_doubles():
+    from scipy.spatial import cKDTree
+
+    image, arc, silhouette, inside = _creased_disc_over_gravel()
+    settings = Settings()
+    with_creases = EDGE_DETECTORS.create("boundaries", settings).detect(image)
+    off = settings.model_copy(deep=True)
+    off.edges.boundary_creases = False
+    without = EDGE_DETECTORS.create("boundaries", off).detect(image)
+
+    def found(line_map: np.ndarray) -> float:
+        ys, xs = np.nonzero(line_map)
+        distance, _ = cKDTree(np.stack([xs, ys], 1)).query(arc)
+        return float(np.mean(distance <= 2.0))
+
+    ours, floor = found(with_creases), found(without)
+    assert ours >= 0.9 and floor < 0.3, (ours, floor)
+    # What creases add lies on the crease: no gravel crack, no double of the silhouette.
+    added = (with_creases > 0) & (without == 0)
+    ys, xs = np.nonzero(added)
+    distance, _ = cKDTree(arc).query(np.stack([xs, ys], 1))
+    assert added.sum() > 0.8 * len(arc) and np.all(distance <= 4.0), distance.max()
+    assert not (added & ~inside).any()
+    # The silhouette is still found (the band cleared around a crease leaves it alone).
+    near = cv2.dilate(silhouette.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert (with_creases[near] > 0).sum() >= 0.9 * (without[near] > 0).sum()
+
+
+def test_lone_curves_keep_long_single_curves_and_drop_specks_and_networks():
+    from talos.axis.strategies.edges import lone_curves
+
+    lines = np.zeros((100, 100), np.uint8)
+    arc = np.zeros_like(lines)
+    cv2.ellipse(arc, (50, 50), (30, 20), 0, 0, 180, 255, 1)
+    lines |= arc
+    cv2.line(lines, (5, 90), (12, 95), 255, 1)  # a speck: under 20 px across
+    for k in range(10):  # a fan of cracks: many pixels for its extent
+        cv2.line(lines, (60 + 3 * k, 5), (60, 35), 255, 1)
+    kept = np.zeros_like(lines)
+    cv2.drawContours(kept, lone_curves(lines, 20.0, 1.6), -1, 255, 1)
+    assert np.array_equal(kept, arc)
+    assert lone_curves(np.zeros((10, 10), np.uint8), 20.0, 1.6) == []
+
+
 @pytest.mark.parametrize("sigma", [0.0, 1.0, 1.7])
 def test_colour_gradient_is_di_zenzo_of_the_blurred_lab_image(sigma):
     from talos.axis.strategies.edges import colour_gradient
@@ -414,6 +486,9 @@ def test_line_and_temporal_benchmarks_refuse_bad_input(tmp_path, capsys, argv, m
         ({"edges": {"boundary_scale": 1.5}}, "boundary_scale"),
         ({"edges": {"boundary_scale": -0.1}}, "boundary_scale"),
         ({"edges": {"xdog_hollow_lines": "sometimes"}}, "xdog_hollow_lines"),
+        ({"edges": {"boundary_creases": "often"}}, "boundary_creases"),
+        ({"edges": {"boundary_crease_low": -1}}, "boundary_crease_low"),
+        ({"edges": {"boundary_crease_low": 3, "boundary_crease_high": 2}}, "boundary_crease_high"),
         ({"tracking": {"cut_threshold": -0.5}}, "cut_threshold"),
         ({"vectorize": {"attach_gap": -1}}, "attach_gap"),
     ],

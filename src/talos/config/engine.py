@@ -97,6 +97,19 @@ class EdgeSettings(Section):
     boundary_high: NonNegFloat = Field(
         0.07, description="boundaries: hysteresis high threshold (Lab/255 per working px)."
     )
+    boundary_creases: bool = Field(
+        True,
+        description="boundaries: also trace thin dark lines inside regions (creases, folds, "
+        "drawn ink), which have no colour step to find.",
+    )
+    boundary_crease_low: NonNegFloat = Field(
+        0.9,
+        description="boundaries: crease hysteresis low threshold (a line's depth over the "
+        "mean gray slope around it, working px).",
+    )
+    boundary_crease_high: NonNegFloat = Field(
+        2.4, description="boundaries: crease hysteresis high threshold (as the low one)."
+    )
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> EdgeSettings:
@@ -109,6 +122,11 @@ class EdgeSettings(Section):
             raise ValueError(
                 f"boundary_high ({self.boundary_high}) must be >= boundary_low "
                 f"({self.boundary_low})"
+            )
+        if self.boundary_crease_high < self.boundary_crease_low:
+            raise ValueError(
+                f"boundary_crease_high ({self.boundary_crease_high}) must be >= "
+                f"boundary_crease_low ({self.boundary_crease_low})"
             )
         return self
 

@@ -283,10 +283,166 @@ def half_angle(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return dx, np.copysign(dy, vy)
 
 
+# Crease contrast is in working px (a line's depth over the gray slope around it); this scale
+# keeps 1/1024 px in Canny's int16 derivatives, up to the cap below.
+_CREASE_SCALE = 1024.0
+_CREASE_CAP = 30.0
+_SHIFT = 4  # fractional bits of the points creases are drawn through
+CREASE_SIDE_PX = 2  # working px: where a thin line's two sides are read, past its blurred flanks
+CREASE_TEXTURE_FLOOR = 1.0  # gray levels per px: the least slope a line is measured against
+CREASE_INHIBITION = 4.0  # contrast lost per unit of the mean contrast around (dark-line crowds)
+CREASE_MIN_PX = 20.0  # working px: a shorter dark line is a speck (a gap between stones)
+CREASE_MAX_FILL = 1.6  # pixels per px of extent: more is a network of cracks, not one line
+
+
+def blur_reduced(image: np.ndarray, sigma: float, factor: int = 4) -> np.ndarray:
+    """``G_σ * image`` for a wide ``σ`` (px), computed at 1/``factor`` of the size (area
+    average, blur by ``σ/factor``, bilinear back): ``(H, W)`` float32, within a few percent
+    of the full-size blur where ``σ/factor ≳ 1``, at a tenth of its cost."""
+    height, width = image.shape[:2]
+    small = (max(1, width // factor), max(1, height // factor))
+    reduced = cv2.resize(image, small, interpolation=cv2.INTER_AREA)
+    reduced = cv2.GaussianBlur(reduced, (0, 0), sigma / factor)
+    return cv2.resize(reduced, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+# Canny's non-maximum suppression tells four normals apart: 0°, 45°, 90° and 135°. A crease's
+# normal is rounded to one of them (index k), and its two sides are read that way, at about
+# d = CREASE_SIDE_PX: d pixels straight, the mean of d − 1 and d pixels diagonally (2.1 px).
+_NORMAL_X = np.array([1.0, np.sqrt(0.5), 0.0, -np.sqrt(0.5)], np.float32)
+_NORMAL_Y = np.array([0.0, np.sqrt(0.5), 1.0, np.sqrt(0.5)], np.float32)
+# Bits: 4 = |S_xx − S_yy| > |2 S_xy| (θ nearer 0° or 90°), 2 = S_xx > S_yy, 1 = S_xy > 0.
+
+
+def _lut(table: np.ndarray) -> np.ndarray:
+    """A 256-entry lookup table for cv2.LUT from the first ``len(table)`` entries."""
+    full = np.zeros(256, table.dtype)
+    full[: len(table)] = table
+    return full
+
+
+_NORMAL_OF_BITS = _lut(np.array([3, 1, 3, 1, 2, 2, 0, 0], np.uint8))
+_NORMAL_X_LUT, _NORMAL_Y_LUT = _lut(_NORMAL_X), _lut(_NORMAL_Y)
+
+
+def _lighter_side(smooth: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """``min(S(p + d n), S(p − d n))`` for every pixel, ``n`` the rounded normal of index
+    ``normal`` ``(H, W)`` uint8 (0–3, see :data:`_NORMAL_X`): shifted views of the padded
+    map, no interpolation."""
+    height, width = smooth.shape
+    d = CREASE_SIDE_PX
+    pad = cv2.copyMakeBorder(smooth, d, d, d, d, cv2.BORDER_REPLICATE)
+
+    def at(dx: int, dy: int) -> np.ndarray:
+        return pad[d + dy : d + dy + height, d + dx : d + dx + width]
+
+    def diagonal(sx: int) -> np.ndarray:
+        ahead = cv2.addWeighted(at(sx * (d - 1), d - 1), 0.5, at(sx * d, d), 0.5, 0.0)
+        behind = cv2.addWeighted(at(-sx * (d - 1), 1 - d), 0.5, at(-sx * d, -d), 0.5, 0.0)
+        return cv2.min(ahead, behind)
+
+    lighter = cv2.min(at(d, 0), at(-d, 0))
+    for index, side in ((1, diagonal(1)), (2, cv2.min(at(0, d), at(0, -d))), (3, diagonal(-1))):
+        cv2.copyTo(side, (normal == index).view(np.uint8), lighter)
+    return lighter
+
+
+def crease_contrast(
+    gray: np.ndarray, sigma: float, surround: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How far each pixel stands out as a thin dark line, and the line's normal.
+
+    ``gray`` is ``(H, W)`` uint8; ``S = G_σ * gray``. The normal ``n`` is the Hessian's
+    eigenvector of larger eigenvalue, the direction in which ``S`` curves upward most
+    (across a dark line), at the angle ``θ = ½ atan2(2 S_xy, S_xx − S_yy)``, rounded to the
+    nearest of 0°, 45°, 90° and 135° (the directions Canny's suppression uses). Then
+
+    - the line's depth ``δ = max(0, min(S(p + d n), S(p − d n)) − S(p))``, ``d ≈``
+      :data:`CREASE_SIDE_PX`: positive only where *both* sides are lighter, so a step edge
+      (one side as dark as the edge) and a flat region give 0;
+    - the texture ``T = G_surround * |∇S|``, the mean gray slope around (gray levels/px);
+    - the contrast ``c₀ = δ / (T + f)``, ``f =`` :data:`CREASE_TEXTURE_FLOOR`, in px: a fold
+      on a smooth body stands out several px, a dark gap between grass blades, among equal
+      slopes, about one;
+    - less the crowd around it, ``c = max(0, c₀ − k G_surround * c₀)``, ``k =``
+      :data:`CREASE_INHIBITION`: a lone line loses a few tenths of itself (its own share of
+      the mean), one of the many cracks of gravel most of itself.
+
+    Returns ``(c, n_x, n_y)``, each ``(H, W)`` float32 (``n`` a unit vector, ``n_y ≥ 0``).
+    """
+    smooth = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), sigma) if sigma > 0 else gray
+    smooth = np.asarray(smooth, np.float32)
+    diff = cv2.subtract(
+        cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3)
+    )
+    cross = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3, scale=2.0)
+    near_axis = cv2.compare(cv2.absdiff(diff, _ZERO), cv2.absdiff(cross, _ZERO), cv2.CMP_GT)
+    bits = np.bitwise_or(
+        np.bitwise_and(near_axis, 4),
+        np.bitwise_or(
+            np.bitwise_and(cv2.compare(diff, _ZERO, cv2.CMP_GT), 2),
+            np.bitwise_and(cv2.compare(cross, _ZERO, cv2.CMP_GT), 1),
+        ),
+    )
+    normal = cv2.LUT(bits, _NORMAL_OF_BITS)
+    depth = cv2.max(cv2.subtract(_lighter_side(smooth, normal), smooth), 0.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+    texture = blur_reduced(cv2.magnitude(gx, gy), surround)
+    contrast = cv2.divide(depth, cv2.add(texture, CREASE_TEXTURE_FLOOR))
+    crowd = blur_reduced(contrast, surround)
+    contrast = cv2.max(cv2.scaleAdd(crowd, -CREASE_INHIBITION, contrast), 0.0)
+    return contrast, cv2.LUT(normal, _NORMAL_X_LUT), cv2.LUT(normal, _NORMAL_Y_LUT)
+
+
+def lone_curves(lines: np.ndarray, min_px: float, max_fill: float) -> list[np.ndarray]:
+    """The 8-connected pieces of a one-pixel line map ``(H, W)`` uint8 that are curves of
+    their own: whose bounding box has a diagonal ``D ≥ min_px`` and that hold at most
+    ``max_fill · D`` pixels. A single curve holds about its length (≤ ``1.6 D`` for any arc
+    up to a half circle); the cracks of gravel or bark join into networks that hold many
+    times their extent. Returns the kept pieces as their outer contours, ``(m, 1, 2)`` int32
+    pixel coordinates ``(x, y)`` each.
+
+    Each piece is found by its outer contour (a fraction of the cost of labelling every
+    pixel of the frame): the contour of a one-pixel curve runs along it and back, so it has
+    about twice the curve's pixels, and drawn one pixel wide it gives the curve back."""
+    contours, _ = cv2.findContours(lines, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    kept = []
+    for contour in contours:
+        _, _, width, height = cv2.boundingRect(contour)
+        diagonal = float(np.hypot(width, height))
+        if diagonal >= min_px and len(contour) <= 2.0 * max_fill * diagonal:
+            kept.append(contour)
+    return kept
+
+
+def canny_derivatives(
+    vx: np.ndarray, vy: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Canny's int16 ``(∂x, ∂y)`` at the frame's ``size`` ``(W, H)`` from a field in
+    doubled-angle form ``V = m (cos 2θ, sin 2θ)`` (``(h, w)`` float32, scaled to Canny's
+    integer units) at the working size.
+
+    Canny needs ``|∂x|``, ``|∂y|`` and the sign of their product, ``sign(sin 2θ) =
+    sign(V_y)``: all three interpolate without jumps (bilinear), where ``∂y`` itself flips
+    sign at ``θ = ±90°``.
+    """
+    dx, dy = half_angle(vx, vy)
+    if (vx.shape[1], vx.shape[0]) == size:
+        return dx.astype(np.int16), dy.astype(np.int16)
+    dx = cv2.resize(dx, size, interpolation=cv2.INTER_LINEAR).astype(np.int16)
+    dy = cv2.resize(cv2.absdiff(dy, _ZERO), size, interpolation=cv2.INTER_LINEAR)
+    dy = dy.astype(np.int16)  # truncation: |trunc(±y)| = trunc(|y|), so signing after is exact
+    negative = cv2.resize(vy, size, interpolation=cv2.INTER_LINEAR) < 0
+    np.negative(dy, out=dy, where=negative)
+    return dx, dy
+
+
 @EDGE_DETECTORS.register("boundaries")
 class BoundaryEdgeDetector(EdgeDetector):
     """The lines an artist draws from footage: boundaries between colour regions, at the
-    scale of objects rather than of texture, 1 px wide at the frame's resolution.
+    scale of objects rather than of texture, and thin dark lines inside regions (creases),
+    1 px wide at the frame's resolution.
 
     1. The frame is reduced (area average) to its working width (:meth:`working_width`:
        ``boundary_scale`` of its width, at least ``boundary_width`` px): grass blades, gravel
@@ -300,10 +456,14 @@ class BoundaryEdgeDetector(EdgeDetector):
        texture has texture on both sides and is cancelled; a silhouette against grass has
        a smooth side and keeps its strength, where the isotropic form of the paper cancels
        it with the grass.
-    4. The gradient vector (:func:`half_angle`) is scaled back to the frame's size
-       (bilinear, in a form without sign jumps) and handed to Canny's non-maximum
-       suppression and hysteresis (``boundary_low``, ``boundary_high``): 1-px, connected
-       lines at full resolution.
+    4. The gradient vector is scaled back to the frame's size (:func:`canny_derivatives`)
+       and handed to Canny's non-maximum suppression and hysteresis (``boundary_low``,
+       ``boundary_high``): 1-px, connected lines at full resolution.
+    5. Creases (``boundary_creases``): a thin dark line has two steps close together, which
+       the smoothing and the inhibition of step 3 (each flank is the other's texture)
+       cancel. :func:`crease_contrast` at the working width finds them instead, and the
+       same NMS and hysteresis (``boundary_crease_low``, ``boundary_crease_high``) draw
+       their centrelines, added to the boundaries.
     """
 
     def __init__(self, edges: EdgeSettings) -> None:
@@ -315,6 +475,9 @@ class BoundaryEdgeDetector(EdgeDetector):
         self.surround = edges.boundary_surround
         self.low = edges.boundary_low * _GRADIENT_SCALE
         self.high = edges.boundary_high * _GRADIENT_SCALE
+        self.creases = edges.boundary_creases
+        self.crease_low = edges.boundary_crease_low * _CREASE_SCALE
+        self.crease_high = edges.boundary_crease_high * _CREASE_SCALE
 
     def working_width(self, width: int) -> int:
         """The width in px a frame ``width`` px wide is reduced to: ``max(boundary_width,
@@ -327,37 +490,66 @@ class BoundaryEdgeDetector(EdgeDetector):
         return width if target <= 0 or target >= width else target
 
     def detect(self, image: np.ndarray) -> np.ndarray:
-        gradient = self._gradient(image)
-        if gradient is None:
-            return np.zeros(image.shape[:2], np.uint8)
-        dx, dy = gradient
-        return cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
+        return self._detect(image, None)[0]
 
     def detect_with_weak(
         self, image: np.ndarray, ratio: float
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        gradient = self._gradient(image)
-        if gradient is None:
-            return np.zeros(image.shape[:2], np.uint8), None
-        dx, dy = gradient
-        lines = cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
-        # Every non-maximum-suppressed candidate above the weak threshold, kept or not.
-        weak = cv2.Canny(dx, dy, ratio * self.low, ratio * self.low, L2gradient=True)
-        return lines, (weak > 0) & (lines == 0)
+        return self._detect(image, ratio)
 
-    def _gradient(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """The inhibited colour gradient at the frame's size as Canny's int16 ``(dx, dy)``
-        (steps 1–4 of the class docstring); None for a frame too small to have one."""
+    def _detect(
+        self, image: np.ndarray, ratio: float | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The line map, and the weak boundary candidates when ``ratio`` is given (creases
+        have none: they are drawn whole or not at all)."""
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         height, width = image.shape[:2]
         if min(height, width) < 3:  # no pixel has neighbours on both sides
-            return None
+            return np.zeros((height, width), np.uint8), None
         small = image
         working = self.working_width(width)
         if working < width:
-            size = (working, max(1, round(height * working / width)))
-            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            reduced = (working, max(1, round(height * working / width)))
+            small = cv2.resize(image, reduced, interpolation=cv2.INTER_AREA)
+        dx, dy = self._boundaries(small, (width, height))
+        lines = cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
+        if self.creases:
+            self._draw_creases(small, lines)
+        if ratio is None:
+            return lines, None
+        # Every non-maximum-suppressed candidate above the weak threshold, kept or not.
+        candidates = cv2.Canny(dx, dy, ratio * self.low, ratio * self.low, L2gradient=True)
+        return lines, (candidates > 0) & (lines == 0)
+
+    def _draw_creases(self, small: np.ndarray, lines: np.ndarray) -> None:
+        """Draw the creases of the working-size frame ``small`` into the frame-size line map
+        ``lines`` (step 5 of the class docstring)."""
+        contrast, nx, ny = crease_contrast(
+            cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), self.sigma, self.surround
+        )
+        contrast = cv2.min(contrast, _CREASE_CAP) * np.float32(_CREASE_SCALE)
+        cx = cv2.multiply(nx, contrast).astype(np.int16)
+        cy = cv2.multiply(ny, contrast).astype(np.int16)
+        creases = cv2.Canny(cx, cy, self.crease_low, self.crease_high, L2gradient=True)
+        curves = lone_curves(creases, CREASE_MIN_PX, CREASE_MAX_FILL)
+        if not curves:
+            return
+        # Drawn at the frame's size through the working pixels' centres, 1 px wide, over a
+        # cleared band: the boundaries may have traced a wide crease's two flanks, which
+        # would stand beside its centreline as two more lines.
+        scale = lines.shape[1] / small.shape[1]
+        subpixel = 1 << _SHIFT
+        points = [np.rint(((c + 0.5) * scale - 0.5) * subpixel).astype(np.int32) for c in curves]
+        band = 2 * round(scale) + 1
+        cv2.polylines(lines, points, False, 0, band, cv2.LINE_8, _SHIFT)
+        cv2.polylines(lines, points, False, 255, 1, cv2.LINE_8, _SHIFT)
+
+    def _boundaries(
+        self, small: np.ndarray, size: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The inhibited colour gradient of the working-size frame ``small`` as Canny's int16
+        ``(dx, dy)`` at the frame's ``size`` (steps 2–4 of the class docstring)."""
         magnitude, cos2, sin2 = colour_gradient(small, self.sigma, self.chroma)
         if self.inhibition > 0:
             inhibition = side_surround(magnitude, cos2, sin2, self.surround)
@@ -366,16 +558,4 @@ class BoundaryEdgeDetector(EdgeDetector):
         length: np.ndarray = cv2.magnitude(cos2, sin2)
         length += np.float32(1e-12)
         scaled = cv2.multiply(np.divide(np.float32(_GRADIENT_SCALE), length, out=length), magnitude)
-        vx, vy = cv2.multiply(cos2, scaled), cv2.multiply(sin2, scaled)
-        dx, dy = half_angle(vx, vy)
-        if small is image:
-            return dx.astype(np.int16), dy.astype(np.int16)
-        # Canny needs |∂x|, |∂y| and the sign of their product, sign(sin 2θ) = sign(Vy): all
-        # three interpolate without jumps, where ∂y itself flips sign at θ = ±90°.
-        size = (width, height)
-        dx = cv2.resize(dx, size, interpolation=cv2.INTER_LINEAR).astype(np.int16)
-        dy = cv2.resize(cv2.absdiff(dy, _ZERO), size, interpolation=cv2.INTER_LINEAR)
-        dy = dy.astype(np.int16)  # truncation: |trunc(±y)| = trunc(|y|), so signing after is exact
-        negative = cv2.resize(vy, size, interpolation=cv2.INTER_LINEAR) < 0
-        np.negative(dy, out=dy, where=negative)
-        return dx, dy
+        return canny_derivatives(cv2.multiply(cos2, scaled), cv2.multiply(sin2, scaled), size)
