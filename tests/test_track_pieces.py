@@ -207,6 +207,20 @@ def test_a_split_is_recorded_in_the_track_graph_and_mends_back():
     assert 0.0 <= rows[first.stroke_id]["consistency"] <= 1.0
 
 
+def test_a_mended_line_keeps_the_id_it_had_before_it_broke_though_its_split_piece_grew():
+    tracker = StrokeTracker()
+    for frame in range(5):  # an established line
+        (first,) = tracker.update([_line(20, 100, 300, 100, n=12)], None, frame, SHAPE)
+    # It breaks; the break wanders left, so the piece split off grows past the other.
+    for frame, cut in enumerate(range(200, 110, -10), start=5):
+        out = tracker.update(
+            [_line(20, 100, cut, 100), _line(cut + 20, 100, 300, 100)], None, frame, SHAPE
+        )
+        assert first.stroke_id in {s.stroke_id for s in out} and len(out) == 2
+    (mended,) = tracker.update([_line(20, 100, 300, 100, n=12)], None, 14, SHAPE)
+    assert mended.stroke_id == first.stroke_id
+
+
 def test_a_line_hidden_longer_than_max_lost_gets_its_id_back():
     def run(reid_frames: int) -> tuple[int, int]:
         tracker = StrokeTracker(max_lost=2, reid_frames=reid_frames)

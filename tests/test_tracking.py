@@ -89,14 +89,14 @@ def test_births_occlusion_and_death():
     assert rows[1]["length"] == 2 and rows[1]["last_frame"] == 3
 
 
-def test_split_keeps_the_id_on_the_main_piece_and_merge_on_the_larger_track():
+def test_split_keeps_the_id_on_the_main_piece_and_the_merge_keeps_it():
     tracker = StrokeTracker(gate_px=8)
     (whole,) = tracker.update([_segment(20, 100, 300, 100)], None, 0, SHAPE)
     main, small = _segment(20, 100, 210, 100, sid=0), _segment(225, 100, 300, 100, sid=1)
     out = tracker.update([small, main], None, 1, SHAPE)
     by_len = sorted(out, key=lambda s: s.knots[-1, 0] - s.knots[0, 0])
     assert by_len[-1].stroke_id == whole.stroke_id and by_len[0].stroke_id != whole.stroke_id
-    # The pieces merge again: the merged line keeps the id of the larger piece.
+    # The pieces merge again: the merged line keeps the line's id.
     (merged,) = tracker.update([_segment(20, 100, 300, 100)], None, 2, SHAPE)
     assert merged.stroke_id == whole.stroke_id
 

@@ -55,6 +55,11 @@ class Lines(Protocol):
         neighbour)."""
         ...
 
+    def is_root(self, track: int) -> bool:
+        """Whether the track is an established line that no other split from: where its
+        pieces join again, the joined line keeps its id."""
+        ...
+
     def related(self, a: int, b: int) -> bool:
         """Whether tracks ``a`` and ``b`` are pieces of one line (same anchor)."""
         ...
@@ -95,7 +100,8 @@ def merge_stretches(
     - Where the stretches of two pieces of one line meet (one split from the other), the
       stroke mended the break; where two lines' stretches meet at an end of both lines
       (``position``: the index of each sample's nearest predicted point), it may have. They
-      merge into the line with more of the stroke (then the older one) — as long as a
+      merge into the established line they are pieces of (:meth:`Lines.is_root`), else the
+    line with more of the stroke (then the older one) — as long as a
       merged group holds pieces of at most one established line (:meth:`Lines.anchor`).
       Two lines that each lived on their own are two lines, even where the vectorizer runs
       one into the other, and a chain of young pieces never joins them.
@@ -160,7 +166,7 @@ def merge_stretches(
     keeper: dict[int, int] = {}
     absorbed: dict[int, set[int]] = {}
     for members in groups.values():
-        keep = max(members, key=lambda label: (total[label], -label))
+        keep = max(members, key=lambda label: (lines.is_root(label), total[label], -label))
         absorbed[keep] = set(members) - {keep}
         keeper.update({label: keep for label in members})
     merged = [(keeper[label], r[1], r[2]) for label, r in zip(labels, stretches, strict=True)]
@@ -245,11 +251,13 @@ def rejoin(
     pieces: list[Piece],
     line_of: Callable[[int], int],
     supported: Callable[[int, int, np.ndarray, np.ndarray], bool],
+    is_root: Callable[[int], bool] = lambda track: False,
 ) -> list[Piece]:
     """Pieces of one line joined end to end.
 
     Pieces belong to one line when ``line_of`` maps their tracks to the same value (a track,
-    or the pieces split from one root). In each line the largest piece takes the others, in
+    or the pieces split from one root). In each line the root's piece (``is_root``: the
+    established line the others split from), else the largest piece, takes the others, in
     rounds until none joins, wherever ``supported(track, other track, a, b)`` allows the gap
     between the two nearest ends ``a`` and ``b``; a joined piece's track, if another, is
     absorbed (merged). Primitives and closed pieces stay as they are.
@@ -262,7 +270,7 @@ def rejoin(
     for members in by_line.values():
         if len(members) < 2:
             continue
-        members.sort(key=lambda k: -pieces[k].claimed)
+        members.sort(key=lambda k: (not is_root(pieces[k].track), -pieces[k].claimed))
         main, waiting = pieces[members[0]], members[1:]
         joined = True
         while joined and waiting:

@@ -180,6 +180,7 @@ class StrokeTracker:
             pieces,
             lambda track: (lambda root: -1 - track if root is None else root)(self.anchor(track)),
             lambda track, other, a, b: self._bridgeable(track, other, a, b, line_map),
+            self.is_root,
         )
         return self._assign(pieces, frame_index, len(primitives))
 
@@ -255,6 +256,12 @@ class StrokeTracker:
         if other != track:
             along = max(along, self.share_along(other, bridge))
         return along >= 0.75
+
+    def is_root(self, track: int) -> bool:
+        """Whether ``track`` is an established line that no other split from (its own
+        :meth:`anchor`)."""
+        line = self.tracks[track]
+        return line.split_from is None and line.length > _YOUNG_FRAMES
 
     def related(self, a: int, b: int) -> bool:
         """Whether tracks ``a`` and ``b`` are pieces of one line (one split from the other,
