@@ -72,6 +72,8 @@ def test_env_nested_and_api_keys_are_secret(workdir: Path, monkeypatch):
         ({"AXIS_TRACKING__HOLD_END_PX": "far"}, "tracking.hold_end_px"),
         ({"AXIS_EDGES__XDOG_TONE_LINES": "sometimes"}, "edges.xdog_tone_lines"),
         ({"AXIS_EDGES__XDOG_HOLLOW_LINES": "maybe"}, "edges.xdog_hollow_lines"),
+        ({"AXIS_EDGES__BOUNDARY_CREASES": "often"}, "edges.boundary_creases"),
+        ({"AXIS_EDGES__BOUNDARY_CREASE_HIGH": "steep"}, "edges.boundary_crease_high"),
         ({"AXIS_EDGES__BOUNDARY_SCALE": "half"}, "edges.boundary_scale"),
         (
             {"AXIS_DEPTH__STRATEGY": "onnx", "AXIS_DEPTH__MODEL_PATH": "/nonexistent/depth.onnx"},

@@ -70,22 +70,32 @@ def test_nothing_drawn_and_nothing_true_are_scored_without_dividing_by_zero():
     assert score.to_dict()["frames"] == 1
 
 
+def _shaded_disc(background, fill, seed):
+    """A smoothly shaded disc of colour ``fill`` (BGR, no outline) over ``background``
+    ``(h, w, 3)`` float, blurred a little and noisy: the float image (0–255), the disc's
+    centre and radius, and its inside ``(h, w)`` bool."""
+    h, w = background.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    center, radius = (w * 0.45, h * 0.5), h * 0.3
+    r = np.hypot(xx - center[0], yy - center[1]) / radius
+    inside = r <= 1.0
+    shade = np.clip(1.1 - 0.6 * r, 0.3, 1.0)[..., None]
+    image = background.copy()
+    image[inside] = (np.array(fill) * shade)[inside]
+    noise = np.random.default_rng(seed).normal(0, 4, image.shape)
+    image = np.clip(cv2.GaussianBlur(image, (0, 0), 0.7) + noise, 0, 255)
+    return image, center, radius, inside
+
+
 def _shaded_disc_over_grass(size=(720, 1280), seed=0):
     """A smoothly shaded disc (no outline) over sharp, high-contrast grass texture."""
     from skimage import data
 
     h, w = size
     grass = 60 + 0.6 * cv2.resize(data.grass(), (w, h)).astype(np.float32)
-    image = np.stack([grass * 0.5, grass * 0.9, grass * 0.55], 2)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    center, radius = (w * 0.45, h * 0.5), h * 0.3
-    r = np.hypot(xx - center[0], yy - center[1]) / radius
-    inside = r <= 1.0
-    shade = np.clip(1.1 - 0.6 * r, 0.3, 1.0)[..., None]
-    image[inside] = (np.array([200.0, 120.0, 170.0]) * shade)[inside]
-    noise = np.random.default_rng(seed).normal(0, 4, image.shape)
-    image = np.clip(cv2.GaussianBlur(image, (0, 0), 0.7) + noise, 0, 255).astype(np.uint8)
-    return image, _circle_mask(size, center, radius)
+    background = np.stack([grass * 0.5, grass * 0.9, grass * 0.55], 2)
+    image, center, radius, _ = _shaded_disc(background, [200.0, 120.0, 170.0], seed)
+    return image.astype(np.uint8), _circle_mask(size, center, radius)
 
 
 def _f_score(line_map, truth):
@@ -111,17 +121,12 @@ def _creased_disc_over_gravel(size=(720, 1280), seed=0):
     scenes draw it) over gravel: its cracks are thin dark lines too, but crowded."""
     from skimage import data
 
+    from talos.axis.geometry.sampling import resample_polyline
+
     h, w = size
     gravel = cv2.resize(data.gravel(), (w, h)).astype(np.float32)
-    image = np.repeat(gravel[..., None], 3, axis=2)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    center, radius = (w * 0.45, h * 0.5), h * 0.3
-    r = np.hypot(xx - center[0], yy - center[1]) / radius
-    inside = r <= 1.0
-    shade = np.clip(1.1 - 0.6 * r, 0.3, 1.0)[..., None]
-    image[inside] = (np.array([90.0, 170.0, 60.0]) * shade)[inside]
-    noise = np.random.default_rng(seed).normal(0, 4, image.shape)
-    image = np.clip(cv2.GaussianBlur(image, (0, 0), 0.7) + noise, 0, 255)
+    background = np.repeat(gravel[..., None], 3, axis=2)
+    image, center, radius, inside = _shaded_disc(background, [90.0, 170.0, 60.0], seed)
     arc = cv2.ellipse2Poly(
         (round(center[0]), round(center[1])), (round(radius * 0.6),) * 2, 0, 200, 280, 2
     )
@@ -129,8 +134,6 @@ def _creased_disc_over_gravel(size=(720, 1280), seed=0):
     cv2.polylines(crease, [arc], False, 255, 2, cv2.LINE_AA)
     alpha = 0.5 * crease.astype(np.float32)[..., None] / 255
     image = (image * (1 - alpha)).astype(np.uint8)
-    from talos.axis.geometry.sampling import resample_polyline
-
     return image, resample_polyline(arc, 1.0), _circle_mask(size, center, radius), inside
 
 

@@ -311,7 +311,6 @@ def blur_reduced(image: np.ndarray, sigma: float, factor: int = 4) -> np.ndarray
 # d = CREASE_SIDE_PX: d pixels straight, the mean of d − 1 and d pixels diagonally (2.1 px).
 _NORMAL_X = np.array([1.0, np.sqrt(0.5), 0.0, -np.sqrt(0.5)], np.float32)
 _NORMAL_Y = np.array([0.0, np.sqrt(0.5), 1.0, np.sqrt(0.5)], np.float32)
-# Bits: 4 = |S_xx − S_yy| > |2 S_xy| (θ nearer 0° or 90°), 2 = S_xx > S_yy, 1 = S_xy > 0.
 
 
 def _lut(table: np.ndarray) -> np.ndarray:
@@ -321,6 +320,7 @@ def _lut(table: np.ndarray) -> np.ndarray:
     return full
 
 
+# Bits: 4 = |S_xx − S_yy| > |2 S_xy| (θ nearer 0° or 90°), 2 = S_xx > S_yy, 1 = S_xy > 0.
 _NORMAL_OF_BITS = _lut(np.array([3, 1, 3, 1, 2, 2, 0, 0], np.uint8))
 _NORMAL_X_LUT, _NORMAL_Y_LUT = _lut(_NORMAL_X), _lut(_NORMAL_Y)
 
