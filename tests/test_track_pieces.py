@@ -10,6 +10,7 @@ from talos.axis.geometry.bezier import sample
 from talos.axis.strokes import Stroke
 from talos.axis.tracking.claims import (
     UNCLAIMED,
+    claim_points,
     clean_labels,
     curve_normals,
     refine_offsets,
@@ -185,6 +186,41 @@ def test_lines_that_cross_keep_their_ids_when_the_vectorizer_pairs_them_wrongly(
     assert _ids_near(out, (60, 120)) == id_a and _ids_near(out, (260, 120)) == id_a
     assert _ids_near(out, (60, 61.7)) == id_b and _ids_near(out, (260, 178.3)) == id_b
     assert len(out) == 2
+
+
+def test_an_occluder_sweeping_over_a_line_does_not_take_its_id():
+    tracker = StrokeTracker()
+    # an occluder's edge (long) above a short line on the object behind it
+    edge, hidden = _line(20, 100, 300, 100), _line(140, 108, 190, 108, n=4)
+    for t in range(4):
+        out = tracker.update([edge, hidden], None, t, SHAPE)
+    id_edge, id_hidden = _ids_near(out, (60, 100)), _ids_near(out, (160, 108))
+    assert len(id_edge) == len(id_hidden) == 1 and id_edge != id_hidden
+    # the occluder moves down over the short line, turning a little: its edge now runs where
+    # that line was, and ends there (the vectorizer cut it at a junction with the object's
+    # outline); the edge's prediction, moved by one translation, is off by a pixel or two
+    moved = Stroke.from_polyline(np.array([[20, 114], [150, 108], [188, 108]]), 0)
+    out = tracker.update([moved], None, 4, SHAPE)
+    assert len(out) == 1 and out[0].stroke_id in id_edge
+
+
+def test_claims_on_a_stretch_of_the_stroke_s_own_line_go_to_it():
+    # two predictions: line 0 along y = 0 (x 0..60), line 1 along y = 1 (x 20..40)
+    line_0 = np.column_stack([np.arange(0.0, 61.0, 3.0), np.zeros(21)])
+    line_1 = np.column_stack([np.arange(20.0, 41.0, 3.0), np.ones(7)])
+    predicted = np.vstack([line_0, line_1])
+    track_of = np.repeat([0, 1], [21, 7])
+    start = np.array([0, 21])
+    # stroke 0 runs along y = 1 over both; stroke 1 along y = 3, nearer line 1 than line 0
+    points = np.vstack([np.column_stack([np.arange(0.0, 61.0, 3.0), np.ones(21)]), line_1 + [0, 2]])
+    owner = np.repeat([0, 1], [21, 7])
+    nearest = claim_points(points, predicted, track_of, start, 4.0)
+    assert set(nearest.track[:21].tolist()) == {0, 1}  # the nearest line is line 1 in the middle
+    claims = claim_points(points, predicted, track_of, start, 4.0, owner)
+    assert claims.track[:21].tolist() == [0] * 21
+    assert (claims.position[:21] == np.arange(21)).all()
+    # a stroke that follows line 1 stays line 1's, though line 0 is within reach too
+    assert claims.track[21:].tolist() == nearest.track[21:].tolist() == [1] * 7
 
 
 def test_a_split_is_recorded_in_the_track_graph_and_mends_back():

@@ -24,6 +24,9 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 UNCLAIMED = -1
+# Predicted points looked at around each stroke point: at 3 px sampling and a 4 px radius
+# three lines' points at most lie within reach.
+_CANDIDATES = 8
 
 # What cKDTree.query returns for (N, 2) points: distances and indices, both (N,) (scipy-stubs
 # types its result as scalar-or-array, whatever the points' shape).
@@ -114,18 +117,62 @@ def claim_points(
     track_of: np.ndarray,
     track_start: np.ndarray,
     radius: float,
+    owner: np.ndarray | None = None,
 ) -> Claims:
     """Claims of ``points`` ``(P, 2)`` on the tracked lines whose predicted points are
     ``predicted`` ``(N, 2)`` (line ``track_of`` ``(N,)``; line ``i``'s points start at row
-    ``track_start[i]``): the nearest predicted point within ``radius`` px."""
+    ``track_start[i]``): the nearest predicted point within ``radius`` px.
+
+    With ``owner`` ``(P,)`` (the stroke of each point, sorted), a run of points claimed by
+    another line that lie within ``radius`` of the stroke's *main* line (the line whose
+    prediction reaches most of its points; of two, the one nearest to more) throughout goes
+    to the main line: where two predictions lie on one
+    stretch of a stroke, the stroke is the line it follows. An occluder's outline sweeping
+    over a line it hides passes through that line's prediction for a frame or two, and
+    would otherwise cut a piece out of itself with the hidden line's id (which it then kept
+    for good).
+    """
     track = np.full(len(points), UNCLAIMED, np.int64)
     position = np.full(len(points), -1, np.int64)
     if len(points) == 0 or len(predicted) == 0:
         return Claims(track, position)
-    distance, nearest = cast(Nearest, cKDTree(predicted).query(points, distance_upper_bound=radius))
-    found = np.isfinite(distance)
-    track[found] = track_of[nearest[found]]
-    position[found] = nearest[found] - track_start[track[found]]
+    k = min(_CANDIDATES, len(predicted))
+    distance, nearest = cast(
+        Nearest, cKDTree(predicted).query(points, k=k, distance_upper_bound=radius)
+    )
+    distance, nearest = distance.reshape(len(points), k), nearest.reshape(len(points), k)
+    found = np.isfinite(distance[:, 0])
+    track[found] = track_of[nearest[found, 0]]
+    position[found] = nearest[found, 0] - track_start[track[found]]
+    if owner is None or not found.any():
+        return Claims(track, position)
+    # The main line of each stroke: the line whose prediction reaches most of its points.
+    n_tracks = len(track_start)
+    within = np.isfinite(distance)
+    candidate = np.sort(np.where(within, track_of[np.where(within, nearest, 0)], n_tracks), 1)
+    first_of_row = np.c_[np.ones(len(points), bool), np.diff(candidate, axis=1) > 0]
+    valid = first_of_row & (candidate < n_tracks)
+    key = np.broadcast_to(owner[:, None], candidate.shape)[valid] * n_tracks + candidate[valid]
+    pairs, counts = np.unique(key, return_counts=True)
+    # Ties go to the line nearest to more of the points.
+    nearer = np.zeros(len(pairs), np.int64)
+    np.add.at(nearer, np.searchsorted(pairs, owner[found] * n_tracks + track[found]), 1)
+    order = np.lexsort((-nearer, -counts, pairs // n_tracks))
+    first = np.r_[True, np.diff(pairs[order] // n_tracks) > 0]
+    main = np.full(int(owner.max()) + 1, UNCLAIMED, np.int64)
+    main[pairs[order][first] // n_tracks] = pairs[order][first] % n_tracks
+    candidate = np.where(within, track_of[np.where(within, nearest, 0)], UNCLAIMED)
+    on_main = within & (candidate == main[owner][:, None])
+    # Runs of another line's claims along a stroke that lie on the main line throughout.
+    # (A run that leaves it is a line of its own: two lines crossing, or joined at a corner.)
+    key = owner * (n_tracks + 1) + track + 1
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    contested = np.minimum.reduceat(on_main.any(axis=1), start)
+    other = (track[start] != UNCLAIMED) & (track[start] != main[owner[start]])
+    take = np.repeat(contested & other, np.diff(np.r_[start, len(track)]))
+    column = np.argmax(on_main[take], axis=1)  # the main line's nearest point (k is sorted)
+    track[take] = main[owner[take]]
+    position[take] = nearest[take, column] - track_start[track[take]]
     return Claims(track, position)
 
 

@@ -146,7 +146,9 @@ class StrokeTracker:
                 predicted, track_of, len(self.tracks), samples.points, normals, self.gate
             )
             predicted = predicted + offsets[track_of]
-        claims = claim_points(samples.points, predicted, track_of, track_start, self.claim)
+        claims = claim_points(
+            samples.points, predicted, track_of, track_start, self.claim, samples.owner
+        )
         self._predicted, self._track_start, self._trees = predicted, track_start, {}
 
         pieces: list[Piece] = []
