@@ -167,6 +167,77 @@ def test_stroke_joining_two_tracked_lines_is_cut_and_both_keep_their_ids():
     assert _ids_near(out, (60, 100)) == id_a and _ids_near(out, (150, 180)) == id_b
 
 
+def test_two_lines_the_vectorizer_runs_straight_on_into_each_other_for_frames_merge():
+    tracker = StrokeTracker()
+    # one line first seen in two pieces (an outline cut where another line met it)
+    left, right = _line(20, 100, 140, 100), _line(146, 100, 300, 100)
+    for t in range(5):
+        out = tracker.update([left, right], None, t, SHAPE)
+    id_left, id_right = _ids_near(out, (60, 100)), _ids_near(out, (250, 100))
+    assert len(id_left) == len(id_right) == 1 and id_left != id_right
+    whole = _line(20, 100, 300, 100)
+    ids_per_frame = []
+    for t in range(5, 9):
+        out = tracker.update([whole], None, t, SHAPE)
+        ids_per_frame.append({s.stroke_id for s in out})
+    # two frames of evidence are a coincidence; from the third, one line with the larger id
+    assert ids_per_frame[0] == ids_per_frame[1] == id_left | id_right
+    assert ids_per_frame[2] == ids_per_frame[3] == id_right
+
+
+def test_two_lines_the_vectorizer_runs_into_each_other_at_a_corner_stay_two():
+    tracker = StrokeTracker()
+    a, b = _line(20, 100, 150, 100), _line(150, 100, 150, 220)
+    for t in range(4):
+        out = tracker.update([a, b], None, t, SHAPE)
+    corner = Stroke.from_polyline(np.array([[20, 100], [150, 100], [150, 220]]), 0)
+    for t in range(4, 10):
+        out = tracker.update([corner], None, t, SHAPE)
+        assert len(out) == 2
+
+
+def _arc(first_deg: float, last_deg: float, sid: int = 0) -> Stroke:
+    angle = np.deg2rad(np.linspace(first_deg, last_deg, 40))
+    return Stroke.from_polyline(
+        np.column_stack([160 + 120 * np.cos(angle), 220 + 120 * np.sin(angle)]), sid
+    )
+
+
+def test_two_lines_that_run_straight_on_but_slide_along_each_other_stay_two():
+    tracker = StrokeTracker()
+    # two outlines on one circle meet end to end: the left one still, the right one (another
+    # shape) turning about the circle's centre by 1 degree a frame, sliding along it
+    ys, xs = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]].astype(np.float32)
+    turn = np.deg2rad(1.0)
+    flow = np.zeros((*SHAPE, 2), np.float32)
+    flow[..., 0] = (np.cos(turn) - 1) * (xs - 160) - np.sin(turn) * (ys - 220)
+    flow[..., 1] = np.sin(turn) * (xs - 160) + (np.cos(turn) - 1) * (ys - 220)
+    flow[:, :134] = 0.0
+    for t in range(10):
+        strokes = [_arc(190, 255), _arc(260 + t, 330 + t)]
+        if t >= 4:  # the vectorizer runs one into the other
+            strokes = [_arc(190, 330 + t)]
+        out = tracker.update(strokes, flow if t else None, t, SHAPE)
+        assert len(out) == 2
+
+
+def test_outlines_of_two_round_shapes_that_touch_stay_two():
+    tracker = StrokeTracker()
+    # two arcs meeting at (150, 110) with one tangent, curving opposite ways (an S)
+    up = np.deg2rad(np.linspace(180.0, 270.0, 30))
+    down = np.deg2rad(np.linspace(90.0, 0.0, 30))
+    a = np.column_stack([150 + 100 * np.cos(up), 210 + 100 * np.sin(up)])
+    b = np.column_stack([150 + 100 * np.cos(down), 10 + 100 * np.sin(down)])
+    for t in range(4):
+        out = tracker.update(
+            [Stroke.from_polyline(a, 0), Stroke.from_polyline(b, 1)], None, t, SHAPE
+        )
+    s_curve = Stroke.from_polyline(np.vstack([a, b[1:]]), 0)
+    for t in range(4, 10):
+        out = tracker.update([s_curve], None, t, SHAPE)
+        assert len(out) == 2
+
+
 def test_lines_that_cross_keep_their_ids_when_the_vectorizer_pairs_them_wrongly():
     tracker = StrokeTracker()
     # two lines crossing at (160, 120) at about 30 degrees

@@ -24,6 +24,13 @@ SUPPORTED = 0.75  # share of a gap's length that must lie on ink for a join acro
 TOUCHING_PX = 3.0  # ends this close join without looking at the ink
 
 Stretch = tuple[int, int, int]  # (track, first sample, last sample + 1)
+# Where a stroke passes from one established line's end into another's: the most it may
+# turn there (over HEADING_SAMPLES samples each side) to be one line running on.
+STRAIGHT_ON_DEG = 30.0
+HEADING_SAMPLES = 3
+# ... unless each side bends the other way by more than this over BEND_SAMPLES samples.
+BEND_SAMPLES = 6
+S_BEND_DEG = 3.0
 
 
 @dataclass
@@ -68,6 +75,12 @@ class Lines(Protocol):
         """The share of ``points`` ``(m, 2)`` that lie on the track's prediction."""
         ...
 
+    def runs_on(self, a: int, b: int) -> bool:
+        """This frame's stroke runs from the end of ``a`` on into ``b`` without a bend:
+        whether it has done so in each of the last few frames (then ``a`` and ``b`` are
+        one line, cut in two where it was first seen)."""
+        ...
+
 
 def primitive_piece(proxy: Stroke, claimed: np.ndarray, index: int) -> Piece:
     """A circle or triangle (as its outline ``proxy``): the track claiming over half of its
@@ -103,8 +116,11 @@ def merge_stretches(
       merge into the established line they are pieces of (:meth:`Lines.is_root`), else the
     line with more of the stroke (then the older one) — as long as a
       merged group holds pieces of at most one established line (:meth:`Lines.anchor`).
-      Two lines that each lived on their own are two lines, even where the vectorizer runs
-      one into the other, and a chain of young pieces never joins them.
+      Two lines that each lived on their own are two lines where the vectorizer runs one
+      into the other at a corner, and a chain of young pieces never joins them; but where
+      it has run one straight on into the other, end to end, for a few frames running
+      (:meth:`Lines.runs_on`), they are one line that was first seen in two pieces (an
+      outline cut where another line met it), and they merge.
 
     Returns the stretches and ``{kept line: lines merged into it}``.
     """
@@ -151,8 +167,12 @@ def merge_stretches(
             and lines.at_end(labels[a], int(a_pos[-1]))
             and lines.at_end(labels[b], int(b_pos[0]))
         )
-        if (ends_meet or lines.related(labels[a], labels[b])) and may_join(
-            root(labels[a]), root(labels[b])
+        if not (ends_meet or lines.related(labels[a], labels[b])):
+            continue
+        if may_join(root(labels[a]), root(labels[b])) or (
+            ends_meet
+            and _runs_straight(points, stretches[a], stretches[b], closed)
+            and lines.runs_on(labels[a], labels[b])
         ):
             ra, rb = root(labels[a]), root(labels[b])
             parent[rb] = ra
@@ -171,6 +191,35 @@ def merge_stretches(
         keeper.update({label: keep for label in members})
     merged = [(keeper[label], r[1], r[2]) for label, r in zip(labels, stretches, strict=True)]
     return merged, {k: v for k, v in absorbed.items() if v}
+
+
+def _runs_straight(points: np.ndarray, a: Stretch, b: Stretch, closed: bool) -> bool:
+    """Whether the stroke runs straight on where stretch ``a`` gives way to stretch ``b``
+    (their samples ``points`` ``(P, 2)``; on a ``closed`` stroke the samples wrap round):
+    the headings over :data:`HEADING_SAMPLES` samples either side differ by at most
+    :data:`STRAIGHT_ON_DEG`, and the two stretches do not bend opposite ways there (an S:
+    the outlines of two round shapes that touch, each curving round its own body)."""
+    if min(a[2] - a[1], b[2] - b[1]) <= HEADING_SAMPLES:
+        return False
+    end, start, reach, bend = a[2] - 1, b[1], HEADING_SAMPLES, BEND_SAMPLES
+    rows = np.array(
+        [
+            [end - reach, end, start, start + reach],  # the headings either side
+            [end - 2 * bend, end - bend, end, end],  # a's bend: far, middle, near
+            [start, start + bend, start + 2 * bend, start + 2 * bend],  # b's bend
+        ]
+    )
+    rows = rows % len(points) if closed else np.clip(rows, 0, len(points) - 1)
+    p = points[rows]  # (3, 4, 2)
+    u, v = p[0, 1] - p[0, 0], p[0, 3] - p[0, 2]
+    norm = float(np.hypot(*u) * np.hypot(*v))
+    if norm == 0 or float(u @ v) < np.cos(np.deg2rad(STRAIGHT_ON_DEG)) * norm:
+        return False
+    d1, d2 = p[1:, 1] - p[1:, 0], p[1:, 2] - p[1:, 1]
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    turns = cross / np.maximum(np.hypot(*d1.T) * np.hypot(*d2.T), 1e-9)
+    s_bend = np.sin(np.deg2rad(S_BEND_DEG))
+    return not (turns[0] * turns[1] < 0 and float(np.abs(turns).min()) > s_bend)
 
 
 def recut_stroke(

@@ -12,11 +12,15 @@ a line in two, and an id must follow the line, not the vectorizer's cut. Per fra
    point lies within ``claim_px`` (:func:`~talos.axis.tracking.claims.claim_points`).
    Along each stroke the claims are cleaned into stretches of one track each
    (:func:`~talos.axis.tracking.claims.clean_labels`: a crossing line's brief claim is
-   dropped, unclaimed growth goes to its neighbour).
+   dropped, unclaimed growth goes to its neighbour). A run of claims that lies on the
+   stroke's main line throughout is the main line's: an occluder's outline that sweeps over
+   a line it hides does not take that line's id.
 3. **Re-cut**: where a stroke passes from one track's stretch to another's, it is cut
    exactly on the curve (:func:`~talos.axis.tracking.recut.recut_stroke`) — unless both
    stretches end there, at the ends of two pieces of one line (one split from the other,
-   or one only a few frames old): then the stroke mended a break, and the tracks merge.
+   or one only a few frames old, or two lines the stroke has run straight on from one
+   into the other for a few frames running): then the stroke mended a break, and the
+   tracks merge.
 4. **Re-join**: pieces of one track whose ends are within ``stitch_px`` are joined, when the
    line map has ink along the gap (two lines crossing, or a one-frame break;
    :func:`~talos.axis.tracking.recut.rejoin`).
@@ -41,6 +45,7 @@ from scipy.spatial import cKDTree
 
 from talos.axis.geometry import ragged
 from talos.axis.geometry.sampling import warp_points
+from talos.axis.geometry.similarity import apply_similarity, fit_similarity
 from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import mean_curvatures, sample_strokes, sample_strokes_at
 from talos.axis.tracking.claims import UNCLAIMED, claim_points, curve_normals, refine_offsets
@@ -61,6 +66,10 @@ _MIN_RUN_PX = 12.0  # a track's claim on a stroke shorter than this is a crossin
 _END_PX = 9.0  # a claim this close to a line's end is "at the end" of that line
 _YOUNG_FRAMES = 3  # a track seen this few frames may still be a piece of its neighbour
 _MIN_COVER = 0.3  # least share of a track's predicted line a piece must cover to be it
+# Frames running that a stroke must run one established line straight on into another for
+# the two to merge (a coincidence of one frame's vectorizing is not a line).
+_RUN_ON_FRAMES = 3
+_RUN_ON_MOTION_PX = 0.2
 
 
 class StrokeTracker:
@@ -99,6 +108,13 @@ class StrokeTracker:
         self._predicted = np.zeros((0, 2))
         self._track_start = np.zeros(0, np.int64)
         self._trees: dict[int, cKDTree] = {}
+        # Pairs of track ids a stroke ran straight on from one into the other: for how many
+        # frames running up to the last, and in this frame.
+        self._run_on: dict[tuple[int, int], int] = {}
+        self._run_on_now: set[tuple[int, int]] = set()
+        # The flow's motion of the tracks' points into this frame: before, after, and where
+        # each track's rows start (None without a flow).
+        self._motion: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # ----------------------------------------------------------------- public
 
@@ -112,6 +128,7 @@ class StrokeTracker:
         reused)."""
         self._finish([*self.tracks, *self.dormant.clear()])
         self.tracks = []
+        self._run_on, self._run_on_now = {}, set()
 
     def _finish(self, tracks: Sequence[Track]) -> None:
         """These tracks end: only their table rows are kept (not their lines), so memory
@@ -138,6 +155,8 @@ class StrokeTracker:
         """
         self._predict(flow)
         self._finish(self.dormant.advance())
+        self._run_on = {pair: self._run_on.get(pair, 0) + 1 for pair in self._run_on_now}
+        self._run_on_now = set()
         predicted, track_of, track_start = self._prediction()
         samples = sample_strokes_at([*strokes, *primitives], self.step)
         if len(self.tracks):
@@ -189,11 +208,13 @@ class StrokeTracker:
     # ---------------------------------------------------------------- predict
 
     def _predict(self, flow: np.ndarray | None) -> None:
+        self._motion = None
         if not self.tracks or flow is None:
             return
         before = np.concatenate([t.points for t in self.tracks])
         moved = warp_points(before, flow)
         sizes = [len(t.points) for t in self.tracks]
+        self._motion = (before, moved, np.concatenate([[0], np.cumsum(sizes)]))
         for track, points, old in zip(
             self.tracks, ragged.split(moved, sizes), ragged.split(before, sizes), strict=True
         ):
@@ -258,6 +279,38 @@ class StrokeTracker:
         if other != track:
             along = max(along, self.share_along(other, bridge))
         return along >= 0.75
+
+    def runs_on(self, a: int, b: int) -> bool:
+        """Whether a stroke has run track ``a`` straight on into ``b`` (or ``b`` into
+        ``a``) in this frame and each of the :data:`_RUN_ON_FRAMES` − 1 before (this
+        frame's is recorded here), the two moving as one (:meth:`_move_together`: the
+        outlines of two shapes that touch slide along each other)."""
+        line_a, line_b = self.tracks[a], self.tracks[b]
+        if not self._move_together(a, b):
+            return False
+        ids = sorted((line_a.track_id, line_b.track_id))
+        pair = (ids[0], ids[1])
+        self._run_on_now.add(pair)
+        return self._run_on.get(pair, 0) + 1 >= _RUN_ON_FRAMES
+
+    def _move_together(self, a: int, b: int) -> bool:
+        """Whether the flow moved tracks ``a`` and ``b`` from the last frame as one rigid
+        shape: one similarity fits both lines' motion within :data:`_RUN_ON_MOTION_PX` (rms
+        over their points) of how well one for each line fits it (true without a flow)."""
+        if self._motion is None:
+            return True
+        before, moved, start = self._motion
+        rows = [np.arange(start[k], start[k + 1]) for k in (a, b)]
+        group = np.concatenate([np.zeros(len(rows[0]), np.int64), np.ones(len(rows[1]), np.int64)])
+        both = np.concatenate(rows)
+        source, target = before[both], moved[both]
+
+        def rms(groups: np.ndarray, n: int) -> float:
+            scale_turn, shift = fit_similarity(source, target, groups, n)
+            miss = apply_similarity(source, scale_turn[groups], shift[groups]) - target
+            return float(np.sqrt((miss**2).sum(axis=1).mean()))
+
+        return rms(np.zeros_like(group), 1) <= rms(group, 2) + _RUN_ON_MOTION_PX
 
     def is_root(self, track: int) -> bool:
         """Whether ``track`` is an established line that no other split from (its own
