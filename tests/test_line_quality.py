@@ -165,6 +165,21 @@ def test_boundaries_trace_a_crease_inside_a_body_but_not_gravel_cracks_or_flank_
     assert (with_creases[near] > 0).sum() >= 0.9 * (without[near] > 0).sum()
 
 
+def test_a_crease_s_flanks_are_not_weak_candidates_either():
+    """Temporal hysteresis promotes weak candidates near tracked lines, and a crease is one:
+    its flanks, cleared from the line map, must not come back through the weak map as
+    strokes beside it."""
+    from scipy.spatial import cKDTree
+
+    image, arc, _, _ = _creased_disc_over_gravel()
+    detector = EDGE_DETECTORS.create("boundaries", Settings())
+    lines, weak = detector.detect_with_weak(image, 0.5)
+    assert weak is not None and weak.any()
+    ys, xs = np.nonzero(weak)
+    distance, _ = cKDTree(arc).query(np.stack([xs, ys], 1))
+    assert not (distance <= 2.0).any(), int((distance <= 2.0).sum())
+
+
 def test_lone_curves_keep_long_single_curves_and_drop_specks_and_networks():
     from talos.axis.strategies.edges import lone_curves
 

@@ -514,17 +514,20 @@ class BoundaryEdgeDetector(EdgeDetector):
             small = cv2.resize(image, reduced, interpolation=cv2.INTER_AREA)
         dx, dy = self._boundaries(small, (width, height))
         lines = cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
-        if self.creases:
-            self._draw_creases(small, lines)
+        cleared = self._draw_creases(small, lines) if self.creases else None
         if ratio is None:
             return lines, None
-        # Every non-maximum-suppressed candidate above the weak threshold, kept or not.
+        # Every non-maximum-suppressed candidate above the weak threshold, kept or not, but
+        # a crease's flanks: temporal hysteresis would bring them back beside it.
         candidates = cv2.Canny(dx, dy, ratio * self.low, ratio * self.low, L2gradient=True)
+        if cleared is not None:
+            cv2.subtract(candidates, cleared, dst=candidates)
         return lines, (candidates > 0) & (lines == 0)
 
-    def _draw_creases(self, small: np.ndarray, lines: np.ndarray) -> None:
+    def _draw_creases(self, small: np.ndarray, lines: np.ndarray) -> np.ndarray | None:
         """Draw the creases of the working-size frame ``small`` into the frame-size line map
-        ``lines`` (step 5 of the class docstring)."""
+        ``lines`` (step 5 of the class docstring); returns the band cleared around them
+        (``uint8``, 255 in it, the size of ``lines``), None where there is no crease."""
         contrast, nx, ny = crease_contrast(
             cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), self.sigma, self.surround
         )
@@ -534,7 +537,7 @@ class BoundaryEdgeDetector(EdgeDetector):
         creases = cv2.Canny(cx, cy, self.crease_low, self.crease_high, L2gradient=True)
         curves = lone_curves(creases, CREASE_MIN_PX, CREASE_MAX_FILL)
         if not curves:
-            return
+            return None
         # Drawn at the frame's size through the working pixels' centres, 1 px wide, over a
         # cleared band: the boundaries may have traced a wide crease's two flanks, which
         # would stand beside its centreline as two more lines.
@@ -542,8 +545,11 @@ class BoundaryEdgeDetector(EdgeDetector):
         subpixel = 1 << _SHIFT
         points = [np.rint(((c + 0.5) * scale - 0.5) * subpixel).astype(np.int32) for c in curves]
         band = 2 * round(scale) + 1
-        cv2.polylines(lines, points, False, 0, band, cv2.LINE_8, _SHIFT)
+        cleared = np.zeros_like(lines)
+        cv2.polylines(cleared, points, False, 255, band, cv2.LINE_8, _SHIFT)
+        cv2.subtract(lines, cleared, dst=lines)
         cv2.polylines(lines, points, False, 255, 1, cv2.LINE_8, _SHIFT)
+        return cleared
 
     def _boundaries(
         self, small: np.ndarray, size: tuple[int, int]
