@@ -126,8 +126,8 @@ def claim_points(
     With ``owner`` ``(P,)`` (the stroke of each point, sorted), a run of points claimed by
     another line that lie within ``radius`` of the stroke's *main* line (the line whose
     prediction reaches most of its points; of two, the one nearest to more) throughout goes
-    to the main line: where two predictions lie on one
-    stretch of a stroke, the stroke is the line it follows. An occluder's outline sweeping
+    to the main line: where two predictions lie on one stretch of a stroke, the stroke is
+    the line it follows. An occluder's outline sweeping
     over a line it hides passes through that line's prediction for a frame or two, and
     would otherwise cut a piece out of itself with the hidden line's id (which it then kept
     for good).
@@ -136,16 +136,44 @@ def claim_points(
     position = np.full(len(points), -1, np.int64)
     if len(points) == 0 or len(predicted) == 0:
         return Claims(track, position)
-    k = min(_CANDIDATES, len(predicted))
-    distance, nearest = cast(
-        Nearest, cKDTree(predicted).query(points, k=k, distance_upper_bound=radius)
-    )
+    tree = cKDTree(predicted)
+    distance, nearest = cast(Nearest, tree.query(points, distance_upper_bound=radius))
+    found = np.isfinite(distance)
+    track[found] = track_of[nearest[found]]
+    position[found] = nearest[found] - track_start[track[found]]
+    if owner is None or not found.any():
+        return Claims(track, position)
+    # Only strokes that two lines claim can hold another line's run on their main line.
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    lowest = np.minimum.reduceat(np.where(found, track, np.iinfo(np.int64).max), starts)
+    highest = np.maximum.reduceat(track, starts)
+    mixed = np.repeat(lowest < highest, np.diff(np.r_[starts, len(owner)]))
+    if mixed.any():
+        track[mixed], position[mixed] = _to_main_lines(
+            points[mixed], owner[mixed], tree, track_of, track_start, radius
+        )
+    return Claims(track, position)
+
+
+def _to_main_lines(
+    points: np.ndarray,
+    owner: np.ndarray,
+    tree: cKDTree,
+    track_of: np.ndarray,
+    track_start: np.ndarray,
+    radius: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The claims of ``points`` ``(P, 2)`` of strokes that two or more lines claim
+    (``owner`` ``(P,)``, sorted; ``tree`` holds the predicted points), under
+    :func:`claim_points`' main-line rule: their tracks and positions ``(P,)``."""
+    track = np.full(len(points), UNCLAIMED, np.int64)
+    position = np.full(len(points), -1, np.int64)
+    k = min(_CANDIDATES, len(track_of))
+    distance, nearest = cast(Nearest, tree.query(points, k=k, distance_upper_bound=radius))
     distance, nearest = distance.reshape(len(points), k), nearest.reshape(len(points), k)
     found = np.isfinite(distance[:, 0])
     track[found] = track_of[nearest[found, 0]]
     position[found] = nearest[found, 0] - track_start[track[found]]
-    if owner is None or not found.any():
-        return Claims(track, position)
     # The main line of each stroke: the line whose prediction reaches most of its points.
     n_tracks = len(track_start)
     within = np.isfinite(distance)
@@ -173,7 +201,7 @@ def claim_points(
     column = np.argmax(on_main[take], axis=1)  # the main line's nearest point (k is sorted)
     track[take] = main[owner[take]]
     position[take] = nearest[take, column] - track_start[track[take]]
-    return Claims(track, position)
+    return track, position
 
 
 def runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
