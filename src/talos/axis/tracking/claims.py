@@ -127,10 +127,9 @@ def claim_points(
     another line that lie within ``radius`` of the stroke's *main* line (the line whose
     prediction reaches most of its points; of two, the one nearest to more) throughout goes
     to the main line: where two predictions lie on one stretch of a stroke, the stroke is
-    the line it follows. An occluder's outline sweeping
-    over a line it hides passes through that line's prediction for a frame or two, and
-    would otherwise cut a piece out of itself with the hidden line's id (which it then kept
-    for good).
+    the line it follows. An occluder's outline sweeping over a line it hides passes through
+    that line's prediction for a frame or two, and would otherwise cut a piece out of
+    itself with the hidden line's id (which it then kept for good).
     """
     track = np.full(len(points), UNCLAIMED, np.int64)
     position = np.full(len(points), -1, np.int64)
@@ -171,13 +170,16 @@ def _to_main_lines(
     k = min(_CANDIDATES, len(track_of))
     distance, nearest = cast(Nearest, tree.query(points, k=k, distance_upper_bound=radius))
     distance, nearest = distance.reshape(len(points), k), nearest.reshape(len(points), k)
+    # The nearest claims again, from this query: where two lines' points are equally near,
+    # the one it lists first must be the one the rule below sees as nearest.
     found = np.isfinite(distance[:, 0])
     track[found] = track_of[nearest[found, 0]]
     position[found] = nearest[found, 0] - track_start[track[found]]
     # The main line of each stroke: the line whose prediction reaches most of its points.
     n_tracks = len(track_start)
     within = np.isfinite(distance)
-    candidate = np.sort(np.where(within, track_of[np.where(within, nearest, 0)], n_tracks), 1)
+    line = track_of[np.where(within, nearest, 0)]  # (P, k): the line of each candidate
+    candidate = np.sort(np.where(within, line, n_tracks), 1)
     first_of_row = np.c_[np.ones(len(points), bool), np.diff(candidate, axis=1) > 0]
     valid = first_of_row & (candidate < n_tracks)
     key = np.broadcast_to(owner[:, None], candidate.shape)[valid] * n_tracks + candidate[valid]
@@ -189,8 +191,7 @@ def _to_main_lines(
     first = np.r_[True, np.diff(pairs[order] // n_tracks) > 0]
     main = np.full(int(owner.max()) + 1, UNCLAIMED, np.int64)
     main[pairs[order][first] // n_tracks] = pairs[order][first] % n_tracks
-    candidate = np.where(within, track_of[np.where(within, nearest, 0)], UNCLAIMED)
-    on_main = within & (candidate == main[owner][:, None])
+    on_main = within & (line == main[owner][:, None])
     # Runs of another line's claims along a stroke that lie on the main line throughout.
     # (A run that leaves it is a line of its own: two lines crossing, or joined at a corner.)
     key = owner * (n_tracks + 1) + track + 1

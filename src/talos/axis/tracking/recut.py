@@ -114,8 +114,8 @@ def merge_stretches(
       stroke mended the break; where two lines' stretches meet at an end of both lines
       (``position``: the index of each sample's nearest predicted point), it may have. They
       merge into the established line they are pieces of (:meth:`Lines.is_root`), else the
-    line with more of the stroke (then the older one) — as long as a
-      merged group holds pieces of at most one established line (:meth:`Lines.anchor`).
+      line with more of the stroke (then the older one) — as long as a merged group holds
+      pieces of at most one established line (:meth:`Lines.anchor`).
       Two lines that each lived on their own are two lines where the vectorizer runs one
       into the other at a corner, and a chain of young pieces never joins them; but where
       it has run one straight on into the other, end to end, for a few frames running

@@ -112,9 +112,9 @@ class StrokeTracker:
         # frames running up to the last, and in this frame.
         self._run_on: dict[tuple[int, int], int] = {}
         self._run_on_now: set[tuple[int, int]] = set()
-        # The flow's motion of the tracks' points into this frame: before, after, and where
-        # each track's rows start (None without a flow).
-        self._motion: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # The flow's motion of the tracks' points into this frame, before and after, in the
+        # rows of this frame's prediction (None without a flow).
+        self._motion: tuple[np.ndarray, np.ndarray] | None = None
 
     # ----------------------------------------------------------------- public
 
@@ -214,7 +214,7 @@ class StrokeTracker:
         before = np.concatenate([t.points for t in self.tracks])
         moved = warp_points(before, flow)
         sizes = [len(t.points) for t in self.tracks]
-        self._motion = (before, moved, np.concatenate([[0], np.cumsum(sizes)]))
+        self._motion = (before, moved)
         for track, points, old in zip(
             self.tracks, ragged.split(moved, sizes), ragged.split(before, sizes), strict=True
         ):
@@ -285,11 +285,10 @@ class StrokeTracker:
         ``a``) in this frame and each of the :data:`_RUN_ON_FRAMES` − 1 before (this
         frame's is recorded here), the two moving as one (:meth:`_move_together`: the
         outlines of two shapes that touch slide along each other)."""
-        line_a, line_b = self.tracks[a], self.tracks[b]
         if not self._move_together(a, b):
             return False
-        ids = sorted((line_a.track_id, line_b.track_id))
-        pair = (ids[0], ids[1])
+        ids = self.tracks[a].track_id, self.tracks[b].track_id
+        pair = (min(ids), max(ids))
         self._run_on_now.add(pair)
         return self._run_on.get(pair, 0) + 1 >= _RUN_ON_FRAMES
 
@@ -299,10 +298,12 @@ class StrokeTracker:
         over their points) of how well one for each line fits it (true without a flow)."""
         if self._motion is None:
             return True
-        before, moved, start = self._motion
-        rows = [np.arange(start[k], start[k + 1]) for k in (a, b)]
-        group = np.concatenate([np.zeros(len(rows[0]), np.int64), np.ones(len(rows[1]), np.int64)])
-        both = np.concatenate(rows)
+        before, moved = self._motion  # rows as in this frame's prediction (_track_start)
+        sizes = [len(self.tracks[k].points) for k in (a, b)]
+        both = np.r_[
+            self._track_start[a] + np.arange(sizes[0]), self._track_start[b] + np.arange(sizes[1])
+        ]
+        group = np.repeat([0, 1], sizes)
         source, target = before[both], moved[both]
 
         def rms(groups: np.ndarray, n: int) -> float:
