@@ -363,6 +363,15 @@ def test_identity_gives_each_stroke_to_one_line_per_frame():
     assert match_lines({0: {}}, {0: 3}) == {0: None}
 
 
+def test_identity_counts_the_ids_handed_on_from_one_line_to_another():
+    from talos.axis.evaluation.identity import _summary
+
+    # Line 2 came back with line 1's id 7 (a wrong re-identification); 9 stays line 3's.
+    history = {1: [7, 7, None, 8], 2: [None, 5, 7, 7], 3: [9, None, 9, 9]}
+    assert _summary(history)["ids_on_several_lines"] == 1
+    assert _summary({1: [7, 7], 2: [5, 5]})["ids_on_several_lines"] == 0
+
+
 def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
     """Also: a true line that shows only after the traced frames is not scored."""
     from talos.axis.evaluation.identity import evaluate_identity

@@ -218,6 +218,7 @@ def test_tracking_on_carries_ids_over_and_tracking_off_does_not(traces, lines_cl
     truth = ground_truth_path(lines_clip)
     on_id, off_id = evaluate_identity(tracked, truth), evaluate_identity(off, truth)
     assert on_id["id_switches_per_line"] == 0 and on_id["fragments_per_line_per_frame"] == 0
+    assert on_id["ids_on_several_lines"] == 0
     assert off_id["id_switches_per_line"] == off_id["id_switches"] / off_id["true_lines"] > 0
     assert 0 <= off_id["fragments_per_line_per_frame"] <= 1
 

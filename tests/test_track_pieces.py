@@ -24,7 +24,7 @@ from talos.axis.tracking.hysteresis import (
     unpack_mask,
 )
 from talos.axis.tracking.pieces import cut_stroke, join_strokes, reversed_stroke, split_cubic
-from talos.axis.tracking.reid import DormantTracks
+from talos.axis.tracking.reid import DormantTracks, look_difference, side_colours
 from talos.axis.tracking.tracker import StrokeTracker
 from talos.axis.tracking.tracks import Track
 
@@ -546,3 +546,106 @@ def test_a_ring_crossed_by_another_tracked_line_keeps_its_id_and_stays_closed():
     assert _ids_near(out, (160, 60)) == id_ring and _ids_near(out, (40, 120)) == id_line
     (kept,) = [s for s in out if s.stroke_id in id_ring]
     assert kept.closed
+
+
+# ------------------------------------------------------------- re-identification
+
+
+def _circle(cx: float, cy: float, r: float, extent: float = 360.0, n: int = 16) -> Stroke:
+    """A circle of radius ``r`` about ``(cx, cy)``, or an open arc of ``extent`` degrees of it."""
+    a = np.radians(np.linspace(0.0, extent, n, endpoint=extent < 360.0))
+    return _curve(np.c_[cx + r * np.cos(a), cy + r * np.sin(a)].tolist(), closed=extent >= 360.0)
+
+
+def test_a_line_that_went_behind_an_occluder_bit_by_bit_is_known_again_whole():
+    tracker = StrokeTracker(max_lost=2)
+    for t in range(4):
+        (ring,) = tracker.update([_circle(160, 120, 30)], None, t, SHAPE)
+    for t, extent in enumerate((250, 160, 90), start=4):  # covered from one side
+        (sliver,) = tracker.update([_circle(160, 120, 30, extent)], None, t, SHAPE)
+        assert sliver.stroke_id == ring.stroke_id
+    for t in range(7, 13):  # hidden, for longer than max_lost
+        tracker.update([], None, t, SHAPE)
+    # Back whole: the last sliver, a quarter of it, would be too short a line to be it.
+    (back,) = tracker.update([_circle(160, 120, 30)], None, 13, SHAPE)
+    assert back.stroke_id == ring.stroke_id
+
+
+def test_a_scrap_where_a_hidden_line_was_is_too_little_of_it_to_take_its_id():
+    def comes_back(extent: float) -> bool:
+        tracker = StrokeTracker(max_lost=1)
+        for t in range(4):
+            (ring,) = tracker.update([_circle(160, 120, 30)], None, t, SHAPE)
+        for t in range(4, 8):
+            tracker.update([], None, t, SHAPE)
+        (back,) = tracker.update([_circle(160, 120, 30, extent)], None, 8, SHAPE)
+        return back.stroke_id == ring.stroke_id
+
+    assert comes_back(120)  # a third of the line: coming out from behind something
+    assert not comes_back(36)  # a tenth: any line's scrap could lie there
+
+
+def test_the_longer_a_line_was_hidden_the_farther_it_may_come_back():
+    def comes_back(hidden: int) -> bool:
+        tracker = StrokeTracker(max_lost=1, reid_px=48.0)
+        for t in range(4):
+            (first,) = tracker.update([_curve([[40, 60], [80, 40], [120, 70]])], None, t, SHAPE)
+        for t in range(4, 4 + hidden):
+            tracker.update([], None, t, SHAPE)
+        # 86 px from where it was last: whatever hid it hid how it moved
+        moved = _curve([[110, 110], [150, 90], [190, 120]])
+        (back,) = tracker.update([moved], None, 4 + hidden, SHAPE)
+        return back.stroke_id == first.stroke_id
+
+    assert not comes_back(3)  # dormant a frame: within 48 px and a little more
+    assert comes_back(14)  # dormant 11 frames: within 48 px and 11 eighths of it
+
+
+def _disc_frame(inside: tuple[int, int, int]) -> np.ndarray:
+    """A grey frame with a disc of colour ``inside`` (BGR), radius 20 at (160, 120)."""
+    import cv2
+
+    image = np.full((*SHAPE, 3), 120, np.uint8)
+    cv2.circle(image, (160, 120), 20, inside, -1)
+    return image
+
+
+def test_a_returning_line_that_looks_different_either_side_is_another_line():
+    white, black = (250, 250, 250), (15, 15, 15)
+
+    def comes_back(inside: tuple[int, int, int]) -> bool:
+        tracker = StrokeTracker(max_lost=1)
+        eye = _disc_frame(white)
+        for t in range(4):
+            (first,) = tracker.update([_circle(160, 120, 20)], None, t, SHAPE, image=eye)
+        for t in range(4, 9):
+            tracker.update([], None, t, SHAPE, image=_disc_frame((120, 120, 120)))
+        returning = _disc_frame(inside)
+        (back,) = tracker.update([_circle(160, 120, 20)], None, 9, SHAPE, image=returning)
+        return back.stroke_id == first.stroke_id
+
+    assert comes_back(white)
+    assert not comes_back(black)  # the same ring round a dark pupil: another line
+
+
+def test_side_colours_read_each_side_of_a_line_and_a_line_traced_back_looks_the_same():
+    import cv2
+
+    image = np.zeros((*SHAPE, 3), np.uint8)
+    image[:100] = (0, 0, 255)  # red above y = 100
+    image[100:] = (255, 0, 0)  # blue below
+    line = np.c_[np.linspace(50, 250, 41), np.full(41, 100.0)]
+    colours = side_colours(image, np.vstack([line, line[::-1]]), np.repeat([0, 1], 41))
+    red, blue = (
+        cv2.cvtColor(np.float32([[c]]) / 255, cv2.COLOR_BGR2Lab)[0, 0]
+        for c in ((0, 0, 255), (255, 0, 0))
+    )
+    assert colours.shape == (82, 2, 3)
+    # left of a line running +x (y down) is above it
+    assert np.allclose(colours[:41], [red, blue], atol=1.0)
+    assert np.allclose(colours[41:], [blue, red], atol=1.0)
+    assert look_difference(colours[:41], colours[41:][::-1]) < 1e-3
+    assert look_difference(colours[:41], colours[:41][:, [1, 1]]) > 100  # blue both sides
+    # along the top edge the side above is outside the image: unread
+    edge = side_colours(image, np.c_[np.linspace(0, 50, 11), np.zeros(11)], np.zeros(11, int))
+    assert np.isnan(edge[:, 0]).all() and not np.isnan(edge[:, 1]).any()

@@ -169,9 +169,10 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
         "| temporal F (raw line map) | strokes F without flow | true-motion F (strokes) "
         "| true-motion F (tracking off) | true-motion F (raw line map) | truth's F under the "
         "flow | ink-weighted median track length (frames) | id carry-over | kept-one-id share "
-        "| switches/line | kept-one-id share (linked pieces) | switches/line (linked pieces) "
-        "| shape wobble, px | ink keeping its shape |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| switches/line | ids on 2+ lines | kept-one-id share (linked pieces) "
+        "| switches/line (linked pieces) | shape wobble, px | ink keeping its shape |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+        "|---:|",
     ]
     for row in report["rows"]:
         if "skipped" in row:
@@ -196,6 +197,7 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
             f"| {cell(t['id_carry_over'], '.1%')} "
             f"| {cell(identity.get('kept_one_id_share'), '.1%')} "
             f"| {cell(identity.get('id_switches_per_line'), '.2f')} "
+            f"| {cell(identity.get('ids_on_several_lines'), 'd')} "
             f"| {cell(linked.get('kept_one_id_share'), '.1%')} "
             f"| {cell(linked.get('id_switches_per_line'), '.2f')} "
             f"| {cell(t.get('shape_wobble_px'), '.2f')} "

@@ -24,6 +24,10 @@ Reported, per run:
 - ``ids_per_line_mean``: mean number of distinct ids a line was given;
 - ``kept_one_id_share``: share of true lines with exactly one id over their life, matched in
   at least 80 % of their frames;
+- ``ids_on_several_lines``: stroke ids matched to more than one true line over the clip (one
+  line's id handed on to another: a wrong re-identification, two lines swapping ids, or a
+  stroke that covered one line and later another). Kept one id and few switches can be had
+  by handing ids out freely; this count is the price of that;
 - ``median_track_length``: median length in frames of the output's tracks (``lines.json``);
 - ``id_switches_per_line``: ``id_switches / true_lines``;
 - ``fragments_per_line_per_frame``: ``fragmentation`` over the (line, frame) pairs of the
@@ -204,6 +208,7 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
                 "kept_one_id_share",
                 "id_switches_per_line",
                 "fragments_per_line_per_frame",
+                "ids_on_several_lines",
             )
         },
     }
@@ -256,6 +261,11 @@ def _summary(history: Mapping[int, list[int | None]]) -> dict[str, Any]:
         if distinct == 1 and len(seen) >= MIN_DETECTED * len(ids):
             kept += 1
     true_lines = len(visible)
+    lines_of: dict[int, set[int]] = {}
+    for line, ids in history.items():
+        for stroke_id in ids:
+            if stroke_id is not None:
+                lines_of.setdefault(stroke_id, set()).add(line)
     return {
         "true_lines": true_lines,
         "detected_share": matched / total if total else 0.0,
@@ -265,4 +275,5 @@ def _summary(history: Mapping[int, list[int | None]]) -> dict[str, Any]:
         "kept_one_id_share": kept / true_lines if true_lines else 0.0,
         "id_switches_per_line": switches / true_lines if true_lines else 0.0,
         "fragments_per_line_per_frame": fragments / total if total else 0.0,
+        "ids_on_several_lines": sum(1 for lines in lines_of.values() if len(lines) > 1),
     }

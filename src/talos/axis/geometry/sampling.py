@@ -11,8 +11,9 @@ _ROW = 4096
 
 
 def sample_bilinear(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """``image`` ``(H, W)`` or ``(H, W, C)`` float32 read bilinearly at ``points`` ``(N, 2)``
-    (x, y in px; edges clamped) → ``(N,)`` or ``(N, C)`` float32.
+    """``image`` ``(H, W)`` or ``(H, W, C)`` read bilinearly at ``points`` ``(N, 2)`` (x, y in
+    px; edges clamped) → ``(N,)`` or ``(N, C)``: uint8 for a uint8 image (OpenCV's
+    fixed-point interpolation, rounded; no float copy of a whole frame), else float32.
 
     The points go to ``cv2.remap`` as a map of rows of at most 4096, so any number of them
     is fine (a ``(1, N)`` map fails once N reaches 32767).
@@ -20,15 +21,16 @@ def sample_bilinear(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
     n = len(pts)
     channels = image.shape[2:] if image.ndim == 3 else ()
+    dtype = np.uint8 if image.dtype == np.uint8 else np.float32
     if n == 0:
-        return np.zeros((0, *channels), np.float32)
+        return np.zeros((0, *channels), dtype)
     rows = -(-n // _ROW)
     width = min(n, _ROW)
     flat = np.zeros((rows * width, 2), np.float32)
     flat[:n] = pts
     grid = flat.reshape(rows, width, 2)
     values = cv2.remap(
-        np.ascontiguousarray(image, dtype=np.float32),
+        np.ascontiguousarray(image, dtype=dtype),
         grid[..., 0],
         grid[..., 1],
         cv2.INTER_LINEAR,
@@ -56,6 +58,11 @@ def warp_points(points: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
     if flow is None or len(points) == 0:
         return points
     return points + sample_bilinear(flow, points).astype(np.float64)
+
+
+def polyline_length(points: np.ndarray) -> float:
+    """Length in px of the polyline ``points`` ``(n, 2)`` (0 for fewer than two points)."""
+    return float(np.hypot(*np.diff(points, axis=0).T).sum()) if len(points) > 1 else 0.0
 
 
 def resample_polyline(points: np.ndarray, step: float) -> np.ndarray:

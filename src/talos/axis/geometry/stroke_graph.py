@@ -35,6 +35,7 @@ from scipy.spatial import cKDTree
 
 from talos.axis.geometry import ragged
 from talos.axis.geometry.path_batch import PathBatch
+from talos.axis.geometry.sampling import polyline_length
 from talos.axis.geometry.skeleton import PixelSet, neighbour_offsets, width_from_distance
 
 END_REACH = 6  # points behind a branch end that give its direction
@@ -51,7 +52,7 @@ class StrokePath:
     @cached_property
     def length(self) -> float:
         pts = np.vstack([self.points, self.points[:1]]) if self.closed else self.points
-        return float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
+        return polyline_length(pts)
 
 
 def _junction_clusters(jy: np.ndarray, jx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -150,6 +150,7 @@ class TrackStep(ProcessingStep):
             (ctx.height, ctx.width),
             line_map=ctx.line_map,
             primitives=proxies,
+            image=ctx.image,
         )
         strokes = tracked[: len(tracked) - len(proxies)]
         ids = iter(s.stroke_id for s in tracked[len(strokes) :])

@@ -1,35 +1,56 @@
 """Re-identification: a line hidden for longer than ``max_lost`` frames gets its id back.
 
 A track that has been lost for ``max_lost`` frames (hidden behind an occluder, out of the
-frame, or not detected) becomes *dormant*. While dormant it keeps moving at its last velocity
-(the flow where it is hidden belongs to whatever hides it), for at most ``max_age`` frames.
-A stroke that no live track claims is compared with the dormant tracks near it: its points
+frame, or not detected) becomes *dormant*, as the line was last seen *whole*
+(:attr:`~talos.axis.tracking.tracks.Track.whole`): a line going behind an occluder is seen
+shorter and shorter, and its last sliver is no shape to know it by when it comes back.
+While dormant it keeps moving at its last velocity (the flow where it is hidden belongs to
+whatever hides it), for at most ``max_age`` frames.
+
+A stroke that no live track claims is compared with the dormant tracks near it. Its points
 are aligned to each candidate by translation (two steps of ICP, the nearest candidate point
-for each stroke point), and the candidate wins when the stroke's mean distance to it is at
-most ``radius`` px after a shift of at most ``reach`` px, the stroke is not much longer than
-the line was, and no other candidate fits better (``cost = mean distance + shift / 20``).
+for each stroke point, started both where the candidate was predicted and with the two
+centres on each other). The candidate is the line come back when
+
+* the stroke's mean distance to it is at most ``radius`` px after a shift of at most
+  ``reach`` px, plus :data:`REACH_GROWTH` of that for every frame it has been dormant
+  (what hides a line hides how it moved);
+* the stroke is not much longer than the line was, nor shorter than :data:`LEAST_SHARE`
+  of it (a scrap could be any line's);
+* a closed stroke (a whole line) continues a closed line that also lies on it;
+* with the frame given, it *looks* the same: the colours either side of the stroke
+  (:func:`side_colours`) and of the line where the stroke lies on it, when it was last seen
+  whole, differ by at most :data:`LOOK_DELTA_E` (CIE ΔE) on either side. An eye and its
+  pupil, a patch and a crease on the same body have the same shape and place, but not the
+  same colours either side;
+* and no other candidate fits better (``cost = mean distance + shift / 20``).
+
+Two lines alike in shape and in look (two eyes of one body) that come back far from where
+they were predicted can still trade ids.
 
 Memory is bounded: at most ``capacity`` dormant tracks (the oldest go first), each the
-points of one line; tracks seen for fewer than ``min_frames`` frames (specks, flicker) are
-not kept.
+points of one line and their colours; tracks seen for fewer than ``min_frames`` frames
+(specks, flicker) are not kept.
 """
 
 from __future__ import annotations
 
 from typing import cast
 
+import cv2
 import numpy as np
 from scipy.spatial import cKDTree
 
+from talos.axis.geometry.sampling import polyline_length, sample_bilinear
 from talos.axis.tracking.claims import Nearest
 from talos.axis.tracking.tracks import Track
 
 _SHIFT_WEIGHT = 0.05  # px of mean distance a px of shift costs, between equally good fits
 _LONGER = 1.5  # a returning stroke may be this much longer than the line was
-
-
-def _length(points: np.ndarray) -> float:
-    return float(np.hypot(*np.diff(points, axis=0).T).sum()) if len(points) > 1 else 0.0
+SIDE_PX = 3.0  # how far either side of a line its colours are read
+LOOK_DELTA_E = 25.0  # CIE Lab ΔE on either side beyond which a returning line is another line
+LEAST_SHARE = 0.15  # of the line seen whole: a shorter stroke is too little of it to know
+REACH_GROWTH = 0.125  # of the reach, added for every frame a line has been dormant
 
 
 class DormantTracks:
@@ -56,6 +77,8 @@ class DormantTracks:
         short-lived, or re-identification is off)."""
         if self.max_age <= 0 or track.length < self.min_frames or len(track.points) < 2:
             return False
+        if track.whole is not None:
+            track.points, track.closed = track.whole, track.whole_closed
         self.tracks.append(track)
         self.age.append(0)
         if len(self.tracks) > self.capacity:
@@ -82,33 +105,114 @@ class DormantTracks:
         out, self.tracks, self.age = self.tracks, [], []
         return out
 
-    def match(self, points: np.ndarray) -> Track | None:
+    def match(
+        self, points: np.ndarray, closed: bool = False, look: np.ndarray | None = None
+    ) -> Track | None:
         """The dormant track that the stroke sampled at ``points`` ``(m, 2)`` continues, removed
-        from the pool; None if none fits."""
+        from the pool; None if none fits. A ``closed`` stroke is a whole line: it continues
+        only a closed line, and that line must lie on it too. With ``look`` ``(m, 2, 3)``
+        (the stroke's :func:`side_colours`), a line that looked different either side where
+        the stroke lies on it is not a candidate."""
         if not self.tracks or len(points) < 2:
             return None
-        lo, hi = points.min(axis=0) - self.reach, points.max(axis=0) + self.reach
-        length = _length(points)
+        reach = self.reach * (1.0 + REACH_GROWTH * np.array(self.age, np.float64))
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        length = polyline_length(points)
         best, best_cost = -1, np.inf
         for k, track in enumerate(self.tracks):
             tp = track.points
-            if (tp.max(axis=0) < lo).any() or (tp.min(axis=0) > hi).any():
+            if (tp.max(axis=0) < lo - reach[k]).any() or (tp.min(axis=0) > hi + reach[k]).any():
                 continue
-            if length > _LONGER * _length(tp) + 2 * self.radius:
+            line_length = polyline_length(tp)
+            if (
+                (closed and not track.closed)
+                or length > _LONGER * line_length + 2 * self.radius
+                or length < LEAST_SHARE * line_length
+            ):
                 continue
             tree = cKDTree(tp)
-            shift = np.zeros(2)
-            for _ in range(2):
-                _, nearest = tree.query(points + shift)
-                shift = shift + np.median(tp[nearest] - (points + shift), axis=0)
-            if float(np.hypot(*shift)) > self.reach:
+            mean, shift, nearest = min(
+                (
+                    _align(tree, tp, points, start)
+                    for start in (np.zeros(2), tp.mean(axis=0) - points.mean(axis=0))
+                ),
+                key=lambda fit: fit[0],
+            )
+            if mean > self.radius or float(np.hypot(*shift)) > reach[k]:
                 continue
-            distance, _ = cast(Nearest, tree.query(points + shift))
-            mean = float(distance.mean())
+            if closed:  # a whole line back: the line must lie on it as well
+                back, _ = cast(Nearest, cKDTree(points + shift).query(tp))
+                if float(back.mean()) > self.radius:
+                    continue
+            looked = track.whole_look
+            if (
+                look is not None
+                and looked is not None
+                and len(looked) == len(tp)
+                and look_difference(look, looked[nearest]) > LOOK_DELTA_E
+            ):
+                continue
             cost = mean + _SHIFT_WEIGHT * float(np.hypot(*shift))
-            if mean <= self.radius and cost < best_cost:
+            if cost < best_cost:
                 best, best_cost = k, cost
         if best < 0:
             return None
         self.age.pop(best)
         return self.tracks.pop(best)
+
+
+def _align(
+    tree: cKDTree, target: np.ndarray, points: np.ndarray, shift: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Two ICP steps of ``points`` onto ``target`` (in ``tree``) by translation, from
+    ``shift``: the mean distance after them, the shift ``(2,)`` and each point's nearest
+    target row."""
+    for _ in range(2):
+        _, nearest = tree.query(points + shift)
+        shift = shift + np.median(target[nearest] - (points + shift), axis=0)
+    distance, nearest = cast(Nearest, tree.query(points + shift))
+    return float(distance.mean()), shift, nearest
+
+
+def side_colours(image: np.ndarray, points: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """The colour either side of every point of some lines, read :data:`SIDE_PX` px off the
+    line along its normal: ``(P, 2, 3)`` float32 CIE Lab (L 0..100), the left side first
+    (looking along the line's order; y runs down), NaN where that is outside the image.
+    ``image`` ``(H, W, 3)`` uint8 BGR; ``points`` ``(P, 2)`` px, the lines' samples in
+    order; ``owner`` ``(P,)`` sorted, their line. The normal at a point is that of the chord
+    between its neighbours on its line (one-sided at the ends)."""
+    if len(points) == 0:
+        return np.zeros((0, 2, 3), np.float32)
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    last = np.r_[owner[1:] != owner[:-1], True]
+    ahead = np.where(last[:, None], points, np.roll(points, -1, axis=0))
+    behind = np.where(first[:, None], points, np.roll(points, 1, axis=0))
+    tangent = ahead - behind
+    norm = np.maximum(np.hypot(*tangent.T), 1e-9)[:, None]
+    normal = np.stack([tangent[:, 1], -tangent[:, 0]], 1) / norm
+    sides = np.concatenate([points + SIDE_PX * normal, points - SIDE_PX * normal])
+    # 8-bit Lab (L × 255/100, a and b + 128): a table lookup, where float Lab takes cube roots.
+    lab8 = cv2.cvtColor(sample_bilinear(image, sides).reshape(-1, 1, 3), cv2.COLOR_BGR2Lab)
+    lab = lab8.reshape(-1, 3).astype(np.float32) - np.array([0, 128, 128], np.float32)
+    lab[:, 0] *= np.float32(100 / 255)
+    height, width = image.shape[:2]
+    outside = (sides < 0).any(axis=1) | (sides[:, 0] > width - 1) | (sides[:, 1] > height - 1)
+    lab[outside] = np.nan
+    colours: np.ndarray = lab.reshape(2, len(points), 3).transpose(1, 0, 2)
+    return colours
+
+
+def look_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """How differently two stretches of line look: ``a`` and ``b`` ``(m, 2, 3)``, the
+    :func:`side_colours` of ``m`` points of each, point ``i`` of one where point ``i`` of the
+    other lies. The larger CIE ΔE of the two sides' mean colours, with the sides paired the
+    way that fits better (a line may come back traced the other way round); points read
+    outside the image on either line are left out (0 where none is left)."""
+    both = ~(np.isnan(a).any(axis=2) | np.isnan(b).any(axis=2))  # (m, 2)
+    if not both.any(axis=0).all():
+        return 0.0
+    mean_a = np.stack([a[both[:, side], side].mean(axis=0) for side in range(2)])
+    mean_b = np.stack([b[both[:, side], side].mean(axis=0) for side in range(2)])
+    same = np.linalg.norm(mean_a - mean_b, axis=1).max()
+    turned = np.linalg.norm(mean_a - mean_b[::-1], axis=1).max()
+    return float(min(same, turned))

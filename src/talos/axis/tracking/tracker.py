@@ -57,7 +57,7 @@ from talos.axis.tracking.recut import (
     recut_stroke,
     rejoin,
 )
-from talos.axis.tracking.reid import DormantTracks
+from talos.axis.tracking.reid import DormantTracks, side_colours
 from talos.axis.tracking.tracks import Track, link, table_summary
 
 __all__ = ["StrokeTracker", "delta_kappa", "table_summary"]
@@ -143,6 +143,7 @@ class StrokeTracker:
         frame_shape: tuple[int, int],
         line_map: np.ndarray | None = None,
         primitives: Sequence[Stroke] = (),
+        image: np.ndarray | None = None,
     ) -> list[Stroke]:
         """Track one frame.
 
@@ -151,7 +152,9 @@ class StrokeTracker:
         ``primitives`` (closed Bézier stand-ins of circles and triangles) in their order,
         with theirs. ``line_map`` ``(H, W)`` (ink > 0) lets pieces be joined across gaps
         that have ink. ``frame_shape`` ``(H, W)`` is the frame's size (the matching works on
-        points and needs no raster of it).
+        points and needs no raster of it). ``image`` ``(H, W, 3)`` uint8 BGR, the frame: the
+        colours either side of a line help to know it when it comes back (None: its shape
+        alone).
         """
         self._predict(flow)
         self._finish(self.dormant.advance())
@@ -203,7 +206,7 @@ class StrokeTracker:
             lambda track, other, a, b: self._bridgeable(track, other, a, b, line_map),
             self.is_root,
         )
-        return self._assign(pieces, frame_index, len(primitives))
+        return self._assign(pieces, frame_index, len(primitives), image)
 
     # ---------------------------------------------------------------- predict
 
@@ -221,6 +224,8 @@ class StrokeTracker:
             if track.lost == 0 and len(points):
                 track.velocity = (points - old).mean(axis=0)
             track.points = points
+            if track.whole is not None:  # moved as the line moves, at its velocity while lost
+                track.whole = track.whole + track.velocity
 
     def _prediction(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self.tracks:
@@ -343,12 +348,16 @@ class StrokeTracker:
         id."""
         return piece.claimed >= _MIN_COVER * len(self.tracks[piece.track].points)
 
-    def _new_track(self, samples: np.ndarray, closed: bool, frame: int) -> Track:
-        track = Track(self.next_id, samples, closed, frame, frame)
+    def _new_track(
+        self, samples: np.ndarray, closed: bool, frame: int, look: np.ndarray | None
+    ) -> Track:
+        track = Track(self.next_id, samples, closed, frame, frame, whole_look=look)
         self.next_id += 1
         return track
 
-    def _assign(self, pieces: list[Piece], frame: int, n_primitives: int) -> list[Stroke]:
+    def _assign(
+        self, pieces: list[Piece], frame: int, n_primitives: int, image: np.ndarray | None
+    ) -> list[Stroke]:
         """Ids for the pieces (module step 5) and the track bookkeeping (step 6)."""
         for k, piece in enumerate(pieces):
             if piece.track != UNCLAIMED and not self._holds(piece):
@@ -357,7 +366,9 @@ class StrokeTracker:
                 )
         geometry = [p.stroke for p in pieces]
         points, owner = sample_strokes(geometry, self.step)
-        piece_samples = ragged.split(points, np.bincount(owner, minlength=len(pieces)))
+        counts = np.bincount(owner, minlength=len(pieces))
+        piece_samples = ragged.split(points, counts)
+        looks = None if image is None else ragged.split(side_colours(image, points, owner), counts)
         winner: dict[int, int] = {}
         for k, piece in enumerate(pieces):
             if piece.track == UNCLAIMED:
@@ -372,27 +383,27 @@ class StrokeTracker:
         for k, piece in enumerate(pieces):
             samples = piece_samples[k]
             closed = piece.stroke.closed
+            look = None if looks is None else looks[k]
             if piece.track != UNCLAIMED and winner[piece.track] == k and self._is_the_line(piece):
                 track = self.tracks[piece.track]
                 predicted = max(len(track.points), len(samples), 1)
-                track.seen(frame, samples, closed, min(1.0, piece.claimed / predicted))
+                track.seen(frame, samples, closed, min(1.0, piece.claimed / predicted), look)
                 seen.add(piece.track)
             elif piece.track != UNCLAIMED:  # another piece of a track's line
-                track = self._new_track(samples, closed, frame)
+                track = self._new_track(samples, closed, frame, look)
                 if self._is_the_line(piece):  # a sizeable piece: the line split
                     track.split_from = self.anchor(piece.track)
                 # (a scrap: only the graph records where it came from)
                 link(self.tracks[piece.track], track)
                 live.append(track)
             else:
-                track = self.dormant.match(samples) if not piece.atomic else None
+                track = None if piece.atomic else self.dormant.match(samples, closed, look)
                 if track is not None:
                     track.reidentified += 1
-                    track.seen(frame, samples, closed, None)  # back after a gap: no score
-                    live.append(track)
+                    track.seen(frame, samples, closed, None, look)  # back after a gap: no score
                 else:
-                    track = self._new_track(samples, closed, frame)
-                    live.append(track)
+                    track = self._new_track(samples, closed, frame, look)
+                live.append(track)
             ids.append(track.track_id)
         merged = {t for p in pieces for t in p.absorbed} - seen
         for index, track in enumerate(self.tracks):

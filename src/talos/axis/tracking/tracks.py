@@ -23,12 +23,21 @@ from typing import Any
 
 import numpy as np
 
+from talos.axis.geometry.sampling import polyline_length
+
+WHOLE_SHARE = 0.8  # seen at least this share of the whole line's length, the line is whole
+WHOLE_MEMORY = 12  # frames: a line seen shorter for longer than this has changed, not hidden
+
 
 @dataclass
 class Track:
     """One line's history. ``points`` ``(n, 2)`` px: where it was last seen, sampled along
     the curve in order and moved with the motion since; ``velocity`` ``(2,)`` px/frame: its
-    last motion, to predict it while it is hidden."""
+    last motion, to predict it while it is hidden. ``whole`` ``(m, 2)`` px: the line as last
+    seen whole (a line going behind an occluder is seen shorter and shorter), moved with
+    the line since; re-identification compares a returning line with it, and with
+    ``whole_look`` ``(m, 2, 3)``: the colours (CIE Lab) either side of it then
+    (:func:`~talos.axis.tracking.reid.side_colours`)."""
 
     track_id: int
     points: np.ndarray
@@ -45,13 +54,27 @@ class Track:
     consistency_sum: float = 0.0
     consistency_count: int = 0
     reidentified: int = 0
+    whole: np.ndarray | None = None
+    whole_frame: int = -1
+    whole_length: float = 0.0
+    whole_closed: bool = False
+    whole_look: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not self.spans:
             self.spans = [[self.first_frame, self.first_frame]]
+        self._remember_whole(self.first_frame, self.whole_look)
 
-    def seen(self, frame: int, points: np.ndarray, closed: bool, consistency: float | None) -> None:
-        """The line was seen again in ``frame`` at ``points``; ``consistency`` is this frame's
+    def seen(
+        self,
+        frame: int,
+        points: np.ndarray,
+        closed: bool,
+        consistency: float | None,
+        look: np.ndarray | None = None,
+    ) -> None:
+        """The line was seen again in ``frame`` at ``points``, with the colours ``look``
+        ``(n, 2, 3)`` either side of them (None: not known); ``consistency`` is this frame's
         share of the line that was where it was predicted (None: no prediction to score)."""
         if self.spans and self.spans[-1][1] == frame - 1:
             self.spans[-1][1] = frame
@@ -59,10 +82,23 @@ class Track:
             self.spans.append([frame, frame])
         self.points, self.closed = points, closed
         self.last_frame, self.lost = frame, 0
+        self._remember_whole(frame, look)
         self.length += 1
         if consistency is not None:
             self.consistency_sum += consistency
             self.consistency_count += 1
+
+    def _remember_whole(self, frame: int, look: np.ndarray | None) -> None:
+        """Keep ``points`` as the whole line unless they are much shorter than the whole
+        line seen lately: then the line is hidden in part, or drawn in part."""
+        length = polyline_length(self.points)
+        if (
+            self.whole is None
+            or length >= WHOLE_SHARE * self.whole_length
+            or frame - self.whole_frame > WHOLE_MEMORY
+        ):
+            self.whole, self.whole_frame, self.whole_length = self.points, frame, length
+            self.whole_closed, self.whole_look = self.closed, look
 
     @property
     def consistency(self) -> float | None:
