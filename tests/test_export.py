@@ -310,6 +310,15 @@ def _stroke(sid: int, dx: float = 0.0) -> dict:
     }
 
 
+def test_lottie_numbers_are_rounded_and_whole_ones_written_as_ints():
+    from talos.axis.export.lottie import numbers
+
+    written = numbers(np.array([[12.0, -0.04, 3.14159], [99.96, -7.25, 0.5]]), 1)
+    assert written == [[12, 0, 3.1], [100, -7.2, 0.5]]
+    assert json.dumps(written) == "[[12, 0, 3.1], [100, -7.2, 0.5]]"  # no 12.0, no -0.0
+    assert all(type(x) is int for x in (written[0][0], written[0][1], written[1][0]))
+
+
 def test_an_empty_shot_is_a_valid_empty_lottie_and_a_one_frame_track_exports(tmp_path):
     from lottie.objects import Animation
 

@@ -27,14 +27,17 @@ Layout (what After Effects and lottie-web show):
 * colours from the style profile (``line_color``, ``layer_line_colors``; ``background`` as a
   solid layer at the bottom), frame rate ``fr`` and size ``w``/``h`` from ``lines.json``.
 
-Numbers are rounded to 0.01 px (rotation 0.001°, scale 0.001 %). Linear keys have
-``o`` = 0, ``i`` = 1.
+Numbers are rounded to 0.1 px (a track's path to 0.01 px where its scale grows past 1.5;
+rotation 0.001°, scale 0.001 %, widths 0.01 px) *before* keys are dropped, so the error
+the thinning holds within the tolerance is that of what is written; whole numbers are
+written without a fraction. Linear keys have ``o`` = 0, ``i`` = 1.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -51,8 +54,37 @@ from talos.axis.export.resample import (
 from talos.axis.export.shot import Shot
 
 LOTTIE_VERSION = "5.7.4"  # the bodymovin schema version written (lottie-web reads 4.x–5.x)
-_LINEAR_OUT = {"x": [0.0], "y": [0.0]}
-_LINEAR_IN = {"x": [1.0], "y": [1.0]}
+_LINEAR_OUT = {"x": [0], "y": [0]}
+_LINEAR_IN = {"x": [1], "y": [1]}
+PX_DECIMALS = 1  # positions and paths: 0.1 px, well under the default tolerance's 0.5
+_GROWN = 1.5  # a track scaled up past this keeps its path to 0.01 px (errors grow with it)
+
+
+def numbers(values: np.ndarray, decimals: int) -> list[Any]:
+    """``values`` rounded to ``decimals`` as nested lists, whole numbers as ints (``12``,
+    not ``12.0``: JSON reads them the same, in fewer bytes)."""
+    rounded = np.round(values, decimals) + 0.0  # + 0.0: no -0.0
+    out = rounded.astype(object)
+    whole = rounded == np.trunc(rounded)
+    out[whole] = rounded[whole].astype(np.int64)
+    listed: list[Any] = out.tolist()
+    return listed
+
+
+def _rounded(motion: TrackMotion) -> TrackMotion:
+    """``motion`` as it will be written (see the module docstring)."""
+    grown = len(motion.scale) > 0 and float(motion.scale.max()) > _GROWN
+    path = PX_DECIMALS + 1 if grown else PX_DECIMALS
+    degrees = np.round(np.degrees(motion.rotation), 3)
+    return replace(
+        motion,
+        position=np.round(motion.position, PX_DECIMALS),
+        rotation=np.radians(degrees),
+        scale=np.round(100.0 * motion.scale, 3) / 100.0,
+        vertices=np.round(motion.vertices, path),
+        in_tangents=np.round(motion.in_tangents, path),
+        out_tangents=np.round(motion.out_tangents, path),
+    )
 
 
 def hex_rgba(color: str) -> list[float]:
@@ -77,8 +109,8 @@ def _transform(opacity: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _shapes(motion: TrackMotion, closed: bool, rows: np.ndarray) -> list[dict[str, Any]]:
-    """The local path at ``rows`` as Lottie shapes (0.01 px), all rounded in one go."""
-    i, o, v = (np.round(a[rows], 2).tolist() for a in motion.tangents_and_vertices())
+    """The (rounded) local path at ``rows`` as Lottie shapes, all written in one go."""
+    i, o, v = (numbers(a[rows], PX_DECIMALS + 1) for a in motion.tangents_and_vertices())
     return [{"i": i[j], "o": o[j], "v": v[j], "c": closed} for j in range(len(rows))]
 
 
@@ -120,9 +152,9 @@ def _motion_transform(motion: TrackMotion, rows: list[np.ndarray]) -> dict[str, 
     and uniform scale (percent) about the local path's origin, each keyed at its ``rows``."""
     frames = motion.frames
     at, turn, size = rows
-    position = np.round(motion.position[at], 2).tolist()
-    rotation = np.round(np.degrees(motion.rotation[turn]), 3).tolist()
-    scale = np.round(100.0 * motion.scale[size], 3).tolist()
+    position = numbers(motion.position[at], PX_DECIMALS)
+    rotation = numbers(np.degrees(motion.rotation[turn]), 3)
+    scale = numbers(100.0 * motion.scale[size], 3)
     return {
         **_transform(),
         "p": _keyed(frames, at, position),
@@ -135,13 +167,13 @@ def track_layer(
     track: TrackAnimation, index: int, parent: int, color: str, tolerance: float
 ) -> dict[str, Any]:
     """The shape layer of one track (see the module docstring)."""
-    motion = track_motion(track)
+    motion = _rounded(track_motion(track))
     path_rows, transform_rows = motion_keys(track, motion, tolerance)
     width_rows = held_keys(
         track.frames, track.widths[:, None, None], tolerance * WIDTH_TOLERANCE_SHARE
     )
     shapes = _shapes(motion, track.closed, path_rows)
-    widths = np.round(track.widths[width_rows], 2).tolist()
+    widths = numbers(track.widths[width_rows], 2)
     # The stroke sits beside the moving group, not in it: drawn in the layer's space, so the
     # group's scale moves the line but does not thicken or thin it.
     group = {
