@@ -369,6 +369,9 @@ class StrokeTracker:
         counts = np.bincount(owner, minlength=len(pieces))
         piece_samples = ragged.split(points, counts)
         looks = None if image is None else ragged.split(side_colours(image, points, owner), counts)
+        inside = owner[1:] == owner[:-1]  # consecutive samples of one piece
+        steps = np.hypot(*np.diff(points, axis=0).T)[inside]
+        lengths = np.bincount(owner[1:][inside], steps, minlength=len(pieces))
         winner: dict[int, int] = {}
         for k, piece in enumerate(pieces):
             if piece.track == UNCLAIMED:
@@ -387,7 +390,8 @@ class StrokeTracker:
             if piece.track != UNCLAIMED and winner[piece.track] == k and self._is_the_line(piece):
                 track = self.tracks[piece.track]
                 predicted = max(len(track.points), len(samples), 1)
-                track.seen(frame, samples, closed, min(1.0, piece.claimed / predicted), look)
+                consistency = min(1.0, piece.claimed / predicted)
+                track.seen(frame, samples, closed, consistency, look, float(lengths[k]))
                 seen.add(piece.track)
             elif piece.track != UNCLAIMED:  # another piece of a track's line
                 track = self._new_track(samples, closed, frame, look)
@@ -400,7 +404,8 @@ class StrokeTracker:
                 track = None if piece.atomic else self.dormant.match(samples, closed, look)
                 if track is not None:
                     track.reidentified += 1
-                    track.seen(frame, samples, closed, None, look)  # back after a gap: no score
+                    # back after a gap: no score
+                    track.seen(frame, samples, closed, None, look, float(lengths[k]))
                 else:
                     track = self._new_track(samples, closed, frame, look)
                 live.append(track)

@@ -63,7 +63,7 @@ class Track:
     def __post_init__(self) -> None:
         if not self.spans:
             self.spans = [[self.first_frame, self.first_frame]]
-        self._remember_whole(self.first_frame, self.whole_look)
+        self._remember_whole(self.first_frame, self.whole_look, None)
 
     def seen(
         self,
@@ -72,26 +72,29 @@ class Track:
         closed: bool,
         consistency: float | None,
         look: np.ndarray | None = None,
+        length: float | None = None,
     ) -> None:
-        """The line was seen again in ``frame`` at ``points``, with the colours ``look``
-        ``(n, 2, 3)`` either side of them (None: not known); ``consistency`` is this frame's
-        share of the line that was where it was predicted (None: no prediction to score)."""
+        """The line was seen again in ``frame`` at ``points`` (``length`` px long, measured
+        here when not given), with the colours ``look`` ``(n, 2, 3)`` either side of them
+        (None: not known); ``consistency`` is this frame's share of the line that was where
+        it was predicted (None: no prediction to score)."""
         if self.spans and self.spans[-1][1] == frame - 1:
             self.spans[-1][1] = frame
         else:
             self.spans.append([frame, frame])
         self.points, self.closed = points, closed
         self.last_frame, self.lost = frame, 0
-        self._remember_whole(frame, look)
+        self._remember_whole(frame, look, length)
         self.length += 1
         if consistency is not None:
             self.consistency_sum += consistency
             self.consistency_count += 1
 
-    def _remember_whole(self, frame: int, look: np.ndarray | None) -> None:
+    def _remember_whole(self, frame: int, look: np.ndarray | None, length: float | None) -> None:
         """Keep ``points`` as the whole line unless they are much shorter than the whole
         line seen lately: then the line is hidden in part, or drawn in part."""
-        length = polyline_length(self.points)
+        if length is None:
+            length = polyline_length(self.points)
         if (
             self.whole is None
             or length >= WHOLE_SHARE * self.whole_length
