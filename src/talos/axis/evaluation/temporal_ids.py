@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from talos.axis.evaluation.flow_maps import Polylines, as_open
-from talos.axis.geometry.sampling import points_along
+from talos.axis.geometry.sampling import points_along, polyline_lengths
 from talos.axis.geometry.similarity import GroupedPolylines, apply_similarity, fit_similarity
 
 WOBBLE_ICP_STEPS = 8
@@ -72,19 +72,12 @@ def frame_ids(frame: Mapping[str, Any]) -> np.ndarray:
 def arc_lengths(polylines: Polylines) -> np.ndarray:
     """``(K,)`` float64 arc length (px) of each polyline, the closing segment of a closed
     one included (0 for fewer than two points); all polylines in one pass."""
-    lengths = np.zeros(len(polylines))
+    if not polylines:
+        return np.zeros(0)
     pieces = [as_open(points, closed) for points, closed in polylines]
-    rows = [k for k, piece in enumerate(pieces) if len(piece) > 1]
-    if not rows:
-        return lengths
-    flat = np.concatenate([pieces[k] for k in rows])
-    sizes = np.array([len(pieces[k]) for k in rows], np.int64)
-    ends = np.cumsum(sizes) - 1
-    steps = np.zeros(len(flat))
-    steps[:-1] = np.hypot(*np.diff(flat, axis=0).T)
-    steps[ends] = 0.0  # the jump from one polyline's end to the next one's start
-    lengths[rows] = np.add.reduceat(steps, ends - sizes + 1)
-    return lengths
+    sizes = [len(piece) for piece in pieces]
+    owner = np.repeat(np.arange(len(pieces)), sizes)
+    return polyline_lengths(np.concatenate(pieces).reshape(-1, 2), owner, len(pieces))
 
 
 @dataclass

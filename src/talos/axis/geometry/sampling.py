@@ -65,6 +65,15 @@ def polyline_length(points: np.ndarray) -> float:
     return float(np.hypot(*np.diff(points, axis=0).T).sum()) if len(points) > 1 else 0.0
 
 
+def polyline_lengths(points: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Lengths in px ``(n,)`` of ``n`` polylines given back to back: ``points`` ``(P, 2)``,
+    ``owner`` ``(P,)`` sorted, the polyline of each point (0 for one of fewer than two)."""
+    inside = owner[1:] == owner[:-1]  # steps between two points of one polyline
+    steps = np.hypot(*np.diff(points, axis=0).T)[inside]
+    lengths: np.ndarray = np.bincount(owner[1:][inside], steps, minlength=n)
+    return lengths
+
+
 def resample_polyline(points: np.ndarray, step: float) -> np.ndarray:
     """Points every ``step`` px of arc length along a polyline ``(n, 2)`` (ends kept)."""
     points = np.asarray(points, dtype=np.float64)

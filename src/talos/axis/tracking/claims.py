@@ -144,14 +144,24 @@ def claim_points(
         return Claims(track, position)
     # Only strokes that two lines claim can hold another line's run on their main line.
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    lowest = np.minimum.reduceat(np.where(found, track, np.iinfo(np.int64).max), starts)
-    highest = np.maximum.reduceat(track, starts)
+    lowest, highest = claim_range(track, starts)
     mixed = np.repeat(lowest < highest, np.diff(np.r_[starts, len(owner)]))
     if mixed.any():
         track[mixed], position[mixed] = _to_main_lines(
             points[mixed], owner[mixed], tree, track_of, track_start, radius
         )
     return Claims(track, position)
+
+
+def claim_range(track: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and the highest line claiming each stroke, ``(S,)`` each, from the claims
+    ``track`` ``(P,)`` of strokes whose samples start at rows ``starts`` ``(S,)``. Unclaimed
+    samples count for no line: lowest < highest where two or more lines claim a stroke,
+    lowest > highest where none does."""
+    if len(track) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    claimed = np.where(track == UNCLAIMED, np.iinfo(np.int64).max, track)
+    return np.minimum.reduceat(claimed, starts), np.maximum.reduceat(track, starts)
 
 
 def _to_main_lines(

@@ -42,7 +42,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from talos.axis.geometry.sampling import polyline_length, sample_bilinear
-from talos.axis.tracking.claims import Nearest
+from talos.axis.tracking.claims import Nearest, curve_normals
 from talos.axis.tracking.tracks import Track
 
 _SHIFT_WEIGHT = 0.05  # px of mean distance a px of shift costs, between equally good fits
@@ -77,8 +77,7 @@ class DormantTracks:
         short-lived, or re-identification is off)."""
         if self.max_age <= 0 or track.length < self.min_frames or len(track.points) < 2:
             return False
-        if track.whole is not None:
-            track.points, track.closed = track.whole, track.whole_closed
+        track.points, track.closed = track.whole, track.whole_closed
         self.tracks.append(track)
         self.age.append(0)
         if len(self.tracks) > self.capacity:
@@ -123,7 +122,7 @@ class DormantTracks:
             tp = track.points
             if (tp.max(axis=0) < lo - reach[k]).any() or (tp.min(axis=0) > hi + reach[k]).any():
                 continue
-            line_length = polyline_length(tp)
+            line_length = track.whole_length  # its points are the whole line, moved
             if (
                 (closed and not track.closed)
                 or length > _LONGER * line_length + 2 * self.radius
@@ -179,18 +178,12 @@ def side_colours(image: np.ndarray, points: np.ndarray, owner: np.ndarray) -> np
     line along its normal: ``(P, 2, 3)`` float32 CIE Lab (L 0..100), the left side first
     (looking along the line's order; y runs down), NaN where that is outside the image.
     ``image`` ``(H, W, 3)`` uint8 BGR; ``points`` ``(P, 2)`` px, the lines' samples in
-    order; ``owner`` ``(P,)`` sorted, their line. The normal at a point is that of the chord
-    between its neighbours on its line (one-sided at the ends)."""
+    order; ``owner`` ``(P,)`` sorted, their line; normals from
+    :func:`~talos.axis.tracking.claims.curve_normals`."""
     if len(points) == 0:
         return np.zeros((0, 2, 3), np.float32)
-    first = np.r_[True, owner[1:] != owner[:-1]]
-    last = np.r_[owner[1:] != owner[:-1], True]
-    ahead = np.where(last[:, None], points, np.roll(points, -1, axis=0))
-    behind = np.where(first[:, None], points, np.roll(points, 1, axis=0))
-    tangent = ahead - behind
-    norm = np.maximum(np.hypot(*tangent.T), 1e-9)[:, None]
-    normal = np.stack([tangent[:, 1], -tangent[:, 0]], 1) / norm
-    sides = np.concatenate([points + SIDE_PX * normal, points - SIDE_PX * normal])
+    normal = curve_normals(points, owner)  # to the right of the line, looking along it
+    sides = np.concatenate([points - SIDE_PX * normal, points + SIDE_PX * normal])
     # 8-bit Lab (L × 255/100, a and b + 128): a table lookup, where float Lab takes cube roots.
     lab8 = cv2.cvtColor(sample_bilinear(image, sides).reshape(-1, 1, 3), cv2.COLOR_BGR2Lab)
     lab = lab8.reshape(-1, 3).astype(np.float32) - np.array([0, 128, 128], np.float32)

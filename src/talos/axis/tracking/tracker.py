@@ -44,11 +44,17 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from talos.axis.geometry import ragged
-from talos.axis.geometry.sampling import warp_points
+from talos.axis.geometry.sampling import polyline_lengths, warp_points
 from talos.axis.geometry.similarity import apply_similarity, fit_similarity
 from talos.axis.strokes import Stroke
 from talos.axis.tracking.batch import mean_curvatures, sample_strokes, sample_strokes_at
-from talos.axis.tracking.claims import UNCLAIMED, claim_points, curve_normals, refine_offsets
+from talos.axis.tracking.claims import (
+    UNCLAIMED,
+    claim_points,
+    claim_range,
+    curve_normals,
+    refine_offsets,
+)
 from talos.axis.tracking.recut import (
     TOUCHING_PX,
     Piece,
@@ -178,9 +184,7 @@ class StrokeTracker:
         starts = np.concatenate([[0], bounds[:-1]])
         # Most strokes lie on one track (or none): they need no re-cut. Unclaimed samples
         # count as that one track (clean_labels would give them to it).
-        labels = np.where(claims.track == UNCLAIMED, np.iinfo(np.int64).max, claims.track)
-        lowest = np.minimum.reduceat(labels, starts) if len(labels) else labels
-        highest = np.maximum.reduceat(claims.track, starts) if len(labels) else labels
+        lowest, highest = claim_range(claims.track, starts)
         for j, stroke in enumerate([*strokes, *primitives]):
             rows = slice(int(starts[j]), int(bounds[j]))
             if j >= len(strokes):
@@ -224,8 +228,7 @@ class StrokeTracker:
             if track.lost == 0 and len(points):
                 track.velocity = (points - old).mean(axis=0)
             track.points = points
-            if track.whole is not None:  # moved as the line moves, at its velocity while lost
-                track.whole = track.whole + track.velocity
+            track.whole = track.whole + track.velocity  # at its velocity while lost
 
     def _prediction(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self.tracks:
@@ -369,9 +372,7 @@ class StrokeTracker:
         counts = np.bincount(owner, minlength=len(pieces))
         piece_samples = ragged.split(points, counts)
         looks = None if image is None else ragged.split(side_colours(image, points, owner), counts)
-        inside = owner[1:] == owner[:-1]  # consecutive samples of one piece
-        steps = np.hypot(*np.diff(points, axis=0).T)[inside]
-        lengths = np.bincount(owner[1:][inside], steps, minlength=len(pieces))
+        lengths = polyline_lengths(points, owner, len(pieces))
         winner: dict[int, int] = {}
         for k, piece in enumerate(pieces):
             if piece.track == UNCLAIMED:

@@ -54,16 +54,17 @@ class Track:
     consistency_sum: float = 0.0
     consistency_count: int = 0
     reidentified: int = 0
-    whole: np.ndarray | None = None
-    whole_frame: int = -1
-    whole_length: float = 0.0
-    whole_closed: bool = False
     whole_look: np.ndarray | None = None
+    whole: np.ndarray = field(init=False)
+    whole_frame: int = field(init=False)
+    whole_length: float = field(init=False)
+    whole_closed: bool = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.spans:
             self.spans = [[self.first_frame, self.first_frame]]
-        self._remember_whole(self.first_frame, self.whole_look, None)
+        self.whole, self.whole_frame = self.points, self.first_frame
+        self.whole_length, self.whole_closed = polyline_length(self.points), self.closed
 
     def seen(
         self,
@@ -95,11 +96,7 @@ class Track:
         line seen lately: then the line is hidden in part, or drawn in part."""
         if length is None:
             length = polyline_length(self.points)
-        if (
-            self.whole is None
-            or length >= WHOLE_SHARE * self.whole_length
-            or frame - self.whole_frame > WHOLE_MEMORY
-        ):
+        if length >= WHOLE_SHARE * self.whole_length or frame - self.whole_frame > WHOLE_MEMORY:
             self.whole, self.whole_frame, self.whole_length = self.points, frame, length
             self.whole_closed, self.whole_look = self.closed, look
 
