@@ -372,6 +372,28 @@ def test_identity_counts_the_ids_handed_on_from_one_line_to_another():
     assert _summary({1: [7, 7], 2: [5, 5]})["ids_on_several_lines"] == 0
 
 
+def test_identity_tells_what_each_switch_was():
+    from talos.axis.evaluation.identity import SWITCH_CAUSES, _summary, switch_causes
+
+    history = {
+        # 7 → 8 (born in frame 2), gap, → 9 (born in frame 4), back to 7, → 10 (drawn
+        # since frame 3, matched to no line: another piece of the line took over).
+        1: [7, 7, 8, None, 9, 7, 10],
+        2: [11, 11, 11, 12],  # → 12, line 3's since frame 1 (one stroke over two lines)
+        3: [12],
+    }
+    frames = {1: list(range(7)), 2: [0, 1, 2, 3], 3: [1]}
+    born = {7: 0, 8: 2, 9: 4, 10: 3, 11: 0, 12: 1}
+    causes = switch_causes(history, frames, born)
+    assert causes == dict.fromkeys(SWITCH_CAUSES, 1)
+    assert sum(causes.values()) == _summary(history)["id_switches"]
+    # Matched to another line only from the switch's frame on: not that line's id yet.
+    assert switch_causes({2: [11, 12], 3: [12]}, {2: [0, 1], 3: [1]}, {11: 0, 12: 0}) == {
+        **dict.fromkeys(SWITCH_CAUSES, 0),
+        "unmatched_stroke": 1,
+    }
+
+
 def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
     """Also: a true line that shows only after the traced frames is not scored."""
     from talos.axis.evaluation.identity import evaluate_identity

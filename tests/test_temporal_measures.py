@@ -387,6 +387,9 @@ def test_bench_temporal_writes_the_table(lines_clip, tmp_path, monkeypatch, caps
     assert row["temporal"]["truth_under_flow"]["true_motion"]["temporal_f"] == 1.0
     assert "temporal F (tracking off)" in printed and lines_clip.name in printed
     assert "true-motion F (strokes)" in printed and "truth's F under the flow" in printed
+    causes = row["identity"]["axis"]["id_switch_causes"]
+    assert sum(causes.values()) == row["identity"]["axis"]["id_switches"]
+    assert f"| {row['clip']} | " + " | ".join(map(str, causes.values())) + " |" in printed
     assert (out / "temporal.md").read_text().strip() == format_temporal_report(report)
     skipped = format_temporal_report({"rows": [{"clip": "bikes", "skipped": "not here"}]})
     assert "| bikes | skipped: not here |" in skipped

@@ -159,7 +159,8 @@ def run_temporal_benchmark(
 
 
 def format_temporal_report(report: Mapping[str, Any]) -> str:
-    """The report as a Markdown table, one row per clip."""
+    """The report as a Markdown table, one row per clip, and what the ids switched to."""
+    from talos.axis.evaluation.identity import SWITCH_CAUSES
 
     def cell(value: Any, spec: str = ".3f") -> str:
         return "–" if value is None else format(value, spec)
@@ -203,6 +204,22 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
             f"| {cell(t.get('shape_wobble_px'), '.2f')} "
             f"| {cell(t.get('shape_still_share'), '.1%')} |"
         )
+    causes = [
+        (row["clip"], cause)
+        for row in report["rows"]
+        if (cause := ((row.get("identity") or {}).get("axis") or {}).get("id_switch_causes"))
+    ]
+    if causes:
+        lines += [
+            "",
+            "What each id switch of AXIS's strokes switched to (evaluate's id_switch_causes):",
+            "",
+            "| clip | " + " | ".join(name.replace("_", " ") for name in SWITCH_CAUSES) + " |",
+            "|---|" + "---:|" * len(SWITCH_CAUSES),
+        ]
+        for clip, cause in causes:
+            counts = " | ".join(str(cause.get(name, 0)) for name in SWITCH_CAUSES)
+            lines.append(f"| {clip} | {counts} |")
     return "\n".join(lines)
 
 

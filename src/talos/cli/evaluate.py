@@ -141,9 +141,10 @@ def run(args: argparse.Namespace) -> int:
         for key, value in report.items():
             if key in ("lines", "temporal"):
                 continue
-            if isinstance(value, Mapping):  # linked_pieces: a line's pieces taken together
+            if isinstance(value, Mapping):  # linked_pieces, id_switch_causes
                 for sub, figure in value.items():
-                    print(f"{'  ' + sub:<{LABEL}} {figure:.4f}  ({key.replace('_', ' ')})")
+                    shown = f"{figure:.4f}" if isinstance(figure, float) else str(figure)
+                    print(f"{'  ' + sub:<{LABEL}} {shown}  ({key.replace('_', ' ')})")
                 continue
             shown = f"{value:.4f}" if isinstance(value, float) else str(value)
             print(f"{key:<{LABEL}}{shown}")

@@ -28,6 +28,13 @@ Reported, per run:
   line's id handed on to another: a wrong re-identification, two lines swapping ids, or a
   stroke that covered one line and later another). Kept one id and few switches can be had
   by handing ids out freely; this count is the price of that;
+- ``id_switch_causes``: the switches by what the line's new id was (:func:`switch_causes`):
+  ``new_id`` (a stroke born in that frame, the line matched in the frame before),
+  ``new_id_after_gap`` (born in that frame, after frames where the line was not matched: a
+  line back that re-identification missed), ``unmatched_stroke`` (a stroke drawn before
+  that covered no true line: another piece of the line took over), ``another_lines_id``
+  (an id matched to another true line before: one stroke over two lines, or a wrong
+  re-identification) and ``earlier_id`` (an id the line had before);
 - ``median_track_length``: median length in frames of the output's tracks (``lines.json``);
 - ``id_switches_per_line``: ``id_switches / true_lines``;
 - ``fragments_per_line_per_frame``: ``fragmentation`` over the (line, frame) pairs of the
@@ -164,14 +171,18 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
 
     history: dict[int, list[int | None]] = {line_id: [] for line_id in widths}
     by_line: dict[int, list[int | None]] = {line_id: [] for line_id in widths}
+    frames_of: dict[int, list[int]] = {line_id: [] for line_id in widths}
+    born: dict[int, int] = {}  # stroke id → the first traced frame it is drawn in
     root = line_roots(manifest.get("tracks", []))
     tolerance = {line_id: 0.5 * width * max(sx, sy) + 3.0 for line_id, width in widths.items()}
-    for entry in frame_entries:
+    for index, entry in enumerate(frame_entries):
         gt_index = round(float(entry["time"]) * gt_fps)
         if not 0 <= gt_index < len(gt_frames):
             continue
         frame = load_json(output_dir / entry["path"], "frame file")
         curves = _frame_curves(frame)
+        for drawn_id, _ in curves:
+            born.setdefault(drawn_id, index)
         lines = _joined(curves, root)
         # A line hidden in part is given as several pieces with its id: one observation.
         pieces: dict[int, list[np.ndarray]] = {}
@@ -184,6 +195,8 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
                 pts = np.vstack([pts, pts[:1]])
             pieces.setdefault(line_id, []).append(resample_polyline(pts * [sx, sy], 1.0))
         truth = {line_id: np.concatenate(parts) for line_id, parts in pieces.items()}
+        for line_id in truth:
+            frames_of[line_id].append(index)
         for record, candidates in ((history, curves), (by_line, lines)):
             coverage = {
                 line_id: _coverage(points, tolerance[line_id], candidates)
@@ -197,6 +210,7 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
     line_level = _summary(by_line)
     return {
         **_summary(history),
+        "id_switch_causes": switch_causes(history, frames_of, born),
         "frames": len(frame_entries),
         "median_track_length": float(np.median(lengths)) if lengths else 0.0,
         "tracks": len(lengths),
@@ -233,6 +247,51 @@ def _joined(
     for stroke_id, pts in curves:
         grouped.setdefault(root.get(stroke_id, stroke_id), []).append(pts)
     return [(line, np.concatenate(parts)) for line, parts in grouped.items()]
+
+
+SWITCH_CAUSES = (
+    "new_id",
+    "new_id_after_gap",
+    "unmatched_stroke",
+    "another_lines_id",
+    "earlier_id",
+)
+
+
+def switch_causes(
+    history: Mapping[int, Sequence[int | None]],
+    frames: Mapping[int, Sequence[int]],
+    born: Mapping[int, int],
+) -> dict[str, int]:
+    """The id switches of ``history`` (per true line, its matched id or None in each frame
+    it is visible in, those frames' numbers in ``frames``) counted by what the new id was
+    (:data:`SWITCH_CAUSES`, see the module docstring). ``born`` gives the frame each
+    stroke id is first drawn in; a switch in frame ``f`` to an id matched to another line
+    only from ``f`` on is not ``another_lines_id``."""
+    matched: dict[int, list[tuple[int, int]]] = {}  # stroke id → (frame, line), in order
+    for line, ids in history.items():
+        for frame, stroke_id in zip(frames[line], ids, strict=True):
+            if stroke_id is not None:
+                matched.setdefault(stroke_id, []).append((frame, line))
+    causes = dict.fromkeys(SWITCH_CAUSES, 0)
+    for line, ids in history.items():
+        last: tuple[int, int] | None = None  # (frame, id) of the last match
+        for frame, stroke_id in zip(frames[line], ids, strict=True):
+            if stroke_id is None:
+                continue
+            if last is not None and stroke_id != last[1]:
+                before = {other for f, other in matched[stroke_id] if f < frame}
+                if line in before:
+                    cause = "earlier_id"
+                elif before:
+                    cause = "another_lines_id"
+                elif born.get(stroke_id) == frame:
+                    cause = "new_id_after_gap" if frame - last[0] > 1 else "new_id"
+                else:
+                    cause = "unmatched_stroke"
+                causes[cause] += 1
+            last = (frame, stroke_id)
+    return causes
 
 
 def _last_id(ids: Sequence[int | None]) -> int | None:
