@@ -64,6 +64,11 @@ def _number(value: Any, spec: str = ".3f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def _figure(value: Any) -> str:
+    """A figure of the identity report: shares and rates to 4 places, counts as they are."""
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def _print_temporal(temporal: Mapping[str, Any]) -> None:
     def f_line(name: str, scores: Mapping[str, Any]) -> str:
         line = (
@@ -143,11 +148,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             if isinstance(value, Mapping):  # linked_pieces, id_switch_causes
                 for sub, figure in value.items():
-                    shown = f"{figure:.4f}" if isinstance(figure, float) else str(figure)
-                    print(f"{'  ' + sub:<{LABEL}} {shown}  ({key.replace('_', ' ')})")
+                    print(f"{'  ' + sub:<{LABEL}} {_figure(figure)}  ({key.replace('_', ' ')})")
                 continue
-            shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-            print(f"{key:<{LABEL}}{shown}")
+            print(f"{key:<{LABEL}}{_figure(value)}")
         if moves is None:
             print(
                 f"{truth.name} records no poses (made before they were): no true-motion "
