@@ -14,7 +14,14 @@ import pytest
 from tests.helpers.processes import assert_clean_failure, run_axis
 
 from talos.axis.api import trace_video
-from talos.axis.evaluation.flow_maps import densify, move_pixels, move_polylines, reference_flow
+from talos.axis.evaluation.flow_maps import (
+    TemporalScore,
+    densify,
+    move_pixels,
+    move_polylines,
+    reference_flow,
+    trusted_pixels,
+)
 from talos.axis.evaluation.identity import EvaluationError, evaluate_identity
 from talos.axis.evaluation.temporal import evaluate_temporal, trace_without_tracking
 from talos.axis.evaluation.temporal_ids import (
@@ -126,6 +133,48 @@ def test_reference_flow_finds_a_shift_and_is_zero_on_a_still_pair():
         reference_flow(image, image[:-2])
 
 
+def test_trusted_pixels_leave_out_what_the_last_frame_did_not_show():
+    # A square 20 px wide moves 6 px right over a still background: the 6 px strip it
+    # uncovers at its trailing edge was hidden in the last frame, and only there does the
+    # round trip fail.
+    h, w, step = 40, 60, 6.0
+    forward = np.zeros((h, w, 2), np.float32)  # last frame -> this one, at last frame's px
+    forward[10:30, 10:30, 0] = step
+    backward = np.zeros((h, w, 2), np.float32)  # this frame -> the last one, at this one's
+    backward[10:30, 16:36, 0] = -step
+    trusted = trusted_pixels(forward, backward)
+    expected = np.ones((h, w), bool)
+    expected[10:30, 10:16] = False
+    np.testing.assert_array_equal(trusted, expected)
+    still = np.zeros((h, w, 2), np.float32)
+    assert trusted_pixels(still, still).all()
+    with pytest.raises(ValueError, match="differ"):
+        trusted_pixels(still, still[:-1])
+
+
+def test_the_consistent_f_counts_only_trusted_pixels():
+    moved, current = np.zeros((40, 60), bool), np.zeros((40, 60), bool)
+    moved[10, 5:25] = current[10, 5:25] = True  # a line that moved as the flow says
+    current[30, 30:50] = True  # a line that the last frame did not show
+    trusted = np.ones((40, 60), bool)
+    trusted[25:35, 28:52] = False
+    score = TemporalScore()
+    score.add(moved, moved, current, trusted)
+    scores = score.to_dict()
+    assert scores["temporal_recall"] == 0.5 and scores["temporal_precision"] == 1.0
+    assert scores["consistent_f"] == scores["consistent_recall"] == 1.0
+    assert scores["pairs"] == 1
+    untrusted_only = TemporalScore()
+    untrusted_only.add(moved, moved, current)  # no mask: trusted everywhere
+    assert untrusted_only.to_dict()["consistent_f"] == scores["temporal_f"]
+    assert set(score.to_dict(flow=False)) == {
+        "temporal_f",
+        "temporal_precision",
+        "temporal_recall",
+        "pairs",
+    }
+
+
 def test_ids_outside_the_track_table_are_labels():
     frame = {
         "strokes": [{"stroke_id": 3, "bezier": [[0, 0]] * 4}, {"stroke_id": 9, "bezier": []}],
@@ -185,9 +234,10 @@ def test_a_still_clip_scores_temporal_f_one_for_strokes_and_map(tmp_path):
     assert report["frames"] == 5 and report["pairs"] == 4
     # The reference flow on a still pair is ~1e-3 px: every point lands within the tolerance.
     assert report["temporal_f"] == 1.0 and report["unwarped_f"] == 1.0
+    assert report["consistent_f"] == 1.0
     raw = report["raw_line_map"]
     assert raw["strategy"] == "xdog" and raw["pairs"] == 4
-    assert raw["temporal_f"] == 1.0
+    assert raw["temporal_f"] == raw["consistent_f"] == 1.0
     assert report["ink_weighted_track_length"] == 5 and report["id_carry_over"] == 1.0
 
 
@@ -201,6 +251,9 @@ def test_the_moved_map_follows_a_translation_an_unwarped_one_does_not(tmp_path):
     assert report["temporal_f"] >= 0.9 and raw["temporal_f"] >= 0.9, report
     assert report["unwarped_f"] <= 0.6 and raw["unwarped_f"] <= 0.6, report
     assert report["temporal_f"] >= report["unwarped_f"] + 0.3
+    # What comes into view at the right edge each frame was not in the last one: left out.
+    assert report["consistent_recall"] >= report["temporal_recall"]
+    assert raw["consistent_recall"] >= raw["temporal_recall"]
 
 
 def test_tracking_on_carries_ids_over_and_tracking_off_does_not(traces, lines_clip):
@@ -341,7 +394,7 @@ def test_evaluate_json_has_a_temporal_section_with_and_without_truth(traces, lin
     assert text.returncode == 0, text.stderr
     for label in ("true motion: strokes", "true lines under flow", "true lines, true motion"):
         assert label in text.stdout
-    assert "DIS medium" in text.stdout
+    assert "DIS medium" in text.stdout and "where the flow is consistent: F" in text.stdout
     # Without a .gt.json beside the clip: the temporal measures only.
     bare = tmp_path / "bare.mp4"
     bare.write_bytes(lines_clip.read_bytes())
@@ -387,6 +440,7 @@ def test_bench_temporal_writes_the_table(lines_clip, tmp_path, monkeypatch, caps
     assert row["temporal"]["truth_under_flow"]["true_motion"]["temporal_f"] == 1.0
     assert "temporal F (tracking off)" in printed and lines_clip.name in printed
     assert "true-motion F (strokes)" in printed and "truth's F under the flow" in printed
+    assert "consistent F (strokes)" in printed and "truth's consistent F" in printed
     causes = row["identity"]["axis"]["id_switch_causes"]
     assert sum(causes.values()) == row["identity"]["axis"]["id_switches"]
     assert f"| {row['clip']} | " + " | ".join(map(str, causes.values())) + " |" in printed

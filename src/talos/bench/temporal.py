@@ -5,7 +5,9 @@ and smoothing) and with tracking off (:func:`talos.axis.evaluation.temporal.
 trace_without_tracking`, the same edge strategy). Both traces and the raw line map of that
 edge strategy are then scored with one reference flow of the source frames (DIS medium at
 full size; :func:`talos.axis.evaluation.temporal.evaluate_temporal`): temporal F, P and R at
-2 px, the ink-weighted median track length (frames) and the id carry-over (share of ink).
+2 px, the same F counted only where the flow passes its forward–backward check (the
+*consistent F*: what the last frame did not show, and the flow's errors, left out), the
+ink-weighted median track length (frames) and the id carry-over (share of ink).
 Clips with ground truth are also scored with the true motion instead of the flow (the same
 F, :mod:`talos.axis.evaluation.motion`), the true lines under the flow (how far the flow
 itself is from 1 on that clip), and for identity (:func:`talos.axis.evaluation.identity.
@@ -169,11 +171,12 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
         "| clip | frames | edges | temporal F (AXIS strokes) | temporal F (tracking off) "
         "| temporal F (raw line map) | strokes F without flow | true-motion F (strokes) "
         "| true-motion F (tracking off) | true-motion F (raw line map) | truth's F under the "
-        "flow | ink-weighted median track length (frames) | id carry-over | kept-one-id share "
-        "| switches/line | ids on 2+ lines | kept-one-id share (linked pieces) "
-        "| switches/line (linked pieces) | shape wobble, px | ink keeping its shape |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
-        "|---:|",
+        "flow | consistent F (strokes) | consistent F (tracking off) | consistent F (raw line "
+        "map) | truth's consistent F | ink-weighted median track length (frames) "
+        "| id carry-over | kept-one-id share | switches/line | ids on 2+ lines "
+        "| kept-one-id share (linked pieces) | switches/line (linked pieces) "
+        "| shape wobble, px | ink keeping its shape |",
+        "|---|---:|---|" + "---:|" * 21,
     ]
     for row in report["rows"]:
         if "skipped" in row:
@@ -185,6 +188,8 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
         identity = (row.get("identity") or {}).get("axis") or {}
         linked = identity.get("linked_pieces") or {}
 
+        truth = t.get("truth_under_flow") or {}
+
         def true_f(scores: Mapping[str, Any]) -> str:
             return cell((scores.get("true_motion") or {}).get("temporal_f"))
 
@@ -193,7 +198,9 @@ def format_temporal_report(report: Mapping[str, Any]) -> str:
             f"| {cell(t['temporal_f'])} | {cell(off.get('temporal_f'))} "
             f"| {cell(raw.get('temporal_f'))} | {cell(t['unwarped_f'])} "
             f"| {true_f(t)} | {true_f(off)} | {true_f(raw)} "
-            f"| {cell((t.get('truth_under_flow') or {}).get('temporal_f'))} "
+            f"| {cell(truth.get('temporal_f'))} "
+            f"| {cell(t.get('consistent_f'))} | {cell(off.get('consistent_f'))} "
+            f"| {cell(raw.get('consistent_f'))} | {cell(truth.get('consistent_f'))} "
             f"| {cell(t['ink_weighted_track_length'], '.0f')} "
             f"| {cell(t['id_carry_over'], '.1%')} "
             f"| {cell(identity.get('kept_one_id_share'), '.1%')} "

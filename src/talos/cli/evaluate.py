@@ -21,7 +21,9 @@ def register(commands: Any) -> None:
         description=(
             "Score OUTDIR's temporal stability against its source video: temporal F (last "
             "frame's strokes moved by a reference flow of the source, DIS medium at full "
-            "size, against this frame's, at 2 px), the same for the raw line map of the edge "
+            "size, against this frame's, at 2 px; and counted only where the flow passes "
+            "its forward-backward check: the consistent F), the same for the raw line map of "
+            "the edge "
             "strategy the trace used, the ink-weighted median track length and the id "
             "carry-over. With ground truth (--truth, or CLIP.gt.json beside the traced clip) "
             "also score the strokes against the true lines frame by frame: boundary "
@@ -76,8 +78,11 @@ def _print_temporal(temporal: Mapping[str, Any]) -> None:
             f"P {_number(scores['temporal_precision'])}  "
             f"R {_number(scores['temporal_recall'])}"
         )
+        if "unwarped_f" not in scores:
+            return line
         return line + (
-            f"  (unwarped F {_number(scores['unwarped_f'])})" if "unwarped_f" in scores else ""
+            f"  (where the flow is consistent: F {_number(scores['consistent_f'])}; "
+            f"unwarped F {_number(scores['unwarped_f'])})"
         )
 
     pairs = temporal["pairs"]

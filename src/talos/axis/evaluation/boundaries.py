@@ -108,15 +108,21 @@ def _distance_to(mask: np.ndarray) -> np.ndarray:
 
 
 def boundary_counts(
-    predicted: np.ndarray, truth: np.ndarray, tolerances: Sequence[float]
+    predicted: np.ndarray,
+    truth: np.ndarray,
+    tolerances: Sequence[float],
+    where: np.ndarray | None = None,
 ) -> list[BoundaryCounts]:
     """Counts of one frame at each tolerance (px). ``predicted`` and ``truth`` are ``(H, W)``
-    masks of 1-px lines (any dtype, non-zero = line)."""
+    masks of 1-px lines (any dtype, non-zero = line). ``where`` ``(H, W)`` bool: count only
+    the line pixels (of either map) there, each still matched against the whole other map
+    (None: everywhere)."""
     pred, true = predicted.astype(bool), truth.astype(bool)
     if pred.shape != true.shape:
         raise ValueError(f"predicted map {pred.shape} and truth {true.shape} differ in shape")
-    d_truth = _distance_to(true)[pred]
-    d_pred = _distance_to(pred)[true]
+    counted_pred, counted_true = (pred, true) if where is None else (pred & where, true & where)
+    d_truth = _distance_to(true)[counted_pred]
+    d_pred = _distance_to(pred)[counted_true]
     return [
         BoundaryCounts(
             predicted=int(d_truth.size),

@@ -20,8 +20,17 @@ length (:func:`densify`) and every point moves: by a flow read bilinearly
 flow stretches it. A 1-px pixel map (the raw line map) moves pixel by pixel
 (:func:`move_pixels`, :func:`move_pixels_by`).
 
+**Where the flow can be trusted** (:func:`trusted_pixels`): the forward–backward check of
+Sundaram, Brox and Keutzer (2010), which Ruder et al. (2016) and the warping error of Lai et
+al. (2018) use to leave occlusions out of a temporal consistency score. A pixel of frame
+``t`` that the backward flow sends to ``t−1`` and the forward flow does not send back is
+something ``t−1`` did not show (a line coming out from behind an occluder or into the
+frame), or a place where the flow is wrong (motion boundaries, blur): a line there that
+the moved map misses is the yardstick's error, not boiling.
+
 **Score** (:class:`TemporalScore`): frame ``t−1``'s moved map against frame ``t``'s at a
-tolerance, and the map as it was (``u = 0``), counted over a clip's pairs.
+tolerance, and the map as it was (``u = 0``), counted over a clip's pairs; and the moved
+map again, counted only on the trusted pixels (the *consistent F*).
 """
 
 from __future__ import annotations
@@ -58,6 +67,10 @@ REFERENCE_DIS = {
     "VariationalRefinementDelta": 5.0,
     "VariationalRefinementGamma": 10.0,
 }
+# The forward–backward check's tolerance (Sundaram et al. 2010): a round trip may miss by
+# this share of the two vectors' squared lengths, plus this many px².
+CONSISTENCY_SHARE = 0.01
+CONSISTENCY_PX2 = 0.5
 MIN_FLOW_SIDE = 16  # px; DIS needs a patch at its finest level: a smaller frame gets zero flow
 
 Polylines = list[tuple[np.ndarray, bool]]
@@ -90,6 +103,37 @@ def reference_flow(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     for name, value in REFERENCE_DIS.items():
         getattr(dis, f"set{name}")(value)
     return dis_flow(dis, prev, cur)
+
+
+def trusted_pixels(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """The pixels of frame ``t`` where the flow between ``t−1`` and ``t`` can be trusted:
+    ``(H, W)`` bool.
+
+    ``forward`` ``u`` (``t−1 → t``) and ``backward`` ``w`` (``t → t−1``) are ``(H, W, 2)``
+    px, as :func:`reference_flow` gives them for ``(previous, current)`` and ``(current,
+    previous)``. A pixel ``x`` goes back to ``x + w(x)`` and forward again by ``u`` read
+    there (bilinear, edges clamped); it is trusted when the round trip comes back:
+
+        |w(x) + u(x + w(x))|² ≤ CONSISTENCY_SHARE · (|w(x)|² + |u(x + w(x))|²) + CONSISTENCY_PX2
+    """
+    if forward.shape != backward.shape:
+        raise ValueError(f"flows of shapes {forward.shape} and {backward.shape} differ")
+    height, width = backward.shape[:2]
+    grid_x, grid_y = np.meshgrid(
+        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+    )
+    back = backward.astype(np.float32, copy=False)
+    there = cv2.remap(
+        forward.astype(np.float32, copy=False),
+        grid_x + back[..., 0],
+        grid_y + back[..., 1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    miss = ((back + there) ** 2).sum(axis=2)
+    allowed = CONSISTENCY_SHARE * ((back**2).sum(axis=2) + (there**2).sum(axis=2))
+    trusted: np.ndarray = miss <= allowed + CONSISTENCY_PX2
+    return trusted
 
 
 def as_open(points: np.ndarray, closed: bool) -> np.ndarray:
@@ -178,26 +222,41 @@ class TemporalScore:
     """Counts of moved last-frame maps against this frame's, summed over a clip's pairs.
 
     ``warped`` scores the map moved by the flow, ``unwarped`` the map as it was
-    (``u = 0``), both at ``tolerance_px`` px.
+    (``u = 0``), both at ``tolerance_px`` px; ``consistent`` the moved map again, counting
+    only the line pixels of either map on the pairs' trusted pixels (:func:`trusted_pixels`).
     """
 
     tolerance_px: float = TOLERANCE_PX
     warped: BoundaryCounts = field(default_factory=BoundaryCounts)
     unwarped: BoundaryCounts = field(default_factory=BoundaryCounts)
+    consistent: BoundaryCounts = field(default_factory=BoundaryCounts)
     pairs: int = 0
 
-    def add(self, moved: np.ndarray, previous: np.ndarray, current: np.ndarray) -> None:
+    def add(
+        self,
+        moved: np.ndarray,
+        previous: np.ndarray,
+        current: np.ndarray,
+        trusted: np.ndarray | None = None,
+    ) -> None:
         """One pair: ``(H, W)`` 1-px maps of frame ``t−1`` moved onto ``t``, of ``t−1`` as
-        it was, and of ``t``."""
+        it was, and of ``t``; ``trusted`` ``(H, W)`` bool, where the flow that moved it can
+        be trusted (None: a motion without errors, e.g. the truth's, trusted everywhere)."""
         (warped,) = boundary_counts(moved, current, [self.tolerance_px])
         (unwarped,) = boundary_counts(previous, current, [self.tolerance_px])
+        if trusted is None:
+            consistent = warped
+        else:
+            (consistent,) = boundary_counts(moved, current, [self.tolerance_px], trusted)
         self.warped += warped
         self.unwarped += unwarped
+        self.consistent += consistent
         self.pairs += 1
 
-    def to_dict(self, unwarped: bool = True) -> dict[str, Any]:
-        """``temporal_f``, ``temporal_precision``, ``temporal_recall``, ``unwarped_f`` (left
-        out when not ``unwarped``; all None without pairs) and ``pairs``."""
+    def to_dict(self, flow: bool = True) -> dict[str, Any]:
+        """``temporal_f``, ``temporal_precision``, ``temporal_recall``, and for a map moved
+        by a flow (``flow``) ``unwarped_f`` and ``consistent_f``, ``consistent_precision``,
+        ``consistent_recall`` (all None without pairs); and ``pairs``."""
 
         def value(x: float) -> float | None:
             return round(x, 4) if self.pairs else None
@@ -206,9 +265,12 @@ class TemporalScore:
             "temporal_f": value(self.warped.f_score),
             "temporal_precision": value(self.warped.precision),
             "temporal_recall": value(self.warped.recall),
-            "unwarped_f": value(self.unwarped.f_score),
-            "pairs": self.pairs,
         }
-        if not unwarped:
-            del scores["unwarped_f"]
-        return scores
+        if flow:
+            scores |= {
+                "unwarped_f": value(self.unwarped.f_score),
+                "consistent_f": value(self.consistent.f_score),
+                "consistent_precision": value(self.consistent.precision),
+                "consistent_recall": value(self.consistent.recall),
+            }
+        return {**scores, "pairs": self.pairs}

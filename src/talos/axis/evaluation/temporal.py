@@ -40,6 +40,15 @@ alike, so it is a comparison on equal terms, not an absolute: the same flow scor
 - other traces of the same frames, e.g. one with tracking off (:func:`trace_without_tracking`,
   which costs a second trace).
 
+**Consistent F**: the same ``W_t`` against ``M_t``, counting only the pixels (of either
+map) where the flow passes the forward–backward check
+(:func:`~talos.axis.evaluation.flow_maps.trusted_pixels`: the backward flow from ``t`` to
+``t−1`` is computed too, and a pixel whose round trip does not come back is left out). What
+``t−1`` did not show (a line coming out from behind an occluder) and the flow's own errors
+at motion boundaries no longer count as boiling; the warping error of video consistency
+work (Lai et al. 2018) leaves occlusions out the same way. The raw line map and the truth
+under the flow get it too.
+
 ``unwarped_f`` is the same F with ``u = 0`` (frame ``t−1``'s map against frame ``t``'s as
 they are): how much the picture moves. A temporal F well above it means the flow explains
 the motion; the two are equal on a still clip.
@@ -78,6 +87,7 @@ from talos.axis.evaluation.flow_maps import (
     move_polylines_by,
     reference_flow,
     to_gray,
+    trusted_pixels,
 )
 from talos.axis.evaluation.identity import EvaluationError, load_json
 from talos.axis.evaluation.motion import (
@@ -120,7 +130,7 @@ class _Trace:
         return frame
 
     def result(self, true_motion: bool = False) -> dict[str, Any]:
-        extra = {"true_motion": self.true_score.to_dict(unwarped=False)} if true_motion else {}
+        extra = {"true_motion": self.true_score.to_dict(flow=False)} if true_motion else {}
         return {
             **self.score.to_dict(),
             **self.identity.to_dict(),
@@ -170,9 +180,12 @@ class _TruthScores:
     under_motion: TemporalScore
     previous: tuple[Polylines, np.ndarray, int] | None = None
 
-    def step(self, index: int, flow: np.ndarray | None) -> MotionField | None:
-        """Output frame ``index`` (``flow``: the reference flow from the one before): score
-        the truth's pair; return its true motion, or None when the truth lacks a frame."""
+    def step(
+        self, index: int, flow: np.ndarray | None, trusted: np.ndarray | None = None
+    ) -> MotionField | None:
+        """Output frame ``index`` (``flow``: the reference flow from the one before,
+        ``trusted``: where it can be trusted): score the truth's pair; return its true
+        motion, or None when the truth lacks a frame."""
         gt_index = self.indices[index]
         current = None
         if gt_index is not None:
@@ -186,7 +199,7 @@ class _TruthScores:
             except MotionError as exc:
                 raise EvaluationError(f"ground truth: {exc}") from None
             by_flow = draw_polylines(self.shape, move_polylines(last_lines, flow))
-            self.under_flow.add(by_flow, last_map, current[1])
+            self.under_flow.add(by_flow, last_map, current[1], trusted)
             by_motion = draw_polylines(self.shape, move_polylines_by(last_lines, field.move))
             self.under_motion.add(by_motion, last_map, current[1])
         self.previous = current
@@ -195,7 +208,7 @@ class _TruthScores:
     def result(self) -> dict[str, Any]:
         return {
             **self.under_flow.to_dict(),
-            "true_motion": self.under_motion.to_dict(unwarped=False),
+            "true_motion": self.under_motion.to_dict(flow=False),
         }
 
 
@@ -277,10 +290,10 @@ def evaluate_temporal(
     Returns
     -------
     ``{"frames", "pairs", "tolerance_px", "flow", "temporal_f", "temporal_precision",
-    "temporal_recall", "unwarped_f", "ink_weighted_track_length" (frames),
-    "id_carry_over" (share), "tracks", "shape_wobble_px", "shape_still_share"}``, plus
-    ``"raw_line_map": {"strategy",
-    "temporal_f", "temporal_precision", "temporal_recall", "unwarped_f", "pairs"}`` and
+    "temporal_recall", "unwarped_f", "consistent_f", "consistent_precision",
+    "consistent_recall", "ink_weighted_track_length" (frames), "id_carry_over" (share),
+    "tracks", "shape_wobble_px", "shape_still_share"}``, plus ``"raw_line_map":
+    {"strategy", the F, P, R keys above, "unwarped_f", "pairs"}`` and
     ``"compare": {name: {the stroke keys}}``. F, P, R are None without pairs (one frame).
     With ``truth``: ``"ground_truth"`` (its path), ``"true_motion": {"temporal_f",
     "temporal_precision", "temporal_recall", "pairs"}`` for the strokes, in
@@ -319,8 +332,11 @@ def evaluate_temporal(
     previous_raw: np.ndarray | None = None
     for index, image in enumerate(_decoded(video, main.manifest, times, settings)):
         gray = to_gray(image)
-        flow = reference_flow(previous_gray, gray) if previous_gray is not None else None
-        field = known.step(index, flow) if known is not None else None
+        flow = trusted = None
+        if previous_gray is not None:
+            flow = reference_flow(previous_gray, gray)
+            trusted = trusted_pixels(flow, reference_flow(gray, previous_gray))
+        field = known.step(index, flow, trusted) if known is not None else None
         for trace in traces:
             frame = trace.frame(index)
             polylines = stroke_polylines(frame)
@@ -331,9 +347,8 @@ def evaluate_temporal(
             trace.wobble.add(ids, polylines, lengths)
             if flow is not None and trace.previous is not None:
                 last_lines, last_map = trace.previous
-                trace.score.add(
-                    draw_polylines(shape, move_polylines(last_lines, flow)), last_map, drawn
-                )
+                moved = draw_polylines(shape, move_polylines(last_lines, flow))
+                trace.score.add(moved, last_map, drawn, trusted)
                 if field is not None:
                     moved = draw_polylines(shape, move_polylines_by(last_lines, field.move))
                     trace.true_score.add(moved, last_map, drawn)
@@ -341,7 +356,7 @@ def evaluate_temporal(
         if detector is not None:
             raw = thin(detector.detect(image) > 0)
             if flow is not None and previous_raw is not None:
-                raw_score.add(move_pixels(previous_raw, flow), previous_raw, raw)
+                raw_score.add(move_pixels(previous_raw, flow), previous_raw, raw, trusted)
                 if field is not None:
                     raw_true.add(move_pixels_by(previous_raw, field.move), previous_raw, raw)
             previous_raw = raw
@@ -357,7 +372,7 @@ def evaluate_temporal(
     if detector is not None:
         report["raw_line_map"] = {"strategy": strategy, **raw_score.to_dict()}
         if with_truth:
-            report["raw_line_map"]["true_motion"] = raw_true.to_dict(unwarped=False)
+            report["raw_line_map"]["true_motion"] = raw_true.to_dict(flow=False)
     if others:
         report["compare"] = {name: trace.result(with_truth) for name, trace in others.items()}
     if known is not None:
