@@ -180,6 +180,91 @@ def test_a_crease_s_flanks_are_not_weak_candidates_either():
     assert not (distance <= 2.0).any(), int((distance <= 2.0).sum())
 
 
+def test_contour_strength_keeps_a_straight_boundary_and_averages_texture_away():
+    from talos.axis.strategies.edges import colour_gradient, contour_strength
+
+    rng = np.random.default_rng(5)
+    image = np.full((120, 200, 3), 60, np.uint8)
+    image[:, 50:100] = 180  # two straight boundaries, at x = 50 and x = 100
+    texture = rng.integers(0, 256, (120, 80), dtype=np.uint8)
+    image[:, 120:] = cv2.GaussianBlur(texture, (0, 0), 1.2)[..., None]
+    magnitude, cos2, sin2 = colour_gradient(image, 1.0, 4.0)
+    # On the boundary (its gradient peaks between x = 49 and 50), away from the rows' ends.
+    edge = np.stack([np.full(60, 49.5), np.arange(30, 90)], axis=1)
+    on_edge = contour_strength(magnitude, cos2, sin2, edge)
+    own = magnitude[30:90, 49:51].mean(axis=1)
+    assert np.all(on_edge >= 0.9 * own), (on_edge / own).min()
+    # In the texture: the strongest gradients, averaged along their own direction, fade.
+    ys, xs = np.nonzero(magnitude[:, 135:185] >= np.percentile(magnitude[:, 135:185], 95))
+    spots = np.stack([xs + 135.0, ys], axis=1)
+    spots = spots[(spots[:, 1] >= 10) & (spots[:, 1] < 110)]
+    in_texture = contour_strength(magnitude, cos2, sin2, spots)
+    own_there = magnitude[spots[:, 1].astype(int), spots[:, 0].astype(int)]
+    assert in_texture.mean() <= 0.5 * own_there.mean()
+    assert contour_strength(magnitude, cos2, sin2, np.zeros((0, 2))).shape == (0,)
+
+
+def test_step_edges_tell_a_step_from_the_flank_of_a_band():
+    from talos.axis.strategies.edges import colour_gradient, step_edges
+
+    image = np.full((80, 160, 3), 60, np.uint8)
+    image[:, 40:] = 160  # a step at x = 40
+    image[:, 100:105] = 240  # a light band 5 px wide, flanks at x = 100 and 105
+    image[:, :4] = 200  # a step at x = 4, next to the image's edge
+    image = cv2.GaussianBlur(image, (0, 0), 0.8)
+    _, cos2, sin2 = colour_gradient(image, 1.0, 4.0)
+    rows = np.arange(20, 60, dtype=np.float64)
+
+    def at(x: float) -> np.ndarray:
+        return step_edges(image, cos2, sin2, np.stack([np.full(len(rows), x), rows], 1), 4.0)
+
+    assert at(39.5).all()  # darker on one side, lighter on the other, far out too
+    assert not at(99.5).any() and not at(104.5).any()  # the band's flanks: same colour past it
+    assert not at(3.5).any()  # a step, but the far samples would fall outside the image
+    assert step_edges(image, cos2, sin2, np.zeros((0, 2)), 4.0).shape == (0,)
+
+
+def _pale_disc_over_fine_gravel(size=(720, 1280)):
+    """A shaded disc whose rim has the gravel's lightness and only a little colour: its
+    silhouette is weak and hysteresis draws about a third of it."""
+    from skimage import data
+
+    h, w = size
+    stones = cv2.resize(data.gravel(), (w // 2, h // 2)).astype(np.float32)
+    gravel = np.repeat(np.tile(stones, (2, 2))[..., None], 3, axis=2)
+    image, center, radius, _ = _shaded_disc(gravel, [220.0, 250.0, 290.0], 0)
+    return image.astype(np.uint8), _circle_mask(size, center, radius)
+
+
+def test_boundaries_draw_a_weak_silhouette_that_runs_on_but_not_when_out_of_focus():
+    image, truth = _pale_disc_over_fine_gravel()
+    settings = Settings()
+    off = settings.model_copy(deep=True)
+    off.edges.boundary_contour = 0.0
+    with_contours = EDGE_DETECTORS.create("boundaries", settings)
+    without = EDGE_DETECTORS.create("boundaries", off)
+    ours = _f_score(with_contours.detect(image), truth)
+    floor = _f_score(without.detect(image), truth)
+    assert floor.recall < 0.5 and ours.recall >= floor.recall + 0.25, (ours, floor)
+    assert ours.precision >= floor.precision, (ours, floor)
+    # What contours add is not a weak candidate for temporal hysteresis any more.
+    lines, weak = with_contours.detect_with_weak(image, 0.5)
+    assert weak is not None and not (weak & (lines > 0)).any()
+    assert np.array_equal(lines, with_contours.detect(image))
+    # The same scene out of focus: its edges run on as far, but contours add none of them.
+    defocused = cv2.GaussianBlur(image, (0, 0), 4)
+    assert np.array_equal(with_contours.detect(defocused), without.detect(defocused))
+
+
+def test_boundaries_do_not_draw_grass_blades_as_contours():
+    image, truth = _shaded_disc_over_grass()
+    settings = Settings()
+    off = settings.model_copy(deep=True)
+    off.edges.boundary_contour = 0.0
+    with_contours = EDGE_DETECTORS.create("boundaries", settings).detect(image)
+    assert np.array_equal(with_contours, EDGE_DETECTORS.create("boundaries", off).detect(image))
+
+
 def test_lone_curves_keep_long_single_curves_and_drop_specks_and_networks():
     from talos.axis.strategies.edges import lone_curves
 

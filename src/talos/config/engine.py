@@ -97,6 +97,12 @@ class EdgeSettings(Section):
     boundary_high: NonNegFloat = Field(
         0.07, description="boundaries: hysteresis high threshold (Lab/255 per working px)."
     )
+    boundary_contour: NonNegFloat = Field(
+        0.03,
+        description="boundaries: a weak boundary is also drawn where it runs on as one "
+        "contour this strong (the inhibited gradient averaged along the line, Lab/255 per "
+        "working px) and is in focus; 0 = off.",
+    )
     boundary_creases: bool = Field(
         True,
         description="boundaries: also trace thin dark lines inside regions (creases, folds, "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from talos.axis.geometry.sampling import sample_either_side
+from talos.axis.geometry.sampling import sample_bilinear, sample_either_side
 from talos.axis.strategies import EDGE_DETECTORS, EdgeDetector
 from talos.config import EdgeSettings
 
@@ -269,6 +269,116 @@ def side_surround(
     return cv2.min(ahead, behind)
 
 
+# Contours (step 5 of BoundaryEdgeDetector): a weak boundary drawn for running on.
+CONTOUR_HALF_PX = 8  # working px either side along the line that its strength is averaged over
+CONTOUR_STEP_PX = 2.0  # working px between the samples averaged (the field is smooth at σ)
+CONTOUR_MIN_PX = 24.0  # working px: the shortest run of weak boundary drawn as a contour
+CONTOUR_NEAR_PX = 2.0  # working px either side where a step's colours are compared ...
+CONTOUR_FAR_PX = 8.0  # ... and again here, past a band's other flank (step_edges)
+CONTOUR_STEP_BLUR = 1.5  # working px: the colours compared are blurred this much
+CONTOUR_LOW_SHARE = 0.5  # a contour runs on down to this share of its seed's strength
+# Least ratio of a seed's gradient at the working size (blurred by the smoothing σ) to that
+# at half the size (per working px): a boundary in focus.
+CONTOUR_SHARPNESS = 1.45
+
+
+def contour_strength(
+    magnitude: np.ndarray,
+    cos2: np.ndarray,
+    sin2: np.ndarray,
+    points: np.ndarray,
+    half_length: float = CONTOUR_HALF_PX,
+    step: float = CONTOUR_STEP_PX,
+) -> np.ndarray:
+    """How strongly each of ``points`` lies on one long boundary: ``(K,)`` float32, in the
+    units of ``magnitude``.
+
+    ``magnitude``, ``cos2``, ``sin2`` ``(H, W)`` float32 are a gradient magnitude and its
+    doubled-angle orientation (:func:`colour_gradient`); ``points`` ``(K, 2)`` px (x, y) in
+    that grid. The field ``V = magnitude · u``, with ``u = (cos 2θ, sin 2θ)`` made unit, is
+    averaged over samples ``step`` px apart (bilinear) from ``−L`` to ``L`` = ``half_length``
+    px through each point ``p`` along its edge (perpendicular to its gradient), and the mean
+    is projected on ``u(p)``:
+
+        C(p) = ⟨ mean_{|t| ≤ L} V(p + t · e_p), u(p) ⟩
+
+    A boundary that keeps its direction over those ``2L`` px keeps its magnitude;
+    texture, whose edges turn every few px, averages towards 0 (doubled angles: an edge and
+    its opposite contrast agree).
+    """
+    if len(points) == 0:
+        return np.zeros(0, np.float32)
+    # V is formed at the samples, not over the whole grid: the points are a few percent of it.
+    stack = cv2.merge([magnitude, cos2, sin2])
+
+    def field_at(at: np.ndarray) -> np.ndarray:
+        m, c, s = sample_bilinear(stack, at).T
+        scale = m / (np.hypot(c, s) + np.float32(1e-12))
+        return np.stack([c * scale, s * scale], axis=1)
+
+    pts = np.asarray(points, np.float32).reshape(-1, 2)
+    own = field_at(pts)  # (K, 2): V at p, whose direction is u(p)
+    length = np.hypot(own[:, 0], own[:, 1]) + np.float32(1e-12)
+    u = own / length[:, None]
+    normal = edge_normals(cos2, sin2, pts)
+    along = np.stack([-normal[:, 1], normal[:, 0]], axis=1)  # the edge's direction
+    reach = step * np.floor(half_length / step)
+    steps = np.arange(-reach, reach + step / 2, step, dtype=np.float32)
+    samples = pts[:, None, :] + steps[None, :, None] * along[:, None, :]
+    mean = field_at(samples.reshape(-1, 2)).reshape(len(pts), -1, 2).mean(axis=1)
+    strength: np.ndarray = (mean * u).sum(axis=1).astype(np.float32)
+    return strength
+
+
+def step_edges(
+    image: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, points: np.ndarray, chroma: float
+) -> np.ndarray:
+    """Whether each of ``points`` lies on a step between two regions rather than on one
+    flank of a band: ``(K,)`` bool.
+
+    ``image`` ``(H, W, 3)`` uint8 BGR, ``cos2``, ``sin2`` its gradient's doubled-angle
+    orientation (:func:`colour_gradient`), ``points`` ``(K, 2)`` px. Across the edge (along
+    its gradient ``n``), the Lab colour (a, b weighted by ``chroma``, blurred by
+    ``CONTOUR_STEP_BLUR`` px) differs as much ``CONTOUR_FAR_PX`` px out on either side as it
+    does ``CONTOUR_NEAR_PX`` px out: ``|c(p + D n) − c(p − D n)| ≥ |c(p + d n) − c(p − d n)|``.
+    Past a band a few px wide (a light mortar joint, a stripe) the same colour comes back,
+    and the far difference falls. A far sample outside the image fails.
+    """
+    if len(points) == 0:
+        return np.zeros(0, bool)
+    weights = np.array([1.0, chroma, chroma], np.float32)
+    lab = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2Lab), (0, 0), CONTOUR_STEP_BLUR)
+    pts = np.asarray(points, np.float32).reshape(-1, 2)
+    normal = edge_normals(cos2, sin2, pts)
+
+    def across(distance: float) -> tuple[np.ndarray, np.ndarray]:
+        ahead, behind = pts + distance * normal, pts - distance * normal
+        difference = (
+            sample_bilinear(lab, ahead).astype(np.float32)
+            - sample_bilinear(lab, behind).astype(np.float32)
+        ) * weights
+        ends = np.concatenate([ahead, behind])
+        height, width = image.shape[:2]
+        inside = (ends >= 0).all(axis=1) & (ends[:, 0] <= width - 1) & (ends[:, 1] <= height - 1)
+        return np.linalg.norm(difference, axis=1), inside.reshape(2, -1).all(axis=0)
+
+    near, _ = across(CONTOUR_NEAR_PX)
+    far, inside = across(CONTOUR_FAR_PX)
+    result: np.ndarray = (far >= near) & inside
+    return result
+
+
+def edge_normals(cos2: np.ndarray, sin2: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The unit gradient direction ``n = (cos θ, sin θ)`` at ``points`` ``(K, 2)`` px, from
+    the doubled-angle orientation (read bilinearly; :func:`half_angle`): ``(K, 2)`` float32,
+    ``cos θ ≥ 0``."""
+    c, s = sample_bilinear(cv2.merge([cos2, sin2]), points).T
+    dx, dy = half_angle(np.ascontiguousarray(c), np.ascontiguousarray(s))
+    norm = np.hypot(dx.ravel(), dy.ravel()) + np.float32(1e-12)
+    normals: np.ndarray = np.stack([dx.ravel() / norm, dy.ravel() / norm], axis=1)
+    return normals.astype(np.float32)
+
+
 def half_angle(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The gradient ``(m cos θ, m sin θ)`` from its doubled-angle form ``V = m (cos 2θ,
     sin 2θ)``, each ``(H, W)`` float32, with ``cos θ ≥ 0``.
@@ -459,7 +569,20 @@ class BoundaryEdgeDetector(EdgeDetector):
     4. The gradient vector is scaled back to the frame's size (:func:`canny_derivatives`)
        and handed to Canny's non-maximum suppression and hysteresis (``boundary_low``,
        ``boundary_high``): 1-px, connected lines at full resolution.
-    5. Creases (``boundary_creases``): a thin dark line has two steps close together, which
+    5. Contours (``boundary_contour`` > 0): a silhouette against texture on both sides
+       (a grey body on gravel) keeps little of its gradient after step 3, and where no
+       stretch of it reaches ``boundary_high`` hysteresis drops it all. What marks it is
+       that it runs on: its :func:`contour_strength` (the inhibited gradient averaged
+       along the line over ±``CONTOUR_HALF_PX`` working px) stays, where texture's
+       averages away. The ridge pixels above ``boundary_low`` that are not drawn are
+       grouped (8-connected) down to ``CONTOUR_LOW_SHARE`` of ``boundary_contour``; a
+       group is drawn when it is at least ``CONTOUR_MIN_PX`` working px long (a grass
+       blade is shorter), lies mostly on :func:`step_edges` (not on one flank of a band:
+       a paving's mortar joints run on too) and holds a seed: a pixel of strength
+       ``boundary_contour`` that is in focus (its gradient at the working size is
+       ``CONTOUR_SHARPNESS`` times that at half the size; a defocused background's edges
+       run on as far).
+    6. Creases (``boundary_creases``): a thin dark line has two steps close together, which
        the smoothing and the inhibition of step 3 (each flank is the other's texture)
        cancel. :func:`crease_contrast` at the working width finds them instead, and the
        same NMS and hysteresis (``boundary_crease_low``, ``boundary_crease_high``) draw
@@ -478,6 +601,7 @@ class BoundaryEdgeDetector(EdgeDetector):
         self.creases = edges.boundary_creases
         self.crease_low = edges.boundary_crease_low * _CREASE_SCALE
         self.crease_high = edges.boundary_crease_high * _CREASE_SCALE
+        self.contour = edges.boundary_contour
 
     def working_width(self, width: int) -> int:
         """The width in px a frame ``width`` px wide is reduced to: ``max(boundary_width,
@@ -512,21 +636,93 @@ class BoundaryEdgeDetector(EdgeDetector):
         if working < width:
             reduced = (working, max(1, round(height * working / width)))
             small = cv2.resize(image, reduced, interpolation=cv2.INTER_AREA)
-        dx, dy = self._boundaries(small, (width, height))
+        dx, dy, gradient = self._boundaries(small, (width, height))
         lines = cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
+        # Every non-maximum-suppressed pixel above the weak threshold (or the low one).
+        floor = self.low if ratio is None else min(ratio, 1.0) * self.low
+        candidates = None
+        if self.contour > 0 or ratio is not None:
+            candidates = cv2.Canny(dx, dy, floor, floor, L2gradient=True)
+        if self.contour > 0 and candidates is not None:
+            self._draw_contours(lines, candidates, dx, dy, gradient, small)
         cleared = self._draw_creases(small, lines) if self.creases else None
-        if ratio is None:
+        if ratio is None or candidates is None:
             return lines, None
-        # Every non-maximum-suppressed candidate above the weak threshold, kept or not, but
-        # a crease's flanks: temporal hysteresis would bring them back beside it.
-        candidates = cv2.Canny(dx, dy, ratio * self.low, ratio * self.low, L2gradient=True)
+        # The weak candidates, kept or not, but a crease's flanks: temporal hysteresis would
+        # bring them back beside it.
         if cleared is not None:
             cv2.subtract(candidates, cleared, dst=candidates)
         return lines, (candidates > 0) & (lines == 0)
 
+    def _draw_contours(
+        self,
+        lines: np.ndarray,
+        candidates: np.ndarray,
+        dx: np.ndarray,
+        dy: np.ndarray,
+        gradient: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        small: np.ndarray,
+    ) -> None:
+        """Draw into ``lines`` the weak boundaries that run on as one contour (step 5 of the
+        class docstring). ``candidates``: Canny's ridge pixels at or below the low
+        threshold, frame size; ``gradient``: the working-size raw and inhibited magnitudes
+        and the doubled-angle orientation."""
+        raw, inhibited, cos2, sin2 = gradient
+        found = cv2.findNonZero(cv2.subtract(candidates, lines))  # sparse: faster than numpy
+        if found is None:
+            return
+        xs, ys = found.reshape(-1, 2).T
+        gx, gy = dx[ys, xs].astype(np.int64), dy[ys, xs].astype(np.int64)
+        above = gx * gx + gy * gy >= self.low * self.low
+        ys, xs = ys[above], xs[above]
+        if len(ys) == 0:
+            return
+        scale = lines.shape[1] / small.shape[1]
+        points = np.stack([(xs + 0.5) / scale - 0.5, (ys + 0.5) / scale - 0.5], axis=1)
+        strength = contour_strength(inhibited, cos2, sin2, points)
+        on = strength >= CONTOUR_LOW_SHARE * self.contour
+        ys, xs, strength, points = ys[on], xs[on], strength[on], points[on]
+        seeds = np.flatnonzero(strength >= self.contour)
+        if len(seeds) == 0:
+            return
+        # In focus: a defocused background's edges are as long and straight, but their
+        # gradient grows little from the coarse scale to the fine one.
+        fine = sample_bilinear(cv2.GaussianBlur(raw, (0, 0), self.sigma), points[seeds])
+        half = (max(1, small.shape[1] // 2), max(1, small.shape[0] // 2))
+        coarse_map = colour_gradient(
+            cv2.resize(small, half, interpolation=cv2.INTER_AREA), self.sigma, self.chroma
+        )[0]
+        ratio = np.array([half[0] / small.shape[1], half[1] / small.shape[0]], np.float32)
+        coarse = 0.5 * sample_bilinear(coarse_map, (points[seeds] + 0.5) * ratio - 0.5)
+        seeds = seeds[fine >= CONTOUR_SHARPNESS * coarse]
+        if len(seeds) == 0:
+            return
+        mask = np.zeros(lines.shape, np.uint8)
+        mask[ys, xs] = 1
+        _, labels = cv2.connectedComponents(mask, connectivity=8)
+        groups = labels[ys, xs]
+        count = int(groups.max()) + 1
+        seeded = np.zeros(count, bool)
+        seeded[groups[seeds]] = True
+        # A shorter run is a straight bit of texture (a grass blade), not a boundary; a run
+        # mostly along one flank of a band (a mortar joint, a stripe) is the band's edge.
+        size = np.bincount(groups, minlength=count)
+        drawn = seeded & (size >= CONTOUR_MIN_PX * scale)
+        keep = drawn[groups]
+        if not keep.any():
+            return
+        steps = np.bincount(
+            groups[keep],
+            weights=step_edges(small, cos2, sin2, points[keep], self.chroma),
+            minlength=count,
+        )
+        drawn &= steps > 0.5 * size
+        keep = drawn[groups]
+        lines[ys[keep], xs[keep]] = 255
+
     def _draw_creases(self, small: np.ndarray, lines: np.ndarray) -> np.ndarray | None:
         """Draw the creases of the working-size frame ``small`` into the frame-size line map
-        ``lines`` (step 5 of the class docstring); returns the band cleared around them
+        ``lines`` (step 6 of the class docstring); returns the band cleared around them
         (``uint8``, 255 in it, the size of ``lines``), None where there is no crease."""
         contrast, nx, ny = crease_contrast(
             cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), self.sigma, self.surround
@@ -553,15 +749,18 @@ class BoundaryEdgeDetector(EdgeDetector):
 
     def _boundaries(
         self, small: np.ndarray, size: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """The inhibited colour gradient of the working-size frame ``small`` as Canny's int16
-        ``(dx, dy)`` at the frame's ``size`` (steps 2–4 of the class docstring)."""
-        magnitude, cos2, sin2 = colour_gradient(small, self.sigma, self.chroma)
+        ``(dx, dy)`` at the frame's ``size`` (steps 2–4 of the class docstring), and at the
+        working size: the raw and the inhibited magnitude, ``cos 2θ`` and ``sin 2θ``."""
+        raw, cos2, sin2 = colour_gradient(small, self.sigma, self.chroma)
+        magnitude = raw
         if self.inhibition > 0:
-            inhibition = side_surround(magnitude, cos2, sin2, self.surround)
-            magnitude = cv2.max(cv2.scaleAdd(inhibition, -self.inhibition, magnitude), 0.0)
+            inhibition = side_surround(raw, cos2, sin2, self.surround)
+            magnitude = cv2.max(cv2.scaleAdd(inhibition, -self.inhibition, raw), 0.0)
         # The gradient as magnitude × doubled-angle unit vector: V = m (cos 2θ, sin 2θ).
         length: np.ndarray = cv2.magnitude(cos2, sin2)
         length += np.float32(1e-12)
         scaled = cv2.multiply(np.divide(np.float32(_GRADIENT_SCALE), length, out=length), magnitude)
-        return canny_derivatives(cv2.multiply(cos2, scaled), cv2.multiply(sin2, scaled), size)
+        dx, dy = canny_derivatives(cv2.multiply(cos2, scaled), cv2.multiply(sin2, scaled), size)
+        return dx, dy, (raw, magnitude, cos2, sin2)
