@@ -75,6 +75,7 @@ def test_env_nested_and_api_keys_are_secret(workdir: Path, monkeypatch):
         ({"AXIS_EDGES__BOUNDARY_CREASES": "often"}, "edges.boundary_creases"),
         ({"AXIS_EDGES__BOUNDARY_CREASE_HIGH": "steep"}, "edges.boundary_crease_high"),
         ({"AXIS_EDGES__BOUNDARY_SCALE": "half"}, "edges.boundary_scale"),
+        ({"AXIS_EDGES__BOUNDARY_CONTOUR": "-0.01"}, "edges.boundary_contour"),
         (
             {"AXIS_DEPTH__STRATEGY": "onnx", "AXIS_DEPTH__MODEL_PATH": "/nonexistent/depth.onnx"},
             "depth.model_path: model file not found",
