@@ -44,7 +44,7 @@ import numpy as np
 
 from talos.axis.evaluation.boundaries import BoundaryCounts, boundary_counts
 from talos.axis.geometry import ragged
-from talos.axis.geometry.sampling import sample_bilinear
+from talos.axis.geometry.sampling import sample_bilinear, sample_offset
 from talos.axis.strategies.flow import dis_flow
 
 TOLERANCE_PX = 2.0  # τ: a moved line counts within this distance of one, px
@@ -118,17 +118,11 @@ def trusted_pixels(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     """
     if forward.shape != backward.shape:
         raise ValueError(f"flows of shapes {forward.shape} and {backward.shape} differ")
-    height, width = backward.shape[:2]
-    grid_x, grid_y = np.meshgrid(
-        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-    )
     back = backward.astype(np.float32, copy=False)
-    there = cv2.remap(
+    there = sample_offset(
         forward.astype(np.float32, copy=False),
-        grid_x + back[..., 0],
-        grid_y + back[..., 1],
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
+        np.ascontiguousarray(back[..., 0]),
+        np.ascontiguousarray(back[..., 1]),
     )
     miss = ((back + there) ** 2).sum(axis=2)
     allowed = CONSISTENCY_SHARE * ((back**2).sum(axis=2) + (there**2).sum(axis=2))

@@ -39,18 +39,26 @@ def sample_bilinear(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     return values.reshape(rows * width, *channels)[:n]
 
 
+def sample_offset(
+    image: np.ndarray, dx: np.ndarray, dy: np.ndarray, border: int = cv2.BORDER_REPLICATE
+) -> np.ndarray:
+    """``image`` ``(H, W)`` or ``(H, W, C)`` float32 read bilinearly at ``p + d`` for every
+    pixel ``p``, with the per-pixel offset ``d = (dx, dy)`` ``(H, W)`` float32 px (a normal to
+    an edge, a flow): the same shape as ``image``."""
+    height, width = image.shape[:2]
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    moved: np.ndarray = cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=border)
+    return moved
+
+
 def sample_either_side(
     image: np.ndarray, dx: np.ndarray, dy: np.ndarray, border: int = cv2.BORDER_REPLICATE
 ) -> tuple[np.ndarray, np.ndarray]:
     """``image`` ``(H, W)`` float32 read bilinearly at ``p + d`` and ``p − d`` for every pixel
-    ``p``, with the per-pixel offset ``d = (dx, dy)`` ``(H, W)`` float32 px (typically a normal
-    to an edge or ridge, scaled): the two ``(H, W)`` float32 maps ``(ahead, behind)``."""
-    height, width = image.shape
-    xs = np.arange(width, dtype=np.float32)[None, :]
-    ys = np.arange(height, dtype=np.float32)[:, None]
-    ahead = cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=border)
-    behind = cv2.remap(image, xs - dx, ys - dy, cv2.INTER_LINEAR, borderMode=border)
-    return ahead, behind
+    ``p`` (:func:`sample_offset`; ``d`` typically a normal to an edge or ridge, scaled): the
+    two ``(H, W)`` float32 maps ``(ahead, behind)``."""
+    return sample_offset(image, dx, dy, border), sample_offset(image, -dx, -dy, border)
 
 
 def warp_points(points: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
