@@ -16,6 +16,7 @@ from talos.axis.tracking.claims import (
     refine_offsets,
 )
 from talos.axis.tracking.hysteresis import (
+    MovedLines,
     expected_lines,
     lasting_lines,
     pack_mask,
@@ -405,9 +406,14 @@ def test_only_lines_seen_twice_in_a_row_keep_weak_evidence_alive():
     shape = (60, 120)
     flow = np.zeros((*shape, 2), np.float32)
     lasting, blip = _line(10, 20, 100, 20), _line(10, 45, 100, 45)
-    persisted = expected_lines([lasting], flow, shape, radius=2)  # only it was there before
-    assert lasting_lines([lasting, blip], persisted) == [lasting]
-    assert lasting_lines([lasting, blip], None) == []
+    # only the first was there before
+    persisted = expected_lines(MovedLines.of([lasting], flow), shape, radius=2)
+    lines = MovedLines.of([lasting, blip], flow)
+    assert lasting_lines(lines, persisted).tolist() == [True, False]
+    assert lasting_lines(lines, None).tolist() == [False, False]
+    # the lasting one alone is drawn where it went: as if sampled on its own
+    alone = expected_lines(lines.subset(np.array([True, False])), shape, radius=2)
+    assert np.array_equal(alone, persisted)
 
 
 def test_weak_evidence_near_last_frames_line_survives_and_nothing_else():
@@ -415,7 +421,7 @@ def test_weak_evidence_near_last_frames_line_survives_and_nothing_else():
     flow = np.zeros((*shape, 2), np.float32)
     flow[..., 0] = 3.0  # everything moved 3 px right
     last = [_line(20, 40, 120, 40)]
-    expected = expected_lines(last, flow, shape, radius=2)
+    expected = expected_lines(MovedLines.of(last, flow), shape, radius=2)
     assert expected[40, 23] and expected[40, 123] and not expected[40, 15]
     line_map = np.zeros(shape, np.uint8)
     line_map[40, 23:60] = 255  # the strong part of the line is still found ...

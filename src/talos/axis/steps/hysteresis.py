@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import cv2
 import numpy as np
 
 from talos.axis.context import FrameContext
@@ -13,6 +14,7 @@ from talos.axis.strategies import VECTORIZERS, VectorResult
 from talos.axis.strokes import Stroke, triangle_vertices
 from talos.axis.tracking.cuts import CutDetector
 from talos.axis.tracking.hysteresis import (
+    MovedLines,
     expected_lines,
     lasting_lines,
     recovered_lines,
@@ -74,10 +76,9 @@ class TemporalHysteresisStep(ProcessingStep):
         self.persisted = None
         self.cuts.reset()
 
-    def _vectorize(self, found: np.ndarray) -> VectorResult:
-        """The recovered pixels ``(H, W)`` bool as strokes and primitives, in frame px: only
-        their bounding box (plus a margin) is vectorized, a fraction of the frame."""
-        ys, xs = np.nonzero(found)
+    def _vectorize(self, found: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> VectorResult:
+        """The recovered pixels, ``(H, W)`` bool and their coordinates, as strokes and
+        primitives, in frame px: only their bounding box (plus a margin) is vectorized."""
         y0, x0 = max(int(ys.min()) - _MARGIN, 0), max(int(xs.min()) - _MARGIN, 0)
         y1, x1 = int(ys.max()) + _MARGIN + 1, int(xs.max()) + _MARGIN + 1
         crop = found[y0:y1, x0:x1].astype(np.uint8) * 255
@@ -91,21 +92,25 @@ class TemporalHysteresisStep(ProcessingStep):
         persisted, self.persisted = self.persisted, None
         if self.cuts.is_cut(ctx.image) or ctx.flow is None or not previous:
             return ctx
-        self.persisted = expected_lines(previous, ctx.flow, ctx.flow.shape[:2], self.radius)
+        lines = MovedLines.of(previous, ctx.flow)
+        self.persisted = expected_lines(lines, ctx.flow.shape[:2], self.radius)
         if ctx.line_map is None:
             return ctx
         weak = unpack_mask(packed)
-        seeds = lasting_lines(previous, persisted)
-        if not seeds:
+        seeds = lasting_lines(lines, persisted)
+        if not seeds.any():
             return ctx
-        expected = expected_lines(seeds, ctx.flow, weak.shape, self.radius)
+        expected = expected_lines(lines.subset(seeds), weak.shape, self.radius)
         found = recovered_lines(ctx.line_map, weak, expected, self.min_pixels)
-        pixels = int(found.sum())
-        if not pixels:
+        where = cv2.findNonZero(found.view(np.uint8))  # sparse: faster than np.nonzero
+        if where is None:
             return ctx.builder().add_counts(recovered_strokes=0, recovered_pixels=0).build()
-        result = self._vectorize(found)
+        xs, ys = where.reshape(-1, 2).T
+        pixels = len(xs)
+        result = self._vectorize(found, xs, ys)
         strokes = (*ctx.strokes, *result.strokes)
-        line_map = np.where(found, np.uint8(255), ctx.line_map)
+        line_map = ctx.line_map.copy()
+        line_map[ys, xs] = 255
         return (
             ctx.builder()
             .set(

@@ -19,6 +19,7 @@ it goes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -40,23 +41,49 @@ def pack_mask(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
 def unpack_mask(packed: tuple[np.ndarray, tuple[int, int]]) -> np.ndarray:
     """The ``(H, W)`` bool mask that :func:`pack_mask` packed."""
     bits, (height, width) = packed
-    return np.unpackbits(bits, count=height * width).reshape(height, width).astype(bool)
+    mask: np.ndarray = np.unpackbits(bits, count=height * width).reshape(height, width)
+    return mask.view(bool)  # 0/1 bytes: a bool view, no copy
 
 
-def expected_lines(
-    strokes: Sequence[Stroke], flow: np.ndarray, shape: tuple[int, int], radius: int
-) -> np.ndarray:
-    """Where last frame's ``strokes`` should be now: ``(H, W)`` bool, their curves sampled
-    every :data:`SAMPLE_STEP_PX` px, each point moved by ``flow`` ``(H, W, 2)`` (bilinear),
+@dataclass(frozen=True)
+class MovedLines:
+    """Last frame's strokes sampled every :data:`SAMPLE_STEP_PX` px: ``points`` ``(M, 2)``
+    where they were, ``moved`` ``(M, 2)`` where ``flow`` takes them (bilinear), and the
+    stroke each point belongs to, ``owner`` ``(M,)`` of ``count`` strokes. Sampled once
+    per frame for both :func:`lasting_lines` and :func:`expected_lines`."""
+
+    points: np.ndarray
+    moved: np.ndarray
+    owner: np.ndarray
+    count: int
+
+    @classmethod
+    def of(cls, strokes: Sequence[Stroke], flow: np.ndarray) -> MovedLines:
+        if not strokes:
+            empty = np.zeros((0, 2))
+            return cls(empty, empty, np.zeros(0, np.int64), 0)
+        points, owner = sample_strokes(strokes, SAMPLE_STEP_PX)
+        return cls(points, warp_points(points, flow), owner, len(strokes))
+
+    def subset(self, keep: np.ndarray) -> MovedLines:
+        """Only the strokes where ``keep`` ``(count,)`` bool is set (renumbered)."""
+        rows = keep[self.owner]
+        renumber = np.cumsum(keep) - 1
+        return MovedLines(
+            self.points[rows], self.moved[rows], renumber[self.owner[rows]], int(keep.sum())
+        )
+
+
+def expected_lines(lines: MovedLines, shape: tuple[int, int], radius: int) -> np.ndarray:
+    """Where last frame's ``lines`` should be now: ``(H, W)`` bool, their moved curves
     drawn ``2 · radius + 1`` px wide."""
     canvas = np.zeros(shape, np.uint8)
-    if not strokes:
-        return canvas.astype(bool)
-    points, owner = sample_strokes(strokes, SAMPLE_STEP_PX)
-    moved = np.round(warp_points(points, flow) * 4).astype(np.int32)  # 2 fractional bits
-    lines = [line.reshape(-1, 1, 2) for line in split_by_owner(moved, owner, len(strokes))]
-    cv2.polylines(canvas, lines, False, 1, 2 * radius + 1, cv2.LINE_8, 2)
-    return canvas.astype(bool)
+    if not lines.count:
+        return canvas.view(bool)
+    moved = np.round(lines.moved * 4).astype(np.int32)  # 2 fractional bits
+    curves = [c.reshape(-1, 1, 2) for c in split_by_owner(moved, lines.owner, lines.count)]
+    cv2.polylines(canvas, curves, False, 1, 2 * radius + 1, cv2.LINE_8, 2)
+    return canvas.view(bool)  # drawn with 1: a bool view, no copy
 
 
 def pixel_groups(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -83,21 +110,21 @@ def pixel_groups(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def lasting_lines(
-    strokes: Sequence[Stroke], persisted: np.ndarray | None, share: float = 0.5
-) -> list[Stroke]:
-    """The ``strokes`` (of the last frame) that were there the frame before too: at least
-    ``share`` of each one's curve lies in ``persisted`` ``(H, W)`` bool, where the lines of
-    the frame before had moved to (:func:`expected_lines`). A blip of texture seen in one
-    frame only keeps no weak evidence alive. None (no frame before): no stroke."""
-    if persisted is None or not strokes:
-        return []
-    points, owner = sample_strokes(strokes, SAMPLE_STEP_PX)
+    lines: MovedLines, persisted: np.ndarray | None, share: float = 0.5
+) -> np.ndarray:
+    """Which of last frame's ``lines`` were there the frame before too, ``(count,)`` bool:
+    at least ``share`` of each one's curve lies in ``persisted`` ``(H, W)`` bool, where the
+    lines of the frame before had moved to (:func:`expected_lines`). A blip of texture seen
+    in one frame only keeps no weak evidence alive. None (no frame before): none."""
+    if persisted is None or not lines.count:
+        return np.zeros(lines.count, bool)
     h, w = persisted.shape
-    x = np.clip(np.rint(points[:, 0]).astype(np.int64), 0, w - 1)
-    y = np.clip(np.rint(points[:, 1]).astype(np.int64), 0, h - 1)
-    inside = np.bincount(owner, weights=persisted[y, x], minlength=len(strokes))
-    total = np.bincount(owner, minlength=len(strokes))
-    return [s for s, a, n in zip(strokes, inside, total, strict=True) if a >= share * n]
+    x = np.clip(np.rint(lines.points[:, 0]).astype(np.int64), 0, w - 1)
+    y = np.clip(np.rint(lines.points[:, 1]).astype(np.int64), 0, h - 1)
+    inside = np.bincount(lines.owner, weights=persisted[y, x], minlength=lines.count)
+    total = np.bincount(lines.owner, minlength=lines.count)
+    kept: np.ndarray = inside >= share * total
+    return kept
 
 
 def recovered_lines(
@@ -111,9 +138,11 @@ def recovered_lines(
     has needs no second stroke).
     """
     found = np.zeros(weak.shape, bool)
-    ys, xs = np.nonzero(weak & expected)
-    if len(ys) == 0:
+    # Sparse: OpenCV lists the few set pixels many times faster than np.nonzero scans.
+    both = cv2.findNonZero(cv2.bitwise_and(weak.view(np.uint8), expected.view(np.uint8)))
+    if both is None:
         return found
+    xs, ys = both.reshape(-1, 2).T
     explained = cv2.dilate(line_map, np.ones((5, 5), np.uint8))  # uint8: 0 off the ink
     fresh = explained[ys, xs] == 0
     ys, xs = ys[fresh], xs[fresh]
