@@ -709,3 +709,29 @@ def test_xdog_fills_lines_wider_than_its_band_but_not_pupils_fills_or_crossings(
     assert not changed[230:, :].any()  # pupils and the shallow crossing
     assert not after[50:110, 340:410].any()  # inside the dark fill
     assert not (after & ~cv2.dilate(image < 128, np.ones((3, 3), np.uint8)).view(bool)).any()
+
+
+def test_tone_line_is_kept_through_xdogs_dots_on_its_dark_side():
+    """XDoG leaves 1-px dots of 'ink' on the dark side of a strong tone edge (a cel
+    shadow's). Cleared around as ink, they cut the edge into pieces too short to keep;
+    they are not ink, so the edge is traced whole. Real ink beside it still clears it."""
+    from talos.axis.strategies.edges import TONE_CLEARANCE, tone_lines
+
+    height, width = 200, 240
+    image = np.full((height, width), 167, np.uint8)
+    image[:, 120:] = 104  # the shadow
+    blurred = cv2.GaussianBlur(image, (0, 0), 1.2)
+    ink = np.zeros((height, width), np.uint8)
+    ink[:, 30:33] = 255  # an inked line far from the edge
+    ink[4:196:6, 122] = 255  # XDoG's dots along the shadow side, every 6 px
+    tone = tone_lines(blurred, ink)
+    assert tone is not None
+    on_edge = tone[:, 118:122].any(axis=1)
+    assert on_edge[10:190].mean() > 0.95
+    assert not tone[:, : 33 + TONE_CLEARANCE].any()  # the ink line's flanks are not tone
+
+    ink[80:120, 122:125] = 255  # a stretch of real ink along the edge clears it there
+    tone = tone_lines(blurred, ink)
+    assert tone is not None
+    assert not tone[84:116, 118:122].any()
+    assert tone[:, 118:122].any(axis=1)[10:70].mean() > 0.95

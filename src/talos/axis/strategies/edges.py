@@ -54,6 +54,7 @@ class CannyEdgeDetector(EdgeDetector):
 TONE_LOW, TONE_HIGH = 16.0, 32.0
 TONE_CLEARANCE = 4  # px: an edge this near ink is the ink line's own flank
 TONE_MIN_PX = 20  # px: a tone edge shorter than this is a speck
+TONE_SPECK_PX = 2  # px: ink no larger than this either way is XDoG's dot on a tone edge
 _TONE_CHECK = 4  # the frame at 1/4 of its size first: most drawings have no tone edge
 _ZERO = np.zeros(1)
 
@@ -75,6 +76,7 @@ def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     is at least what it is at full size: the check does not miss a tone edge that runs
     more than twice the clearance from the ink."""
     height, width = blurred.shape
+    ink = _without_specks(ink)
     small_size = (max(1, width // _TONE_CHECK), max(1, height // _TONE_CHECK))
     # Every 4th pixel of the blurred frame (a step stays a step one small pixel wide), and
     # any ink in each 4 × 4 block of the ink: a line that crosses a block masks it, and
@@ -157,6 +159,20 @@ def hollow_cores(gray: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     # One fill of all outlines at once: a hole's outline flips its inside back to open.
     cv2.drawContours(filled, thin_and_long, -1, 255, cv2.FILLED)
     return filled
+
+
+def _without_specks(ink: np.ndarray) -> np.ndarray:
+    """``ink`` without its pieces of at most :data:`TONE_SPECK_PX` px either way (a copy;
+    ``ink`` itself where there are none). XDoG leaves such dots on the dark side of a
+    strong tone edge; cleared around as ink, they cut the edge into pieces too short to
+    keep."""
+    outlines, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    specks = [c for c in outlines if max(cv2.boundingRect(c)[2:]) <= TONE_SPECK_PX]
+    if not specks:
+        return ink
+    cleaned = ink.copy()
+    cv2.drawContours(cleaned, specks, -1, 0, cv2.FILLED)
+    return cleaned
 
 
 @EDGE_DETECTORS.register("xdog")
