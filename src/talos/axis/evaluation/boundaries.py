@@ -107,22 +107,41 @@ def _distance_to(mask: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform(np.where(mask, 0, 255).astype(np.uint8), cv2.DIST_L2, 5)
 
 
+@dataclass(frozen=True)
+class LineMap:
+    """A 1-px line map as ``(H, W)`` bool with its :func:`_distance_to` map, computed once
+    where one map is compared with several (a frame against the last one, moved and not)."""
+
+    mask: np.ndarray
+    distance: np.ndarray
+
+    @classmethod
+    def of(cls, lines: np.ndarray) -> LineMap:
+        """``lines`` ``(H, W)``, any dtype, non-zero = line."""
+        mask = lines.astype(bool)
+        return cls(mask, _distance_to(mask))
+
+
 def boundary_counts(
-    predicted: np.ndarray,
-    truth: np.ndarray,
+    predicted: np.ndarray | LineMap,
+    truth: np.ndarray | LineMap,
     tolerances: Sequence[float],
     where: np.ndarray | None = None,
 ) -> list[BoundaryCounts]:
     """Counts of one frame at each tolerance (px). ``predicted`` and ``truth`` are ``(H, W)``
-    masks of 1-px lines (any dtype, non-zero = line). ``where`` ``(H, W)`` bool: count only
-    the line pixels (of either map) there, each still matched against the whole other map
-    (None: everywhere)."""
-    pred, true = predicted.astype(bool), truth.astype(bool)
-    if pred.shape != true.shape:
-        raise ValueError(f"predicted map {pred.shape} and truth {true.shape} differ in shape")
-    counted_pred, counted_true = (pred, true) if where is None else (pred & where, true & where)
-    d_truth = _distance_to(true)[counted_pred]
-    d_pred = _distance_to(pred)[counted_true]
+    masks of 1-px lines (any dtype, non-zero = line), or :class:`LineMap` s of them.
+    ``where`` ``(H, W)`` bool: count only the line pixels (of either map) there, each still
+    matched against the whole other map (None: everywhere)."""
+    pred = predicted if isinstance(predicted, LineMap) else LineMap.of(predicted)
+    true = truth if isinstance(truth, LineMap) else LineMap.of(truth)
+    if pred.mask.shape != true.mask.shape:
+        raise ValueError(
+            f"predicted map {pred.mask.shape} and truth {true.mask.shape} differ in shape"
+        )
+    counted_pred = pred.mask if where is None else pred.mask & where
+    counted_true = true.mask if where is None else true.mask & where
+    d_truth = true.distance[counted_pred]
+    d_pred = pred.distance[counted_true]
     return [
         BoundaryCounts(
             predicted=int(d_truth.size),

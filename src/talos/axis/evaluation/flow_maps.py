@@ -42,7 +42,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from talos.axis.evaluation.boundaries import BoundaryCounts, boundary_counts
+from talos.axis.evaluation.boundaries import BoundaryCounts, LineMap, boundary_counts
 from talos.axis.geometry import ragged
 from talos.axis.geometry.sampling import sample_bilinear, sample_offset
 from talos.axis.strategies.flow import dis_flow
@@ -236,12 +236,14 @@ class TemporalScore:
         """One pair: ``(H, W)`` 1-px maps of frame ``t−1`` moved onto ``t``, of ``t−1`` as
         it was, and of ``t``; ``trusted`` ``(H, W)`` bool, where the flow that moved it can
         be trusted (None: a motion without errors, e.g. the truth's, trusted everywhere)."""
-        (warped,) = boundary_counts(moved, current, [self.tolerance_px])
-        (unwarped,) = boundary_counts(previous, current, [self.tolerance_px])
+        # Each map's distance transform once, for the three comparisons.
+        moved_map, current_map = LineMap.of(moved), LineMap.of(current)
+        (warped,) = boundary_counts(moved_map, current_map, [self.tolerance_px])
+        (unwarped,) = boundary_counts(previous, current_map, [self.tolerance_px])
         if trusted is None:
             consistent = warped
         else:
-            (consistent,) = boundary_counts(moved, current, [self.tolerance_px], trusted)
+            (consistent,) = boundary_counts(moved_map, current_map, [self.tolerance_px], trusted)
         self.warped += warped
         self.unwarped += unwarped
         self.consistent += consistent
