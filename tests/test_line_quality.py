@@ -204,6 +204,43 @@ def test_contour_strength_keeps_a_straight_boundary_and_averages_texture_away():
     assert contour_strength(magnitude, cos2, sin2, np.zeros((0, 2))).shape == (0,)
 
 
+def test_contour_strength_follows_a_small_round_boundary(monkeypatch):
+    """An eye 10 px across keeps its strength: the boundary is followed round its circle
+    (co-circularity). Averaged along straight lines, as with no curvature allowed, the
+    samples leave the boundary and it loses most of it."""
+    import talos.axis.strategies.edges as edges
+    from talos.axis.geometry.sampling import sample_bilinear
+
+    image = np.full((120, 120, 3), 80, np.uint8)
+    cv2.circle(image, (60, 60), 10, (200, 200, 200), -1, cv2.LINE_AA)
+    magnitude, cos2, sin2 = edges.colour_gradient(image, 1.0, 4.0)
+    angles = np.deg2rad(np.arange(0, 360, 15))
+    # On the ring where the gradient peaks (the disc's edge lies between 10 and 11 px out).
+    ring = np.stack([60 + 10.5 * np.cos(angles), 60 + 10.5 * np.sin(angles)], axis=1)
+    own = sample_bilinear(magnitude, ring)
+    round_strength = edges.contour_strength(magnitude, cos2, sin2, ring)
+    assert np.all(round_strength >= 0.8 * own), (round_strength / own).min()
+    monkeypatch.setattr(edges, "MAX_CURVATURE", 0.0)
+    straight = edges.contour_strength(magnitude, cos2, sin2, ring)
+    assert straight.mean() <= 0.6 * own.mean(), straight.mean() / own.mean()
+
+
+def test_contour_measures_of_one_point_are_those_it_has_among_others():
+    """OpenCV takes a one-element array for a scalar: a frame with a single weak ridge
+    pixel must get that pixel's own normal and strength, not four of them."""
+    from talos.axis.strategies.edges import colour_gradient, contour_strength, edge_normals
+
+    image = np.full((60, 80, 3), 60, np.uint8)
+    image[:, 40:] = 180
+    magnitude, cos2, sin2 = colour_gradient(image, 1.0, 4.0)
+    points = np.array([[39.5, 30.0], [39.5, 20.0], [20.0, 10.0]])
+    together = contour_strength(magnitude, cos2, sin2, points)
+    alone = contour_strength(magnitude, cos2, sin2, points[:1])
+    assert alone.shape == (1,) and np.isclose(alone[0], together[0])
+    doubled = np.array([[0.6, 0.8], [1.0, 0.0]], np.float32)
+    assert np.allclose(edge_normals(doubled[:1]), edge_normals(doubled)[:1])
+
+
 def test_step_edges_tell_a_step_from_the_flank_of_a_band():
     from talos.axis.strategies.edges import colour_gradient, step_edges
 

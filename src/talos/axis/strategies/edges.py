@@ -292,6 +292,9 @@ CONTOUR_MIN_PX = 24.0  # working px: the shortest run of weak boundary drawn as 
 CONTOUR_NEAR_PX = 2.0  # working px either side where a step's colours are compared ...
 CONTOUR_FAR_PX = 8.0  # ... and again here, past a band's other flank (step_edges)
 CONTOUR_STEP_BLUR = 1.5  # working px: the colours compared are blurred this much
+CURVE_PROBE_PX = 4.0  # working px either side where a contour's turning is read (noise on a weak
+# straight edge bends it less than over 2 px; 2θ still turns by less than π at MAX_CURVATURE)
+MAX_CURVATURE = 0.19  # 1/px: a contour is followed round circles of 5.3 working px or more
 CONTOUR_LOW_SHARE = 0.5  # a contour runs on down to this share of its seed's strength
 # Least ratio of a seed's gradient at the working size (blurred by the smoothing σ) to that
 # at half the size (per working px): a boundary in focus.
@@ -312,15 +315,21 @@ def contour_strength(
     ``magnitude``, ``cos2``, ``sin2`` ``(H, W)`` float32 are a gradient magnitude and its
     doubled-angle orientation (:func:`colour_gradient`); ``points`` ``(K, 2)`` px (x, y) in
     that grid. The field ``V = magnitude · u``, with ``u = (cos 2θ, sin 2θ)`` made unit, is
-    averaged over samples ``step`` px apart (bilinear) from ``−L`` to ``L`` = ``half_length``
-    px through each point ``p`` along its edge (perpendicular to its gradient), and the mean
-    is projected on ``u(p)``:
+    read at samples ``step`` px apart (bilinear) from ``s = −L`` to ``L`` = ``half_length``
+    px along the circle that continues the edge through each point ``p`` (co-circularity,
+    Parent and Zucker 1989), and each sample is projected on the orientation that circle has
+    there:
 
-        C(p) = ⟨ mean_{|t| ≤ L} V(p + t · e_p), u(p) ⟩
+        C(p) = mean_{|s| ≤ L} ⟨ V(x_p(s)), u_p(s) ⟩,
+        x_p(s) = p + sin(κs)/κ · e_p + (1 − cos κs)/κ · e_p⊥,  u_p(s) = u(p) turned by 2κs
 
-    A boundary that keeps its direction over those ``2L`` px keeps its magnitude;
-    texture, whose edges turn every few px, averages towards 0 (doubled angles: an edge and
-    its opposite contrast agree).
+    ``e_p`` is the edge's direction at ``p`` (perpendicular to its gradient), ``e_p⊥`` it
+    turned by +90°, and ``κ`` the rate at which the orientation turns along it, read from
+    ``u`` :data:`CURVE_PROBE_PX` px either side (``|κ| ≤`` :data:`MAX_CURVATURE`; ``κ = 0``
+    is the straight line). A boundary that runs on as a smooth curve keeps its magnitude,
+    a small round one (an eye) too; texture, whose edges turn every few px and not along
+    one circle, averages towards 0 (doubled angles: an edge and its opposite contrast
+    agree).
     """
     if len(points) == 0:
         return np.zeros(0, np.float32)
@@ -338,12 +347,36 @@ def contour_strength(
     u = np.stack([own_x / length, own_y / length], axis=1)
     normal = edge_normals(doubled)
     along = np.stack([-normal[:, 1], normal[:, 0]], axis=1)  # the edge's direction
+    # Co-circularity: the boundary through p is followed as the circle its orientation
+    # turns on, the rate read from the orientations CURVE_PROBE_PX either side.
+    probe = np.float32(CURVE_PROBE_PX)
+    _, _, ahead = field_at(pts + probe * along)
+    _, _, behind = field_at(pts - probe * along)
+    turn2 = np.arctan2(
+        behind[:, 0] * ahead[:, 1] - behind[:, 1] * ahead[:, 0],
+        (behind * ahead).sum(axis=1),
+    )  # change of 2θ over 2·probe px
+    kappa = np.clip(turn2 / (4 * probe), -MAX_CURVATURE, MAX_CURVATURE)  # dθ/ds, 1/px
     reach = step * np.floor(half_length / step)
-    steps = np.arange(-reach, reach + step / 2, step, dtype=np.float32)
-    samples = (pts[:, None, :] + steps[None, :, None] * along[:, None, :]).reshape(-1, 2)
+    arc = np.arange(-reach, reach + step / 2, step, dtype=np.float32)[None, :]  # (1, S)
+    k = kappa[:, None]
+    small = np.abs(k) < 1e-6
+    safe = np.where(small, np.float32(1.0), k)
+    forward = np.where(small, arc, np.sin(k * arc) / safe)  # (K, S)
+    sideways = np.where(small, 0.5 * k * arc**2, (1 - np.cos(k * arc)) / safe)
+    normal_left = np.stack([-along[:, 1], along[:, 0]], axis=1)  # along turned +90°
+    samples = (
+        pts[:, None, :]
+        + forward[..., None] * along[:, None, :]
+        + sideways[..., None] * normal_left[:, None, :]
+    ).reshape(-1, 2)
     vx, vy, _ = field_at(samples)
-    mean = np.stack([vx, vy], axis=1).reshape(len(pts), -1, 2).mean(axis=1)
-    strength: np.ndarray = (mean * u).sum(axis=1).astype(np.float32)
+    vx, vy = vx.reshape(len(pts), -1), vy.reshape(len(pts), -1)
+    # Each sample against the orientation the circle has there: u(p) turned by 2κs.
+    turn_cos, turn_sin = np.cos(2 * k * arc), np.sin(2 * k * arc)
+    ex = turn_cos * u[:, :1] - turn_sin * u[:, 1:]
+    ey = turn_sin * u[:, :1] + turn_cos * u[:, 1:]
+    strength: np.ndarray = (vx * ex + vy * ey).mean(axis=1).astype(np.float32)
     return strength
 
 
@@ -390,13 +423,16 @@ def edge_normals(doubled: np.ndarray) -> np.ndarray:
     ``doubled`` ``(K, 2)`` (``cos 2θ``, ``sin 2θ`` times any length, as
     :func:`colour_gradient` gives them, read at K points): ``(K, 2)`` float32, ``cos θ ≥ 0``
     (:func:`half_angle`)."""
+    count = len(doubled)
+    if count == 1:  # OpenCV would take a one-element array for a scalar (four values)
+        doubled = np.repeat(doubled, 2, axis=0)
     dx, dy = half_angle(
         np.ascontiguousarray(doubled[:, 0], np.float32),
         np.ascontiguousarray(doubled[:, 1], np.float32),
     )
     norm = np.hypot(dx.ravel(), dy.ravel()) + np.float32(1e-12)
     normals: np.ndarray = np.stack([dx.ravel() / norm, dy.ravel() / norm], axis=1)
-    return normals.astype(np.float32)
+    return normals[:count].astype(np.float32)
 
 
 def half_angle(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -593,8 +629,9 @@ class BoundaryEdgeDetector(EdgeDetector):
        (a grey body on gravel) keeps little of its gradient after step 3, and where no
        stretch of it reaches ``boundary_high`` hysteresis drops it all. What marks it is
        that it runs on: its :func:`contour_strength` (the inhibited gradient averaged
-       along the line over ±``CONTOUR_HALF_PX`` working px) stays, where texture's
-       averages away. The ridge pixels above ``boundary_low`` that are not drawn are
+       along the line over ±``CONTOUR_HALF_PX`` working px, round the circle that
+       continues it, so an eye's outline counts as well as a straight edge) stays, where
+       texture's averages away. The ridge pixels above ``boundary_low`` that are not drawn are
        grouped (8-connected) down to ``CONTOUR_LOW_SHARE`` of ``boundary_contour``; a
        group is drawn when it is at least ``CONTOUR_MIN_PX`` working px long (a grass
        blade is shorter), lies mostly on :func:`step_edges` (not on one flank of a band:
