@@ -74,9 +74,11 @@ def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     sixteenth of the pixels, then nothing at full size): Canny there, clear of the ink.
     A step between every 4th pixel is a step one small pixel wide, so its gradient there
     is at least what it is at full size: the check does not miss a tone edge that runs
-    more than twice the clearance from the ink."""
+    more than twice the clearance from the ink. At full size, XDoG's dots on a strong
+    edge's dark side are not ink (:func:`_without_specks`); the check still takes them
+    for ink, so a frame whose only tone edge is dotted all along is found without any (a
+    drawing without tone edges pays nothing for the dots)."""
     height, width = blurred.shape
-    ink = _without_specks(ink)
     small_size = (max(1, width // _TONE_CHECK), max(1, height // _TONE_CHECK))
     # Every 4th pixel of the blurred frame (a step stays a step one small pixel wide), and
     # any ink in each 4 × 4 block of the ink: a line that crosses a block masks it, and
@@ -87,6 +89,7 @@ def tone_lines(blurred: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     small_edges[cv2.dilate(small_ink, np.ones((3, 3), np.uint8)) > 0] = 0
     if cv2.countNonZero(small_edges) < TONE_MIN_PX // _TONE_CHECK:
         return None
+    ink = _without_specks(ink)
     edges = cv2.Canny(blurred, TONE_LOW, TONE_HIGH, L2gradient=True)
     size = 2 * TONE_CLEARANCE + 1
     near = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
