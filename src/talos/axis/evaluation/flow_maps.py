@@ -229,15 +229,17 @@ class TemporalScore:
     def add(
         self,
         moved: np.ndarray,
-        previous: np.ndarray,
-        current: np.ndarray,
+        previous: np.ndarray | LineMap,
+        current: np.ndarray | LineMap,
         trusted: np.ndarray | None = None,
     ) -> None:
         """One pair: ``(H, W)`` 1-px maps of frame ``t−1`` moved onto ``t``, of ``t−1`` as
-        it was, and of ``t``; ``trusted`` ``(H, W)`` bool, where the flow that moved it can
-        be trusted (None: a motion without errors, e.g. the truth's, trusted everywhere)."""
-        # Each map's distance transform once, for the three comparisons.
-        moved_map, current_map = LineMap.of(moved), LineMap.of(current)
+        it was, and of ``t`` (the last two as :class:`LineMap` s where the caller scores a
+        frame more than once: their distance transforms are then computed once);
+        ``trusted`` ``(H, W)`` bool, where the flow that moved it can be trusted (None: a
+        motion without errors, e.g. the truth's, trusted everywhere)."""
+        moved_map = LineMap.of(moved)
+        current_map = current if isinstance(current, LineMap) else LineMap.of(current)
         (warped,) = boundary_counts(moved_map, current_map, [self.tolerance_px])
         (unwarped,) = boundary_counts(previous, current_map, [self.tolerance_px])
         if trusted is None:

@@ -75,7 +75,12 @@ from typing import Any
 
 import numpy as np
 
-from talos.axis.evaluation.boundaries import TruthClip, draw_polylines, stroke_polylines
+from talos.axis.evaluation.boundaries import (
+    LineMap,
+    TruthClip,
+    draw_polylines,
+    stroke_polylines,
+)
 from talos.axis.evaluation.flow_maps import (
     FLOW_METHOD,
     TOLERANCE_PX,
@@ -123,7 +128,7 @@ class _Trace:
     identity: IdentityInk
     true_score: TemporalScore
     wobble: ShapeWobble
-    previous: tuple[Polylines, np.ndarray] | None = None
+    previous: tuple[Polylines, LineMap] | None = None
 
     def frame(self, index: int) -> Mapping[str, Any]:
         frame: Mapping[str, Any] = load_json(self.folder / self.paths[index], "frame file")
@@ -178,7 +183,7 @@ class _TruthScores:
     radius_px: float
     under_flow: TemporalScore
     under_motion: TemporalScore
-    previous: tuple[Polylines, np.ndarray, int] | None = None
+    previous: tuple[Polylines, LineMap, int] | None = None
 
     def step(
         self, index: int, flow: np.ndarray | None, trusted: np.ndarray | None = None
@@ -190,7 +195,7 @@ class _TruthScores:
         current = None
         if gt_index is not None:
             lines = truth_polylines(self.gt, gt_index, self.shape)
-            current = (lines, draw_polylines(self.shape, lines), gt_index)
+            current = (lines, LineMap.of(draw_polylines(self.shape, lines)), gt_index)
         field = None
         if flow is not None and self.previous is not None and current is not None:
             last_lines, last_map, last_index = self.previous
@@ -329,7 +334,7 @@ def evaluate_temporal(
     traces = [main, *others.values()]
 
     previous_gray: np.ndarray | None = None
-    previous_raw: np.ndarray | None = None
+    previous_raw: LineMap | None = None
     for index, image in enumerate(_decoded(video, main.manifest, times, settings)):
         gray = to_gray(image)
         flow = trusted = None
@@ -340,7 +345,9 @@ def evaluate_temporal(
         for trace in traces:
             frame = trace.frame(index)
             polylines = stroke_polylines(frame)
-            drawn = draw_polylines(shape, polylines)
+            # A frame is scored against the one before and the one after, each with and
+            # without the flow: its distance transform once (LineMap) for all of them.
+            drawn = LineMap.of(draw_polylines(shape, polylines))
             ids = frame_ids(frame)
             lengths = arc_lengths(polylines)
             trace.identity.add(ids, lengths)
@@ -354,11 +361,12 @@ def evaluate_temporal(
                     trace.true_score.add(moved, last_map, drawn)
             trace.previous = (polylines, drawn)
         if detector is not None:
-            raw = thin(detector.detect(image) > 0)
+            raw = LineMap.of(thin(detector.detect(image) > 0))
             if flow is not None and previous_raw is not None:
-                raw_score.add(move_pixels(previous_raw, flow), previous_raw, raw, trusted)
+                last = previous_raw.mask
+                raw_score.add(move_pixels(last, flow), previous_raw, raw, trusted)
                 if field is not None:
-                    raw_true.add(move_pixels_by(previous_raw, field.move), previous_raw, raw)
+                    raw_true.add(move_pixels_by(last, field.move), previous_raw, raw)
             previous_raw = raw
         previous_gray = gray
 

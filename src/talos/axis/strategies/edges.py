@@ -339,10 +339,14 @@ def contour_strength(
 
     # V is formed at the samples, not over the whole grid: the points are a few percent of
     # it. Each map is read on its own (one channel: faster than a merged stack).
+    def doubled_at(at: np.ndarray) -> np.ndarray:
+        return np.stack([sample_bilinear(cos2, at), sample_bilinear(sin2, at)], axis=1)
+
     def field_at(at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        c, s = sample_bilinear(cos2, at), sample_bilinear(sin2, at)
+        doubled = doubled_at(at)
+        c, s = doubled[:, 0], doubled[:, 1]
         scale = sample_bilinear(magnitude, at) / (np.hypot(c, s) + np.float32(1e-12))
-        return c * scale, s * scale, np.stack([c, s], axis=1)
+        return c * scale, s * scale, doubled
 
     pts = np.asarray(points, np.float32).reshape(-1, 2)
     own_x, own_y, doubled = field_at(pts)  # V at p, whose direction is u(p)
@@ -353,8 +357,7 @@ def contour_strength(
     # Co-circularity: the boundary through p is followed as the circle its orientation
     # turns on, the rate read from the orientations CURVE_PROBE_PX either side.
     probe = np.float32(CURVE_PROBE_PX)
-    _, _, ahead = field_at(pts + probe * along)
-    _, _, behind = field_at(pts - probe * along)
+    ahead, behind = doubled_at(pts + probe * along), doubled_at(pts - probe * along)
     turn2 = np.arctan2(
         behind[:, 0] * ahead[:, 1] - behind[:, 1] * ahead[:, 0],
         (behind * ahead).sum(axis=1),
@@ -426,16 +429,13 @@ def edge_normals(doubled: np.ndarray) -> np.ndarray:
     ``doubled`` ``(K, 2)`` (``cos 2θ``, ``sin 2θ`` times any length, as
     :func:`colour_gradient` gives them, read at K points): ``(K, 2)`` float32, ``cos θ ≥ 0``
     (:func:`half_angle`)."""
-    count = len(doubled)
-    if count == 1:  # OpenCV would take a one-element array for a scalar (four values)
-        doubled = np.repeat(doubled, 2, axis=0)
     dx, dy = half_angle(
         np.ascontiguousarray(doubled[:, 0], np.float32),
         np.ascontiguousarray(doubled[:, 1], np.float32),
     )
     norm = np.hypot(dx.ravel(), dy.ravel()) + np.float32(1e-12)
     normals: np.ndarray = np.stack([dx.ravel() / norm, dy.ravel() / norm], axis=1)
-    return normals[:count].astype(np.float32)
+    return normals.astype(np.float32)
 
 
 def half_angle(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -447,8 +447,11 @@ def half_angle(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     instead of the trigonometry of ``atan2`` and ``cos``/``sin``.
     """
     norm = cv2.magnitude(vx, vy)
-    dx = cv2.sqrt(cv2.max(0.5 * norm * (norm + vx), 0.0))
-    dy = cv2.sqrt(cv2.max(0.5 * norm * (norm - vx), 0.0))
+    cos_part, sin_part = 0.5 * norm * (norm + vx), 0.5 * norm * (norm - vx)
+    # np.maximum, not cv2.max: OpenCV would take a one-element array (the orientation of
+    # a single point) for a scalar and answer with four values.
+    dx = cv2.sqrt(np.maximum(cos_part, 0.0, out=cos_part))
+    dy = cv2.sqrt(np.maximum(sin_part, 0.0, out=sin_part))
     return dx, np.copysign(dy, vy)
 
 
