@@ -241,6 +241,27 @@ def test_contour_measures_of_one_point_are_those_it_has_among_others():
     assert np.allclose(edge_normals(doubled[:1]), edge_normals(doubled)[:1])
 
 
+def test_canny_derivatives_keep_the_gradient_and_its_quadrant_when_scaled_up():
+    """Canny reads the quadrant from the signs of ∂x and ∂y: scaled to the frame's size,
+    edges at θ = +45° and −45° (doubled angle ±90°) must keep ∂y's sign apart and
+    ``|∂x| = |∂y| = m / √2`` (truncated to Canny's integers), at the working size too."""
+    from talos.axis.strategies.edges import canny_derivatives
+
+    m = 1000.0
+    vy = np.full((6, 8), m, np.float32)
+    vy[:, 4:] = -m  # the right half's edges turn the other way
+    vx = np.zeros_like(vy)
+    for size in ((16, 12), (8, 6)):
+        dx, dy = canny_derivatives(vx, vy, size)
+        assert dx.dtype == dy.dtype == np.int16 and dx.shape == (size[1], size[0])
+        half = size[0] // 2
+        inner = slice(1, half - 1), slice(half + 1, size[0] - 1)  # off the seam's blend
+        expected = int(m / np.sqrt(2))
+        assert np.all(np.abs(dx - expected) <= 1) and np.all(dx > 0)
+        assert np.all(np.abs(dy[:, inner[0]] - expected) <= 1)
+        assert np.all(np.abs(dy[:, inner[1]] + expected) <= 1)
+
+
 def test_step_edges_tell_a_step_from_the_flank_of_a_band():
     from talos.axis.strategies.edges import colour_gradient, step_edges
 

@@ -605,8 +605,11 @@ def canny_derivatives(
     dx = cv2.resize(dx, size, interpolation=cv2.INTER_LINEAR).astype(np.int16)
     dy = cv2.resize(cv2.absdiff(dy, _ZERO), size, interpolation=cv2.INTER_LINEAR)
     dy = dy.astype(np.int16)  # truncation: |trunc(±y)| = trunc(|y|), so signing after is exact
-    negative = cv2.resize(vy, size, interpolation=cv2.INTER_LINEAR) < 0
-    np.negative(dy, out=dy, where=negative)
+    # The sign as an 8-bit mask and a masked 0 − dy: half the time of a bool array and
+    # np.negative(where=...) on a full-size frame.
+    resized = cv2.resize(vy, size, interpolation=cv2.INTER_LINEAR)
+    negative = cv2.compare(resized, _ZERO, cv2.CMP_LT)
+    cv2.subtract(_ZERO, dy, dst=dy, mask=negative)  # _ZERO: OpenCV reads it as the scalar 0
     return dx, dy
 
 
