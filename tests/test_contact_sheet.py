@@ -17,8 +17,17 @@ from tests.helpers.processes import assert_clean_failure, run_axis, trace_sample
 
 from talos.axis.geometry import bezier
 from talos.axis.io.readback import decode_frames, read_manifest
+from talos.axis.io.sample import ground_truth_path
 from talos.bench import footage
-from talos.bench.contact_sheet import SheetLayout, contact_sheet, render_strokes, stroke_colors
+from talos.bench.contact_sheet import (
+    FOUND,
+    MISSED,
+    OFF_TRUTH,
+    SheetLayout,
+    contact_sheet,
+    render_strokes,
+    stroke_colors,
+)
 from talos.bench.footage import FootageError, photo_clip_paths, real_clip_path
 from talos.config import Settings
 
@@ -231,3 +240,65 @@ def test_cli_bad_input_is_one_line(trace, tmp_path: Path):
         == 0
     )
     assert_clean_failure(run_axis("sheet", str(out), "--source", str(other)), "160x120")
+
+
+def _count(cell: np.ndarray, color: tuple[int, int, int]) -> int:
+    return int(np.all(cell == np.array(color, np.uint8), axis=2).sum())
+
+
+@pytest.mark.e2e
+def test_truth_column_marks_found_missed_and_off_lines(trace, tmp_path: Path):
+    """Frame 0 as traced, frame 1 with its strokes, circles and triangles gone, frame 2
+    with its strokes moved 40 px off: the truth column shows what each row found, missed
+    and drew off the truth."""
+    clip, out = trace
+    edited = tmp_path / "edited"
+    shutil.copytree(out, edited)
+    gone = _frame(edited, 1)
+    gone["strokes"], gone["circles"], gone["triangles"] = [], [], []
+    (edited / "frames/000001.json").write_text(json.dumps(gone))
+    moved = _frame(edited, 2)
+    for stroke in moved["strokes"]:
+        stroke["bezier"] = (np.asarray(stroke["bezier"]) + [0.0, 40.0]).tolist()
+    (edited / "frames/000002.json").write_text(json.dumps(moved))
+    png = contact_sheet(
+        clip, edited, tmp_path / "t.png", frames=[0, 1, 2], truth=ground_truth_path(clip)
+    )
+    sheet = cv2.imread(str(png))
+    layout = SheetLayout.fit(W, H, 3, columns=4)
+    assert sheet.shape == (layout.height, layout.width, 3)
+    cells = []
+    for row in range(3):
+        x, y, w, h = layout.cell(row, 3)
+        cells.append(sheet[y : y + h, x : x + w])
+    traced, empty, off = cells
+    assert _count(traced, FOUND) > 5 * max(1, _count(traced, MISSED))
+    assert _count(empty, FOUND) == 0 and _count(empty, OFF_TRUTH) == 0
+    assert _count(empty, MISSED) > _count(traced, FOUND) // 2
+    assert _count(off, OFF_TRUTH) > 0 and _count(off, MISSED) > _count(off, FOUND)
+
+
+@pytest.mark.e2e
+def test_cli_truth_column_and_its_bad_input(trace, tmp_path: Path):
+    clip, out = trace
+    png = tmp_path / "t.png"
+    result = run_axis(
+        "sheet", str(out), "--rows", "2", "--truth", str(ground_truth_path(clip)), "-o", str(png)
+    )
+    assert result.returncode == 0, result.stderr
+    assert cv2.imread(str(png)).shape[1] == SheetLayout.fit(W, H, 2, columns=4).width
+    missing = tmp_path / "missing.gt.json"
+    assert_clean_failure(
+        run_axis("sheet", str(out), "--truth", str(missing)), "ground truth not found"
+    )
+    broken = tmp_path / "broken.gt.json"
+    broken.write_text("{not json")
+    assert_clean_failure(run_axis("sheet", str(out), "--truth", str(broken)), "not valid JSON")
+    broken.write_text(json.dumps({"fps": 24}))
+    assert_clean_failure(run_axis("sheet", str(out), "--truth", str(broken)), "lacks field")
+    truth = json.loads(ground_truth_path(clip).read_text())
+    truth["frame_truth"][0]["lines"] = [{"id": 0}]  # a line without its points
+    broken.write_text(json.dumps(truth))
+    assert_clean_failure(
+        run_axis("sheet", str(out), "--frames", "0", "--truth", str(broken)), "unreadable"
+    )

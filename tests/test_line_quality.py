@@ -449,6 +449,7 @@ def test_evaluate_cli_reports_lines(tmp_path, capsys):
 
 
 def test_line_benchmark_scores_every_strategy_with_the_floor(tmp_path):
+    from talos.bench.contact_sheet import SheetLayout
     from talos.bench.lines import SuiteClip, format_line_report, run_line_benchmark
 
     clips = [SuiteClip("tiny realistic", "realistic", 320, 240, 3, 5)]
@@ -465,6 +466,9 @@ def test_line_benchmark_scores_every_strategy_with_the_floor(tmp_path):
     assert "skipped" in rows["onnx"]  # no model here: reported, not a crash
     assert rows["auto"]["strokes"]["strategy_used"] == "boundaries"
     assert rows["boundaries"]["map"]["f"] > rows["naive canny (map)"]["map"]["f"]
+    sheet = cv2.imread(rows["auto"]["sheet"])  # the default strategy, judged on a sheet
+    assert sheet is not None and "sheet" not in rows["boundaries"]
+    assert sheet.shape[1] == SheetLayout.fit(320, 240, 3, columns=4).width
     table = format_line_report(report)
     assert "naive canny" in table and "skipped" in table and "auto → boundaries" in table
 

@@ -1,13 +1,18 @@
 """Contact sheets: what a trace made of its video, a few frames at a glance.
 
 :func:`contact_sheet` writes one PNG for an ``axis trace`` output folder: one row per chosen
-frame and three columns, the source frame | the line map | the strokes. The source frame is
+frame and three columns, the source frame | the line map | the strokes, and a fourth when the
+clip's ground truth is given: the strokes judged against it. The source frame is
 decoded again as the trace saw it (:func:`talos.axis.io.readback.decode_frames`), the line
 map is recomputed from it with the configured edge strategy (``edges.strategy`` in the
 :class:`~talos.config.Settings` given, the same registry call the ``edges`` step makes), and
 the strokes, circles and triangles of the frame file are drawn anti-aliased on black, each in
 the colour of its ``stroke_id`` (:func:`stroke_colors`: the same id has the same colour on
-every row, neighbouring ids are far apart in hue).
+every row, neighbouring ids are far apart in hue). The truth column
+(:func:`truth_panel`) marks, over the dimmed source frame, the true lines the strokes found
+and missed and the strokes that lie off every true line, at the tolerance ``axis evaluate``
+scores with (:func:`~talos.axis.evaluation.boundaries.tolerance_px`): what a precision and
+recall figure is made of, where it is made.
 
 All coordinates are px; frame coordinates are at the trace's processing resolution and are
 multiplied by :attr:`SheetLayout.scale` on the sheet.
@@ -23,6 +28,16 @@ from typing import Any
 import cv2
 import numpy as np
 
+from talos.axis.errors import InputError
+from talos.axis.evaluation.boundaries import (
+    LineMap,
+    TruthClip,
+    boundary_counts,
+    draw_polylines,
+    stroke_polylines,
+    tolerance_px,
+)
+from talos.axis.evaluation.identity import load_json
 from talos.axis.geometry import bezier
 from talos.axis.io.readback import decode_frames, manifest_source, read_frame, read_manifest
 from talos.axis.strategies import EDGE_DETECTORS
@@ -43,17 +58,24 @@ DIM_TEXT = (170, 170, 170)
 PRIMITIVE_WITHOUT_ID = (255, 255, 255)  # BGR of a circle or triangle with no stroke_id
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 COLUMNS = ("source", "line map", "strokes by stroke_id")
+TRUTH_COLUMN = "against the truth: found green, missed red, off the truth blue"
+FOUND = (0, 200, 0)  # BGR: a true line a stroke lies on
+MISSED = (0, 0, 255)  # a true line no stroke lies on
+OFF_TRUTH = (255, 160, 0)  # a stroke on no true line (texture, a false line)
+TRUTH_DIM = 0.45  # the source under the truth marks, darkened so they stand out
 
 
 @dataclass(frozen=True)
 class SheetLayout:
-    """Where everything sits on a sheet of ``rows`` rows for ``frame_width × frame_height``
-    frames: each column is the frame scaled by ``scale`` (``column_width × column_height``)."""
+    """Where everything sits on a sheet of ``rows`` rows and ``columns`` columns for
+    ``frame_width × frame_height`` frames: each column is the frame scaled by ``scale``
+    (``column_width × column_height``)."""
 
     frame_width: int
     frame_height: int
     rows: int
     scale: float
+    columns: int = len(COLUMNS)
 
     @classmethod
     def fit(
@@ -63,17 +85,18 @@ class SheetLayout:
         rows: int,
         max_width: int = MAX_SHEET_WIDTH,
         min_column_width: int = MIN_COLUMN_WIDTH,
+        columns: int = len(COLUMNS),
     ) -> SheetLayout:
-        """The largest scale at which three columns fit in ``max_width`` px, but no larger
-        than what makes a column ``min_column_width`` px wide (1 for frames at least that
-        wide: large frames are only ever shrunk)."""
+        """The largest scale at which ``columns`` columns fit in ``max_width`` px, but no
+        larger than what makes a column ``min_column_width`` px wide (1 for frames at least
+        that wide: large frames are only ever shrunk)."""
         if rows < 1:
             raise ValueError(f"rows must be at least 1 (got {rows})")
-        room = max_width - (len(COLUMNS) + 1) * MARGIN
-        if room < len(COLUMNS):
-            raise ValueError(f"a sheet {max_width} px wide has no room for {len(COLUMNS)} columns")
-        scale = min(room / (len(COLUMNS) * frame_width), max(1.0, min_column_width / frame_width))
-        return cls(frame_width, frame_height, rows, scale)
+        room = max_width - (columns + 1) * MARGIN
+        if room < columns:
+            raise ValueError(f"a sheet {max_width} px wide has no room for {columns} columns")
+        scale = min(room / (columns * frame_width), max(1.0, min_column_width / frame_width))
+        return cls(frame_width, frame_height, rows, scale, columns)
 
     @property
     def column_width(self) -> int:
@@ -86,7 +109,7 @@ class SheetLayout:
     @property
     def width(self) -> int:
         """Sheet width in px."""
-        return len(COLUMNS) * self.column_width + (len(COLUMNS) + 1) * MARGIN
+        return self.columns * self.column_width + (self.columns + 1) * MARGIN
 
     @property
     def height(self) -> int:
@@ -99,7 +122,7 @@ class SheetLayout:
 
     def cell(self, row: int, column: int) -> tuple[int, int, int, int]:
         """``(x, y, w, h)`` of the image of ``row`` in ``column`` (0 source, 1 line map,
-        2 strokes)."""
+        2 strokes, 3 the truth)."""
         x = MARGIN + column * (self.column_width + MARGIN)
         y = self.row_top(row) + LABEL_HEIGHT
         return x, y, self.column_width, self.column_height
@@ -258,6 +281,58 @@ def _line_map_panel(line_map: np.ndarray, layout: SheetLayout) -> np.ndarray:
     return cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
 
 
+def _marks(mask: np.ndarray, layout: SheetLayout) -> np.ndarray:
+    """Frame-size ``(H, W)`` bool → column-size bool, every set pixel kept (a shrunk sheet
+    would average a 1-px line away) and at least 2 px wide, so that a colour reads."""
+    ys, xs = np.nonzero(mask)
+    out = np.zeros((layout.column_height, layout.column_width), np.uint8)
+    out[
+        np.clip(np.round(ys * layout.scale).astype(np.int64), 0, layout.column_height - 1),
+        np.clip(np.round(xs * layout.scale).astype(np.int64), 0, layout.column_width - 1),
+    ] = 1
+    thick: np.ndarray = cv2.dilate(out, np.ones((2, 2), np.uint8)) > 0
+    return thick
+
+
+def truth_panel(
+    image: np.ndarray,
+    frame: Mapping[str, Any],
+    truth: TruthClip,
+    index: int | None,
+    layout: SheetLayout,
+) -> tuple[np.ndarray, str]:
+    """The truth column of one row and its label: over ``image`` (the source frame,
+    ``(H, W, 3)`` uint8 BGR at the trace's size) darkened to :data:`TRUTH_DIM`, the true
+    lines of ground-truth frame ``index`` within ``τ`` of a stroke of ``frame`` in
+    :data:`FOUND`, the others in :data:`MISSED`, and the strokes farther than ``τ`` from
+    every true line in :data:`OFF_TRUTH`; ``τ`` = :func:`tolerance_px` of the frame size
+    (3 px at 1080p), the tolerance of ``axis evaluate``. The label gives the frame's
+    precision (stroke pixels within ``τ`` of the truth) and recall (true pixels within
+    ``τ`` of a stroke), or says that the truth has no frame at this time (``index`` None).
+    """
+    panel = cv2.convertScaleAbs(_fit(image, layout), alpha=TRUTH_DIM)
+    if index is None:
+        return panel, "no ground truth at this time"
+    shape = image.shape[:2]
+    tol = tolerance_px(shape[1], shape[0])
+    true = LineMap.of(truth.mask(index, shape))
+    drawn = LineMap.of(draw_polylines(shape, stroke_polylines(frame)))
+    for mask, color in (
+        (true.mask & (drawn.distance <= tol), FOUND),
+        (drawn.mask & (true.distance > tol), OFF_TRUTH),
+        (true.mask & (drawn.distance > tol), MISSED),  # on top: what a trace most needs
+    ):
+        panel[_marks(mask, layout)] = color
+    counts = boundary_counts(drawn, true, [tol])[0]
+
+    def share(part: int, whole: int) -> str:
+        return f"{part / whole:.2f}" if whole else "-"
+
+    precision = share(counts.predicted_on_truth, counts.predicted)
+    recall = share(counts.truth_found, counts.truth)
+    return panel, f"truth P {precision} R {recall} at {tol:.1f} px"
+
+
 def contact_sheet(
     source: str | Path | None,
     outdir: str | Path,
@@ -266,6 +341,7 @@ def contact_sheet(
     rows: int = 4,
     width: int = MAX_SHEET_WIDTH,
     settings: Settings | None = None,
+    truth: str | Path | None = None,
 ) -> Path:
     """Write a contact sheet of the trace in ``outdir`` to ``out_png`` and return its path.
 
@@ -276,9 +352,11 @@ def contact_sheet(
     defaults and the environment): its ``edges`` section recomputes the line map.
     The sheet is ``SheetLayout.fit(W, H, rows, width)``-sized: a header, then per row a label
     strip (frame index, time, stroke/circle/triangle counts, share of ink pixels) above the
-    three columns source | line map | strokes.
+    three columns source | line map | strokes. With ``truth`` (the clip's ``.gt.json``, as
+    ``axis sample`` writes it) a fourth column judges the strokes against the true lines
+    (:func:`truth_panel`), and the label adds the frame's precision and recall.
 
-    Raises :class:`InputError` for a missing or unreadable trace folder or source,
+    Raises :class:`InputError` for a missing or unreadable trace folder, source or truth,
     ``ValueError`` for bad ``frames``/``rows``/``width`` and ``OSError`` when the PNG cannot
     be written.
     """
@@ -286,6 +364,12 @@ def contact_sheet(
     folder = Path(outdir)
     manifest = read_manifest(folder)
     entries = pick_frames(manifest, rows, frames)
+    truth_clip = None
+    if truth is not None:
+        try:
+            truth_clip = TruthClip(load_json(Path(truth), "ground truth"))
+        except ValueError as exc:  # a field missing or of the wrong type
+            raise InputError(f"{truth}: {exc}") from None
     video = Path(source) if source is not None else manifest_source(folder)
     frame_data = [read_frame(folder, entry) for entry in entries]
     images = decode_frames(video, manifest, [float(e["time"]) for e in entries], settings)
@@ -294,7 +378,8 @@ def contact_sheet(
     detector = EDGE_DETECTORS.create(strategy, settings)
 
     fw, fh = int(manifest["frame_size"]["width"]), int(manifest["frame_size"]["height"])
-    layout = SheetLayout.fit(fw, fh, len(entries), width)
+    names = (*COLUMNS, TRUTH_COLUMN) if truth_clip else COLUMNS
+    layout = SheetLayout.fit(fw, fh, len(entries), width, columns=len(names))
     sheet = np.empty((layout.height, layout.width, 3), np.uint8)
     sheet[:] = BACKGROUND
     ssim = (manifest.get("metrics") or {}).get("ssim_mean")
@@ -304,18 +389,28 @@ def contact_sheet(
         + f"  |  edges: {strategy}"
     )
     _put_text(sheet, title, (MARGIN, 24), layout.width - 2 * MARGIN)
-    for column, name in enumerate(COLUMNS):
+    for column, name in enumerate(names):
         x, _, w, _ = layout.cell(0, column)
         _put_text(sheet, name, (x, HEADER_HEIGHT - 12), w, DIM_TEXT)
 
     for row, (entry, data, image) in enumerate(zip(entries, frame_data, images, strict=True)):
         line_map = detector.detect(image)
         ink = float(np.count_nonzero(line_map)) / line_map.size
-        panels = (
+        panels = [
             _fit(image, layout),
             _line_map_panel(line_map, layout),
             render_strokes(data, layout.scale, (layout.column_width, layout.column_height)),
-        )
+        ]
+        scored = ""
+        if truth_clip is not None:
+            index = truth_clip.index_at(float(entry["time"]))
+            try:
+                panel, scored = truth_panel(image, data, truth_clip, index, layout)
+            except (KeyError, TypeError, ValueError) as exc:
+                message = f"{truth}: frame {index}'s true lines are unreadable ({exc})"
+                raise InputError(message) from None
+            panels.append(panel)
+            scored = f"  |  {scored}"
         for column, panel in enumerate(panels):
             x, y, w, h = layout.cell(row, column)
             sheet[y : y + h, x : x + w] = panel
@@ -330,7 +425,7 @@ def contact_sheet(
         )
         label = (
             f"frame {entry['index']}  t = {float(entry['time']):.2f} s  |  {counts}  |  "
-            f"line map ink {100 * ink:.1f}%"
+            f"line map ink {100 * ink:.1f}%{scored}"
         )
         _put_text(sheet, label, (MARGIN, layout.row_top(row) + 21), layout.width - 2 * MARGIN)
 

@@ -134,6 +134,17 @@ def score_strategy_strokes(
     }
 
 
+def truth_sheet(
+    clip: Path, truth_path: Path, traced: Path, outdir: Path, settings: Settings
+) -> Path:
+    """The contact sheet of the trace in ``traced`` with the truth column (four frames
+    spread over it): ``OUTDIR/sheets/<trace folder name>.png``."""
+    from talos.bench.contact_sheet import contact_sheet
+
+    png = outdir / "sheets" / f"{traced.name}.png"
+    return contact_sheet(clip, traced, png, settings=settings, truth=truth_path)
+
+
 def run_line_benchmark(
     outdir: str | Path,
     settings: Settings,
@@ -143,7 +154,9 @@ def run_line_benchmark(
     progress: Callable[[str], None] = lambda _m: None,
     clip_folder: str | Path = "out/clips",
 ) -> dict[str, Any]:
-    """Every strategy on every clip: line-map and stroke scores, ms/frame and fps.
+    """Every strategy on every clip: line-map and stroke scores, ms/frame and fps, and
+    for ``auto`` (the default strategy) a contact sheet with the truth column
+    (:func:`truth_sheet`).
 
     ``frames_for`` caps the frames per strategy (``{"hed": 3}``: a learned model on CPU takes
     seconds a frame). A strategy that cannot be built here (e.g. ``hed`` without its model)
@@ -174,9 +187,10 @@ def run_line_benchmark(
                 if strategy != "auto":
                     row["map"], ms = score_strategy_maps(path, truth, chosen)
                     row["map_ms"] = round(ms, 2)
-                row["strokes"] = score_strategy_strokes(
-                    path, truth, chosen, out / "traces" / f"{clip.scene}-{clip.width}-{strategy}"
-                )
+                traced = out / "traces" / f"{clip.scene}-{clip.width}-{strategy}"
+                row["strokes"] = score_strategy_strokes(path, truth, chosen, traced)
+                if strategy == "auto":  # what a user gets, judged where it is right and wrong
+                    row["sheet"] = str(truth_sheet(path, truth, traced, out, chosen))
             except StrategyError as exc:
                 row["skipped"] = str(exc)
             rows.append(row)

@@ -32,8 +32,9 @@ def register(subcommands: Any) -> None:
             "--clips), run every edge strategy on them and score its line map and its traced "
             "strokes against the ground truth: boundary precision, recall, F, texture share, "
             "ms/frame, pipeline fps; a naive per-frame Canny is the floor. Writes "
-            "OUTDIR/lines.json and OUTDIR/lines.md; with --sheets, contact sheets of real "
-            "footage too."
+            "OUTDIR/lines.json, OUTDIR/lines.md and, for each clip's auto trace, a contact "
+            "sheet with the truth column (OUTDIR/sheets/); with --sheets, contact sheets of "
+            "real footage too."
         ),
     )
     lines.add_argument(

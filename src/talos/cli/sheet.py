@@ -20,8 +20,10 @@ def register(commands: Any) -> None:
         description=(
             "Write one PNG with a row per frame (ROWS frames spread over the trace) and three "
             "columns: the source frame, the line map recomputed with the configured edge "
-            "strategy, and the strokes coloured by stroke_id. Pass the --config the trace "
-            "used. Example: axis sheet out/clip -o out/clip.png --rows 6"
+            "strategy, and the strokes coloured by stroke_id; with --truth a fourth: the "
+            "true lines the strokes found (green) and missed (red), and the strokes off "
+            "every true line (blue), with each frame's precision and recall. Pass the "
+            "--config the trace used. Example: axis sheet out/clip -o out/clip.png --rows 6"
         ),
     )
     parser.add_argument("outdir", metavar="OUTDIR", help="an 'axis trace' output folder")
@@ -42,6 +44,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--width", default="2400", metavar="PX", help="maximum sheet width (default 2400)"
+    )
+    parser.add_argument(
+        "--truth",
+        metavar="GT.json",
+        help="the clip's ground truth (axis sample writes CLIP.gt.json): add the column "
+        "that scores the strokes against it",
     )
     add_config_option(parser)
     parser.set_defaults(handler=run)
@@ -75,7 +83,14 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else outdir / SHEET_FILE
     try:
         path = contact_sheet(
-            source, outdir, out, frames=frames, rows=rows, width=width, settings=settings
+            source,
+            outdir,
+            out,
+            frames=frames,
+            rows=rows,
+            width=width,
+            settings=settings,
+            truth=args.truth,
         )
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
