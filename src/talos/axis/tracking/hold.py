@@ -15,10 +15,16 @@ this order:
    samples to their nearest points on this frame's stroke of the same id (on the
    polyline through its samples, so the distances are exact to its sampling).
 
-The first candidate whose symmetric Hausdorff distance to this frame's stroke is at most
-``hold_px`` replaces the stroke; near an open line's ends the allowance grows to
-``end_px`` at the end itself (``max(hold_px, end_px − s)``, ``s`` the arc length to the
-end), so an end may slide along the line by up to ``end_px`` while the rest holds. The held
+The first candidate that fits this frame's stroke replaces it. It fits when, both ways
+(the moved samples to the stroke, the stroke's samples to the moved line), all but
+:data:`OUTLIER_SHARE` of the samples lie within the allowance and all within
+:data:`FAR_FACTOR` times it. The allowance is ``hold_px``; near an open line's ends it grows
+to ``end_px`` at the end itself (``max(hold_px, end_px − s)``, ``s`` the arc length to the
+end), so an end may slide along the line by up to ``end_px`` while the rest holds. Not the
+symmetric Hausdorff distance (every sample within the allowance): a fresh fit's error is
+largest at a corner or where the line map is ragged, and one sample there re-fitted a
+quarter of the lines of a clip of rigidly moving shapes every frame, each re-fit a visible
+change of shape. The held
 shape has its control points moved exactly and keeps its pressure; where no candidate fits,
 the fresh fit stays and becomes the shape held from then on. Every held curve is checked
 against the new fit every frame, so the held shape never drifts further than that from the
@@ -51,12 +57,25 @@ _ICP_EVERY = 4  # ICP moves every 4th sample (10 px apart): plenty for a similar
 _ICP_REACH_PX = 3.0  # mean distance under the flow's motion beyond which ICP is not tried
 # A similarity that scales by more than this per frame is not a held line moving.
 _MAX_SCALE_STEP = 0.1
+OUTLIER_SHARE = 0.1  # of a line's samples that may lie past the allowance (a fit's noise) ...
+FAR_FACTOR = 1.5  # ... but none past this many times it (a real change of shape)
 
 
 def _group_max(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, -np.inf)
     np.maximum.at(out, group, values)
     return out
+
+
+def _within(excess: np.ndarray, allowed: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """``(n,)`` bool: does each group's samples' distance lie within their allowance, but for
+    :data:`OUTLIER_SHARE` of them, and all within :data:`FAR_FACTOR` times it? ``excess`` is
+    each sample's distance minus its ``allowed`` distance (px), ``group`` its group."""
+    outside = np.bincount(group, excess > 0, n)
+    count = np.bincount(group, minlength=n)
+    far = _group_max(excess - (FAR_FACTOR - 1.0) * allowed, group, n)
+    fits: np.ndarray = (outside <= OUTLIER_SHARE * count) & (far <= 0)
+    return fits
 
 
 def _scaled(value: np.ndarray | float | None, factor: float) -> Any:
@@ -93,7 +112,7 @@ def _average_motion(
 
 class ShapeHold:
     """Holds each id's last output shape while a similarity of it fits this frame's stroke
-    within ``hold_px`` (see the module docstring); ``hold_px = 0`` turns it off."""
+    (within ``hold_px``: see the module docstring); ``hold_px = 0`` turns it off."""
 
     def __init__(
         self, hold_px: float = 1.0, end_px: float = 3.0, sample_step_px: float = 2.5
@@ -148,7 +167,7 @@ class ShapeHold:
         flow: np.ndarray | None,
         last: list[tuple[complex, complex] | None],
     ) -> tuple[list[tuple[complex, complex] | None], list[tuple[complex, complex]]]:
-        """Per pair, the first candidate similarity within ``hold_px`` (or None), and the
+        """Per pair, the first candidate similarity that fits (or None), and the
         motion to repeat next frame (the chosen similarity, else the flow's). Each candidate
         is tried only on the pairs the ones before it left."""
         n = len(previous)
@@ -177,7 +196,7 @@ class ShapeHold:
             forward, _ = cur_line.nearest(moved, p_of)
             fits = (
                 open_pairs
-                & (_group_max(forward - prev_allowed[p_in], p_of, n) <= 0)
+                & _within(forward - prev_allowed[p_in], prev_allowed[p_in], p_of, n)
                 & (np.abs(np.abs(a) - 1.0) <= _MAX_SCALE_STEP)
             )
             # The way back (is all of this frame's stroke near the moved line?) only for
@@ -187,7 +206,7 @@ class ShapeHold:
                 c_of = cur_of[c_in]
                 back = GroupedPolylines(moved[m_in], p_of[m_in])
                 backward, _ = back.nearest(cur_pts[c_in], c_of)
-                fits &= _group_max(backward - cur_allowed[c_in], c_of, n) <= 0
+                fits &= _within(backward - cur_allowed[c_in], cur_allowed[c_in], c_of, n)
             for j in np.flatnonzero(fits):
                 chosen[j] = (complex(a[j]), complex(b[j]))
             open_pairs[fits] = False
