@@ -286,7 +286,10 @@ class TrackingSettings(Section):
     )
     hold_px: NonNegFloat = Field(
         1.0,
-        description="Keep last frame's shape, moved, while it fits within this, px; 0 = off.",
+        description=(
+            "Keep last frame's shape, moved, while nine in ten of its samples fit within "
+            "this, px, and all within 1.5 times it; 0 = off."
+        ),
     )
     hold_end_px: NonNegFloat = Field(
         3.0, description="How far, px, a held line's ends may slide along it."
