@@ -24,11 +24,12 @@ end), so an end may slide along the line by up to ``end_px`` while the rest hold
 symmetric Hausdorff distance (every sample within the allowance): a fresh fit's error is
 largest at a corner or where the line map is ragged, and one sample there re-fitted a
 quarter of the lines of a clip of rigidly moving shapes every frame, each re-fit a visible
-change of shape. The held
-shape has its control points moved exactly and keeps its pressure; where no candidate fits,
-the fresh fit stays and becomes the shape held from then on. Every held curve is checked
-against the new fit every frame, so the held shape never drifts further than that from the
-evidence.
+change of shape.
+
+The held shape has its control points moved exactly and keeps its pressure; where no
+candidate fits, the fresh fit stays and becomes the shape held from then on. Every held
+curve is checked against the new fit every frame, so the held shape never drifts further
+than that from the evidence.
 
 A line then changes shape only where its evidence does: its frames are exact similarity
 copies of one another between re-fits, which exports as a keyed transform of one path
