@@ -429,11 +429,13 @@ def test_weak_evidence_near_last_frames_line_survives_and_nothing_else():
     weak[41, 70:123] = True  # ... its weakened rest is a weak ridge
     weak[90, 30:100] = True  # a weak edge elsewhere: texture, or a new faint line
     weak[40, 140:150] = True  # beyond where the line went
-    found = recovered_lines(line_map, weak, expected, min_pixels=8)
+    found = np.zeros(shape, bool)
+    found[recovered_lines(line_map, weak, expected, min_pixels=8)] = True
     assert found[41, 70:123].all()
     assert not found[90].any() and not found[40, 140:150].any()
     # the line's object left: no weak evidence, nothing recovered
-    assert not recovered_lines(line_map, np.zeros(shape, bool), expected, 8).any()
+    ys, _ = recovered_lines(line_map, np.zeros(shape, bool), expected, 8)
+    assert len(ys) == 0
 
 
 # -------------------------------------------------- identity with linked pieces

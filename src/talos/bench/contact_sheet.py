@@ -323,14 +323,8 @@ def truth_panel(
         (true.mask & (drawn.distance > tol), MISSED),  # on top: what a trace most needs
     ):
         panel[_marks(mask, layout)] = color
-    counts = boundary_counts(drawn, true, [tol])[0]
-
-    def share(part: int, whole: int) -> str:
-        return f"{part / whole:.2f}" if whole else "-"
-
-    precision = share(counts.predicted_on_truth, counts.predicted)
-    recall = share(counts.truth_found, counts.truth)
-    return panel, f"truth P {precision} R {recall} at {tol:.1f} px"
+    (counts,) = boundary_counts(drawn, true, [tol])
+    return panel, f"truth P {counts.precision:.2f} R {counts.recall:.2f} at {tol:.1f} px"
 
 
 def contact_sheet(
@@ -378,7 +372,7 @@ def contact_sheet(
     detector = EDGE_DETECTORS.create(strategy, settings)
 
     fw, fh = int(manifest["frame_size"]["width"]), int(manifest["frame_size"]["height"])
-    names = (*COLUMNS, TRUTH_COLUMN) if truth_clip else COLUMNS
+    names = COLUMNS if truth_clip is None else (*COLUMNS, TRUTH_COLUMN)
     layout = SheetLayout.fit(fw, fh, len(entries), width, columns=len(names))
     sheet = np.empty((layout.height, layout.width, 3), np.uint8)
     sheet[:] = BACKGROUND

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import cv2
 import numpy as np
 
 from talos.axis.context import FrameContext
@@ -76,12 +75,14 @@ class TemporalHysteresisStep(ProcessingStep):
         self.persisted = None
         self.cuts.reset()
 
-    def _vectorize(self, found: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> VectorResult:
-        """The recovered pixels, ``(H, W)`` bool and their coordinates, as strokes and
+    def _vectorize(self, ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> VectorResult:
+        """The recovered pixels ``(ys, xs)`` of a frame of ``shape`` as strokes and
         primitives, in frame px: only their bounding box (plus a margin) is vectorized."""
         y0, x0 = max(int(ys.min()) - _MARGIN, 0), max(int(xs.min()) - _MARGIN, 0)
-        y1, x1 = int(ys.max()) + _MARGIN + 1, int(xs.max()) + _MARGIN + 1
-        crop = found[y0:y1, x0:x1].astype(np.uint8) * 255
+        y1 = min(int(ys.max()) + _MARGIN + 1, shape[0])
+        x1 = min(int(xs.max()) + _MARGIN + 1, shape[1])
+        crop = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        crop[ys - y0, xs - x0] = 255
         return shifted(self.vectorizer.vectorize(crop), float(x0), float(y0))
 
     def process(self, ctx: FrameContext) -> FrameContext:
@@ -101,13 +102,11 @@ class TemporalHysteresisStep(ProcessingStep):
         if not seeds.any():
             return ctx
         expected = expected_lines(lines.subset(seeds), weak.shape, self.radius)
-        found = recovered_lines(ctx.line_map, weak, expected, self.min_pixels)
-        where = cv2.findNonZero(found.view(np.uint8))  # sparse: faster than np.nonzero
-        if where is None:
-            return ctx.builder().add_counts(recovered_strokes=0, recovered_pixels=0).build()
-        xs, ys = where.reshape(-1, 2).T
+        ys, xs = recovered_lines(ctx.line_map, weak, expected, self.min_pixels)
         pixels = len(xs)
-        result = self._vectorize(found, xs, ys)
+        if not pixels:
+            return ctx.builder().add_counts(recovered_strokes=0, recovered_pixels=0).build()
+        result = self._vectorize(ys, xs, weak.shape)
         strokes = (*ctx.strokes, *result.strokes)
         line_map = ctx.line_map.copy()
         line_map[ys, xs] = 255

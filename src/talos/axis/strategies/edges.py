@@ -304,6 +304,16 @@ CONTOUR_LOW_SHARE = 0.5  # a contour runs on down to this share of its seed's st
 CONTOUR_SHARPNESS = 1.45
 
 
+def orientation_at(cos2: np.ndarray, sin2: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The doubled-angle orientation ``(cos 2θ, sin 2θ)`` (times the length it has in the
+    maps) read bilinearly at ``points`` ``(K, 2)`` px: ``(K, 2)`` float32. Each map is read
+    on its own (one channel: faster than a merged stack)."""
+    doubled: np.ndarray = np.stack(
+        [sample_bilinear(cos2, points), sample_bilinear(sin2, points)], axis=1
+    )
+    return doubled
+
+
 def contour_strength(
     magnitude: np.ndarray,
     cos2: np.ndarray,
@@ -338,9 +348,9 @@ def contour_strength(
         return np.zeros(0, np.float32)
 
     # V is formed at the samples, not over the whole grid: the points are a few percent of
-    # it. Each map is read on its own (one channel: faster than a merged stack).
+    # it.
     def doubled_at(at: np.ndarray) -> np.ndarray:
-        return np.stack([sample_bilinear(cos2, at), sample_bilinear(sin2, at)], axis=1)
+        return orientation_at(cos2, sin2, at)
 
     def field_at(at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         doubled = doubled_at(at)
@@ -370,11 +380,11 @@ def contour_strength(
     safe = np.where(small, np.float32(1.0), k)
     forward = np.where(small, arc, np.sin(k * arc) / safe)  # (K, S)
     sideways = np.where(small, 0.5 * k * arc**2, (1 - np.cos(k * arc)) / safe)
-    normal_left = np.stack([-along[:, 1], along[:, 0]], axis=1)  # along turned +90°
+    # along turned +90° is −normal: the circle bends that way for κ > 0.
     samples = (
         pts[:, None, :]
         + forward[..., None] * along[:, None, :]
-        + sideways[..., None] * normal_left[:, None, :]
+        - sideways[..., None] * normal[:, None, :]
     ).reshape(-1, 2)
     vx, vy, _ = field_at(samples)
     vx, vy = vx.reshape(len(pts), -1), vy.reshape(len(pts), -1)
@@ -405,7 +415,7 @@ def step_edges(
     weights = np.array([1.0, chroma, chroma], np.float32)
     lab = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2Lab), (0, 0), CONTOUR_STEP_BLUR)
     pts = np.asarray(points, np.float32).reshape(-1, 2)
-    normal = edge_normals(np.stack([sample_bilinear(cos2, pts), sample_bilinear(sin2, pts)], 1))
+    normal = edge_normals(orientation_at(cos2, sin2, pts))
 
     def across(distance: float) -> tuple[np.ndarray, np.ndarray]:
         ahead, behind = pts + distance * normal, pts - distance * normal
@@ -446,13 +456,19 @@ def half_angle(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     √(|V| (|V| + Vx) / 2)`` and ``m sin θ = sign(Vy) √(|V| (|V| − Vx) / 2)``: square roots
     instead of the trigonometry of ``atan2`` and ``cos``/``sin``.
     """
+    dx, dy = _half_angle_sizes(vx, vy)
+    return dx, np.copysign(dy, vy)
+
+
+def _half_angle_sizes(vx: np.ndarray, vy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`half_angle` without the sign of ``m sin θ``: ``(m cos θ, |m sin θ|)``."""
     norm = cv2.magnitude(vx, vy)
     cos_part, sin_part = 0.5 * norm * (norm + vx), 0.5 * norm * (norm - vx)
     # np.maximum, not cv2.max: OpenCV would take a one-element array (the orientation of
     # a single point) for a scalar and answer with four values.
     dx = cv2.sqrt(np.maximum(cos_part, 0.0, out=cos_part))
     dy = cv2.sqrt(np.maximum(sin_part, 0.0, out=sin_part))
-    return dx, np.copysign(dy, vy)
+    return dx, dy
 
 
 # Crease contrast is in working px (a line's depth over the gray slope around it); this scale
@@ -599,11 +615,12 @@ def canny_derivatives(
     sign(V_y)``: all three interpolate without jumps (bilinear), where ``∂y`` itself flips
     sign at ``θ = ±90°``.
     """
-    dx, dy = half_angle(vx, vy)
     if (vx.shape[1], vx.shape[0]) == size:
+        dx, dy = half_angle(vx, vy)
         return dx.astype(np.int16), dy.astype(np.int16)
+    dx, dy = _half_angle_sizes(vx, vy)  # |∂y|: its sign comes from V_y at the frame's size
     dx = cv2.resize(dx, size, interpolation=cv2.INTER_LINEAR).astype(np.int16)
-    dy = cv2.resize(cv2.absdiff(dy, _ZERO), size, interpolation=cv2.INTER_LINEAR)
+    dy = cv2.resize(dy, size, interpolation=cv2.INTER_LINEAR)
     dy = dy.astype(np.int16)  # truncation: |trunc(±y)| = trunc(|y|), so signing after is exact
     # The sign as an 8-bit mask and a masked 0 − dy: half the time of a bool array and
     # np.negative(where=...) on a full-size frame.

@@ -129,24 +129,24 @@ def lasting_lines(
 
 def recovered_lines(
     line_map: np.ndarray, weak: np.ndarray, expected: np.ndarray, min_pixels: int
-) -> np.ndarray:
-    """The weak pixels that continue last frame's lines: ``(H, W)`` bool.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weak pixels that continue last frame's lines, as their coordinates ``(ys, xs)``
+    (row by row; the few pixels kept, not a frame-size mask).
 
     ``line_map`` ``(H, W)`` (ink > 0), ``weak`` and ``expected`` ``(H, W)`` bool. Kept: the
     8-connected groups (:func:`pixel_groups`) of at least ``min_pixels`` pixels of
     ``weak & expected`` that lie more than 2 px from the line map's ink (what it already
     has needs no second stroke).
     """
-    found = np.zeros(weak.shape, bool)
+    none = np.zeros(0, np.int64)
     # Sparse: OpenCV lists the few set pixels many times faster than np.nonzero scans.
     both = cv2.findNonZero(cv2.bitwise_and(weak.view(np.uint8), expected.view(np.uint8)))
     if both is None:
-        return found
+        return none, none
     xs, ys = both.reshape(-1, 2).T
     explained = cv2.dilate(line_map, np.ones((5, 5), np.uint8))  # uint8: 0 off the ink
     fresh = explained[ys, xs] == 0
     ys, xs = ys[fresh], xs[fresh]
     groups = pixel_groups(ys, xs)
     big = np.bincount(groups)[groups] >= min_pixels if len(groups) else np.zeros(0, bool)
-    found[ys[big], xs[big]] = True
-    return found
+    return ys[big], xs[big]
