@@ -588,6 +588,68 @@ def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
     assert report["detected_share"] == 1.0 and report["ids_per_line_mean"] == 1.0
 
 
+def test_identity_leaves_out_the_last_sliver_of_a_line_beside_another(tmp_path, monkeypatch):
+    """An eye going behind a body: its last sliver lies along the body's outline, which a
+    stroke of that outline covers as well as the eye's own would."""
+    from talos.axis.evaluation import identity
+
+    outline = {"id": 0, "closed": False, "points": [[10, 50], [90, 50]]}
+    eye = [[20, 80], [60, 80]]  # 41 px seen whole
+    sliver = [[20, 52], [30, 52]]  # 11 px, all within 3 px of the outline
+    truth = {
+        "width": 100, "height": 100, "fps": 24, "frames": 4,
+        "lines": [
+            {"id": 0, "kind": "silhouette", "width": 0, "closed": False},
+            {"id": 1, "kind": "eye", "width": 0, "closed": False},
+        ],
+        "frame_truth": [
+            {"index": i, "lines": [outline, {"id": 1, "closed": False, "points": p}]}
+            for i, p in enumerate([eye, eye, eye, sliver])
+        ],
+    }  # fmt: skip
+    (tmp_path / "gt.json").write_text(json.dumps(truth))
+    (tmp_path / "frames").mkdir()
+    entries = []
+    for i in range(4):
+        # The outline in two strokes (neither covers half of it: it is never matched); the
+        # eye's own stroke until it is a sliver, which the outline's left stroke covers.
+        strokes = [
+            {"stroke_id": 7, "bezier": [[10, 50], [22, 50], [33, 50], [45, 50]]},
+            {"stroke_id": 9, "bezier": [[55, 50], [67, 50], [78, 50], [90, 50]]},
+        ]
+        if i < 3:
+            strokes.append({"stroke_id": 8, "bezier": [[20, 80], [33, 80], [47, 80], [60, 80]]})
+        (tmp_path / "frames" / f"{i}.json").write_text(json.dumps({"strokes": strokes}))
+        entries.append({"index": i, "time": i / 24, "path": f"frames/{i}.json", "stroke_count": 3})
+    manifest = {"frame_size": {"width": 100, "height": 100}, "frames": entries, "tracks": []}
+    (tmp_path / "lines.json").write_text(json.dumps(manifest))
+
+    report = identity.evaluate_identity(tmp_path, tmp_path / "gt.json")
+    assert report["id_switches"] == 0 and report["ids_on_several_lines"] == 0
+    assert report["kept_one_id_share"] == 0.5  # the eye; the outline is never matched
+    # Scored, the sliver takes the outline's stroke 7: a switch the tracker did not make.
+    monkeypatch.setattr(identity, "SLIVER_SHARE", 0.0)
+    report = identity.evaluate_identity(tmp_path, tmp_path / "gt.json")
+    assert report["id_switches"] == 1 and report["kept_one_id_share"] == 0.0
+
+
+def test_ambiguous_slivers_are_short_and_lie_along_another_line():
+    from talos.axis.evaluation.identity import ambiguous_slivers
+
+    def pts(x0: float, x1: float, y: float) -> np.ndarray:
+        return np.c_[np.arange(x0, x1 + 1.0), np.full(int(x1 - x0) + 1, y)]
+
+    tol = {0: 3.0, 1: 3.0}
+    longest = {0: 81, 1: 41}
+    along = {0: pts(10, 90, 50), 1: pts(20, 30, 52)}
+    assert ambiguous_slivers(along, tol, longest) == {1}
+    # As short, but clear of every other line: a sliver that can be told apart.
+    assert ambiguous_slivers({0: pts(10, 90, 50), 1: pts(20, 30, 70)}, tol, longest) == set()
+    # Along the other line, but a third of it or more: scored.
+    assert ambiguous_slivers({0: pts(10, 90, 50), 1: pts(20, 34, 52)}, tol, longest) == set()
+    assert ambiguous_slivers({1: pts(20, 30, 52)}, tol, longest) == set()
+
+
 def test_a_scene_cut_starts_new_tracks(tmp_path):
     """Two shots of drawn lines back to back (similar shapes in similar places, so a tracker
     that ignores the cut carries ids across): every track lives on one side of the cut."""

@@ -9,6 +9,10 @@ CLEAR-MOT (:func:`match_lines`): a line keeps the id it had while that stroke st
 it, and the other lines are paired with the free strokes for the largest total coverage.
 A stroke that covers two lines (two outlines drawn as one) counts for one of them, and the
 occluder's outline next to the last sliver of a line it hides is not taken for that line.
+Nor is such a sliver scored at all where nothing else tells it apart
+(:func:`ambiguous_slivers`: under a third of the line, along another line and with less
+than 4 tolerances of its own): an occluder's outline traced in pieces that no line claims
+would otherwise hand the hidden line a new id in the frame before it vanishes.
 Circles and triangles that carry a ``stroke_id`` count as strokes. A line the ground truth
 gives in several visible pieces (an occluder hides its middle: :mod:`talos.axis.io.scenes`)
 is one line: its pieces' points are scored together, once per frame.
@@ -70,6 +74,8 @@ from talos.axis.io.manifest import MANIFEST_FILE
 
 MIN_COVERAGE = 0.5
 MIN_DETECTED = 0.8
+SLIVER_SHARE = 1 / 3  # of a line's longest visible extent ...
+SLIVER_TOLERANCES = 4.0  # ... along another line, with less than this many tolerances clear
 
 
 class EvaluationError(InputError):
@@ -175,34 +181,44 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
     born: dict[int, int] = {}  # stroke id → the first traced frame it is drawn in
     root = line_roots(manifest.get("tracks", []))
     tolerance = {line_id: 0.5 * width * max(sx, sy) + 3.0 for line_id, width in widths.items()}
+    # The true lines at each traced frame, a line hidden in part given as several pieces
+    # with its id: one observation.
+    observed: list[tuple[int, Mapping[str, Any], dict[int, np.ndarray]]] = []
     for index, entry in enumerate(frame_entries):
         gt_index = round(float(entry["time"]) * gt_fps)
-        if not 0 <= gt_index < len(gt_frames):
-            continue
+        if 0 <= gt_index < len(gt_frames):
+            pieces: dict[int, list[np.ndarray]] = {}
+            for line in gt_frames[gt_index]["lines"]:
+                line_id = int(line["id"])
+                if line_id not in history:
+                    continue
+                pts = np.asarray(line["points"], dtype=np.float64).reshape(-1, 2)
+                if line.get("closed"):
+                    pts = np.vstack([pts, pts[:1]])
+                pieces.setdefault(line_id, []).append(resample_polyline(pts * [sx, sy], 1.0))
+            points = {line_id: np.concatenate(parts) for line_id, parts in pieces.items()}
+            observed.append((index, entry, points))
+    longest: dict[int, int] = {}
+    for _, _, points in observed:
+        for line_id, pts in points.items():
+            longest[line_id] = max(longest.get(line_id, 0), len(pts))
+
+    for index, entry, points in observed:
         frame = load_json(output_dir / entry["path"], "frame file")
         curves = _frame_curves(frame)
         for drawn_id, _ in curves:
             born.setdefault(drawn_id, index)
         lines = _joined(curves, root)
-        # A line hidden in part is given as several pieces with its id: one observation.
-        pieces: dict[int, list[np.ndarray]] = {}
-        for line in gt_frames[gt_index]["lines"]:
-            line_id = int(line["id"])
-            if line_id not in history:
-                continue
-            pts = np.asarray(line["points"], dtype=np.float64).reshape(-1, 2)
-            if line.get("closed"):
-                pts = np.vstack([pts, pts[:1]])
-            pieces.setdefault(line_id, []).append(resample_polyline(pts * [sx, sy], 1.0))
-        truth = {line_id: np.concatenate(parts) for line_id, parts in pieces.items()}
+        slivers = ambiguous_slivers(points, tolerance, longest)
+        truth = {line_id: pts for line_id, pts in points.items() if line_id not in slivers}
         for line_id in truth:
             frames_of[line_id].append(index)
         for record, candidates in ((history, curves), (by_line, lines)):
             coverage = {
-                line_id: _coverage(points, tolerance[line_id], candidates)
-                for line_id, points in truth.items()
+                line_id: _coverage(pts, tolerance[line_id], candidates)
+                for line_id, pts in truth.items()
             }
-            last = {line_id: _last_id(record[line_id]) for line_id in pieces}
+            last = {line_id: _last_id(record[line_id]) for line_id in truth}
             for line_id, stroke_id in match_lines(coverage, last).items():
                 record[line_id].append(stroke_id)
 
@@ -226,6 +242,34 @@ def evaluate_identity(output_dir: Path, truth_path: Path) -> dict[str, Any]:
             )
         },
     }
+
+
+def ambiguous_slivers(
+    truth: Mapping[int, np.ndarray], tolerance: Mapping[int, float], longest: Mapping[int, int]
+) -> set[int]:
+    """The true lines of one frame that are slivers along another line, which no stroke can
+    be told to trace: ``truth`` ``{line: points (n, 2)}`` sampled every 1 px, ``tolerance``
+    ``{line: px}`` and ``longest`` ``{line: most points it shows in any frame scored}``.
+
+    A line is such a sliver when it shows less than :data:`SLIVER_SHARE` of its longest,
+    some of it lies within its tolerance of another true line of the frame, and fewer than
+    :data:`SLIVER_TOLERANCES` tolerances of it do not: the last of an eye going behind a
+    body, which a stroke of the body's outline covers as well as the eye's own would."""
+    if len(truth) < 2:
+        return set()
+    ids = list(truth)
+    owner = np.repeat(np.arange(len(ids)), [len(truth[i]) for i in ids])
+    tree = cKDTree(np.concatenate([truth[i] for i in ids]))
+    slivers = set()
+    for k, line_id in enumerate(ids):
+        pts = truth[line_id]
+        if len(pts) >= SLIVER_SHARE * longest[line_id]:
+            continue
+        near = tree.query_ball_point(pts, tolerance[line_id])
+        shared = sum(1 for found in near if (owner[found] != k).any())
+        if shared and len(pts) - shared < SLIVER_TOLERANCES * tolerance[line_id]:
+            slivers.add(line_id)
+    return slivers
 
 
 def line_roots(tracks: Sequence[Mapping[str, Any]]) -> dict[int, int]:
