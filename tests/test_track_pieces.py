@@ -8,6 +8,7 @@ import pytest
 
 from talos.axis.geometry.bezier import sample
 from talos.axis.strokes import Stroke
+from talos.axis.tracking import tracker as tracker_module
 from talos.axis.tracking.claims import (
     UNCLAIMED,
     claim_points,
@@ -607,6 +608,73 @@ def test_the_longer_a_line_was_hidden_the_farther_it_may_come_back():
 
     assert not comes_back(3)  # dormant a frame: within 48 px and a little more
     assert comes_back(14)  # dormant 11 frames: within 48 px and 11 eighths of it
+
+
+def _ring_run_into_line(radius: float) -> Stroke:
+    """A ring about (100, 120) opened at its rightmost point, where a line going down from
+    it touches it, and run straight on into that line: one stroke (the vectorizer's union
+    of two outlines at a T-junction)."""
+    a = np.radians(np.linspace(6.0, 360.0, 40))
+    ring = np.c_[100 + radius * np.cos(a), 120 + radius * np.sin(a)]
+    down = np.c_[np.full(12, 100.0 + radius), np.linspace(124.0, 230.0, 12)]
+    return Stroke.from_polyline(np.vstack([ring, down]), 0)
+
+
+def test_a_ring_the_vectorizer_runs_into_a_line_it_touches_stays_a_line_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def run() -> list[int]:
+        tracker = StrokeTracker()
+        ring, line = _circle(100, 120, 30), _line(130, 124, 130, 220)
+        for t in range(4):
+            out = tracker.update([ring, line], None, t, SHAPE)
+        ids = _ids_near(out, (70, 120)) | _ids_near(out, (130, 200))
+        assert len(ids) == 2
+        counts = []
+        for t in range(4, 10):  # opened where the line touches it, and run into the line
+            out = tracker.update([_ring_run_into_line(30)], None, t, SHAPE)
+            assert _ids_near(out, (70, 120)) <= ids and _ids_near(out, (130, 200)) <= ids
+            counts.append(len(out))
+        return counts
+
+    # Its ends a few px apart, the opened ring has no end to run on from: two lines still.
+    assert run() == [2] * 6
+    # Taken for an open line, it merged into the line after three frames running.
+    monkeypatch.setattr(tracker_module, "_loop", lambda line, step: line.closed)
+    assert run()[-1] == 1
+
+
+def test_a_line_back_from_behind_another_and_first_drawn_as_part_of_it_gets_its_id_back():
+    tracker = StrokeTracker(max_lost=2)
+    ring, line = _circle(100, 120, 12), _line(112, 124, 112, 230)
+    for t in range(4):
+        out = tracker.update([ring, line], None, t, SHAPE)
+    (ring_id,), (line_id,) = _ids_near(out, (88, 120)), _ids_near(out, (112, 200))
+    for t in range(4, 10):  # the ring hidden, longer than max_lost
+        tracker.update([line], None, t, SHAPE)
+    for t in range(10, 12):  # coming out, drawn as part of the line's stroke
+        (joined,) = tracker.update([_ring_run_into_line(12)], None, t, SHAPE)
+        assert joined.stroke_id == line_id
+    # It breaks off the line's stroke: a piece of the line's track, and the dormant ring.
+    out = tracker.update([ring, line], None, 12, SHAPE)
+    assert _ids_near(out, (88, 120)) == {ring_id} and _ids_near(out, (112, 200)) == {line_id}
+
+
+def test_a_live_line_its_prediction_lost_gets_its_id_back_but_not_another_shape():
+    def back(shape: Stroke, at: tuple[float, float]) -> bool:
+        tracker = StrokeTracker()  # max_lost 5: the line is still live after 2 frames
+        a, b = _curve([[40, 60], [80, 40], [120, 70]]), _curve([[180, 150], [230, 120], [280, 160]])
+        for t in range(4):
+            out = tracker.update([a, b], None, t, SHAPE)
+        (id_b,) = _ids_near(out, (230, 120))
+        for t in range(4, 6):  # b not detected for two frames
+            tracker.update([a], None, t, SHAPE)
+        # back 30 px to the left: beyond the gate of its prediction (no flow moved it)
+        out = tracker.update([a, shape], None, 6, SHAPE)
+        return _ids_near(out, at) == {id_b}
+
+    assert back(_curve([[150, 150], [200, 120], [250, 160]]), (200, 120))
+    assert not back(_curve([[150, 150], [200, 185], [250, 150]]), (200, 185))
 
 
 def _disc_frame(inside: tuple[int, int, int]) -> np.ndarray:

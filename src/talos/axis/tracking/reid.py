@@ -7,7 +7,9 @@ shorter and shorter, and its last sliver is no shape to know it by when it comes
 While dormant it keeps moving at its last velocity (the flow where it is hidden belongs to
 whatever hides it), for at most ``max_age`` frames.
 
-A stroke that no live track claims is compared with the dormant tracks near it. Its points
+A stroke that no live track claims is compared with the dormant tracks near it (and, by the
+tracker, with the live tracks no stroke claims in that frame, and a piece that breaks off a
+live line's stroke with the dormant tracks: :meth:`DormantTracks.best`). Its points
 are aligned to each candidate by translation (two steps of ICP, the nearest candidate point
 for each stroke point, started both where the candidate was predicted and with the two
 centres on each other). The candidate is the line come back when
@@ -35,6 +37,7 @@ points of one line and their colours; tracks seen for fewer than ``min_frames`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 import cv2
@@ -93,7 +96,8 @@ class DormantTracks:
             if age + 1 > self.max_age:
                 expired.append(track)
                 continue
-            track.points = track.points + track.velocity
+            track.whole = track.whole + track.velocity
+            track.points = track.whole
             tracks.append(track)
             ages.append(age + 1)
         self.tracks, self.age = tracks, ages
@@ -108,23 +112,40 @@ class DormantTracks:
         self, points: np.ndarray, closed: bool = False, look: np.ndarray | None = None
     ) -> Track | None:
         """The dormant track that the stroke sampled at ``points`` ``(m, 2)`` continues, removed
-        from the pool; None if none fits. A ``closed`` stroke is a whole line: it continues
-        only a closed line, and that line must lie on it too. With ``look`` ``(m, 2, 3)``
-        (the stroke's :func:`side_colours`), a line that looked different either side where
-        the stroke lies on it is not a candidate."""
-        if not self.tracks or len(points) < 2:
+        from the pool; None if none fits (:meth:`best`)."""
+        best = self.best(self.tracks, self.age, points, closed, look)
+        if best < 0:
             return None
-        reach = self.reach * (1.0 + REACH_GROWTH * np.array(self.age, np.float64))
+        self.age.pop(best)
+        return self.tracks.pop(best)
+
+    def best(
+        self,
+        candidates: Sequence[Track],
+        ages: Sequence[int],
+        points: np.ndarray,
+        closed: bool = False,
+        look: np.ndarray | None = None,
+    ) -> int:
+        """Which of ``candidates`` (each as last seen whole, :attr:`Track.whole`, moved; gone
+        for ``ages`` frames) the stroke sampled at ``points`` ``(m, 2)`` continues: its index,
+        or −1 if none fits. A ``closed`` stroke is a whole line: it continues only a closed
+        line, and that line must lie on it too. With ``look`` ``(m, 2, 3)`` (the stroke's
+        :func:`side_colours`), a line that looked different either side where the stroke
+        lies on it is not a candidate."""
+        if not candidates or len(points) < 2:
+            return -1
+        reach = self.reach * (1.0 + REACH_GROWTH * np.array(ages, np.float64))
         lo, hi = points.min(axis=0), points.max(axis=0)
         length = polyline_length(points)
         best, best_cost = -1, np.inf
-        for k, track in enumerate(self.tracks):
-            tp = track.points
+        for k, track in enumerate(candidates):
+            tp = track.whole
             if (tp.max(axis=0) < lo - reach[k]).any() or (tp.min(axis=0) > hi + reach[k]).any():
                 continue
-            line_length = track.whole_length  # its points are the whole line, moved
+            line_length = track.whole_length
             if (
-                (closed and not track.closed)
+                (closed and not track.whole_closed)
                 or length > _LONGER * line_length + 2 * self.radius
                 or length < LEAST_SHARE * line_length
             ):
@@ -154,10 +175,7 @@ class DormantTracks:
             cost = mean + _SHIFT_WEIGHT * float(np.hypot(*shift))
             if cost < best_cost:
                 best, best_cost = k, cost
-        if best < 0:
-            return None
-        self.age.pop(best)
-        return self.tracks.pop(best)
+        return best
 
 
 def _align(

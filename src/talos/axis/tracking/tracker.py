@@ -20,13 +20,17 @@ a line in two, and an id must follow the line, not the vectorizer's cut. Per fra
    stretches end there, at the ends of two pieces of one line (one split from the other,
    or one only a few frames old, or two lines the stroke has run straight on from one
    into the other for a few frames running): then the stroke mended a break, and the
-   tracks merge.
+   tracks merge. A loop has no ends, nor has a line whose ends nearly meet (a loop the
+   vectorizer opened where another line touches it, and runs on into that line).
 4. **Re-join**: pieces of one track whose ends are within ``stitch_px`` are joined, when the
    line map has ink along the gap (two lines crossing, or a one-frame break;
    :func:`~talos.axis.tracking.recut.rejoin`).
 5. **Assign**: each track goes to its largest piece; other pieces of it are new tracks that
-   it split into. A piece no track claims is compared with the dormant tracks
-   (:mod:`~talos.axis.tracking.reid`), else it is born with a new id.
+   it split into, unless one is a dormant line back (a line coming out from behind an
+   occluder is first drawn as part of the occluder's outline, then breaks off it). A piece
+   no track claims is compared with the dormant tracks, then with the live tracks no piece
+   claims (a line not detected for a frame or two, its prediction lost), by the shape and
+   look test of :mod:`~talos.axis.tracking.reid`; else it is born with a new id.
 6. **Bookkeeping**: tracks not seen are kept for ``max_lost`` frames (moved with the flow),
    then go dormant; the track table (:mod:`~talos.axis.tracking.tracks`) records every
    track's frames, splits, merges and consistency.
@@ -37,7 +41,7 @@ never cut or joined.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -76,6 +80,19 @@ _MIN_COVER = 0.3  # least share of a track's predicted line a piece must cover t
 # the two to merge (a coincidence of one frame's vectorizing is not a line).
 _RUN_ON_FRAMES = 3
 _RUN_ON_MOTION_PX = 0.2
+# An open line whose ends lie this near each other, at least this many times as long, is a
+# loop the vectorizer opened where another line touches it: it has no end to run on from.
+_LOOP_GAP_PX = _END_PX
+_LOOP_LENGTH_GAPS = 4.0
+
+
+def _loop(line: Track, step: float) -> bool:
+    """Whether ``line`` (sampled every ``step`` px) is closed, or open with its ends nearly
+    meeting."""
+    if line.closed:
+        return True
+    gap = float(np.hypot(*(line.points[-1] - line.points[0])))
+    return gap <= _LOOP_GAP_PX and len(line.points) * step >= _LOOP_LENGTH_GAPS * _LOOP_GAP_PX
 
 
 class StrokeTracker:
@@ -244,7 +261,7 @@ class StrokeTracker:
         line."""
         line = self.tracks[track]
         last = len(line.points) - 1
-        return not line.closed and (
+        return not _loop(line, self.step) and (
             position <= self.end_samples or position >= last - self.end_samples
         )
 
@@ -358,6 +375,32 @@ class StrokeTracker:
         self.next_id += 1
         return track
 
+    def _unclaimed_match(
+        self,
+        samples: np.ndarray,
+        closed: bool,
+        look: np.ndarray | None,
+        claimed: Mapping[int, int],
+        taken: set[int],
+    ) -> int | None:
+        """The live track that a piece no track claimed continues, by the dormant tracks'
+        test (:meth:`~talos.axis.tracking.reid.DormantTracks.best`): one that no piece
+        claims in this frame, whose prediction missed its line (a line not detected for a
+        frame or two, moved by a flow that lost it), seen for as many frames as a dormant
+        track must have been; not one ``taken`` (seen or merged). Its index, or None."""
+        free = [
+            index
+            for index, track in enumerate(self.tracks)
+            if index not in claimed
+            and index not in taken
+            and track.length >= self.dormant.min_frames
+        ]
+        if not free:
+            return None
+        ages = [self.tracks[index].lost for index in free]
+        best = self.dormant.best([self.tracks[i] for i in free], ages, samples, closed, look)
+        return free[best] if best >= 0 else None
+
     def _assign(
         self, pieces: list[Piece], frame: int, n_primitives: int, image: np.ndarray | None
     ) -> list[Stroke]:
@@ -383,6 +426,7 @@ class StrokeTracker:
         ids: list[int] = []
         live: list[Track] = []
         seen: set[int] = set()
+        absorbed = {t for p in pieces for t in p.absorbed}
         track: Track | None
         for k, piece in enumerate(pieces):
             samples = piece_samples[k]
@@ -395,14 +439,31 @@ class StrokeTracker:
                 track.seen(frame, samples, closed, consistency, look, float(lengths[k]))
                 seen.add(piece.track)
             elif piece.track != UNCLAIMED:  # another piece of a track's line
-                track = self._new_track(samples, closed, frame, look)
-                if self._is_the_line(piece):  # a sizeable piece: the line split
-                    track.split_from = self.anchor(piece.track)
-                # (a scrap: only the graph records where it came from)
-                link(self.tracks[piece.track], track)
+                # A line coming out from behind what hid it is first drawn as part of
+                # that outline, and breaks off it here: it may be a dormant line back.
+                track = None if piece.atomic else self.dormant.match(samples, closed, look)
+                if track is not None:
+                    track.reidentified += 1
+                    track.seen(frame, samples, closed, None, look, float(lengths[k]))
+                else:
+                    track = self._new_track(samples, closed, frame, look)
+                    if self._is_the_line(piece):  # a sizeable piece: the line split
+                        track.split_from = self.anchor(piece.track)
+                    # (a scrap: only the graph records where it came from)
+                    link(self.tracks[piece.track], track)
                 live.append(track)
             else:
                 track = None if piece.atomic else self.dormant.match(samples, closed, look)
+                if track is None and not piece.atomic:
+                    index = self._unclaimed_match(samples, closed, look, winner, seen | absorbed)
+                    if index is not None:  # live, but its prediction lost the line
+                        self.tracks[index].seen(
+                            frame, samples, closed, None, look, float(lengths[k])
+                        )
+                        self.tracks[index].reidentified += 1
+                        seen.add(index)
+                        ids.append(self.tracks[index].track_id)
+                        continue
                 if track is not None:
                     track.reidentified += 1
                     # back after a gap: no score
@@ -411,7 +472,7 @@ class StrokeTracker:
                     track = self._new_track(samples, closed, frame, look)
                 live.append(track)
             ids.append(track.track_id)
-        merged = {t for p in pieces for t in p.absorbed} - seen
+        merged = absorbed - seen
         for index, track in enumerate(self.tracks):
             if index in merged:
                 keeper = next(p.track for p in pieces if index in p.absorbed)
