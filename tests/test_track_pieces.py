@@ -677,6 +677,21 @@ def test_a_live_line_its_prediction_lost_gets_its_id_back_but_not_another_shape(
     assert not back(_curve([[150, 150], [200, 185], [250, 150]]), (200, 185))
 
 
+def test_a_line_whose_prediction_only_a_scrap_lies_on_is_still_known_by_its_shape():
+    tracker = StrokeTracker()
+    a, b = _curve([[40, 60], [80, 40], [120, 70]]), _curve([[180, 150], [230, 120], [280, 160]])
+    for t in range(4):
+        out = tracker.update([a, b], None, t, SHAPE)
+    (id_b,) = _ids_near(out, (230, 120))
+    # b moved 30 px left (beyond its prediction's gate); a scrap of something else lies on
+    # where it was predicted (a flow that followed an occluder puts it there)
+    scrap = _line(262, 143, 275, 155, n=3)
+    moved = _curve([[150, 150], [200, 120], [250, 160]])
+    out = tracker.update([a, moved, scrap], None, 4, SHAPE)
+    assert _ids_near(out, (200, 120)) == {id_b}
+    assert _ids_near(out, (268, 149)) - {id_b}  # the scrap has an id of its own
+
+
 def _disc_frame(inside: tuple[int, int, int]) -> np.ndarray:
     """A grey frame with a disc of colour ``inside`` (BGR), radius 20 at (160, 120)."""
     import cv2

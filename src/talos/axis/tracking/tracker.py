@@ -41,7 +41,7 @@ never cut or joined.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -380,20 +380,19 @@ class StrokeTracker:
         samples: np.ndarray,
         closed: bool,
         look: np.ndarray | None,
-        claimed: Mapping[int, int],
         taken: set[int],
     ) -> int | None:
         """The live track that a piece no track claimed continues, by the dormant tracks'
-        test (:meth:`~talos.axis.tracking.reid.DormantTracks.best`): one that no piece
-        claims in this frame, whose prediction missed its line (a line not detected for a
-        frame or two, moved by a flow that lost it), seen for as many frames as a dormant
-        track must have been; not one ``taken`` (seen or merged). Its index, or None."""
+        test (:meth:`~talos.axis.tracking.reid.DormantTracks.best`): one that this frame
+        does not see (no piece, or only a scrap, lies on its prediction): a line not
+        detected for a frame or two, or moved by a flow that lost it (near an occluder the
+        flow follows the occluder), seen for as many frames as a dormant track must have
+        been; not one ``taken`` (seen, merged, or found by a sizeable piece). Its index, or
+        None."""
         free = [
             index
             for index, track in enumerate(self.tracks)
-            if index not in claimed
-            and index not in taken
-            and track.length >= self.dormant.min_frames
+            if index not in taken and track.length >= self.dormant.min_frames
         ]
         if not free:
             return None
@@ -427,6 +426,8 @@ class StrokeTracker:
         live: list[Track] = []
         seen: set[int] = set()
         absorbed = {t for p in pieces for t in p.absorbed}
+        # The tracks this frame sees: those whose largest piece is a sizeable part of them.
+        found = {t for t, k in winner.items() if self._is_the_line(pieces[k])}
         track: Track | None
         for k, piece in enumerate(pieces):
             samples = piece_samples[k]
@@ -455,7 +456,7 @@ class StrokeTracker:
             else:
                 track = None if piece.atomic else self.dormant.match(samples, closed, look)
                 if track is None and not piece.atomic:
-                    index = self._unclaimed_match(samples, closed, look, winner, seen | absorbed)
+                    index = self._unclaimed_match(samples, closed, look, seen | absorbed | found)
                     if index is not None:  # live, but its prediction lost the line
                         self.tracks[index].seen(
                             frame, samples, closed, None, look, float(lengths[k])
