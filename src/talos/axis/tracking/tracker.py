@@ -28,9 +28,10 @@ a line in two, and an id must follow the line, not the vectorizer's cut. Per fra
 5. **Assign**: each track goes to its largest piece; other pieces of it are new tracks that
    it split into, unless one is a dormant line back (a line coming out from behind an
    occluder is first drawn as part of the occluder's outline, then breaks off it). A piece
-   no track claims is compared with the dormant tracks, then with the live tracks no piece
-   claims (a line not detected for a frame or two, its prediction lost), by the shape and
-   look test of :mod:`~talos.axis.tracking.reid`; else it is born with a new id.
+   no track claims is compared with the dormant tracks, then with the live tracks this
+   frame does not see (no piece, or only a scrap, on their prediction: a line not detected
+   for a frame or two, or moved by a flow that followed an occluder), by the shape and look
+   test of :mod:`~talos.axis.tracking.reid`; else it is born with a new id.
 6. **Bookkeeping**: tracks not seen are kept for ``max_lost`` frames (moved with the flow),
    then go dormant; the track table (:mod:`~talos.axis.tracking.tracks`) records every
    track's frames, splits, merges and consistency.
@@ -84,6 +85,20 @@ _RUN_ON_MOTION_PX = 0.2
 # loop the vectorizer opened where another line touches it: it has no end to run on from.
 _LOOP_GAP_PX = _END_PX
 _LOOP_LENGTH_GAPS = 4.0
+
+
+def _seen_again(
+    track: Track,
+    frame: int,
+    samples: np.ndarray,
+    closed: bool,
+    look: np.ndarray | None,
+    length: float,
+) -> None:
+    """``track``'s line is back in ``frame`` after a gap (re-identified): seen, with no
+    consistency score, as there was no prediction of it to score."""
+    track.reidentified += 1
+    track.seen(frame, samples, closed, None, look, length)
 
 
 def _loop(line: Track, step: float) -> bool:
@@ -444,8 +459,7 @@ class StrokeTracker:
                 # that outline, and breaks off it here: it may be a dormant line back.
                 track = None if piece.atomic else self.dormant.match(samples, closed, look)
                 if track is not None:
-                    track.reidentified += 1
-                    track.seen(frame, samples, closed, None, look, float(lengths[k]))
+                    _seen_again(track, frame, samples, closed, look, float(lengths[k]))
                 else:
                     track = self._new_track(samples, closed, frame, look)
                     if self._is_the_line(piece):  # a sizeable piece: the line split
@@ -458,17 +472,13 @@ class StrokeTracker:
                 if track is None and not piece.atomic:
                     index = self._unclaimed_match(samples, closed, look, seen | absorbed | found)
                     if index is not None:  # live, but its prediction lost the line
-                        self.tracks[index].seen(
-                            frame, samples, closed, None, look, float(lengths[k])
-                        )
-                        self.tracks[index].reidentified += 1
-                        seen.add(index)
-                        ids.append(self.tracks[index].track_id)
+                        lost = self.tracks[index]
+                        _seen_again(lost, frame, samples, closed, look, float(lengths[k]))
+                        seen.add(index)  # the bookkeeping below keeps it live
+                        ids.append(lost.track_id)
                         continue
                 if track is not None:
-                    track.reidentified += 1
-                    # back after a gap: no score
-                    track.seen(frame, samples, closed, None, look, float(lengths[k]))
+                    _seen_again(track, frame, samples, closed, look, float(lengths[k]))
                 else:
                     track = self._new_track(samples, closed, frame, look)
                 live.append(track)
