@@ -7,9 +7,10 @@ shorter and shorter, and its last sliver is no shape to know it by when it comes
 While dormant it keeps moving at its last velocity (the flow where it is hidden belongs to
 whatever hides it), for at most ``max_age`` frames.
 
-A stroke that no live track claims is compared with the dormant tracks near it (and, by the
-tracker, with the live tracks no stroke claims in that frame, and a piece that breaks off a
-live line's stroke with the dormant tracks: :meth:`DormantTracks.best`). Its points
+A stroke that no live track claims is compared with the dormant tracks near it. (The
+tracker runs the same test, :meth:`DormantTracks.best`, on a piece that breaks off a live
+line's stroke, against the dormant tracks, and on an unclaimed stroke against the live
+tracks that frame does not see.) Its points
 are aligned to each candidate by translation (two steps of ICP, the nearest candidate point
 for each stroke point, started both where the candidate was predicted and with the two
 centres on each other). The candidate is the line come back when
