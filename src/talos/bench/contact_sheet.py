@@ -37,7 +37,6 @@ from talos.axis.evaluation.boundaries import (
     stroke_polylines,
     tolerance_px,
 )
-from talos.axis.evaluation.identity import load_json
 from talos.axis.geometry import bezier
 from talos.axis.io.readback import decode_frames, manifest_source, read_frame, read_manifest
 from talos.axis.strategies import EDGE_DETECTORS
@@ -358,12 +357,7 @@ def contact_sheet(
     folder = Path(outdir)
     manifest = read_manifest(folder)
     entries = pick_frames(manifest, rows, frames)
-    truth_clip = None
-    if truth is not None:
-        try:
-            truth_clip = TruthClip(load_json(Path(truth), "ground truth"))
-        except ValueError as exc:  # a field missing or of the wrong type
-            raise InputError(f"{truth}: {exc}") from None
+    truth_clip = None if truth is None else TruthClip.load(truth)
     video = Path(source) if source is not None else manifest_source(folder)
     frame_data = [read_frame(folder, entry) for entry in entries]
     images = decode_frames(video, manifest, [float(e["time"]) for e in entries], settings)

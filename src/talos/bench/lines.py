@@ -85,13 +85,11 @@ def score_strategy_maps(
 ) -> tuple[dict[str, Any], float]:
     """The configured strategy's line maps of ``clip`` scored against the truth, and its
     median ms per frame."""
-    import json
-
     from talos.axis.evaluation.boundaries import TruthClip, score_line_maps
     from talos.axis.io.video import FrameSource
     from talos.axis.strategies import EDGE_DETECTORS
 
-    truth = TruthClip(json.loads(Path(truth_path).read_text()))
+    truth = TruthClip.load(truth_path)
     detector = EDGE_DETECTORS.create(settings.edges.strategy, settings)
     times: list[float] = []
 

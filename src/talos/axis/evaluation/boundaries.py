@@ -35,7 +35,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from talos.axis.evaluation.identity import EvaluationError, load_json
 from talos.axis.geometry.bezier import sample
+from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.io.scenes import truth_map
 
 TEXTURE_FACTOR = 3.0  # a predicted pixel farther than this many tolerances from truth is texture
@@ -236,6 +238,15 @@ class TruthClip:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"ground truth lacks field {exc}") from None
 
+    @classmethod
+    def load(cls, path: str | Path) -> TruthClip:
+        """The ground truth in the file ``path``; :class:`EvaluationError` naming the file
+        when it is missing, not JSON, or lacks a field."""
+        try:
+            return cls(load_json(Path(path), "ground truth"))
+        except ValueError as exc:
+            raise EvaluationError(f"{path}: {exc}") from None
+
     def index_at(self, time: float) -> int | None:
         """The ground-truth frame shown at ``time`` s, or None past the clip."""
         index = round(time * self.fps)
@@ -284,17 +295,14 @@ def score_frames(
 def evaluate_boundaries(output_dir: Path, truth_path: Path) -> dict[str, Any]:
     """Boundary precision, recall, F and texture share of the strokes traced in
     ``output_dir`` against the ground truth at ``truth_path`` (see the module docstring)."""
-    from talos.axis.evaluation.identity import EvaluationError, load_json
-    from talos.axis.io.manifest import MANIFEST_FILE
-
     output_dir = Path(output_dir)
     manifest = load_json(output_dir / MANIFEST_FILE, "manifest")
+    truth = TruthClip.load(truth_path)
     try:
-        truth = TruthClip(load_json(Path(truth_path), "ground truth"))
         shape = (int(manifest["frame_size"]["height"]), int(manifest["frame_size"]["width"]))
         entries = [(float(e["time"]), str(e["path"])) for e in manifest["frames"]]
     except (KeyError, TypeError, ValueError) as exc:
-        raise EvaluationError(f"{truth_path} or {output_dir} cannot be scored: {exc}") from None
+        raise EvaluationError(f"{output_dir} cannot be scored: {exc}") from None
     frames = ((t, load_json(output_dir / path, "frame file")) for t, path in entries)
     score = score_frames(frames, shape, truth)
     if score is None:

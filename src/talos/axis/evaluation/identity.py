@@ -255,16 +255,17 @@ def ambiguous_slivers(
     some of it lies within its tolerance of another true line of the frame, and fewer than
     :data:`SLIVER_TOLERANCES` tolerances of it do not: the last of an eye going behind a
     body, which a stroke of the body's outline covers as well as the eye's own would."""
-    if len(truth) < 2:
+    short = {line for line, pts in truth.items() if len(pts) < SLIVER_SHARE * longest[line]}
+    if not short or len(truth) < 2:
         return set()
     ids = list(truth)
     owner = np.repeat(np.arange(len(ids)), [len(truth[i]) for i in ids])
     tree = cKDTree(np.concatenate([truth[i] for i in ids]))
     slivers = set()
     for k, line_id in enumerate(ids):
-        pts = truth[line_id]
-        if len(pts) >= SLIVER_SHARE * longest[line_id]:
+        if line_id not in short:
             continue
+        pts = truth[line_id]
         near = tree.query_ball_point(pts, tolerance[line_id])
         shared = sum(1 for found in near if (owner[found] != k).any())
         if shared and len(pts) - shared < SLIVER_TOLERANCES * tolerance[line_id]:

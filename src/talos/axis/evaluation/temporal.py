@@ -220,11 +220,8 @@ class _TruthScores:
 def _load_truth(path: Path, main: _Trace, tolerance_px: float) -> _TruthScores:
     """The ground truth at ``path`` for the frames of ``main``; :class:`EvaluationError` for
     one that cannot give the true motion."""
-    gt = load_json(path, "ground truth")
-    try:
-        clip = TruthClip(gt)
-    except ValueError as exc:
-        raise EvaluationError(f"{path}: {exc}") from None
+    clip = TruthClip.load(path)
+    gt = clip.truth
     if clip.frames and not has_poses(gt):
         raise EvaluationError(
             f"{path}: ground truth has no poses (made before true motion was recorded): "
