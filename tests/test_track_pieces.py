@@ -692,6 +692,22 @@ def test_a_line_whose_prediction_only_a_scrap_lies_on_is_still_known_by_its_shap
     assert _ids_near(out, (268, 149)) - {id_b}  # the scrap has an id of its own
 
 
+def test_a_line_known_again_by_its_shape_is_not_also_given_to_the_scrap_on_it():
+    tracker = StrokeTracker()
+    a, b = _line(20, 40, 120, 40, n=8), _line(150, 150, 280, 150, n=10)
+    for t in range(4):
+        out = tracker.update([a, b], None, t, SHAPE)
+    (id_b,) = _ids_near(out, (200, 150))
+    back = _line(150, 120, 200, 120, n=5)  # a part of b, 30 px up: past its gate
+    scrap = _line(240, 150, 265, 150, n=4)  # something else, on b's prediction
+    out = tracker.update([a, back, scrap], None, 4, SHAPE)
+    assert _ids_near(out, (175, 120)) == {id_b}
+    # Against the short line b is now, the scrap is a third of it; it was not of the line
+    # this frame was predicted, and it must not take the id a second time.
+    ids = [s.stroke_id for s in out]
+    assert len(ids) == len(set(ids)) == 3
+
+
 def _disc_frame(inside: tuple[int, int, int]) -> np.ndarray:
     """A grey frame with a disc of colour ``inside`` (BGR), radius 20 at (160, 120)."""
     import cv2

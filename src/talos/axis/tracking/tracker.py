@@ -448,7 +448,7 @@ class StrokeTracker:
             samples = piece_samples[k]
             closed = piece.stroke.closed
             look = None if looks is None else looks[k]
-            if piece.track != UNCLAIMED and winner[piece.track] == k and self._is_the_line(piece):
+            if piece.track in found and winner[piece.track] == k:
                 track = self.tracks[piece.track]
                 predicted = max(len(track.points), len(samples), 1)
                 consistency = min(1.0, piece.claimed / predicted)
