@@ -115,3 +115,60 @@ def test_bad_option_value_is_one_line(tmp_path: Path, sample_clip: Path):
 def test_validate_command_reports_invalid_folder(tmp_path: Path):
     result = run_axis("validate", str(tmp_path))
     assert_clean_failure(result, "lines.json", "missing")
+
+
+def _frame_edited(traced, tmp_path: Path, index: int, edit) -> tuple[Path, Path]:
+    """A copy of the traced folder with frame ``index``'s JSON passed through ``edit``."""
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(traced[0], out)
+    path = out / "frames" / f"{index:06d}.json"
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
+    return out, path
+
+
+def test_validate_rejects_an_id_worn_twice_in_a_frame(traced, tmp_path: Path):
+    def twice(frame):
+        frame["strokes"].append(dict(frame["strokes"][0]))
+        return frame
+
+    out, path = _frame_edited(traced, tmp_path, 3, twice)
+    stroke_id = json.loads(path.read_text())["strokes"][0]["stroke_id"]
+    with pytest.raises(SchemaError, match=f"stroke_id {stroke_id} is used twice"):
+        validate_output(out)
+    result = run_axis("validate", str(out))
+    assert_clean_failure(result, "000003.json", "used twice")
+
+
+def test_validate_rejects_a_stroke_outside_its_tracks_frames(traced, tmp_path: Path):
+    out, path = _frame_edited(traced, tmp_path, 0, lambda frame: frame)
+    stroke_id = json.loads(path.read_text())["strokes"][0]["stroke_id"]
+    manifest = json.loads((out / "lines.json").read_text())
+    row = next(t for t in manifest["tracks"] if t["stroke_id"] == stroke_id)
+    row["first_frame"], row["frames"] = 1, [[1, row["last_frame"]]]  # the table says: born at 1
+    (out / "lines.json").write_text(json.dumps(manifest))
+    with pytest.raises(SchemaError, match=f"stroke_id {stroke_id} is in frame 0, outside"):
+        validate_output(out)
+    row["stroke_id"] = max(t["stroke_id"] for t in manifest["tracks"]) + 1  # out of the table
+    (out / "lines.json").write_text(json.dumps(manifest))
+    assert validate_output(out) == 16  # an id the table does not hold: a stroke added by hand
+
+
+def test_validate_rejects_a_frame_file_of_another_index(traced, tmp_path: Path):
+    def renumbered(frame):
+        frame["index"] = 5
+        return frame
+
+    out, _ = _frame_edited(traced, tmp_path, 2, renumbered)
+    with pytest.raises(SchemaError, match="000002.json: index: 5, but lines.json lists it as 2"):
+        validate_output(out)
+
+
+def test_validate_rejects_a_track_listed_twice(traced, tmp_path: Path):
+    out, _ = _frame_edited(traced, tmp_path, 0, lambda frame: frame)
+    manifest = json.loads((out / "lines.json").read_text())
+    manifest["tracks"].append(dict(manifest["tracks"][0]))
+    (out / "lines.json").write_text(json.dumps(manifest))
+    with pytest.raises(SchemaError, match="lines.json: tracks: stroke_id .* is listed twice"):
+        validate_output(out)
