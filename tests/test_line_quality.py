@@ -180,6 +180,57 @@ def test_a_crease_s_flanks_are_not_weak_candidates_either():
     assert not (distance <= 2.0).any(), int((distance <= 2.0).sum())
 
 
+def test_folds_beside_a_silhouette_or_an_eye_are_traced_on_realistic_frames(tmp_path, monkeypatch):
+    """The realistic scenes' creases lie on shaded, textured bodies, near their silhouettes
+    and eyes. Those are single strong steps, which the boundaries draw; counted as texture
+    (CREASE_TEXTURE_KEEP 1: the whole slope around) they hid the folds beside them, and
+    under half of the crease points of these frames were found. Discounted, most are, and
+    no more of the map is off the true lines."""
+    import av
+    from scipy.ndimage import distance_transform_edt
+
+    import talos.axis.strategies.edges as edges
+
+    frames = []
+    for seed in (25, 30):
+        truth = json.loads(
+            generate_scene(
+                tmp_path / f"{seed}.mp4", "realistic", 1280, 720, 3, seed=seed
+            ).read_text()
+        )
+        kinds = {line["id"]: line["kind"] for line in truth["lines"]}
+        with av.open(str(tmp_path / f"{seed}.mp4")) as container:
+            images = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+        for image, true in zip(images, truth["frame_truth"], strict=True):
+            frames.append((image, true["lines"], kinds))
+
+    def scores() -> tuple[float, float]:
+        detector = EDGE_DETECTORS.create("boundaries", Settings())
+        found = creases = on = drawn = 0
+        for image, lines, kinds in frames:
+            line_map = detector.detect(image)
+            truth_map = np.zeros(line_map.shape, np.uint8)
+            for line in lines:
+                points = np.round(np.asarray(line["points"]).reshape(-1, 2)).astype(np.int32)
+                cv2.polylines(truth_map, [points], bool(line.get("closed")), 255, 1)
+            to_map = distance_transform_edt(line_map == 0)
+            to_truth = distance_transform_edt(truth_map == 0)
+            on += int((to_truth[line_map > 0] <= 2.0).sum())
+            drawn += int((line_map > 0).sum())
+            for line in lines:
+                if kinds[line["id"]] == "crease":
+                    x, y = np.round(np.asarray(line["points"]).reshape(-1, 2)).astype(int).T
+                    found += int((to_map[y.clip(0, 719), x.clip(0, 1279)] <= 2.0).sum())
+                    creases += len(x)
+        return found / creases, on / drawn
+
+    recall, precision = scores()
+    monkeypatch.setattr(edges, "CREASE_TEXTURE_KEEP", 1.0)
+    counted_recall, counted_precision = scores()
+    assert recall >= 0.6 and counted_recall <= recall - 0.2, (recall, counted_recall)
+    assert precision >= counted_precision - 0.01, (precision, counted_precision)
+
+
 def test_contour_strength_keeps_a_straight_boundary_and_averages_texture_away():
     from talos.axis.strategies.edges import colour_gradient, contour_strength
 

@@ -478,6 +478,8 @@ _CREASE_CAP = 30.0
 _SHIFT = 4  # fractional bits of the points creases are drawn through
 CREASE_SIDE_PX = 2  # working px: where a thin line's two sides are read, past its blurred flanks
 CREASE_TEXTURE_FLOOR = 1.0  # gray levels per px: the least slope a line is measured against
+CREASE_BOUNDARY_PX = 2  # working px either side of a drawn boundary: its own slope, not texture
+CREASE_TEXTURE_KEEP = 0.7  # share of the texture that discounting drawn boundaries always keeps
 CREASE_INHIBITION = 4.0  # contrast lost per unit of the mean contrast around (dark-line crowds)
 CREASE_MIN_PX = 20.0  # working px: a shorter dark line is a speck (a gap between stones)
 CREASE_MAX_FILL = 1.6  # pixels per px of extent: more is a network of cracks, not one line
@@ -536,11 +538,12 @@ def _lighter_side(smooth: np.ndarray, normal: np.ndarray) -> np.ndarray:
 
 
 def crease_contrast(
-    gray: np.ndarray, sigma: float, surround: float
+    gray: np.ndarray, sigma: float, surround: float, boundaries: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How far each pixel stands out as a thin dark line, and the line's normal.
 
-    ``gray`` is ``(H, W)`` uint8; ``S = G_σ * gray``. The normal ``n`` is the Hessian's
+    ``gray`` is ``(H, W)`` uint8, ``boundaries`` ``(H, W)`` uint8 (> 0 on a line) or None;
+    ``S = G_σ * gray``. The normal ``n`` is the Hessian's
     eigenvector of larger eigenvalue, the direction in which ``S`` curves upward most
     (across a dark line), at the angle ``θ = ½ atan2(2 S_xy, S_xx − S_yy)``, rounded to the
     nearest of 0°, 45°, 90° and 135° (the directions Canny's suppression uses). Then
@@ -548,7 +551,12 @@ def crease_contrast(
     - the line's depth ``δ = max(0, min(S(p + d n), S(p − d n)) − S(p))``, ``d ≈``
       :data:`CREASE_SIDE_PX`: positive only where *both* sides are lighter, so a step edge
       (one side as dark as the edge) and a flat region give 0;
-    - the texture ``T = G_surround * |∇S|``, the mean gray slope around (gray levels/px);
+    - the texture ``T = G_surround * |∇S|``, the mean gray slope around (gray levels/px).
+      Given the boundaries already drawn (``boundaries``), the slope within
+      :data:`CREASE_BOUNDARY_PX` of them is left out, down to :data:`CREASE_TEXTURE_KEEP`
+      of ``T``: the silhouette of the body a fold lies on, or an eye beside it, is one
+      strong step, not texture, and counted as texture it hid the folds near it. Texture
+      is what the boundaries did not draw, so a gravel crack keeps most of its ``T``;
     - the contrast ``c₀ = δ / (T + f)``, ``f =`` :data:`CREASE_TEXTURE_FLOOR`, in px: a fold
       on a smooth body stands out several px, a dark gap between grass blades, among equal
       slopes, about one;
@@ -576,7 +584,13 @@ def crease_contrast(
     depth = cv2.max(cv2.subtract(_lighter_side(smooth, normal), smooth), 0.0)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
-    texture = blur_reduced(cv2.magnitude(gx, gy), surround)
+    slope = cv2.magnitude(gx, gy)
+    texture = blur_reduced(slope, surround)
+    if boundaries is not None:
+        size = 2 * CREASE_BOUNDARY_PX + 1
+        near = cv2.dilate(boundaries, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+        slope[near > 0] = 0.0
+        texture = cv2.max(blur_reduced(slope, surround), texture * np.float32(CREASE_TEXTURE_KEEP))
     contrast = cv2.divide(depth, cv2.add(texture, CREASE_TEXTURE_FLOOR))
     crowd = blur_reduced(contrast, surround)
     contrast = cv2.max(cv2.scaleAdd(crowd, -CREASE_INHIBITION, contrast), 0.0)
@@ -667,9 +681,10 @@ class BoundaryEdgeDetector(EdgeDetector):
        run on as far).
     6. Creases (``boundary_creases``): a thin dark line has two steps close together, which
        the smoothing and the inhibition of step 3 (each flank is the other's texture)
-       cancel. :func:`crease_contrast` at the working width finds them instead, and the
-       same NMS and hysteresis (``boundary_crease_low``, ``boundary_crease_high``) draw
-       their centrelines, added to the boundaries.
+       cancel. :func:`crease_contrast` at the working width finds them instead (the
+       boundaries drawn so far, single strong steps, count little as texture beside them),
+       and the same NMS and hysteresis (``boundary_crease_low``, ``boundary_crease_high``)
+       draw their centrelines, added to the boundaries.
     """
 
     def __init__(self, edges: EdgeSettings) -> None:
@@ -807,8 +822,9 @@ class BoundaryEdgeDetector(EdgeDetector):
         """Draw the creases of the working-size frame ``small`` into the frame-size line map
         ``lines`` (step 6 of the class docstring); returns the band cleared around them
         (``uint8``, 255 in it, the size of ``lines``), None where there is no crease."""
+        drawn = cv2.resize(lines, small.shape[1::-1], interpolation=cv2.INTER_AREA)
         contrast, nx, ny = crease_contrast(
-            cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), self.sigma, self.surround
+            cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), self.sigma, self.surround, drawn
         )
         contrast = cv2.min(contrast, _CREASE_CAP) * np.float32(_CREASE_SCALE)
         cx = cv2.multiply(nx, contrast).astype(np.int16)
