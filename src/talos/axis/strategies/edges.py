@@ -288,6 +288,11 @@ def side_surround(
     return cv2.min(ahead, behind)
 
 
+# Inner lines (step 4b of BoundaryEdgeDetector): a pupil inside an eye, a patch on a body.
+INNER_BOUNDARY_PX = 2  # working px either side of a drawn line: its own gradient, not texture
+INNER_KEEP = 0.7  # share of the inhibition that discounting drawn lines always keeps
+INNER_MARGIN_SURROUNDS = 4.5  # σ: the inhibition reads 1.5 σ out, through a blur of 3 σ
+
 # Contours (step 5 of BoundaryEdgeDetector): a weak boundary drawn for running on.
 CONTOUR_HALF_PX = 8  # working px either side along the line that its strength is averaged over
 CONTOUR_STEP_PX = 2.0  # working px between the samples averaged (the field is smooth at σ)
@@ -665,6 +670,13 @@ class BoundaryEdgeDetector(EdgeDetector):
     4. The gradient vector is scaled back to the frame's size (:func:`canny_derivatives`)
        and handed to Canny's non-maximum suppression and hysteresis (``boundary_low``,
        ``boundary_high``): 1-px, connected lines at full resolution.
+    4b. Inner lines: a pupil inside an eye, a patch on a body, lies a few px inside a
+       strong outline, whose gradient the inhibition of step 3 counts as texture around
+       it. Inside the closed lines drawn so far (:func:`enclosed`), the inhibition is taken
+       again without the gradient within ``INNER_BOUNDARY_PX`` working px of the drawn
+       lines, down to ``INNER_KEEP`` of it, and the new lines that Canny then draws are
+       added (what is drawn stays). Texture, and a background's edges, lie outside closed
+       lines or keep their inhibition: only a drawn line stops counting as texture.
     5. Contours (``boundary_contour`` > 0): a silhouette against texture on both sides
        (a grey body on gravel) keeps little of its gradient after step 3, and where no
        stretch of it reaches ``boundary_high`` hysteresis drops it all. What marks it is
@@ -734,8 +746,9 @@ class BoundaryEdgeDetector(EdgeDetector):
         if working < width:
             reduced = (working, max(1, round(height * working / width)))
             small = cv2.resize(image, reduced, interpolation=cv2.INTER_AREA)
-        dx, dy, gradient = self._boundaries(small, (width, height))
+        dx, dy, gradient, inhibition = self._boundaries(small, (width, height))
         lines = cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
+        inner = None if inhibition is None else self._inner_lines(lines, gradient, inhibition)
         # Every non-maximum-suppressed pixel above the weak threshold (or the low one).
         floor = self.low if ratio is None else min(ratio, 1.0) * self.low
         candidates = None
@@ -743,6 +756,8 @@ class BoundaryEdgeDetector(EdgeDetector):
             candidates = cv2.Canny(dx, dy, floor, floor, L2gradient=True)
             if self.contour > 0:
                 self._draw_contours(lines, candidates, dx, dy, gradient, small)
+        if inner is not None:
+            cv2.max(lines, inner, dst=lines)
         cleared = self._draw_creases(small, lines) if self.creases else None
         if ratio is None or candidates is None:
             return lines, None
@@ -848,18 +863,143 @@ class BoundaryEdgeDetector(EdgeDetector):
 
     def _boundaries(
         self, small: np.ndarray, size: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    ) -> tuple[
+        np.ndarray,
+        np.ndarray,
+        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        np.ndarray | None,
+    ]:
         """The inhibited colour gradient of the working-size frame ``small`` as Canny's int16
-        ``(dx, dy)`` at the frame's ``size`` (steps 2–4 of the class docstring), and at the
-        working size: the raw and the inhibited magnitude, ``cos 2θ`` and ``sin 2θ``."""
+        ``(dx, dy)`` at the frame's ``size`` (steps 2–4 of the class docstring); at the
+        working size, the raw and the inhibited magnitude, ``cos 2θ`` and ``sin 2θ``; and the
+        inhibition (:func:`side_surround`; None without inhibition)."""
         raw, cos2, sin2 = colour_gradient(small, self.sigma, self.chroma)
-        magnitude = raw
+        magnitude, inhibition = raw, None
         if self.inhibition > 0:
             inhibition = side_surround(raw, cos2, sin2, self.surround)
             magnitude = cv2.max(cv2.scaleAdd(inhibition, -self.inhibition, raw), 0.0)
-        # The gradient as magnitude × doubled-angle unit vector: V = m (cos 2θ, sin 2θ).
-        length: np.ndarray = cv2.magnitude(cos2, sin2)
-        length += np.float32(1e-12)
-        scaled = cv2.multiply(np.divide(np.float32(_GRADIENT_SCALE), length, out=length), magnitude)
-        dx, dy = canny_derivatives(cv2.multiply(cos2, scaled), cv2.multiply(sin2, scaled), size)
-        return dx, dy, (raw, magnitude, cos2, sin2)
+        dx, dy = _gradient_derivatives(magnitude, cos2, sin2, size)
+        return dx, dy, (raw, magnitude, cos2, sin2), inhibition
+
+    def _inner_lines(
+        self,
+        lines: np.ndarray,
+        gradient: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        inhibition: np.ndarray,
+    ) -> np.ndarray | None:
+        """The boundaries inside the closed lines of ``lines`` (frame size) that the lines
+        around them inhibited, as a frame-size ``uint8`` mask (step 4b of the class
+        docstring; None where no line is closed). ``gradient``: the working-size raw and
+        inhibited magnitudes and the doubled-angle orientation; ``inhibition``: the
+        working-size :func:`side_surround` of the raw magnitude.
+
+        Only the boxes around the closed lines' insides are worked, each with a margin of
+        :data:`INNER_MARGIN_SURROUNDS` surround σ (what the inhibition there reads), where
+        the frame is a whole multiple of the working size; else the whole frame."""
+        inside = enclosed(lines)
+        if inside is None:
+            return None
+        raw = gradient[0]
+        factor = lines.shape[1] // raw.shape[1]
+        height, width = raw.shape
+        whole = lines.shape != (height * factor, width * factor)
+        margin = round(INNER_MARGIN_SURROUNDS * self.surround)
+        boxes = [(0, 0, width, height)] if whole else _inside_boxes(inside, factor, margin)
+        inner = np.zeros_like(lines)
+        for x0, y0, x1, y1 in boxes:
+            box = np.s_[y0:y1, x0:x1]
+            frame_box = np.s_[y0 * factor : y1 * factor, x0 * factor : x1 * factor]
+            if whole:
+                frame_box = np.s_[:, :]
+            found = self._inner_box(
+                lines[frame_box], tuple(g[box] for g in gradient), inhibition[box]
+            )
+            # Only the inside this box was grown around: near its edges, the inside of
+            # another box is read without its margin.
+            core = np.zeros_like(found)
+            core[
+                (y0 > 0) * margin * factor : found.shape[0] - (y1 < height) * margin * factor,
+                (x0 > 0) * margin * factor : found.shape[1] - (x1 < width) * margin * factor,
+            ] = 255
+            cv2.bitwise_and(found, core, dst=found)
+            cv2.max(inner[frame_box], found, dst=inner[frame_box])
+        cv2.bitwise_and(inner, inside, dst=inner)
+        return inner
+
+    def _inner_box(
+        self,
+        lines: np.ndarray,
+        gradient: tuple[np.ndarray, ...],
+        inhibition: np.ndarray,
+    ) -> np.ndarray:
+        """:meth:`_inner_lines` in one box: the lines Canny draws there once the drawn
+        ``lines`` (frame size) no longer inhibit, less those within 2 px of ``lines``."""
+        raw, _, cos2, sin2 = gradient
+        drawn = cv2.resize(lines, raw.shape[::-1], interpolation=cv2.INTER_AREA)
+        size = 2 * INNER_BOUNDARY_PX + 1
+        near = cv2.dilate(drawn, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+        quiet = raw.copy()
+        quiet[near > 0] = 0.0
+        inhibition = cv2.max(
+            side_surround(quiet, cos2, sin2, self.surround), inhibition * np.float32(INNER_KEEP)
+        )
+        magnitude = cv2.max(cv2.scaleAdd(inhibition, -self.inhibition, raw), 0.0)
+        dx, dy = _gradient_derivatives(magnitude, cos2, sin2, lines.shape[::-1])
+        found = cv2.Canny(dx, dy, self.low, self.high, L2gradient=True)
+        # New lines only: what is drawn stays as it was.
+        cv2.subtract(found, cv2.dilate(lines, np.ones((5, 5), np.uint8)), dst=found)
+        return found
+
+
+def _inside_boxes(inside: np.ndarray, factor: int, margin: int) -> list[tuple[int, int, int, int]]:
+    """Working-size boxes ``(x0, y0, x1, y1)`` (end exclusive) around the pieces of the
+    frame-size mask ``inside``, ``factor`` frame px to the working px, grown by ``margin``
+    working px and clipped to the frame; a box within another is left out."""
+    height, width = inside.shape[0] // factor, inside.shape[1] // factor
+    contours, _ = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        boxes.append(
+            (
+                max(0, x // factor - margin),
+                max(0, y // factor - margin),
+                min(width, -(-(x + w) // factor) + margin),
+                min(height, -(-(y + h) // factor) + margin),
+            )
+        )
+    boxes.sort(key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
+    kept: list[tuple[int, int, int, int]] = []
+    for b in boxes:
+        if not any(k[0] <= b[0] and k[1] <= b[1] and k[2] >= b[2] and k[3] >= b[3] for k in kept):
+            kept.append(b)
+    return kept
+
+
+def _gradient_derivatives(
+    magnitude: np.ndarray, cos2: np.ndarray, sin2: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Canny's int16 ``(dx, dy)`` at ``size`` ``(W, H)`` of the working-size gradient of
+    ``magnitude`` along the doubled-angle orientation ``cos2``, ``sin2``
+    (:func:`canny_derivatives` of ``V = m (cos 2θ, sin 2θ)``)."""
+    length: np.ndarray = cv2.magnitude(cos2, sin2)
+    length += np.float32(1e-12)
+    scaled = cv2.multiply(np.divide(np.float32(_GRADIENT_SCALE), length, out=length), magnitude)
+    return canny_derivatives(cv2.multiply(cos2, scaled), cv2.multiply(sin2, scaled), size)
+
+
+def enclosed(lines: np.ndarray) -> np.ndarray | None:
+    """The inside of the closed lines of a line map ``(H, W)`` uint8 (> 0 on a line): 255
+    where a pixel is off the lines and cut off by them from the frame's border (the holes
+    of the lines' 8-connected pieces), 0 elsewhere; None where no line is closed."""
+    contours, hierarchy = cv2.findContours(lines, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return None
+    holes = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True) if parent >= 0]
+    if not holes:
+        return None
+    inside = np.zeros_like(lines)
+    for hole in holes:  # one at a time: filled together, a hole within a hole stays empty
+        cv2.drawContours(inside, [hole], 0, 255, cv2.FILLED)
+    cv2.subtract(inside, lines, dst=inside)
+    return inside
