@@ -180,53 +180,63 @@ def test_a_crease_s_flanks_are_not_weak_candidates_either():
     assert not (distance <= 2.0).any(), int((distance <= 2.0).sum())
 
 
+def _realistic_frames(tmp_path, seeds, frames=3):
+    """Generated realistic 720p frames: ``(image, true lines, kind by line id)`` each."""
+    import av
+
+    out = []
+    for seed in seeds:
+        clip = tmp_path / f"{seed}.mp4"
+        truth = json.loads(
+            generate_scene(clip, "realistic", 1280, 720, frames, seed=seed).read_text()
+        )
+        kinds = {line["id"]: line["kind"] for line in truth["lines"]}
+        with av.open(str(clip)) as container:
+            images = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+        for image, true in zip(images, truth["frame_truth"], strict=True):
+            out.append((image, true["lines"], kinds))
+    return out
+
+
+def _kind_recall_and_precision(frames, kinds_scored) -> tuple[float, float]:
+    """The default ``boundaries`` line map of ``frames`` (:func:`_realistic_frames`): the
+    share of the points of the true lines of ``kinds_scored`` within 2 px of it, and the
+    share of its pixels within 2 px of any true line."""
+    from scipy.ndimage import distance_transform_edt
+
+    detector = EDGE_DETECTORS.create("boundaries", Settings())
+    found = scored = on = drawn = 0
+    for image, lines, kinds in frames:
+        line_map = detector.detect(image)
+        truth_map = np.zeros(line_map.shape, np.uint8)
+        for line in lines:
+            points = np.round(np.asarray(line["points"]).reshape(-1, 2)).astype(np.int32)
+            cv2.polylines(truth_map, [points], bool(line.get("closed")), 255, 1)
+        to_map = distance_transform_edt(line_map == 0)
+        to_truth = distance_transform_edt(truth_map == 0)
+        on += int((to_truth[line_map > 0] <= 2.0).sum())
+        drawn += int((line_map > 0).sum())
+        height, width = line_map.shape
+        for line in lines:
+            if kinds[line["id"]] in kinds_scored:
+                x, y = np.round(np.asarray(line["points"]).reshape(-1, 2)).astype(int).T
+                found += int((to_map[y.clip(0, height - 1), x.clip(0, width - 1)] <= 2.0).sum())
+                scored += len(x)
+    return found / scored, on / drawn
+
+
 def test_folds_beside_a_silhouette_or_an_eye_are_traced_on_realistic_frames(tmp_path, monkeypatch):
     """The realistic scenes' creases lie on shaded, textured bodies, near their silhouettes
     and eyes. Those are single strong steps, which the boundaries draw; counted as texture
     (CREASE_TEXTURE_KEEP 1: the whole slope around) they hid the folds beside them, and
     under half of the crease points of these frames were found. Discounted, most are, and
     no more of the map is off the true lines."""
-    import av
-    from scipy.ndimage import distance_transform_edt
-
     import talos.axis.strategies.edges as edges
 
-    frames = []
-    for seed in (25, 30):
-        truth = json.loads(
-            generate_scene(
-                tmp_path / f"{seed}.mp4", "realistic", 1280, 720, 3, seed=seed
-            ).read_text()
-        )
-        kinds = {line["id"]: line["kind"] for line in truth["lines"]}
-        with av.open(str(tmp_path / f"{seed}.mp4")) as container:
-            images = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
-        for image, true in zip(images, truth["frame_truth"], strict=True):
-            frames.append((image, true["lines"], kinds))
-
-    def scores() -> tuple[float, float]:
-        detector = EDGE_DETECTORS.create("boundaries", Settings())
-        found = creases = on = drawn = 0
-        for image, lines, kinds in frames:
-            line_map = detector.detect(image)
-            truth_map = np.zeros(line_map.shape, np.uint8)
-            for line in lines:
-                points = np.round(np.asarray(line["points"]).reshape(-1, 2)).astype(np.int32)
-                cv2.polylines(truth_map, [points], bool(line.get("closed")), 255, 1)
-            to_map = distance_transform_edt(line_map == 0)
-            to_truth = distance_transform_edt(truth_map == 0)
-            on += int((to_truth[line_map > 0] <= 2.0).sum())
-            drawn += int((line_map > 0).sum())
-            for line in lines:
-                if kinds[line["id"]] == "crease":
-                    x, y = np.round(np.asarray(line["points"]).reshape(-1, 2)).astype(int).T
-                    found += int((to_map[y.clip(0, 719), x.clip(0, 1279)] <= 2.0).sum())
-                    creases += len(x)
-        return found / creases, on / drawn
-
-    recall, precision = scores()
+    frames = _realistic_frames(tmp_path, (25, 30))
+    recall, precision = _kind_recall_and_precision(frames, {"crease"})
     monkeypatch.setattr(edges, "CREASE_TEXTURE_KEEP", 1.0)
-    counted_recall, counted_precision = scores()
+    counted_recall, counted_precision = _kind_recall_and_precision(frames, {"crease"})
     assert recall >= 0.6 and counted_recall <= recall - 0.2, (recall, counted_recall)
     assert precision >= counted_precision - 0.01, (precision, counted_precision)
 
@@ -259,47 +269,12 @@ def test_pupils_and_patches_inside_drawn_outlines_are_traced_on_realistic_frames
     the drawn lines no longer count (INNER_KEEP 1: they all do, as before), and most of
     the pupils' and patches' points of these frames are found, with the map's precision
     against all true lines kept."""
-    import av
-    from scipy.ndimage import distance_transform_edt
-
     import talos.axis.strategies.edges as edges
 
-    frames = []
-    for seed in (23, 26):
-        truth = json.loads(
-            generate_scene(
-                tmp_path / f"{seed}.mp4", "realistic", 1280, 720, 3, seed=seed
-            ).read_text()
-        )
-        kinds = {line["id"]: line["kind"] for line in truth["lines"]}
-        with av.open(str(tmp_path / f"{seed}.mp4")) as container:
-            images = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
-        for image, true in zip(images, truth["frame_truth"], strict=True):
-            frames.append((image, true["lines"], kinds))
-
-    def scores() -> tuple[float, float]:
-        detector = EDGE_DETECTORS.create("boundaries", Settings())
-        found = parts = on = drawn = 0
-        for image, lines, kinds in frames:
-            line_map = detector.detect(image)
-            truth_map = np.zeros(line_map.shape, np.uint8)
-            for line in lines:
-                points = np.round(np.asarray(line["points"]).reshape(-1, 2)).astype(np.int32)
-                cv2.polylines(truth_map, [points], bool(line.get("closed")), 255, 1)
-            to_map = distance_transform_edt(line_map == 0)
-            to_truth = distance_transform_edt(truth_map == 0)
-            on += int((to_truth[line_map > 0] <= 2.0).sum())
-            drawn += int((line_map > 0).sum())
-            for line in lines:
-                if kinds[line["id"]] in ("pupil", "patch"):
-                    x, y = np.round(np.asarray(line["points"]).reshape(-1, 2)).astype(int).T
-                    found += int((to_map[y.clip(0, 719), x.clip(0, 1279)] <= 2.0).sum())
-                    parts += len(x)
-        return found / parts, on / drawn
-
-    recall, precision = scores()
+    frames = _realistic_frames(tmp_path, (23, 26))
+    recall, precision = _kind_recall_and_precision(frames, {"pupil", "patch"})
     monkeypatch.setattr(edges, "INNER_KEEP", 1.0)
-    before_recall, before_precision = scores()
+    before_recall, before_precision = _kind_recall_and_precision(frames, {"pupil", "patch"})
     assert recall >= 0.85 and before_recall <= recall - 0.15, (recall, before_recall)
     assert precision >= before_precision - 0.005, (precision, before_precision)
 
@@ -307,13 +282,9 @@ def test_pupils_and_patches_inside_drawn_outlines_are_traced_on_realistic_frames
 def test_inner_lines_worked_in_boxes_are_those_of_the_whole_frame(tmp_path, monkeypatch):
     """The inner lines are worked only in boxes around the closed lines' insides, with a
     margin for what the inhibition reads; the lines found are those of the whole frame."""
-    import av
-
     import talos.axis.strategies.edges as edges
 
-    generate_scene(tmp_path / "c.mp4", "realistic", 1280, 720, 2, seed=23)
-    with av.open(str(tmp_path / "c.mp4")) as container:
-        images = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+    images = [image for image, _, _ in _realistic_frames(tmp_path, (23,), frames=2)]
     detector = EDGE_DETECTORS.create("boundaries", Settings())
     boxed = [detector.detect(image) for image in images]
     monkeypatch.setattr(edges, "_inside_boxes", lambda inside, factor, margin: [(0, 0, 640, 360)])
