@@ -654,6 +654,20 @@ def test_identity_tells_what_each_switch_was():
     }
 
 
+def _write_trace(folder, strokes_per_frame, tracks) -> None:
+    """A minimal trace in ``folder`` (100 × 100 px, 24 fps) for the identity metric: one
+    frame file per list of strokes, and ``lines.json`` with the track table ``tracks``."""
+    (folder / "frames").mkdir()
+    entries = []
+    for i, strokes in enumerate(strokes_per_frame):
+        (folder / "frames" / f"{i}.json").write_text(json.dumps({"strokes": strokes}))
+        entries.append(
+            {"index": i, "time": i / 24, "path": f"frames/{i}.json", "stroke_count": len(strokes)}
+        )
+    manifest = {"frame_size": {"width": 100, "height": 100}, "frames": entries, "tracks": tracks}
+    (folder / "lines.json").write_text(json.dumps(manifest))
+
+
 def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
     """Also: a true line that shows only after the traced frames is not scored."""
     from talos.axis.evaluation.identity import evaluate_identity
@@ -677,24 +691,13 @@ def test_identity_scores_a_line_split_by_an_occluder_once_per_frame(tmp_path):
         ],
     }
     (tmp_path / "gt.json").write_text(json.dumps(truth))
-    (tmp_path / "frames").mkdir()
-    entries = []
-    for i in range(3):
-        # One stroke a piece: the line is the long piece's (7); the short one is not a switch.
-        strokes = [
-            {"stroke_id": 7, "bezier": [[10, 50], [23, 50], [37, 50], [50, 50]]},
-            {"stroke_id": 8, "bezier": [[60, 50], [67, 50], [73, 50], [80, 50]]},
-        ]
-        (tmp_path / "frames" / f"{i}.json").write_text(json.dumps({"strokes": strokes}))
-        entries.append({"index": i, "time": i / 24, "path": f"frames/{i}.json", "stroke_count": 1})
-    manifest = {
-        "frame_size": {"width": 100, "height": 100},
-        "frames": entries,
-        "tracks": [
-            {"stroke_id": k, "first_frame": 0, "last_frame": 2, "length": 3} for k in (7, 8)
-        ],
-    }
-    (tmp_path / "lines.json").write_text(json.dumps(manifest))
+    # One stroke a piece: the line is the long piece's (7); the short one is not a switch.
+    strokes = [
+        {"stroke_id": 7, "bezier": [[10, 50], [23, 50], [37, 50], [50, 50]]},
+        {"stroke_id": 8, "bezier": [[60, 50], [67, 50], [73, 50], [80, 50]]},
+    ]
+    tracks = [{"stroke_id": k, "first_frame": 0, "last_frame": 2, "length": 3} for k in (7, 8)]
+    _write_trace(tmp_path, [strokes] * 3, tracks)
     report = evaluate_identity(tmp_path, tmp_path / "gt.json")  # frames 0–2 traced
     assert report["true_lines"] == 1
     assert report["kept_one_id_share"] == 1.0 and report["id_switches"] == 0
@@ -721,21 +724,14 @@ def test_identity_leaves_out_the_last_sliver_of_a_line_beside_another(tmp_path, 
         ],
     }  # fmt: skip
     (tmp_path / "gt.json").write_text(json.dumps(truth))
-    (tmp_path / "frames").mkdir()
-    entries = []
-    for i in range(4):
-        # The outline in two strokes (neither covers half of it: it is never matched); the
-        # eye's own stroke until it is a sliver, which the outline's left stroke covers.
-        strokes = [
-            {"stroke_id": 7, "bezier": [[10, 50], [22, 50], [33, 50], [45, 50]]},
-            {"stroke_id": 9, "bezier": [[55, 50], [67, 50], [78, 50], [90, 50]]},
-        ]
-        if i < 3:
-            strokes.append({"stroke_id": 8, "bezier": [[20, 80], [33, 80], [47, 80], [60, 80]]})
-        (tmp_path / "frames" / f"{i}.json").write_text(json.dumps({"strokes": strokes}))
-        entries.append({"index": i, "time": i / 24, "path": f"frames/{i}.json", "stroke_count": 3})
-    manifest = {"frame_size": {"width": 100, "height": 100}, "frames": entries, "tracks": []}
-    (tmp_path / "lines.json").write_text(json.dumps(manifest))
+    # The outline in two strokes (neither covers half of it: it is never matched); the
+    # eye's own stroke until it is a sliver, which the outline's left stroke covers.
+    outline_strokes = [
+        {"stroke_id": 7, "bezier": [[10, 50], [22, 50], [33, 50], [45, 50]]},
+        {"stroke_id": 9, "bezier": [[55, 50], [67, 50], [78, 50], [90, 50]]},
+    ]
+    eye_stroke = {"stroke_id": 8, "bezier": [[20, 80], [33, 80], [47, 80], [60, 80]]}
+    _write_trace(tmp_path, [[*outline_strokes, eye_stroke]] * 3 + [outline_strokes], [])
 
     report = identity.evaluate_identity(tmp_path, tmp_path / "gt.json")
     assert report["id_switches"] == 0 and report["ids_on_several_lines"] == 0

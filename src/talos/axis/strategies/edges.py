@@ -288,8 +288,11 @@ def side_surround(
     return cv2.min(ahead, behind)
 
 
+# A drawn line's own gradient, this many working px either side of it, is not texture around
+# it (inner lines, creases: :func:`near_drawn`).
+DRAWN_LINE_PX = 2
+
 # Inner lines (step 4b of BoundaryEdgeDetector): a pupil inside an eye, a patch on a body.
-INNER_BOUNDARY_PX = 2  # working px either side of a drawn line: its own gradient, not texture
 INNER_KEEP = 0.7  # share of the inhibition that discounting drawn lines always keeps
 INNER_MARGIN_SURROUNDS = 4.5  # σ: the inhibition reads 1.5 σ out, through a blur of 3 σ
 
@@ -483,7 +486,6 @@ _CREASE_CAP = 30.0
 _SHIFT = 4  # fractional bits of the points creases are drawn through
 CREASE_SIDE_PX = 2  # working px: where a thin line's two sides are read, past its blurred flanks
 CREASE_TEXTURE_FLOOR = 1.0  # gray levels per px: the least slope a line is measured against
-CREASE_BOUNDARY_PX = 2  # working px either side of a drawn boundary: its own slope, not texture
 CREASE_TEXTURE_KEEP = 0.7  # share of the texture that discounting drawn boundaries always keeps
 CREASE_INHIBITION = 4.0  # contrast lost per unit of the mean contrast around (dark-line crowds)
 CREASE_MIN_PX = 20.0  # working px: a shorter dark line is a speck (a gap between stones)
@@ -543,25 +545,25 @@ def _lighter_side(smooth: np.ndarray, normal: np.ndarray) -> np.ndarray:
 
 
 def crease_contrast(
-    gray: np.ndarray, sigma: float, surround: float, boundaries: np.ndarray | None = None
+    gray: np.ndarray, sigma: float, surround: float, drawn: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How far each pixel stands out as a thin dark line, and the line's normal.
 
-    ``gray`` is ``(H, W)`` uint8, ``boundaries`` ``(H, W)`` uint8 (> 0 on a line) or None;
-    ``S = G_σ * gray``. The normal ``n`` is the Hessian's
-    eigenvector of larger eigenvalue, the direction in which ``S`` curves upward most
-    (across a dark line), at the angle ``θ = ½ atan2(2 S_xy, S_xx − S_yy)``, rounded to the
+    ``gray`` is ``(H, W)`` uint8, ``drawn`` ``(H, W)`` bool (the pixels near the boundaries
+    already drawn, :func:`near_drawn`) or None; ``S = G_σ * gray``. The normal ``n`` is the
+    Hessian's eigenvector of larger eigenvalue, the direction in which ``S`` curves upward
+    most (across a dark line), at the angle ``θ = ½ atan2(2 S_xy, S_xx − S_yy)``, rounded to the
     nearest of 0°, 45°, 90° and 135° (the directions Canny's suppression uses). Then
 
     - the line's depth ``δ = max(0, min(S(p + d n), S(p − d n)) − S(p))``, ``d ≈``
       :data:`CREASE_SIDE_PX`: positive only where *both* sides are lighter, so a step edge
       (one side as dark as the edge) and a flat region give 0;
     - the texture ``T = G_surround * |∇S|``, the mean gray slope around (gray levels/px).
-      Given the boundaries already drawn (``boundaries``), the slope within
-      :data:`CREASE_BOUNDARY_PX` of them is left out, down to :data:`CREASE_TEXTURE_KEEP`
-      of ``T``: the silhouette of the body a fold lies on, or an eye beside it, is one
-      strong step, not texture, and counted as texture it hid the folds near it. Texture
-      is what the boundaries did not draw, so a gravel crack keeps most of its ``T``;
+      Given the boundaries already drawn, the slope near them (``drawn``) is left out,
+      down to :data:`CREASE_TEXTURE_KEEP` of ``T``: the silhouette of the body a fold lies
+      on, or an eye beside it, is one strong step, not texture, and counted as texture it
+      hid the folds near it. Texture is what the boundaries did not draw, so a gravel
+      crack keeps most of its ``T``;
     - the contrast ``c₀ = δ / (T + f)``, ``f =`` :data:`CREASE_TEXTURE_FLOOR`, in px: a fold
       on a smooth body stands out several px, a dark gap between grass blades, among equal
       slopes, about one;
@@ -591,10 +593,8 @@ def crease_contrast(
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
     slope = cv2.magnitude(gx, gy)
     texture = blur_reduced(slope, surround)
-    if boundaries is not None:
-        size = 2 * CREASE_BOUNDARY_PX + 1
-        near = cv2.dilate(boundaries, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-        slope[near > 0] = 0.0
+    if drawn is not None:
+        slope[drawn] = 0.0
         texture = cv2.max(blur_reduced(slope, surround), texture * np.float32(CREASE_TEXTURE_KEEP))
     contrast = cv2.divide(depth, cv2.add(texture, CREASE_TEXTURE_FLOOR))
     crowd = blur_reduced(contrast, surround)
@@ -673,8 +673,8 @@ class BoundaryEdgeDetector(EdgeDetector):
     4b. Inner lines: a pupil inside an eye, a patch on a body, lies a few px inside a
        strong outline, whose gradient the inhibition of step 3 counts as texture around
        it. Inside the closed lines drawn so far (:func:`enclosed`), the inhibition is taken
-       again without the gradient within ``INNER_BOUNDARY_PX`` working px of the drawn
-       lines, down to ``INNER_KEEP`` of it, and the new lines that Canny then draws are
+       again without the gradient near the drawn lines (:func:`near_drawn`), down to
+       ``INNER_KEEP`` of it, and the new lines that Canny then draws are
        added (what is drawn stays). Texture, and a background's edges, lie outside closed
        lines or keep their inhibition: only a drawn line stops counting as texture.
     5. Contours (``boundary_contour`` > 0): a silhouette against texture on both sides
@@ -837,9 +837,11 @@ class BoundaryEdgeDetector(EdgeDetector):
         """Draw the creases of the working-size frame ``small`` into the frame-size line map
         ``lines`` (step 6 of the class docstring); returns the band cleared around them
         (``uint8``, 255 in it, the size of ``lines``), None where there is no crease."""
-        drawn = cv2.resize(lines, small.shape[1::-1], interpolation=cv2.INTER_AREA)
         contrast, nx, ny = crease_contrast(
-            cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), self.sigma, self.surround, drawn
+            cv2.cvtColor(small, cv2.COLOR_BGR2GRAY),
+            self.sigma,
+            self.surround,
+            near_drawn(lines, small.shape[:2]),
         )
         contrast = cv2.min(contrast, _CREASE_CAP) * np.float32(_CREASE_SCALE)
         cx = cv2.multiply(nx, contrast).astype(np.int16)
@@ -916,13 +918,12 @@ class BoundaryEdgeDetector(EdgeDetector):
             )
             # Only the inside this box was grown around: near its edges, the inside of
             # another box is read without its margin.
-            core = np.zeros_like(found)
-            core[
+            core = np.s_[
                 (y0 > 0) * margin * factor : found.shape[0] - (y1 < height) * margin * factor,
                 (x0 > 0) * margin * factor : found.shape[1] - (x1 < width) * margin * factor,
-            ] = 255
-            cv2.bitwise_and(found, core, dst=found)
-            cv2.max(inner[frame_box], found, dst=inner[frame_box])
+            ]
+            kept = inner[frame_box][core]
+            np.maximum(kept, found[core], out=kept)
         cv2.bitwise_and(inner, inside, dst=inner)
         return inner
 
@@ -935,11 +936,8 @@ class BoundaryEdgeDetector(EdgeDetector):
         """:meth:`_inner_lines` in one box: the lines Canny draws there once the drawn
         ``lines`` (frame size) no longer inhibit, less those within 2 px of ``lines``."""
         raw, _, cos2, sin2 = gradient
-        drawn = cv2.resize(lines, raw.shape[::-1], interpolation=cv2.INTER_AREA)
-        size = 2 * INNER_BOUNDARY_PX + 1
-        near = cv2.dilate(drawn, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
         quiet = raw.copy()
-        quiet[near > 0] = 0.0
+        quiet[near_drawn(lines, raw.shape)] = 0.0
         inhibition = cv2.max(
             side_surround(quiet, cos2, sin2, self.surround), inhibition * np.float32(INNER_KEEP)
         )
@@ -974,6 +972,16 @@ def _inside_boxes(inside: np.ndarray, factor: int, margin: int) -> list[tuple[in
         if not any(k[0] <= b[0] and k[1] <= b[1] and k[2] >= b[2] and k[3] >= b[3] for k in kept):
             kept.append(b)
     return kept
+
+
+def near_drawn(lines: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The pixels of the working size ``shape`` ``(h, w)`` within :data:`DRAWN_LINE_PX` of
+    a line of the frame-size line map ``lines`` (``uint8``, > 0 on a line; area-reduced,
+    so a working pixel holding any line pixel is on the line): ``(h, w)`` bool."""
+    drawn = cv2.resize(lines, shape[1::-1], interpolation=cv2.INTER_AREA)
+    size = 2 * DRAWN_LINE_PX + 1
+    near: np.ndarray = cv2.dilate(drawn, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    return near > 0
 
 
 def _gradient_derivatives(
