@@ -8,6 +8,7 @@ import pytest
 
 from talos.axis.geometry.bezier import sample
 from talos.axis.strokes import Stroke
+from talos.axis.tracking import reid as reid_module
 from talos.axis.tracking import tracker as tracker_module
 from talos.axis.tracking.claims import (
     UNCLAIMED,
@@ -610,6 +611,38 @@ def test_the_longer_a_line_was_hidden_the_farther_it_may_come_back():
     assert comes_back(14)  # dormant 11 frames: within 48 px and 11 eighths of it
 
 
+def _arc_inside(cx: float, cy: float, r: float, right: float) -> Stroke:
+    """The part of a circle about ``(cx, cy)`` left of ``x = right``: an open arc round its
+    leftmost point (a ring coming into a frame over its right edge)."""
+    half = np.degrees(np.arccos((right - cx) / r))
+    a = np.radians(np.linspace(half, 360.0 - half, 12))
+    return _curve(np.c_[cx + r * np.cos(a), cy + r * np.sin(a)].tolist())
+
+
+@pytest.mark.parametrize("anchors", [reid_module.ANCHORS, 0])
+def test_a_ring_that_left_the_frame_gets_its_id_back_as_it_comes_back_in(
+    anchors: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out over the right edge for longer than ``max_lost``, then back in: its first part
+    in the frame is its left side, which the prediction and the centres lay across the
+    ring; aligned from points along the ring too, it is known at once. The same scrap
+    inside the frame is not: only a line coming in over the edge is seen in part there."""
+    monkeypatch.setattr(reid_module, "ANCHORS", anchors)
+
+    def comes_back(shift: float) -> bool:
+        tracker = StrokeTracker(max_lost=2)
+        for t in range(4):
+            (ring,) = tracker.update([_circle(292 - shift, 120, 24)], None, t, SHAPE)
+        for t in range(4, 10):
+            tracker.update([], None, t, SHAPE)
+        scrap = _arc_inside(330 - shift, 124, 24, SHAPE[1] - 1 - shift)
+        (back,) = tracker.update([scrap], None, 10, SHAPE)
+        return back.stroke_id == ring.stroke_id
+
+    assert comes_back(0.0) == (anchors > 0)
+    assert not comes_back(80.0)
+
+
 def _ring_run_into_line(radius: float) -> Stroke:
     """A ring about (100, 120) opened at its rightmost point, where a line going down from
     it touches it, and run straight on into that line: one stroke (the vectorizer's union
@@ -675,6 +708,47 @@ def test_a_live_line_its_prediction_lost_gets_its_id_back_but_not_another_shape(
 
     assert back(_curve([[150, 150], [200, 120], [250, 160]]), (200, 120))
     assert not back(_curve([[150, 150], [200, 185], [250, 150]]), (200, 185))
+
+
+def test_a_small_line_its_prediction_lost_keeps_its_id_from_its_first_frames():
+    """A dash (a pupil) 4 px from a long line (an eye's outline): the ICP correction lays
+    the dash's prediction onto the long line, and the dash, moved 7 px, is claimed by no
+    track. It is known by its shape however young its track, but only as far as its own
+    length and the gate: 30 px off, a dash is another one (the other pupil)."""
+
+    def comes_back(dx: float, dy: float) -> bool:
+        tracker = StrokeTracker()
+        outline = _line(60, 96, 200, 96, n=12)
+        out = tracker.update([outline, _line(100, 100, 108, 100, n=3)], None, 0, SHAPE)
+        (dash,) = _ids_near(out, (104, 100))
+        moved = _line(100 + dx, 100 + dy, 108 + dx, 100 + dy, n=3)
+        out = tracker.update([outline, moved], None, 1, SHAPE)
+        assert _ids_near(out, (130, 96)) != {dash}  # the outline keeps its own id
+        return _ids_near(out, (104 + dx, 100 + dy)) == {dash}
+
+    assert comes_back(0.0, 7.0)
+    assert not comes_back(30.0, 7.0)
+
+
+def test_a_stroke_no_track_claims_goes_to_a_live_line_before_a_dormant_one():
+    """Two like dashes: one hidden long enough to be dormant, the other lost this frame
+    only. A dash that fits both (the same shape, each within reach) is the live one."""
+    tracker = StrokeTracker(max_lost=2)
+    outline = _line(60, 96, 200, 96, n=12)
+    for t in range(4):
+        out = tracker.update(
+            [outline, _line(100, 100, 108, 100, n=3), _line(112, 110, 120, 110, n=3)],
+            None,
+            t,
+            SHAPE,
+        )
+    (live,) = _ids_near(out, (104, 100))
+    (hidden,) = _ids_near(out, (116, 110))
+    for t in range(4, 8):  # the second dash hidden: dormant after max_lost frames
+        out = tracker.update([outline, _line(100, 100, 108, 100, n=3)], None, t, SHAPE)
+    assert _ids_near(out, (104, 100)) == {live}
+    out = tracker.update([outline, _line(104, 107, 112, 107, n=3)], None, 8, SHAPE)
+    assert _ids_near(out, (108, 107)) == {live}
 
 
 def test_a_line_whose_prediction_only_a_scrap_lies_on_is_still_known_by_its_shape():

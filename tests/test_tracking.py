@@ -56,15 +56,21 @@ def test_moving_lines_keep_their_ids_with_flow():
 
 
 def test_without_flow_fast_motion_beyond_the_gate_gives_new_ids():
-    # The flow matters: the same motion without it exceeds the gate and ids are reborn.
+    # The flow matters: the same motion without it exceeds the gate, and the reach of the
+    # shape test (reid_px), and ids are reborn.
     arcs = [_arc(60, 60, 25), _arc(200, 120, 15, 0, 6.0)]
     tracker = StrokeTracker(gate_px=3)
     tracker.update(arcs, None, 0, SHAPE)
-    moved = [s.evolve(control_points=s.control_points + [8, 0]) for s in arcs]
+    moved = [s.evolve(control_points=s.control_points + [60, 0]) for s in arcs]
     out = tracker.update(moved, None, 1, SHAPE)
     assert sorted(s.stroke_id for s in out) == [2, 3]
-    out = tracker.update(arcs, _flow(-8, 0), 2, SHAPE)
+    out = tracker.update(arcs, _flow(-60, 0), 2, SHAPE)
     assert sorted(s.stroke_id for s in out) == [2, 3]
+    # Within that reach, a line the gate lost is known again by its shape.
+    tracker = StrokeTracker(gate_px=3)
+    tracker.update(arcs, None, 0, SHAPE)
+    moved = [s.evolve(control_points=s.control_points + [8, 0]) for s in arcs]
+    assert sorted(s.stroke_id for s in tracker.update(moved, None, 1, SHAPE)) == [0, 1]
 
 
 def test_births_occlusion_and_death():

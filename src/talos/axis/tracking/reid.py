@@ -13,7 +13,10 @@ line's stroke, against the dormant tracks, and on an unclaimed stroke against th
 tracks that frame does not see.) Its points
 are aligned to each candidate by translation (two steps of ICP, the nearest candidate point
 for each stroke point, started both where the candidate was predicted and with the two
-centres on each other). The candidate is the line come back when
+centres on each other; for a stroke that touches the frame's border and is much shorter
+than the candidate, also with its centre on each of :data:`ANCHORS` points along it: a line
+coming back into the frame shows first its part nearest the edge, which the other two
+starts lay across a loop or onto its far side). The candidate is the line come back when
 
 * the stroke's mean distance to it is at most ``radius`` px after a shift of at most
   ``reach`` px, plus :data:`REACH_GROWTH` of that for every frame it has been dormant
@@ -26,7 +29,9 @@ centres on each other). The candidate is the line come back when
   whole, differ by at most :data:`LOOK_DELTA_E` (CIE ΔE) on either side. An eye and its
   pupil, a patch and a crease on the same body have the same shape and place, but not the
   same colours either side;
-* and no other candidate fits better (``cost = mean distance + shift / 20``).
+* and no other candidate fits better (``cost = mean distance + shift / 20``). The
+  alignments that fit are tried cheapest first, and the first that looks the same counts:
+  a short stroke may fit two parts of a line, and only one of them looks like it.
 
 Two lines alike in shape and in look (two eyes of one body) that come back far from where
 they were predicted can still trade ids.
@@ -55,6 +60,9 @@ SIDE_PX = 3.0  # how far either side of a line its colours are read
 LOOK_DELTA_E = 25.0  # CIE Lab ΔE on either side beyond which a returning line is another line
 LEAST_SHARE = 0.15  # of the line seen whole: a shorter stroke is too little of it to know
 REACH_GROWTH = 0.125  # of the reach, added for every frame a line has been dormant
+ANCHORS = 12  # points along a line where a stroke coming into the frame also starts ...
+_PART_SHARE = 0.6  # ... when it is shorter than this share of the line
+BORDER_PX = 2.0  # a stroke this near the frame's edge comes into the frame
 
 
 class DormantTracks:
@@ -72,6 +80,7 @@ class DormantTracks:
         self.radius, self.reach, self.min_frames = float(radius), float(reach), int(min_frames)
         self.tracks: list[Track] = []
         self.age: list[int] = []
+        self.frame_shape: tuple[int, int] | None = None  # (H, W) of the frame being tracked
 
     def __len__(self) -> int:
         return len(self.tracks)
@@ -89,9 +98,10 @@ class DormantTracks:
             self.age.pop(0)
         return True
 
-    def advance(self) -> list[Track]:
-        """One frame passes: every dormant track moves by its velocity; those older than
-        ``max_age`` are returned (their ids die)."""
+    def advance(self, frame_shape: tuple[int, int] | None = None) -> list[Track]:
+        """One frame (``frame_shape`` ``(H, W)``, None: unknown) passes: every dormant track
+        moves by its velocity; those older than ``max_age`` are returned (their ids die)."""
+        self.frame_shape = frame_shape
         expired, tracks, ages = [], [], []
         for track, age in zip(self.tracks, self.age, strict=True):
             if age + 1 > self.max_age:
@@ -127,16 +137,20 @@ class DormantTracks:
         points: np.ndarray,
         closed: bool = False,
         look: np.ndarray | None = None,
+        reaches: Sequence[float] | None = None,
     ) -> int:
         """Which of ``candidates`` (each as last seen whole, :attr:`Track.whole`, moved; gone
         for ``ages`` frames) the stroke sampled at ``points`` ``(m, 2)`` continues: its index,
         or −1 if none fits. A ``closed`` stroke is a whole line: it continues only a closed
         line, and that line must lie on it too. With ``look`` ``(m, 2, 3)`` (the stroke's
         :func:`side_colours`), a line that looked different either side where the stroke
-        lies on it is not a candidate."""
+        lies on it is not a candidate. ``reaches`` (px, one per candidate) replaces the
+        reach that grows with the age."""
         if not candidates or len(points) < 2:
             return -1
         reach = self.reach * (1.0 + REACH_GROWTH * np.array(ages, np.float64))
+        if reaches is not None:
+            reach = np.asarray(reaches, np.float64)
         lo, hi = points.min(axis=0), points.max(axis=0)
         length = polyline_length(points)
         best, best_cost = -1, np.inf
@@ -152,31 +166,74 @@ class DormantTracks:
             ):
                 continue
             tree = cKDTree(tp)
-            mean, shift, nearest = min(
-                (
-                    _align(tree, tp, points, start)
-                    for start in (np.zeros(2), tp.mean(axis=0) - points.mean(axis=0))
-                ),
-                key=lambda fit: fit[0],
-            )
-            if mean > self.radius or float(np.hypot(*shift)) > reach[k]:
-                continue
-            if closed:  # a whole line back: the line must lie on it as well
-                back, _ = cast(Nearest, cKDTree(points + shift).query(tp))
-                if float(back.mean()) > self.radius:
-                    continue
-            looked = track.whole_look
-            if (
-                look is not None
-                and looked is not None
-                and len(looked) == len(tp)
-                and look_difference(look, looked[nearest]) > LOOK_DELTA_E
-            ):
-                continue
-            cost = mean + _SHIFT_WEIGHT * float(np.hypot(*shift))
-            if cost < best_cost:
-                best, best_cost = k, cost
+            starts = _starts(tp, points, reach[k], self._entering(points))
+            fits = [_align(tree, tp, points, start) for start in starts]
+            # Each alignment that fits, cheapest first: a short stroke may fit more than
+            # one part of a line (either side of a loop), and only one looks the same.
+            costs = [
+                (mean + _SHIFT_WEIGHT * float(np.hypot(*shift)), j)
+                for j, (mean, shift, _) in enumerate(fits)
+                if mean <= self.radius and float(np.hypot(*shift)) <= reach[k]
+            ]
+            for cost, j in sorted(costs):
+                if cost < best_cost and self._fits(track, points, closed, look, *fits[j][1:]):
+                    best, best_cost = k, cost
+                    break
         return best
+
+    def _entering(self, points: np.ndarray) -> bool:
+        """Whether a stroke sampled at ``points`` ``(m, 2)`` touches the frame's border
+        (within :data:`BORDER_PX`): a line coming into the frame, seen in part."""
+        if self.frame_shape is None or len(points) == 0:
+            return False
+        height, width = self.frame_shape
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        return bool(
+            (lo <= BORDER_PX).any()
+            or hi[0] >= width - 1 - BORDER_PX
+            or hi[1] >= height - 1 - BORDER_PX
+        )
+
+    def _fits(
+        self,
+        track: Track,
+        points: np.ndarray,
+        closed: bool,
+        look: np.ndarray | None,
+        shift: np.ndarray,
+        nearest: np.ndarray,
+    ) -> bool:
+        """Whether the stroke ``points``, aligned onto ``track``'s whole line by ``shift``
+        (``nearest``: each point's nearest row of the line), is that line back: a closed
+        stroke must have the line lie on it as well, and it must look the same (see
+        :meth:`best`)."""
+        line = track.whole
+        if closed:
+            back, _ = cast(Nearest, cKDTree(points + shift).query(line))
+            if float(back.mean()) > self.radius:
+                return False
+        looked = track.whole_look
+        return (
+            look is None
+            or looked is None
+            or len(looked) != len(line)
+            or look_difference(look, looked[nearest]) <= LOOK_DELTA_E
+        )
+
+
+def _starts(line: np.ndarray, points: np.ndarray, reach: float, entering: bool) -> list[np.ndarray]:
+    """Shifts to start aligning a stroke ``points`` ``(m, 2)`` onto a ``line`` ``(n, 2)``
+    from: none (where it was predicted) and centre on centre; for a stroke ``entering`` the
+    frame that is much shorter than the line, also the stroke's centre on each of
+    :data:`ANCHORS` points spread along the line within ``reach`` px: the part of a line
+    seen coming back into the frame lies along one part of it, which the first two starts
+    may not find (they lay it across a loop, or onto its far side)."""
+    centre = points.mean(axis=0)
+    starts = [np.zeros(2), line.mean(axis=0) - centre]
+    if entering and polyline_length(points) < _PART_SHARE * polyline_length(line):
+        anchors = line[np.linspace(0, len(line) - 1, ANCHORS).round().astype(np.int64)]
+        starts += [a - centre for a in anchors if np.hypot(*(a - centre)) <= reach]
+    return starts
 
 
 def _align(

@@ -28,9 +28,9 @@ a line in two, and an id must follow the line, not the vectorizer's cut. Per fra
 5. **Assign**: each track goes to its largest piece; other pieces of it are new tracks that
    it split into, unless one is a dormant line back (a line coming out from behind an
    occluder is first drawn as part of the occluder's outline, then breaks off it). A piece
-   no track claims is compared with the dormant tracks, then with the live tracks this
-   frame does not see (no piece, or only a scrap, on their prediction: a line not detected
-   for a frame or two, or moved by a flow that followed an occluder), by the shape and look
+   no track claims is compared with the live tracks this frame does not see (no piece, or
+   only a scrap, on their prediction: a line not detected for a frame or two, or moved by
+   a flow that followed an occluder), then with the dormant tracks, by the shape and look
    test of :mod:`~talos.axis.tracking.reid`; else it is born with a new id.
 6. **Bookkeeping**: tracks not seen are kept for ``max_lost`` frames (moved with the flow),
    then go dormant; the track table (:mod:`~talos.axis.tracking.tracks`) records every
@@ -68,7 +68,7 @@ from talos.axis.tracking.recut import (
     recut_stroke,
     rejoin,
 )
-from talos.axis.tracking.reid import DormantTracks, side_colours
+from talos.axis.tracking.reid import REACH_GROWTH, DormantTracks, side_colours
 from talos.axis.tracking.tracks import Track, link, table_summary
 
 __all__ = ["StrokeTracker", "delta_kappa", "table_summary"]
@@ -195,7 +195,7 @@ class StrokeTracker:
         alone).
         """
         self._predict(flow)
-        self._finish(self.dormant.advance())
+        self._finish(self.dormant.advance(frame_shape))
         self._run_on = {pair: self._run_on.get(pair, 0) + 1 for pair in self._run_on_now}
         self._run_on_now = set()
         predicted, track_of, track_start = self._prediction()
@@ -401,18 +401,26 @@ class StrokeTracker:
         test (:meth:`~talos.axis.tracking.reid.DormantTracks.best`): one that this frame
         does not see (no piece, or only a scrap, lies on its prediction): a line not
         detected for a frame or two, or moved by a flow that lost it (near an occluder the
-        flow follows the occluder), seen for as many frames as a dormant track must have
-        been; not one ``taken`` (seen, merged, or found by a sizeable piece). Its index, or
-        None."""
-        free = [
-            index
-            for index, track in enumerate(self.tracks)
-            if index not in taken and track.length >= self.dormant.min_frames
-        ]
+        flow follows the occluder); not one ``taken`` (seen, merged, or found by a sizeable
+        piece), however many frames it was seen: a small line (a pupil, whose prediction
+        the ICP correction laid onto the eye's outline beside it) is lost, and found, from
+        its first frames on. It may have moved as far as a dormant track, but no further
+        than its own length (and ``gate_px``): a short line has no shape to tell it from its
+        twin (the other pupil) a little further. Its index, or None."""
+        free = [index for index, track in enumerate(self.tracks) if index not in taken]
         if not free:
             return None
         ages = [self.tracks[index].lost for index in free]
-        best = self.dormant.best([self.tracks[i] for i in free], ages, samples, closed, look)
+        reaches = [
+            min(
+                self.dormant.reach * (1.0 + REACH_GROWTH * age),
+                max(self.gate, self.tracks[index].whole_length),
+            )
+            for index, age in zip(free, ages, strict=True)
+        ]
+        best = self.dormant.best(
+            [self.tracks[i] for i in free], ages, samples, closed, look, reaches
+        )
         return free[best] if best >= 0 else None
 
     def _assign(
@@ -468,8 +476,7 @@ class StrokeTracker:
                     link(self.tracks[piece.track], track)
                 live.append(track)
             else:
-                track = None if piece.atomic else self.dormant.match(samples, closed, look)
-                if track is None and not piece.atomic:
+                if not piece.atomic:
                     index = self._unclaimed_match(samples, closed, look, seen | absorbed | found)
                     if index is not None:  # live, but its prediction lost the line
                         lost = self.tracks[index]
@@ -477,6 +484,7 @@ class StrokeTracker:
                         seen.add(index)  # the bookkeeping below keeps it live
                         ids.append(lost.track_id)
                         continue
+                track = None if piece.atomic else self.dormant.match(samples, closed, look)
                 if track is not None:
                     _seen_again(track, frame, samples, closed, look, float(lengths[k]))
                 else:
