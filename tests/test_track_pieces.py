@@ -361,6 +361,26 @@ def test_a_returning_line_is_not_given_the_id_of_a_different_shape():
     assert other.stroke_id != first.stroke_id
 
 
+def test_a_line_seen_once_and_hidden_comes_back_with_its_id_only_near_where_it_was():
+    """A weak line the edges find one frame in several (a fold, a pupil) is kept dormant
+    after a single frame; having no motion to go by, it may come back only as far as its
+    own length (or the gate) from where it was, not a dormant line's reach."""
+
+    def comes_back(dx: float) -> bool:
+        tracker = StrokeTracker(max_lost=1)
+        a = _curve([[40, 60], [80, 40], [120, 70]])
+        (dash,) = _ids_near(
+            tracker.update([a, _line(200, 150, 210, 152, n=3)], None, 0, SHAPE), (205, 151)
+        )
+        for t in range(1, 5):
+            tracker.update([a], None, t, SHAPE)
+        out = tracker.update([a, _line(200 + dx, 156, 210 + dx, 158, n=3)], None, 5, SHAPE)
+        return _ids_near(out, (205 + dx, 157)) == {dash}
+
+    assert comes_back(0.0)
+    assert not comes_back(30.0)
+
+
 def test_dormant_tracks_are_bounded_and_expire():
     pool = DormantTracks(max_age=3, capacity=2, min_frames=1)
     for k in range(4):

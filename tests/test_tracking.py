@@ -74,7 +74,9 @@ def test_without_flow_fast_motion_beyond_the_gate_gives_new_ids():
 
 
 def test_births_occlusion_and_death():
-    tracker = StrokeTracker(gate_px=8, max_lost=2)
+    # Without re-identification (its own tests: test_track_pieces), a line lost for longer
+    # than max_lost is gone for good.
+    tracker = StrokeTracker(gate_px=8, max_lost=2, reid_frames=0)
     a, b = _arc(80, 80, 30), _segment(180, 40, 280, 60)
     ids0 = {s.stroke_id for s in tracker.update([a, b], None, 0, SHAPE)}
     # b hidden for 2 frames (occlusion), then back: same id.

@@ -36,9 +36,12 @@ starts lay across a loop or onto its far side). The candidate is the line come b
 Two lines alike in shape and in look (two eyes of one body) that come back far from where
 they were predicted can still trade ids.
 
+A track seen for fewer than ``min_frames`` frames (a weak line the edges find one frame in
+several: a fold, a pupil) is kept too, but has no motion to go by: it may come back only
+as far as its own length, or ``least_reach``, from where it was.
+
 Memory is bounded: at most ``capacity`` dormant tracks (the oldest go first), each the
-points of one line and their colours; tracks seen for fewer than ``min_frames`` frames
-(specks, flicker) are not kept.
+points of one line and their colours.
 """
 
 from __future__ import annotations
@@ -75,9 +78,11 @@ class DormantTracks:
         radius: float = 4.0,
         reach: float = 48.0,
         min_frames: int = 3,
+        least_reach: float = 12.0,
     ) -> None:
         self.max_age, self.capacity = int(max_age), int(capacity)
         self.radius, self.reach, self.min_frames = float(radius), float(reach), int(min_frames)
+        self.least_reach = float(least_reach)
         self.tracks: list[Track] = []
         self.age: list[int] = []
         self.frame_shape: tuple[int, int] | None = None  # (H, W) of the frame being tracked
@@ -86,9 +91,9 @@ class DormantTracks:
         return len(self.tracks)
 
     def add(self, track: Track) -> bool:
-        """Keep ``track`` for re-identification; False if it is not worth keeping (too
-        short-lived, or re-identification is off)."""
-        if self.max_age <= 0 or track.length < self.min_frames or len(track.points) < 2:
+        """Keep ``track`` for re-identification; False if it is not worth keeping (no line
+        left, or re-identification is off)."""
+        if self.max_age <= 0 or len(track.points) < 2:
             return False
         track.points, track.closed = track.whole, track.whole_closed
         self.tracks.append(track)
@@ -151,6 +156,10 @@ class DormantTracks:
         reach = self.reach * (1.0 + REACH_GROWTH * np.array(ages, np.float64))
         if reaches is not None:
             reach = np.asarray(reaches, np.float64)
+        # A line seen a frame or two has no motion to go by (see the module docstring).
+        brief = np.array([t.length < self.min_frames for t in candidates])
+        short = np.maximum(self.least_reach, [t.whole_length for t in candidates])
+        reach = np.where(brief, np.minimum(reach, short), reach)
         lo, hi = points.min(axis=0), points.max(axis=0)
         length = polyline_length(points)
         best, best_cost = -1, np.inf

@@ -140,7 +140,9 @@ class StrokeTracker:
         self.end_samples = max(1, round(_END_PX / self.step))
         self.tracks: list[Track] = []
         self.finished: list[dict[str, Any]] = []  # rows of the tracks that ended
-        self.dormant = DormantTracks(reid_frames, radius=self.claim, reach=reid_px)
+        self.dormant = DormantTracks(
+            reid_frames, radius=self.claim, reach=reid_px, least_reach=self.gate
+        )
         self.next_id = 0
         # This frame's corrected prediction, for share_along (per-track trees built on use).
         self._predicted = np.zeros((0, 2))
