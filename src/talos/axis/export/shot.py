@@ -17,6 +17,7 @@ import numpy as np
 
 from talos.axis.errors import InputError
 from talos.axis.io.frames import circle_from_dict, stroke_from_dict, triangle_from_dict
+from talos.axis.io.manifest import MANIFEST_FILE
 from talos.axis.io.readback import read_frame, read_manifest
 from talos.axis.strokes import Circle, Stroke
 
@@ -133,7 +134,7 @@ def check_version(manifest: Mapping[str, Any], where: str) -> None:
 def build_shot(
     manifest: Mapping[str, Any],
     frame_data: Callable[[Mapping[str, Any]], Mapping[str, Any]],
-    where: str = "lines.json",
+    where: str = MANIFEST_FILE,
 ) -> Shot:
     """The :class:`Shot` of a manifest whose frame entries ``frame_data`` turns into frame
     documents (from a folder, or the service's edited frames). ``where`` names the manifest
@@ -182,7 +183,9 @@ def read_shot(outdir: str | Path, style: Mapping[str, Any] | None = None) -> Sho
     manifest's. :class:`InputError` names the file that is missing or wrong."""
     folder = Path(outdir)
     manifest = read_manifest(folder, allow_empty=True)
-    shot = build_shot(manifest, lambda entry: read_frame(folder, entry), str(folder / "lines.json"))
+    shot = build_shot(
+        manifest, lambda entry: read_frame(folder, entry), str(folder / MANIFEST_FILE)
+    )
     if style is not None:
         shot = Shot(**{**shot.__dict__, "style": style})
     return shot

@@ -425,6 +425,24 @@ class StrokeTracker:
         )
         return free[best] if best >= 0 else None
 
+    def _dormant_back(
+        self,
+        piece: Piece,
+        frame: int,
+        samples: np.ndarray,
+        look: np.ndarray | None,
+        length: float,
+    ) -> Track | None:
+        """The dormant line that ``piece`` (sampled at ``samples``) is, seen again in
+        ``frame`` (taken out of the dormant pool), or None; primitives are never one."""
+        if piece.atomic:
+            return None
+        closed = piece.stroke.closed
+        track = self.dormant.match(samples, closed, look)
+        if track is not None:
+            _seen_again(track, frame, samples, closed, look, length)
+        return track
+
     def _assign(
         self, pieces: list[Piece], frame: int, n_primitives: int, image: np.ndarray | None
     ) -> list[Stroke]:
@@ -467,10 +485,8 @@ class StrokeTracker:
             elif piece.track != UNCLAIMED:  # another piece of a track's line
                 # A line coming out from behind what hid it is first drawn as part of
                 # that outline, and breaks off it here: it may be a dormant line back.
-                track = None if piece.atomic else self.dormant.match(samples, closed, look)
-                if track is not None:
-                    _seen_again(track, frame, samples, closed, look, float(lengths[k]))
-                else:
+                track = self._dormant_back(piece, frame, samples, look, float(lengths[k]))
+                if track is None:
                     track = self._new_track(samples, closed, frame, look)
                     if self._is_the_line(piece):  # a sizeable piece: the line split
                         track.split_from = self.anchor(piece.track)
@@ -486,10 +502,8 @@ class StrokeTracker:
                         seen.add(index)  # the bookkeeping below keeps it live
                         ids.append(lost.track_id)
                         continue
-                track = None if piece.atomic else self.dormant.match(samples, closed, look)
-                if track is not None:
-                    _seen_again(track, frame, samples, closed, look, float(lengths[k]))
-                else:
+                track = self._dormant_back(piece, frame, samples, look, float(lengths[k]))
+                if track is None:
                     track = self._new_track(samples, closed, frame, look)
                 live.append(track)
             ids.append(track.track_id)
