@@ -142,24 +142,24 @@ class DormantTracks:
         points: np.ndarray,
         closed: bool = False,
         look: np.ndarray | None = None,
-        reaches: Sequence[float] | None = None,
+        bounded: bool = False,
     ) -> int:
         """Which of ``candidates`` (each as last seen whole, :attr:`Track.whole`, moved; gone
         for ``ages`` frames) the stroke sampled at ``points`` ``(m, 2)`` continues: its index,
         or −1 if none fits. A ``closed`` stroke is a whole line: it continues only a closed
         line, and that line must lie on it too. With ``look`` ``(m, 2, 3)`` (the stroke's
         :func:`side_colours`), a line that looked different either side where the stroke
-        lies on it is not a candidate. ``reaches`` (px, one per candidate) replaces the
-        reach that grows with the age."""
+        lies on it is not a candidate. A candidate seen for fewer than ``min_frames``
+        frames, or any candidate when ``bounded``, may have moved no further than its own
+        length or ``least_reach``."""
         if not candidates or len(points) < 2:
             return -1
         reach = self.reach * (1.0 + REACH_GROWTH * np.array(ages, np.float64))
-        if reaches is not None:
-            reach = np.asarray(reaches, np.float64)
-        # A line seen a frame or two has no motion to go by (see the module docstring).
-        brief = np.array([t.length < self.min_frames for t in candidates])
-        short = np.maximum(self.least_reach, [t.whole_length for t in candidates])
-        reach = np.where(brief, np.minimum(reach, short), reach)
+        # A line seen a frame or two has no motion to go by, and a short line no shape to
+        # tell it from its twin a little further (see the module docstring).
+        near = np.array([bounded or t.length < self.min_frames for t in candidates])
+        own = np.maximum(self.least_reach, [t.whole_length for t in candidates])
+        reach = np.where(near, np.minimum(reach, own), reach)
         lo, hi = points.min(axis=0), points.max(axis=0)
         length = polyline_length(points)
         best, best_cost = -1, np.inf

@@ -68,7 +68,7 @@ from talos.axis.tracking.recut import (
     recut_stroke,
     rejoin,
 )
-from talos.axis.tracking.reid import REACH_GROWTH, DormantTracks, side_colours
+from talos.axis.tracking.reid import DormantTracks, side_colours
 from talos.axis.tracking.tracks import Track, link, table_summary
 
 __all__ = ["StrokeTracker", "delta_kappa", "table_summary"]
@@ -413,15 +413,8 @@ class StrokeTracker:
         if not free:
             return None
         ages = [self.tracks[index].lost for index in free]
-        reaches = [
-            min(
-                self.dormant.reach * (1.0 + REACH_GROWTH * age),
-                max(self.gate, self.tracks[index].whole_length),
-            )
-            for index, age in zip(free, ages, strict=True)
-        ]
         best = self.dormant.best(
-            [self.tracks[i] for i in free], ages, samples, closed, look, reaches
+            [self.tracks[i] for i in free], ages, samples, closed, look, bounded=True
         )
         return free[best] if best >= 0 else None
 
