@@ -829,6 +829,23 @@ def test_a_returning_line_that_looks_different_either_side_is_another_line():
     assert not comes_back(black)  # the same ring round a dark pupil: another line
 
 
+def test_a_stroke_that_fits_two_parts_of_a_line_is_known_by_the_part_that_looks_the_same():
+    """A straight line whose left part was dark-edged and right part light-edged; a short
+    stroke, dark-edged, comes back on its right part. Laid where it lies, it fits but does
+    not look the same; laid on the left part (centre on centre), it fits and does: it is
+    that line, known by the cheapest alignment that also looks like it."""
+    x = np.arange(0.0, 121.0, 2.0)
+    line = np.c_[x, np.full_like(x, 100.0)]
+    dark, light = [[50.0, 0.0, 0.0], [20.0, 0.0, 0.0]], [[50.0, 0.0, 0.0], [80.0, 0.0, 0.0]]
+    look = np.array([dark if xi < 80 else light for xi in x], np.float32)
+    pool = DormantTracks(reach=100.0)
+    assert pool.add(Track(7, line, False, 0, 0, length=5, whole_look=look))
+    stroke = np.c_[np.arange(90.0, 111.0, 2.0), np.full(11, 100.0)]
+    stroke_look = np.array([dark] * len(stroke), np.float32)
+    assert pool.best(pool.tracks, [0], stroke, False, stroke_look) == 0
+    assert pool.best(pool.tracks, [0], stroke, False, np.array([light] * 11, np.float32)) == 0
+
+
 def test_side_colours_read_each_side_of_a_line_and_a_line_traced_back_looks_the_same():
     import cv2
 
