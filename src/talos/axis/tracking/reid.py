@@ -162,6 +162,7 @@ class DormantTracks:
         reach = np.where(near, np.minimum(reach, own), reach)
         lo, hi = points.min(axis=0), points.max(axis=0)
         length = polyline_length(points)
+        entering = self._entering(points)
         best, best_cost = -1, np.inf
         for k, track in enumerate(candidates):
             tp = track.whole
@@ -175,7 +176,8 @@ class DormantTracks:
             ):
                 continue
             tree = cKDTree(tp)
-            starts = _starts(tp, points, reach[k], self._entering(points))
+            part = entering and length < _PART_SHARE * line_length
+            starts = _starts(tp, points, reach[k], part)
             fits = [_align(tree, tp, points, start) for start in starts]
             # Each alignment that fits, cheapest first: a short stroke may fit more than
             # one part of a line (either side of a loop), and only one looks the same.
@@ -185,7 +187,9 @@ class DormantTracks:
                 if mean <= self.radius and float(np.hypot(*shift)) <= reach[k]
             ]
             for cost, j in sorted(costs):
-                if cost < best_cost and self._fits(track, points, closed, look, *fits[j][1:]):
+                if cost >= best_cost:  # no better than a candidate already found
+                    break
+                if self._fits(track, points, closed, look, *fits[j][1:]):
                     best, best_cost = k, cost
                     break
         return best
@@ -230,16 +234,16 @@ class DormantTracks:
         )
 
 
-def _starts(line: np.ndarray, points: np.ndarray, reach: float, entering: bool) -> list[np.ndarray]:
+def _starts(line: np.ndarray, points: np.ndarray, reach: float, part: bool) -> list[np.ndarray]:
     """Shifts to start aligning a stroke ``points`` ``(m, 2)`` onto a ``line`` ``(n, 2)``
-    from: none (where it was predicted) and centre on centre; for a stroke ``entering`` the
-    frame that is much shorter than the line, also the stroke's centre on each of
-    :data:`ANCHORS` points spread along the line within ``reach`` px: the part of a line
-    seen coming back into the frame lies along one part of it, which the first two starts
+    from: none (where it was predicted) and centre on centre; for a stroke that is a
+    ``part`` of the line seen coming into the frame (much shorter, at the border), also the
+    stroke's centre on each of :data:`ANCHORS` points spread along the line within
+    ``reach`` px: that part lies along one stretch of the line, which the first two starts
     may not find (they lay it across a loop, or onto its far side)."""
     centre = points.mean(axis=0)
     starts = [np.zeros(2), line.mean(axis=0) - centre]
-    if entering and polyline_length(points) < _PART_SHARE * polyline_length(line):
+    if part:
         anchors = line[np.linspace(0, len(line) - 1, ANCHORS).round().astype(np.int64)]
         starts += [a - centre for a in anchors if np.hypot(*(a - centre)) <= reach]
     return starts
